@@ -29,6 +29,14 @@ async function methodTable(proto: string): Promise<string> {
   const ns = parsed.root.lookup("galaxy.v1") as InstanceType<typeof protobuf.Namespace>;
   const rows: string[] = [];
   const types: string[] = [];
+  const nested: string[] = [];
+  for (const obj of ns.nestedArray) {
+    if (!(obj instanceof protobuf.Type)) continue;
+    const fields = obj.fieldsArray
+      .filter((f) => { f.resolve(); return f.resolvedType instanceof protobuf.Type; })
+      .map((f) => `${f.name}: ["${(f.resolvedType as InstanceType<typeof protobuf.Type>).name}", ${f.repeated ? 1 : f.map ? 2 : 0}]`);
+    if (fields.length) nested.push(`  ${obj.name}: { ${fields.join(", ")} },`);
+  }
   for (const obj of ns.nestedArray) {
     if (!(obj instanceof protobuf.Service)) continue;
     for (const m of obj.methodsArray) {
@@ -47,7 +55,7 @@ async function methodTable(proto: string): Promise<string> {
     "  : T extends string | boolean ? T",
     "  : T extends Uint8Array ? Uint8Array",
     "  : T extends (infer E)[] ? Plain<E>[]",
-    "  : T extends object ? { [K in keyof T]-?: Plain<Exclude<T[K], null | undefined>> }",
+    "  : T extends object ? { [K in keyof T as K extends `$${string}` ? never : K]-?: Plain<Exclude<T[K], null | undefined>> }",
     "  : T;",
     "",
     "export const METHODS = {",
@@ -59,6 +67,11 @@ async function methodTable(proto: string): Promise<string> {
     "}",
     "",
     "export type MethodName = keyof Methods;",
+    "",
+    "/** Message-typed fields per message: name -> [type, 0 singular | 1 repeated | 2 map]. Decoding fills absent ones. */",
+    "export const MESSAGE_FIELDS: Record<string, Record<string, [string, number]>> = {",
+    ...nested,
+    "};",
     "",
   ].join("\n");
 }

@@ -1,0 +1,66 @@
+import { Command, Flags } from "@oclif/core";
+import { statfsSync, mkdirSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { resolve } from "node:path";
+import { InvalidError } from "../src/core/errors.ts";
+import { parseDuration, parseSize } from "../src/core/units.ts";
+import { startAgent } from "../src/agent/server.ts";
+import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { fatal } from "./base.ts";
+
+export default class Agent extends Command {
+  static override description = `Run the host daemon (Agent): heartbeats to ResMan and runs containers (cgroups, namespaces, workspaces) for the caps it is given. Resources default to what the host has.`;
+  static override examples = [
+    "<%= config.bin %> agent --data-dir /var/lib/galaxy/agent --cluster-dir /shared/galaxy --pool default",
+    "<%= config.bin %> agent --data-dir ./a1 --resman 10.0.0.1:1645,10.0.0.2:1645 --secret $(cat secret) --cpu 8 --memory 16G --label ssd",
+  ];
+  static override flags = {
+    "data-dir": Flags.string({ description: "directory for the checkpoint and container workspaces", required: true }),
+    "cluster-dir": Flags.string({ description: "cluster directory (leader files, secret)" }),
+    resman: Flags.string({ description: "ResMan addresses HOST:PORT[,…]" }),
+    appmaster: Flags.string({ description: "AppMaster addresses given to workers (default: leader file in --cluster-dir)" }),
+    secret: Flags.string({ description: "cluster secret when there is no shared --cluster-dir (or GALAXY_SECRET)" }),
+    pool: Flags.string({ description: "pool this agent joins", default: "default" }),
+    label: Flags.string({ description: "a label of this agent (repeatable)", multiple: true, default: [] }),
+    cpu: Flags.string({ description: "cores to offer (default: all)" }),
+    memory: Flags.string({ description: "memory to offer, e.g. 16G (default: all)" }),
+    disk: Flags.string({ description: "disk to offer for workspaces (default: free space of --data-dir)" }),
+    "port-range": Flags.string({ description: "dynamic ports ResMan may allocate here", default: "20000-29999" }),
+    listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1646" }),
+    advertise: Flags.string({ description: "this agent's endpoint as others reach it (default: from --listen)" }),
+    "stop-grace": Flags.string({ description: "time a worker gets to stop its tasks before its cgroup is killed", default: "10s" }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Agent);
+    try {
+      if (!flags["cluster-dir"] && !flags.resman) throw new InvalidError("give --cluster-dir or --resman");
+      const listen = parseListen(flags.listen);
+      const dataDir = resolve(flags["data-dir"]);
+      mkdirSync(dataDir, { recursive: true });
+      const [portMin, portMax] = parsePortRange(flags["port-range"]);
+      const fs = statfsSync(dataDir);
+      const handle = await startAgent({
+        dataDir, clusterDir: flags["cluster-dir"] ? resolve(flags["cluster-dir"]) : undefined,
+        resman: flags.resman?.split(",").filter(Boolean) ?? [], appmaster: flags.appmaster?.split(",").filter(Boolean) ?? [],
+        secret: flags.secret ?? process.env.GALAXY_SECRET, ...listen, advertise: advertiseOf(listen, flags.advertise),
+        pool: flags.pool, labels: flags.label,
+        millicores: Math.round(Number(flags.cpu ?? availableParallelism()) * 1000),
+        memory: flags.memory ? parseSize(flags.memory) : totalmem(),
+        disk: flags.disk ? parseSize(flags.disk) : fs.bavail * fs.bsize,
+        portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]), log: roleLog,
+      });
+      await runUntilStopped(() => handle.stop());
+    } catch (e) {
+      fatal(`agent: ${(e as Error).message}`);
+    }
+  }
+}
+
+function parsePortRange(s: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new InvalidError(`--port-range ${JSON.stringify(s)} is not LOW-HIGH within 1-65535`);
+  return [lo, hi];
+}

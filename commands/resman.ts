@@ -1,0 +1,43 @@
+import { Command, Flags } from "@oclif/core";
+import { resolve } from "node:path";
+import { parseDuration } from "../src/core/units.ts";
+import { startResMan } from "../src/resman/server.ts";
+import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { fatal } from "./base.ts";
+
+export default class ResMan extends Command {
+  static override description = `Run the resource manager (ResMan). It stands by while another ResMan holds the lock in the cluster directory, and takes over within a second of the leader's death.`;
+  static override examples = [
+    "<%= config.bin %> resman --data-dir /var/lib/galaxy/resman --cluster-dir /shared/galaxy",
+    "<%= config.bin %> resman --data-dir ./rm --cluster-dir ./cluster --listen 127.0.0.1:1645 --auto-pool",
+  ];
+  static override flags = {
+    "data-dir": Flags.string({ description: "LMDB directory for ResMan's hard state", required: true }),
+    "cluster-dir": Flags.string({ description: "cluster directory (locks, leader files, secret)", required: true }),
+    listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1645" }),
+    advertise: Flags.string({ description: "address others use to reach this ResMan (default: from --listen)" }),
+    "auto-pool": Flags.boolean({ description: "create a pool when an agent names one that does not exist" }),
+    "agent-timeout": Flags.string({ description: "an agent silent this long is dead", default: "10s" }),
+    "recovery-window": Flags.string({ description: "after taking over, how long to wait for agents' reports before scheduling", default: "5s" }),
+    "heartbeat-interval": Flags.string({ description: "how often agents heartbeat", default: "1s" }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ResMan);
+    try {
+      const listen = parseListen(flags.listen);
+      const handle = await startResMan({
+        dataDir: resolve(flags["data-dir"]), clusterDir: resolve(flags["cluster-dir"]), ...listen,
+        advertise: advertiseOf(listen, flags.advertise), log: roleLog,
+        bootstrapAdminToken: process.env.GALAXY_BOOTSTRAP_ADMIN_TOKEN || undefined,
+        config: {
+          autoPool: flags["auto-pool"], agentTimeoutMs: parseDuration(flags["agent-timeout"]),
+          recoveryMs: parseDuration(flags["recovery-window"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
+        },
+      });
+      await runUntilStopped(() => handle.stop(), handle.lost);
+    } catch (e) {
+      fatal(`resman: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Command, Flags } from "@oclif/core";
+import chalk from "chalk";
+import { InvalidError } from "../src/core/errors.ts";
+import { configPath } from "../src/client/config.ts";
+import { startUp, waitReady } from "../src/up/up.ts";
+import { fatal } from "./base.ts";
+
+export default class Up extends Command {
+  static override description = `Run a whole cluster on this machine in the foreground: ResMan, AppMaster and N agents (pool default), an admin user, and ~/.galaxy/config so the client just works. A role that dies is started again. Ctrl-C stops all of it and removes every container.`;
+  static override examples = [
+    "<%= config.bin %> up",
+    "<%= config.bin %> up --dir /tmp/g --agents 2 --cpu 2 --memory 2G",
+  ];
+  static override flags = {
+    dir: Flags.string({ description: "directory for the cluster's state and logs", default: ".galaxy" }),
+    agents: Flags.integer({ description: "number of agents", default: 3, min: 1, max: 64 }),
+    cpu: Flags.string({ description: "cores each agent offers", default: "2" }),
+    memory: Flags.string({ description: "memory each agent offers", default: "2G" }),
+    port: Flags.integer({ description: "ResMan's port; AppMaster uses port+2, agent i port+10+i", default: 1645 }),
+    "ports-from": Flags.integer({ description: "first dynamic port; agent i uses 1000 ports from ports-from + 1000*i", default: 20000 }),
+    quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Up);
+    if (flags["ports-from"] + 1000 * flags.agents > 65535) fatal(new InvalidError("--ports-from leaves no room for every agent's ports").message);
+    const color = !!process.stderr.isTTY && !process.env.NO_COLOR;
+    const echo = (name: string, line: string) => {
+      if (!flags.quiet) process.stderr.write(`${color ? chalk.cyan(`[${name}]`) : `[${name}]`} ${line}\n`);
+    };
+    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], echo });
+    let stopping = false;
+    const stop = async (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`${sig}: stopping the cluster and removing its containers…\n`);
+      await cluster.stop();
+      process.stderr.write("stopped; nothing left running\n");
+      process.exit(0);
+    };
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    const ready = await waitReady(cluster, flags.agents, 60_000, (m) => process.stderr.write(`up: ${m}\n`));
+    if (!ready) process.stderr.write("up: the cluster is not ready after 60 s; see the logs in " + flags.dir + "/logs\n");
+    else {
+      this.log(`Galaxy is up: resman ${cluster.config.resman[0]}, appmaster ${cluster.config.appmaster[0]}, ${flags.agents} agents.`);
+      this.log(`Client config written to ${configPath()} (user admin). Try: galaxy submit -f testdata/jobs/hello.yaml`);
+      this.log("Press Ctrl-C to stop.");
+    }
+    await new Promise(() => {});
+  }
+}

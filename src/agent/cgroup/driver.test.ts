@@ -1,0 +1,100 @@
+import { describe, expect, test } from "bun:test";
+import {
+  cpuQuotaUs,
+  cpuShares,
+  cpuWeight,
+  limitOrZero,
+  memoryLimits,
+  parseKeyValues,
+  planV1,
+  planV2,
+  validateLimits,
+  validateName,
+} from "./driver.ts";
+import { killUntilEmpty, parseProcStat } from "./proc.ts";
+
+const MiB = 1 << 20;
+const base = { millicores: 1500, cpuExcess: false, memory: 256 * MiB, memoryExcess: false };
+
+describe("limit arithmetic", () => {
+  test("cpu: quota = millicores * 100 (>= 1 ms), shares 1024 per core, weight 100 per core", () => {
+    expect(cpuQuotaUs(1500)).toBe(150_000);
+    expect(cpuQuotaUs(5)).toBe(1_000);
+    expect([cpuShares(1000), cpuShares(250), cpuShares(1)]).toEqual([1024, 256, 2]);
+    expect([cpuWeight(1000), cpuWeight(1), cpuWeight(10_000_000)]).toEqual([100, 1, 10_000]);
+  });
+
+  test("memory: hard only, or soft + ceiling (default 2x) when excess", () => {
+    expect(memoryLimits(base)).toEqual({ hard: 256 * MiB, soft: null });
+    expect(memoryLimits({ ...base, memoryExcess: true })).toEqual({ hard: 512 * MiB, soft: 256 * MiB });
+    expect(memoryLimits({ ...base, memoryExcess: true, memoryCeiling: 300 * MiB })).toEqual({ hard: 300 * MiB, soft: 256 * MiB });
+  });
+
+  test("v1 plan: period before quota; -1 when excess; pids default 4096; blkio only when asked", () => {
+    const files = (l: Parameters<typeof planV1>[0]) => Object.fromEntries(planV1(l).map((w) => [w.file, w.value]));
+    expect(planV1(base).map((w) => w.file).slice(0, 2)).toEqual(["cpu.cfs_period_us", "cpu.cfs_quota_us"]);
+    expect(files(base)).toEqual({
+      "cpu.cfs_period_us": "100000",
+      "cpu.cfs_quota_us": "150000",
+      "cpu.shares": "1536",
+      "memory.limit_in_bytes": String(256 * MiB),
+      "memory.soft_limit_in_bytes": "-1",
+      "pids.max": "4096",
+    });
+    const excess = files({ ...base, cpuExcess: true, memoryExcess: true, pids: 10, ioWeight: 5000 });
+    expect(excess["cpu.cfs_quota_us"]).toBe("-1");
+    expect(excess["memory.soft_limit_in_bytes"]).toBe(String(256 * MiB));
+    expect(excess["memory.limit_in_bytes"]).toBe(String(512 * MiB));
+    expect([excess["pids.max"], excess["blkio.weight"]]).toEqual(["10", "1000"]);
+  });
+
+  test("v2 plan: cpu.max quota/period or max, memory.high only when excess, io.weight", () => {
+    const files = (l: Parameters<typeof planV2>[0]) => Object.fromEntries(planV2(l).map((w) => [w.file, w.value]));
+    expect(files(base)).toEqual({
+      "cpu.max": "150000 100000",
+      "cpu.weight": "150",
+      "memory.max": String(256 * MiB),
+      "memory.high": "max",
+      "pids.max": "4096",
+    });
+    const excess = files({ ...base, cpuExcess: true, memoryExcess: true, ioWeight: 200 });
+    expect([excess["cpu.max"], excess["memory.high"], excess["io.weight"]]).toEqual(["max 100000", String(256 * MiB), "default 200"]);
+  });
+
+  test("validation rejects names that escape and nonsense limits", () => {
+    for (const bad of ["", "/abs", "a/../b", "a//b", "a/", ".", "..", "x/./y"]) expect(() => validateName(bad)).toThrow(/bad cgroup name/);
+    expect(validateName("galaxy/agent-1/web.0")).toBe("galaxy/agent-1/web.0");
+    expect(() => validateLimits({ ...base, millicores: 0 })).toThrow(/millicores/);
+    expect(() => validateLimits({ ...base, memory: 1.5 })).toThrow(/memory/);
+    expect(() => validateLimits({ ...base, memoryCeiling: MiB })).toThrow(/below memory/);
+    expect(() => validateLimits({ ...base, pids: Number.NaN })).toThrow(/pids/);
+  });
+});
+
+describe("kernel file parsing", () => {
+  test("key value files and unlimited spellings", () => {
+    const kv = parseKeyValues("cache 4096\nrss 8192\ntotal_rss 12288\nnoise\nfrozen 1\n");
+    expect([kv.get("rss"), kv.get("total_rss"), kv.get("frozen"), kv.has("noise")]).toEqual([8192, 12288, 1, false]);
+    expect([limitOrZero("max\n"), limitOrZero("9223372036854771712\n"), limitOrZero("-1"), limitOrZero("67108864\n")]).toEqual([
+      0, 0, 0, 67108864,
+    ]);
+  });
+
+  test("/proc/<pid>/stat with a command holding spaces and parentheses", () => {
+    const st = parseProcStat("4242 (we ird) (x) S 1 4240 4240 0 -1 4194560 10 0 0 0 7 3 0 0 20 0 1 0 100 0 0");
+    expect(st).toEqual({ pid: 4242, state: "S", ppid: 1, pgid: 4240, utimeTicks: 7, stimeTicks: 3 });
+  });
+});
+
+describe("killUntilEmpty", () => {
+  test("runs rounds until nothing is alive", async () => {
+    let alive = [10, 11];
+    let rounds = 0;
+    await killUntilEmpty("t", () => alive, async () => void (rounds++, (alive = [])), 1_000);
+    expect(rounds).toBe(1);
+  });
+
+  test("throws at the deadline, naming the survivors", async () => {
+    await expect(killUntilEmpty("kill cgroup x", () => [7], async () => {}, 30)).rejects.toThrow(/kill cgroup x: 1 process\(es\) still alive after 30 ms \(7\)/);
+  });
+});

@@ -1,0 +1,56 @@
+// Where the client finds the cluster: flags, then GALAXY_* environment, then ~/.galaxy/config (cli.md).
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { InvalidError } from "../core/errors.ts";
+
+export interface ClientConfig {
+  appmaster: string[];
+  resman: string[];
+  clusterDir: string;
+  user: string;
+  token: string;
+}
+
+export interface ConfigFlags {
+  appmaster?: string;
+  resman?: string;
+  "cluster-dir"?: string;
+  user?: string;
+  token?: string;
+}
+
+export function configPath(env: Record<string, string | undefined> = process.env): string {
+  return env.GALAXY_CONFIG || join(env.HOME || homedir(), ".galaxy", "config");
+}
+
+export function readConfigFile(path = configPath()): Partial<ClientConfig> {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Partial<ClientConfig>;
+  } catch (e) {
+    throw new InvalidError(`cannot read ${path}: ${(e as Error).message}; fix it or run \`galaxy login\``);
+  }
+}
+
+/** Writes the config with mode 0600 (it holds a token), atomically. */
+export function writeConfigFile(cfg: Partial<ClientConfig>, path = configPath()): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(cfg, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+const list = (s: string | undefined) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+
+export function resolveConfig(flags: ConfigFlags, env: Record<string, string | undefined> = process.env): ClientConfig {
+  const file = readConfigFile(configPath(env));
+  return {
+    appmaster: list(flags.appmaster) ?? list(env.GALAXY_APPMASTER) ?? file.appmaster ?? [],
+    resman: list(flags.resman) ?? list(env.GALAXY_RESMAN) ?? file.resman ?? [],
+    clusterDir: flags["cluster-dir"] ?? env.GALAXY_CLUSTER_DIR ?? file.clusterDir ?? "",
+    user: flags.user ?? env.GALAXY_USER ?? file.user ?? "",
+    token: flags.token ?? env.GALAXY_TOKEN ?? file.token ?? "",
+  };
+}

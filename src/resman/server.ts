@@ -1,0 +1,223 @@
+// The ResMan shell: election, LMDB, RPC handlers and the tick timer around ResManCore. Order for every call:
+// decide (core) -> persist (one LMDB transaction) -> answer.
+import { randomBytes } from "node:crypto";
+import { InvalidError, PermissionDeniedError, UnauthenticatedError } from "../core/errors.ts";
+import { campaign, ClusterDir, type Leadership } from "../cluster/index.ts";
+import { RpcServer, type CallContext, type Principal } from "../rpc/index.ts";
+import type { Grant } from "../rpc/types.ts";
+import { openLmdbStore, type Store } from "../store/index.ts";
+import { ResManCore } from "./core.ts";
+import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type ResManConfig, type TableName, type Write } from "./state.ts";
+import { UserDirectory, type UserHard } from "./users.ts";
+import { agentStatus, containerInfo, groupStatus, hints, poolUsage } from "./views.ts";
+import { registerAdminHandlers } from "./admin-handlers.ts";
+
+export interface ResManOptions {
+  dataDir: string;
+  clusterDir: string;
+  host: string;
+  port: number;
+  advertise: string;
+  config?: Partial<ResManConfig>;
+  /** Creates user `admin` with this token on first start (used by `galaxy up`). */
+  bootstrapAdminToken?: string;
+  log: (msg: string) => void;
+}
+
+export interface ResManHandle {
+  readonly addr: string;
+  stop(): Promise<void>;
+  /** Resolves when this process has lost leadership (it must exit). */
+  readonly lost: Promise<void>;
+}
+
+export class ResManShell {
+  core: ResManCore | null = null;
+  users = new UserDirectory([], []);
+  leadership: Leadership | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    readonly store: Store,
+    readonly cluster: ClusterDir,
+    readonly opts: ResManOptions,
+  ) {}
+
+  /** Commits writes in one transaction (resolves after the commit is durable). */
+  async persist(writes: Write[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.store.write((tx) => {
+      for (const w of writes) {
+        const t = this.store.table<unknown>(w.table satisfies TableName);
+        if (w.value === null) tx.delete(t, w.key);
+        else tx.put(t, w.key, w.value);
+      }
+    });
+  }
+
+  mustCore(): ResManCore {
+    if (!this.core) throw new InvalidError("ResMan is starting");
+    return this.core;
+  }
+
+  async becomeLeader(leadership: Leadership): Promise<void> {
+    this.leadership = leadership;
+    const now = Date.now();
+    // Read hard state only now: a standby shares the data dir, and the old leader wrote to it until it died.
+    this.users = new UserDirectory(this.store.table<UserHard>("users").list(), this.store.table<Grant>("grants").list());
+    const writes: Write[] = [];
+    const pools = this.store.table<{ name: string }>("pools").list().map((p) => p.name);
+    if (this.store.table("meta").get("initialized") === undefined) {
+      // A new cluster gets pool `default`; an operator who removes it later keeps it removed.
+      writes.push({ table: "pools", key: "default", value: { name: "default", createdAt: now } });
+      writes.push({ table: "meta", key: "initialized", value: now });
+      pools.push("default");
+    }
+    if (this.opts.bootstrapAdminToken && !this.users.users.has("admin")) {
+      writes.push(...this.users.addUser("admin", true, this.opts.bootstrapAdminToken, randomBytes(16).toString("hex"), now));
+    }
+    await this.persist(writes);
+    this.core = new ResManCore(
+      { ...DEFAULT_CONFIG, ...this.opts.config },
+      leadership.epoch,
+      {
+        agents: this.store.table<AgentHard>("agents").list(),
+        groups: this.store.table<GroupRec>("groups").list(),
+        pools,
+      },
+      now,
+    );
+    this.timer = setInterval(() => this.core?.tick(Date.now()), 100);
+    this.opts.log(`resman: leader at ${this.opts.advertise}, epoch ${leadership.epoch}; recovering placement from agents`);
+  }
+
+  async authenticateUser(user: string, token: string): Promise<Principal | null> {
+    const u = this.users.authenticate(user, token);
+    return u ? { kind: "user", user: u.name, admin: u.admin } : null;
+  }
+
+  stopTimers(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+export function requireAdmin(ctx: CallContext): void {
+  if (ctx.principal.kind === "internal") return;
+  if (ctx.principal.kind !== "user") throw new UnauthenticatedError();
+  if (!ctx.principal.admin) throw new PermissionDeniedError(`user ${ctx.principal.user} is not an admin`);
+}
+
+function registerHandlers(server: RpcServer, s: ResManShell): void {
+  server.register("ResMan/Heartbeat", async (req) => {
+    const { reply, writes } = s.mustCore().heartbeat(req, Date.now());
+    await s.persist(writes);
+    return reply;
+  }, { auth: "internal" });
+  server.register("ResMan/CreateGroup", async (req) => {
+    const core = s.mustCore();
+    await s.persist(core.createGroup(req.group, Date.now()));
+    return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
+  }, { auth: "internal" });
+  server.register("ResMan/UpdateGroup", async (req) => {
+    const core = s.mustCore();
+    await s.persist(core.createGroup(req.group, Date.now()));
+    return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
+  }, { auth: "internal" });
+  server.register("ResMan/ScaleGroup", async (req) => {
+    const core = s.mustCore();
+    await s.persist(core.scaleGroup(req.id, req.replica, Date.now()));
+    return { epoch: core.epoch, group: core.groups.get(req.id)!.spec };
+  }, { auth: "internal" });
+  server.register("ResMan/RemoveGroup", async (req) => {
+    await s.persist(s.mustCore().removeGroup(req.id));
+    return {};
+  }, { auth: "internal" });
+  server.register("ResMan/SyncGroups", async (req) => {
+    const core = s.mustCore();
+    const { writes, unknown } = core.syncGroups(req.groups, Date.now());
+    await s.persist(writes);
+    return { epoch: core.epoch, unknown };
+  }, { auth: "internal" });
+  server.register("ResMan/GetHints", (req) => {
+    const core = s.mustCore();
+    return { epoch: core.epoch, hints: hints(core, req.all ? null : req.groups), recovering: core.recovering };
+  }, { auth: "internal" });
+  server.register("ResMan/Authenticate", async (req) => {
+    const u = s.users.authenticate(req.user, req.token);
+    if (!u) throw new UnauthenticatedError(`user ${req.user}: invalid token`);
+    return { user: s.users.publicUser(u), grants: s.users.listGrants(u.name) };
+  }, { auth: "internal" });
+  server.register("ResMan/Status", () => {
+    const core = s.mustCore();
+    const agents = [...core.agents.values()];
+    const leader = s.cluster.readLeader("resman");
+    const am = s.cluster.readLeader("appmaster");
+    const masters = [leader && { role: "resman", ...leader }, am && { role: "appmaster", ...am }].filter((m) => !!m);
+    return {
+      masters: masters.map((m) => ({ role: m.role, address: m.addr, epoch: m.epoch, pid: m.pid, since: m.since })),
+      agentsAlive: agents.filter((a) => !a.dead && a.admin === "active").length,
+      agentsDead: agents.filter((a) => a.dead).length,
+      agentsOffline: agents.filter((a) => !a.dead && a.admin !== "active").length,
+      pools: poolUsage(core),
+      containers: core.placement.containers.size,
+      pending: core.placement.pending.size,
+      safeMode: false,
+      recovering: core.recovering,
+    };
+  });
+  server.register("ResMan/ListAgents", (req) => {
+    const core = s.mustCore();
+    const list = [...core.agents.values()]
+      .filter((a) => (!req.pool || a.pool === req.pool) && (!req.label || a.labels.includes(req.label)))
+      .sort((a, b) => a.endpoint.localeCompare(b.endpoint));
+    return { agents: list.map((a) => agentStatus(core, a)) };
+  });
+  server.register("ResMan/ListGroups", () => {
+    const core = s.mustCore();
+    return { groups: [...core.groups.keys()].sort().map((id) => groupStatus(core, id)) };
+  });
+  server.register("ResMan/ShowGroup", (req) => {
+    const core = s.mustCore();
+    const group = groupStatus(core, req.id);
+    return { group, containers: core.placement.ofGroup(req.id).sort((a, b) => a.index - b.index).map((c) => containerInfo(core, c)) };
+  });
+  registerAdminHandlers(server, s);
+}
+
+export async function startResMan(opts: ResManOptions): Promise<ResManHandle> {
+  const cluster = new ClusterDir(opts.clusterDir);
+  const store = openLmdbStore(opts.dataDir);
+  const shell = new ResManShell(store, cluster, opts);
+  const server = new RpcServer({
+    role: "resman",
+    secret: () => cluster.secret(),
+    authenticateUser: (u, t) => shell.authenticateUser(u, t),
+    leaderCheck: () => {
+      const leader = shell.leadership?.isLeader() === true && shell.core !== null;
+      return { leader, leaderAddr: leader ? opts.advertise : (cluster.readLeader("resman")?.addr ?? "") };
+    },
+    health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0, recovering: shell.core?.recovering ?? true }),
+  });
+  registerHandlers(server, shell);
+  server.listen(opts.host, opts.port);
+  opts.log(`resman: listening on ${opts.advertise}; waiting for the lock in ${opts.clusterDir}`);
+  const abort = new AbortController();
+  const lost = (async () => {
+    const leadership = await campaign({ clusterDir: cluster, role: "resman", addr: opts.advertise, log: opts.log }, abort.signal);
+    await shell.becomeLeader(leadership);
+    await leadership.lost();
+    shell.stopTimers();
+  })();
+  return {
+    addr: opts.advertise,
+    lost,
+    async stop() {
+      abort.abort();
+      shell.stopTimers();
+      shell.leadership?.release();
+      await server.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// The RPC client: one call tries each address in order, follows NOT_LEADER to the named leader, and rebuilds
+// typed errors from the server's Error body.
+//
+//   addresses ─► attempt(addr) ─ 200 ──────────────────────────► decoded reply
+//                   │ connection failure / timeout / not Galaxy ─► next address (reason remembered)
+//                   │ NOT_LEADER + leader ─► attempt(leader)   (at most maxRedirects times)
+//                   │ NOT_LEADER, no leader ─► next address
+//                   └ any other Error body ─► throw the typed error
+//   all failed ─► UnavailableError("no ResMan at a:1 (connection refused), b:2 (timed out after 10000 ms)")
+import { GalaxyError, InternalError, UnavailableError, errorFromCode } from "../core/errors.ts";
+import { METHODS, type MethodName, type Methods } from "./gen/methods.ts";
+import {
+  JSON_TYPE, PROTOBUF, decodeJsonWith, decodeWith, encodeJsonWith, encodeWith, messageType,
+  type DeepPartial, type MessageType,
+} from "./codec.ts";
+import { codeForStatus, errorFromWire, type WireError } from "./errors.ts";
+import { SECRET_HEADER, TOKEN_HEADER, USER_HEADER } from "./auth.ts";
+
+export interface Credentials {
+  secret?: string;
+  user?: string;
+  token?: string;
+}
+
+export interface RpcClientOptions {
+  /** "host:port", tried in order; a function is re-evaluated on each call (leader files). */
+  addresses: string[] | (() => string[]);
+  credentials: Credentials | (() => Credentials);
+  /** Per attempt; default 10000. */
+  timeoutMs?: number;
+  /** Send JSON instead of protobuf (debugging). */
+  json?: boolean;
+  /** How many NOT_LEADER answers to follow to the named leader; default 3. */
+  maxRedirects?: number;
+}
+
+interface Target {
+  path: string;
+  service: string;
+  reqName: string;
+  resName: string;
+  reqType: MessageType;
+  resType: MessageType;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; reason: string } | { ok: false; error: GalaxyError };
+
+const ERROR_TYPE = messageType("Error");
+
+export class RpcClient {
+  private readonly targets = new Map<string, Target>();
+  private readonly staticHeaders: Record<string, string> | null;
+
+  constructor(private readonly opts: RpcClientOptions) {
+    this.staticHeaders = typeof opts.credentials === "function" ? null : this.headers(opts.credentials);
+  }
+
+  async call<M extends MethodName>(
+    method: M,
+    req: DeepPartial<Methods[M]["req"]>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<Methods[M]["res"]> {
+    const t = this.target(method);
+    const json = this.opts.json === true;
+    const body = json ? encodeJsonWith(t.reqType, t.reqName, req) : encodeWith(t.reqType, t.reqName, req);
+    const headers = this.staticHeaders ?? this.headers((this.opts.credentials as () => Credentials)());
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
+    const addresses = typeof this.opts.addresses === "function" ? this.opts.addresses() : this.opts.addresses;
+    if (addresses.length === 0) throw new UnavailableError(`no ${t.service} address is known`);
+    const failures: string[] = [];
+    let redirects = 0;
+    let next = 0;
+    let addr: string | undefined = addresses[next++];
+    while (addr !== undefined) {
+      const r = await this.attempt(addr, t, body, headers, timeoutMs);
+      if (r.ok) return r.value as Methods[M]["res"];
+      if ("reason" in r) {
+        failures.push(`${addr} (${r.reason})`);
+      } else if (r.error.code !== "NOT_LEADER") {
+        throw r.error;
+      } else {
+        const leader = r.error.details.leader ?? "";
+        if (leader !== "" && leader !== addr && redirects < (this.opts.maxRedirects ?? 3)) {
+          redirects++;
+          addr = leader;
+          continue;
+        }
+        if (leader !== "" && leader !== addr) throw r.error;
+        failures.push(`${addr} (not the leader)`);
+      }
+      addr = addresses[next++];
+    }
+    throw new UnavailableError(`no ${t.service} at ${failures.join(", ")}`);
+  }
+
+  /** One POST to one address. Never throws: a failure to reach a Galaxy server is a reason, an answer an error. */
+  private async attempt(
+    addr: string, t: Target, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string>, timeoutMs: number,
+  ): Promise<Outcome> {
+    let res: Response;
+    let bytes: Uint8Array;
+    try {
+      res = await fetch(`http://${addr}${t.path}`, {
+        method: "POST", body, headers, signal: AbortSignal.timeout(timeoutMs),
+      });
+      bytes = await res.bytes();
+    } catch (e) {
+      return { ok: false, reason: failureReason(e, timeoutMs) };
+    }
+    const json = (res.headers.get("content-type") ?? "").startsWith(JSON_TYPE);
+    if (res.status === 200) return this.decodeReply(addr, t, bytes, json);
+    const wire = parseError(bytes, json, res.headers.get("content-type"));
+    if (wire !== null) return { ok: false, error: errorFromWire(wire) };
+    // No Error body: Bun's own 413, or something that is not a Galaxy server.
+    if (res.status === 413) return { ok: false, error: errorFromCode(codeForStatus(413), `${addr} refused the request body as too large`) };
+    return { ok: false, reason: `HTTP ${res.status} without a Galaxy error body` };
+  }
+
+  private decodeReply(addr: string, t: Target, bytes: Uint8Array, json: boolean): Outcome {
+    try {
+      const value = json ? decodeJsonWith(t.resType, t.resName, bytes) : decodeWith(t.resType, t.resName, bytes);
+      return { ok: true, value };
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return { ok: false, error: new InternalError(`${addr} sent a bad ${t.resName} for ${t.path.slice(5)}: ${why}`) };
+    }
+  }
+
+  private target(method: MethodName): Target {
+    let t = this.targets.get(method);
+    if (t === undefined) {
+      const names = (METHODS as Record<string, readonly [string, string]>)[method];
+      if (!names) throw new InternalError(`no RPC method ${method} in proto/galaxy.proto`);
+      const [reqName, resName] = names;
+      const service = method.slice(0, method.indexOf("/"));
+      t = { path: `/rpc/${method}`, service, reqName, resName, reqType: messageType(reqName), resType: messageType(resName) };
+      this.targets.set(method, t);
+    }
+    return t;
+  }
+
+  private headers(c: Credentials): Record<string, string> {
+    const h: Record<string, string> = { "content-type": this.opts.json ? JSON_TYPE : PROTOBUF };
+    if (c.secret) h[SECRET_HEADER] = c.secret;
+    if (c.user) h[USER_HEADER] = c.user;
+    if (c.token) h[TOKEN_HEADER] = c.token;
+    return h;
+  }
+}
+
+/** An Error body, or null when the body is not one (wrong type, undecodable, or without a code). */
+function parseError(bytes: Uint8Array, json: boolean, contentType: string | null): WireError | null {
+  try {
+    if (json) return nonEmpty(decodeJsonWith<WireError>(ERROR_TYPE, "Error", bytes));
+    if (contentType !== null && contentType.startsWith(PROTOBUF)) return nonEmpty(decodeWith<WireError>(ERROR_TYPE, "Error", bytes));
+  } catch {
+    // fall through: not a Galaxy error body
+  }
+  return null;
+}
+
+function nonEmpty(w: WireError): WireError | null {
+  return w.code ? w : null;
+}
+
+/** One short phrase for why an address could not be reached. */
+export function failureReason(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; code?: string; message?: string };
+  if (err?.name === "TimeoutError") return `timed out after ${timeoutMs} ms`;
+  switch (err?.code) {
+    case "ECONNREFUSED": case "ConnectionRefused": return "connection refused";
+    case "ECONNRESET": case "ConnectionClosed": return "connection reset";
+    case "ENOTFOUND": return "host not found";
+    case "EHOSTUNREACH": return "host unreachable";
+    case "ENETUNREACH": return "network unreachable";
+    case "ETIMEDOUT": return "connection timed out";
+  }
+  return err?.message ?? String(e);
+}

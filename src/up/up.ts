@@ -1,0 +1,104 @@
+// `galaxy up`: a whole cluster on this machine. ResMan, AppMaster and N agents run as supervised child processes
+// of this executable; the client config is written so `galaxy submit` just works; stop() leaves nothing behind.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { writeConfigFile, type ClientConfig } from "../client/config.ts";
+import { resmanClient } from "../client/connect.ts";
+import { destroyAllContainers, removeGalaxyCgroupRoot } from "../agent/cleanup.ts";
+import { selfCommand } from "../sys/self.ts";
+import { Supervisor } from "./supervisor.ts";
+
+export interface UpOptions {
+  dir: string;
+  agents: number;
+  cpu: string;
+  memory: string;
+  /** ResMan listens here, AppMaster on port+2, agent i on port+10+i. */
+  port: number;
+  /** Agent i allocates dynamic ports from portsFrom + 1000*i, 1000 of them. */
+  portsFrom: number;
+  configPath?: string;
+  echo: (name: string, line: string) => void;
+}
+
+export interface UpCluster {
+  config: ClientConfig;
+  supervisor: Supervisor;
+  agentEndpoints: string[];
+  stop(): Promise<void>;
+}
+
+function adminToken(dir: string): string {
+  const file = join(dir, "admin-token");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  return token;
+}
+
+export function startUp(o: UpOptions): UpCluster {
+  const dir = resolve(o.dir);
+  const cluster = join(dir, "cluster");
+  for (const d of [dir, cluster, join(dir, "logs")]) mkdirSync(d, { recursive: true });
+  const token = adminToken(dir);
+  const self = selfCommand();
+  const sup = new Supervisor(o.echo);
+  const rm = `127.0.0.1:${o.port}`;
+  const am = `127.0.0.1:${o.port + 2}`;
+  const log = (n: string) => join(dir, "logs", `${n}.log`);
+  sup.add({
+    name: "resman", logFile: log("resman"), env: { GALAXY_BOOTSTRAP_ADMIN_TOKEN: token },
+    argv: [...self, "resman", "--data-dir", join(dir, "resman"), "--cluster-dir", cluster, "--listen", rm, "--recovery-window", "3s"],
+  });
+  sup.add({
+    name: "appmaster", logFile: log("appmaster"),
+    argv: [...self, "appmaster", "--data-dir", join(dir, "appmaster"), "--cluster-dir", cluster, "--listen", am],
+  });
+  const agentEndpoints: string[] = [];
+  for (let i = 0; i < o.agents; i++) {
+    const endpoint = `127.0.0.1:${o.port + 10 + i}`;
+    const lo = o.portsFrom + 1000 * i;
+    agentEndpoints.push(endpoint);
+    sup.add({
+      name: `agent-${i}`, logFile: log(`agent-${i}`),
+      argv: [...self, "agent", "--data-dir", join(dir, `agent-${i}`), "--cluster-dir", cluster, "--listen", endpoint,
+        "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s"],
+    });
+  }
+  const config: ClientConfig = { appmaster: [am], resman: [rm], clusterDir: cluster, user: "admin", token };
+  writeConfigFile(config, o.configPath);
+  return {
+    config,
+    supervisor: sup,
+    agentEndpoints,
+    async stop() {
+      await sup.stopAll(10_000);
+      for (let i = 0; i < agentEndpoints.length; i++) await destroyAllContainers(join(dir, `agent-${i}`), agentEndpoints[i]!);
+      await removeGalaxyCgroupRoot();
+    },
+  };
+}
+
+/** Waits until ResMan answers with every agent alive and an AppMaster leader; calls progress on each change. */
+export async function waitReady(c: UpCluster, agents: number, timeoutMs: number, progress: (msg: string) => void): Promise<boolean> {
+  const client = resmanClient(c.config);
+  const end = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < end) {
+    try {
+      const s = await client.call("ResMan/Status", {}, { timeoutMs: 2000 });
+      const am = s.masters.some((m) => m.role === "appmaster");
+      const msg = `${s.agentsAlive}/${agents} agents alive${am ? ", appmaster elected" : ""}`;
+      if (msg !== last) progress(msg);
+      last = msg;
+      if (s.agentsAlive >= agents && am) return true;
+    } catch (e) {
+      const msg = `waiting for resman (${(e as Error).message})`;
+      if (msg !== last) progress(msg);
+      last = msg;
+    }
+    await Bun.sleep(200);
+  }
+  return false;
+}

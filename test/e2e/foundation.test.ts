@@ -1,0 +1,105 @@
+// The foundation end to end, with the compiled executable: `galaxy up --agents 2`, a 3-replica HTTP service on
+// dynamic ports, real cgroups, a task killed and restarted, `galaxy remove`, and a clean stop.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { alive, freePortBase, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+const hasMemoryCgroupV1 = existsSync("/sys/fs/cgroup/memory/cgroup.procs") && process.getuid?.() === 0;
+
+describe("foundation: galaxy up, a job end to end", () => {
+  const w = new World();
+  let up: ChildProcess;
+  let jobId = "";
+  let base = 0;
+
+  beforeAll(async () => {
+    requireBinary();
+    base = await freePortBase(20);
+    const portsFrom = 50000 + ((base / 10) % 7) * 2000;
+    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
+    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+  });
+
+  afterAll(async () => {
+    if (up) await stopChild(up, "SIGINT", 30_000);
+    await w.cleanup();
+  });
+
+  test("status shows both masters and 2 alive agents", () => {
+    const s = w.json(["status"]);
+    expect(s.agentsAlive).toBe(2);
+    expect(s.masters.map((m: { role: string }) => m.role).sort()).toEqual(["appmaster", "resman"]);
+  });
+
+  test("submit a 3-replica HTTP service: every pod runs and answers on its port", async () => {
+    const r = w.run(["submit", "-f", join(ROOT, "testdata/jobs/hello.yaml")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    jobId = r.stdout.trim();
+    expect(jobId).toMatch(/^hello-\d{8}-\d{4}-[0-9a-f]{4}$/);
+    const pods = await waitFor("3 pods running", () => {
+      const ps = w.json(["pods", "-j", jobId]);
+      return ps.length === 3 && ps.every((p: { state: string }) => p.state === "running") ? ps : null;
+    }, 60_000);
+    for (const p of pods) {
+      const port = p.ports.find((x: { name: string }) => x.name === "http").port;
+      expect(await httpGet(port)).toBe(`hello from ${p.id}\n`);
+    }
+    const jobs = w.json(["jobs"]);
+    expect(jobs.find((j: { id: string }) => j.id === jobId).running).toBe(3);
+    expect(w.run(["jobs"]).stdout).toContain(jobId);
+  });
+
+  test.skipIf(!hasMemoryCgroupV1)("each task process sits in its container's cgroup with the requested memory limit", () => {
+    const pods = w.json(["pods", "-j", jobId]);
+    for (const p of pods) {
+      const pid = p.tasks[0].pid;
+      const cg = memoryCgroupOf(pid);
+      expect(cg).toContain(`/galaxy/`);
+      expect(cg.endsWith(`/${p.id}`)).toBe(true);
+      const limit = Number(readFileSync(`/sys/fs/cgroup/memory${cg}/memory.limit_in_bytes`, "utf8"));
+      expect(limit).toBe(64 * 1024 * 1024);
+    }
+  });
+
+  test("a killed task is restarted by its worker and the pod returns to running", async () => {
+    const before = w.json(["pods", "-j", jobId])[0];
+    process.kill(before.tasks[0].pid, "SIGKILL");
+    const after = await waitFor("the pod to run again with a new pid", () => {
+      const p = w.json(["pods", "-j", jobId]).find((x: { id: string }) => x.id === before.id);
+      return p.state === "running" && p.tasks[0].pid !== before.tasks[0].pid && p.restarts >= 1 ? p : null;
+    }, 30_000);
+    expect(after.tasks[0].message).toContain("killed by SIGKILL");
+    const port = after.ports[0].port;
+    expect(await waitFor("the restarted task to answer", () => httpGet(port), 10_000)).toBe(`hello from ${before.id}\n`);
+  });
+
+  test("remove: within a few seconds no process, cgroup or workspace of the job remains", async () => {
+    const pods = w.json(["pods", "-j", jobId]);
+    const pids = pods.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid);
+    const cgroups = hasMemoryCgroupV1 ? pids.map((pid: number) => `/sys/fs/cgroup/memory${memoryCgroupOf(pid)}`) : [];
+    const r = w.run(["remove", jobId.slice(0, 12)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("removing");
+    await waitFor("every task process to exit", () => pids.every((pid: number) => !alive(pid)), 20_000);
+    await waitFor("every cgroup to be removed", () => cgroups.every((c: string) => !existsSync(c)), 20_000);
+    await waitFor("no process of the job left", () => processesMentioning(`GALAXY_JOB_ID=${jobId}`).length === 0, 20_000);
+    await waitFor("workspaces removed", () => [0, 1].every((i) => pods.every((p: { id: string }) => !existsSync(join(w.dir, "g", `agent-${i}`, "containers", p.id)))), 20_000);
+    await waitFor("the job to leave the list", () => !w.run(["jobs", "--json"]).stdout.includes(jobId), 20_000);
+  });
+
+  test("stopping galaxy up leaves nothing running", async () => {
+    // a second job that is still running when the cluster stops
+    const id = w.run(["submit", "-f", join(ROOT, "testdata/jobs/hello.yaml")]).stdout.trim();
+    await waitFor("pods running", () => w.json(["pods", "-j", id]).filter((p: { state: string }) => p.state === "running").length === 3, 60_000);
+    const code = await stopChild(up, "SIGINT", 30_000);
+    expect(code).toBe(0);
+    expect(processesMentioning(w.dir)).toEqual([]);
+    if (hasMemoryCgroupV1) {
+      const agentCgroups = ["memory", "cpu", "freezer"].flatMap((c) => [0, 1].map((i) => `/sys/fs/cgroup/${c}/galaxy/127.0.0.1_${base + 10 + i}`));
+      for (const c of agentCgroups) expect(existsSync(c)).toBe(false);
+    }
+  });
+});

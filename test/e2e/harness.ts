@@ -1,0 +1,149 @@
+// End-to-end harness: runs the compiled executable (dist/galaxy) as a user would, in a temp dir with its own HOME,
+// on free loopback ports; waits on conditions (never fixed sleeps); cleans up every process it started.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dir, "..", "..");
+export const GALAXY = join(ROOT, "dist", "galaxy");
+
+export function requireBinary(): void {
+  if (!existsSync(GALAXY)) throw new Error(`${GALAXY} is missing: run \`npm test\` (it builds first) or \`npm run build\``);
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh world: temp dir, HOME inside it (so ~/.galaxy/config is ours), and a cluster base port. */
+export class World {
+  readonly dir = mkdtempSync(join(tmpdir(), "galaxy-e2e-"));
+  readonly env: Record<string, string>;
+  private readonly children: ChildProcess[] = [];
+
+  constructor() {
+    this.env = { ...(process.env as Record<string, string>), HOME: this.dir, NO_COLOR: "1", GALAXY_CONFIG: join(this.dir, ".galaxy", "config") };
+    delete this.env.GALAXY_APPMASTER;
+    delete this.env.GALAXY_RESMAN;
+  }
+
+  run(args: string[], opts: { input?: string; cwd?: string } = {}): RunResult {
+    const r = spawnSync(GALAXY, args, { env: this.env, cwd: opts.cwd ?? this.dir, input: opts.input, encoding: "utf8", timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  json<T = any>(args: string[]): T {
+    const r = this.run([...args, "--json"]);
+    if (r.code !== 0) throw new Error(`galaxy ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  /** Starts a long-running galaxy process; output goes to DIR/<name>.out. */
+  start(name: string, args: string[]): ChildProcess {
+    const out = Bun.file(join(this.dir, `${name}.out`)).writer();
+    const child = spawn(GALAXY, args, { env: this.env, cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d) => out.write(d));
+    child.stderr!.on("data", (d) => out.write(d));
+    child.on("exit", () => void out.end());
+    this.children.push(child);
+    return child;
+  }
+
+  log(name: string): string {
+    const f = join(this.dir, `${name}.out`);
+    return existsSync(f) ? readFileSync(f, "utf8") : "";
+  }
+
+  /** SIGTERM every started child, SIGKILL after 20 s, then remove the temp dir. */
+  async cleanup(): Promise<void> {
+    await Promise.all(this.children.map((c) => stopChild(c, "SIGTERM", 20_000)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function stopChild(c: ChildProcess, sig: NodeJS.Signals, graceMs: number): Promise<number | null> {
+  if (c.exitCode !== null || c.signalCode !== null) return c.exitCode;
+  const done = new Promise<number | null>((r) => c.once("exit", (code) => r(code)));
+  c.kill(sig);
+  const t = setTimeout(() => c.kill("SIGKILL"), graceMs);
+  const code = await done;
+  clearTimeout(t);
+  return code;
+}
+
+/** Polls until cond returns a truthy value; throws with `what` (and the last error) after timeoutMs. */
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await Bun.sleep(stepMs);
+  }
+}
+
+/** A base port with `span` free ports above it on loopback. */
+export async function freePortBase(span: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30000 + Math.floor(Math.random() * 2000) * 10;
+    const checks = await Promise.all(Array.from({ length: span }, (_, i) => portFree(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error("no free port range found");
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of live processes whose command line or environment mentions `needle` (e.g. the temp dir). */
+export function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
+      let env = "";
+      try {
+        env = readFileSync(`/proc/${d}/environ`, "utf8");
+      } catch {}
+      if ((cmd.includes(needle) || env.includes(needle)) && alive(Number(d))) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+/** The v1 memory cgroup path of a process ("" when not in a v1 memory hierarchy). */
+export function memoryCgroupOf(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
+  const mem = lines.find((l) => /^\d+:memory:/.test(l));
+  return mem ? mem.slice(mem.indexOf(":memory:") + 8) : "";
+}
+
+export async function httpGet(port: number): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+  return r.text();
+}

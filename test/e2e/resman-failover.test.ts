@@ -1,0 +1,68 @@
+// Two ResMan processes on one cluster dir: kill -9 the leader; the standby takes the lock, bumps the epoch,
+// agents heartbeat to it, and the running job is not touched (same task pids, no restart).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { alive, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+interface Leader { addr: string; epoch: number; pid: number }
+
+describe("ResMan failover with a standby", () => {
+  const w = new World();
+  let up: ChildProcess;
+  let standby: ChildProcess;
+  let base = 0;
+  const cluster = () => join(w.dir, "g", "cluster");
+  const leader = (): Leader => JSON.parse(readFileSync(join(cluster(), "resman.leader"), "utf8"));
+
+  beforeAll(async () => {
+    requireBinary();
+    base = await freePortBase(20);
+    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(50000 + ((base / 10) % 7) * 2000), "--quiet"]);
+    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+  });
+
+  afterAll(async () => {
+    if (standby) await stopChild(standby, "SIGTERM", 10_000);
+    if (up) await stopChild(up, "SIGINT", 30_000);
+    await w.cleanup();
+  });
+
+  test("the standby takes over, agents follow, and the job keeps running untouched", async () => {
+    const jobId = w.run(["submit", "-f", join(ROOT, "testdata/jobs/hello.yaml")]).stdout.trim();
+    const pods = await waitFor("3 pods running", () => {
+      const ps = w.json(["pods", "-j", jobId]);
+      return ps.length === 3 && ps.every((p: { state: string }) => p.state === "running") ? ps : null;
+    }, 60_000);
+    const pids = pods.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid);
+
+    standby = w.start("standby", ["resman", "--data-dir", join(w.dir, "g", "resman"), "--cluster-dir", cluster(), "--listen", `127.0.0.1:${base + 5}`, "--recovery-window", "3s"]);
+    await waitFor("the standby to wait on the lock", () => w.log("standby").includes("standby; leader is"), 20_000);
+    const old = leader();
+    expect(old.addr).toBe(`127.0.0.1:${base}`);
+
+    process.kill(old.pid, "SIGKILL");
+    const next = await waitFor("a new ResMan leader", () => {
+      const l = leader();
+      return l.pid !== old.pid && l.epoch > old.epoch ? l : null;
+    }, 10_000);
+    expect(next.epoch).toBe(old.epoch + 1);
+    expect(next.addr).toBe(`127.0.0.1:${base + 5}`); // the standby, which was already waiting, wins
+
+    // agents heartbeat to the new leader; status through it shows both alive and all 3 containers placed
+    const s = await waitFor("status from the new leader", () => {
+      const st = w.json(["status"]);
+      return st.masters.find((m: { role: string }) => m.role === "resman")?.epoch === next.epoch && st.agentsAlive === 2 && !st.recovering ? st : null;
+    }, 20_000);
+    expect(s.containers).toBe(3);
+    expect(s.pending).toBe(0);
+
+    // the job was not touched: same processes, no restarts, still answering
+    const after = w.json(["pods", "-j", jobId]);
+    expect(after.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid)).toEqual(pids);
+    expect(after.every((p: { state: string; restarts: number }) => p.state === "running" && p.restarts === 0)).toBe(true);
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const p of after) expect(await httpGet(p.ports[0].port)).toBe(`hello from ${p.id}\n`);
+  });
+});

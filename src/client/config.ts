@@ -10,6 +10,8 @@ export interface ClientConfig {
   clusterDir: string;
   user: string;
   token: string;
+  /** Follow leader files in clusterDir for this role (off when addresses were given by flag or environment). */
+  followLeader?: { appmaster: boolean; resman: boolean };
 }
 
 export interface ConfigFlags {
@@ -46,10 +48,14 @@ const list = (s: string | undefined) => (s ? s.split(",").map((x) => x.trim()).f
 
 export function resolveConfig(flags: ConfigFlags, env: Record<string, string | undefined> = process.env): ClientConfig {
   const file = readConfigFile(configPath(env));
+  const am = list(flags.appmaster) ?? list(env.GALAXY_APPMASTER);
+  const rm = list(flags.resman) ?? list(env.GALAXY_RESMAN);
+  const explicitDir = flags["cluster-dir"] ?? env.GALAXY_CLUSTER_DIR;
   return {
-    appmaster: list(flags.appmaster) ?? list(env.GALAXY_APPMASTER) ?? file.appmaster ?? [],
-    resman: list(flags.resman) ?? list(env.GALAXY_RESMAN) ?? file.resman ?? [],
-    clusterDir: flags["cluster-dir"] ?? env.GALAXY_CLUSTER_DIR ?? file.clusterDir ?? "",
+    appmaster: am ?? file.appmaster ?? [],
+    resman: rm ?? file.resman ?? [],
+    clusterDir: explicitDir ?? file.clusterDir ?? "",
+    followLeader: { appmaster: !am || !!explicitDir, resman: !rm || !!explicitDir },
     user: flags.user ?? env.GALAXY_USER ?? file.user ?? "",
     token: flags.token ?? env.GALAXY_TOKEN ?? file.token ?? "",
   };

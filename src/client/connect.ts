@@ -18,7 +18,7 @@ function leaderAddr(clusterDir: string, role: "resman" | "appmaster"): string | 
 function client(cfg: ClientConfig, role: "resman" | "appmaster", fixed: string[], defaultAddr: string): RpcClient {
   return new RpcClient({
     addresses: () => {
-      const leader = leaderAddr(cfg.clusterDir, role);
+      const leader = cfg.followLeader?.[role] === false ? null : leaderAddr(cfg.clusterDir, role);
       const all = [...(leader ? [leader] : []), ...fixed];
       return all.length ? [...new Set(all)] : [defaultAddr];
     },

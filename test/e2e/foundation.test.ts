@@ -1,12 +1,31 @@
 // The foundation end to end, with the compiled executable: `galaxy up --agents 2`, a 3-replica HTTP service on
 // dynamic ports, real cgroups, a task killed and restarted, `galaxy remove`, and a clean stop.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { alive, freePortBase, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { alive, freePortBase, GALAXY, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 const hasMemoryCgroupV1 = existsSync("/sys/fs/cgroup/memory/cgroup.procs") && process.getuid?.() === 0;
+
+describe("the executable", () => {
+  test("runs from / with no node_modules or package.json beside it", () => {
+    requireBinary();
+    const dir = mkdtempSync(join(tmpdir(), "galaxy-bin-"));
+    try {
+      copyFileSync(GALAXY, join(dir, "galaxy"));
+      chmodSync(join(dir, "galaxy"), 0o755);
+      const r = spawnSync(join(dir, "galaxy"), ["version"], { cwd: "/", encoding: "utf8" });
+      expect(r.stdout).toBe("galaxy 0.1.0\n");
+      const help = spawnSync(join(dir, "galaxy"), ["--help"], { cwd: "/", encoding: "utf8" });
+      for (const c of ["resman", "agent", "appmaster", "up", "submit", "jobs", "pods", "remove", "status"]) expect(help.stdout).toContain(c);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("foundation: galaxy up, a job end to end", () => {
   const w = new World();
@@ -74,6 +93,38 @@ describe("foundation: galaxy up, a job end to end", () => {
     expect(after.tasks[0].message).toContain("killed by SIGKILL");
     const port = after.ports[0].port;
     expect(await waitFor("the restarted task to answer", () => httpGet(port), 10_000)).toBe(`hello from ${before.id}\n`);
+  });
+
+  test("galaxy up restarts a killed agent and ResMan; the agent re-adopts its containers untouched", async () => {
+    const pods = w.json(["pods", "-j", jobId]);
+    const pids = pods.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid);
+    const agentPid = Number(processesMentioning(`127.0.0.1:${base + 10}`).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("\0agent\0")));
+    const resmanPid = JSON.parse(readFileSync(join(w.dir, "g", "cluster", "resman.leader"), "utf8")).pid;
+    expect(agentPid).toBeGreaterThan(0);
+    process.kill(agentPid, "SIGKILL");
+    process.kill(resmanPid, "SIGKILL");
+    await waitFor("a new ResMan leader", () => JSON.parse(readFileSync(join(w.dir, "g", "cluster", "resman.leader"), "utf8")).pid !== resmanPid, 20_000);
+    await waitFor("both agents alive again", () => {
+      const s = w.json(["status"]);
+      return s.agentsAlive === 2 && !s.recovering && s.containers === 3;
+    }, 30_000);
+    const after = w.json(["pods", "-j", jobId]);
+    expect(after.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid)).toEqual(pids);
+    expect(after.every((p: { state: string }) => p.state === "running")).toBe(true);
+  });
+
+  test("bad input gets one clear sentence and a non-zero exit, and changes nothing", () => {
+    const before = w.json(["jobs"]).length;
+    const bad = w.run(["submit", "-f", join(ROOT, "testdata/jobs/bad/many.yaml")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("many.yaml:3 type: 'servce' is not a job type; did you mean service?");
+    expect(w.run(["submit", "-f", join(w.dir, "missing.yaml")])).toMatchObject({ code: 2, stderr: expect.stringContaining("cannot read") });
+    expect(w.run(["job", "no-such-job"])).toMatchObject({ code: 1, stderr: 'Error: no job "no-such-job"\n' });
+    expect(w.run(["jobs", "--token", "wrong"])).toMatchObject({ code: 1, stderr: expect.stringContaining("missing or invalid credentials") });
+    const down = w.run(["jobs", "--appmaster", "127.0.0.1:1"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toBe("Error: no AppMaster at 127.0.0.1:1 (connection refused); is `galaxy appmaster` running? see `galaxy status`\n");
+    expect(w.json(["jobs"]).length).toBe(before);
   });
 
   test("remove: within a few seconds no process, cgroup or workspace of the job remains", async () => {

@@ -3,7 +3,7 @@
 // so a lost request is simply re-sent by the next sync.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
-import { campaign, ClusterDir, type Leadership } from "../cluster/index.ts";
+import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcClient, RpcServer, type Principal } from "../rpc/index.ts";
 import { openLmdbStore, type Store, type Table } from "../store/index.ts";
 import { AppMasterCore, type JobWrite } from "./core.ts";
@@ -18,12 +18,6 @@ export interface AppMasterOptions {
   port: number;
   advertise: string;
   log: (msg: string) => void;
-}
-
-export interface AppMasterHandle {
-  readonly addr: string;
-  readonly lost: Promise<void>;
-  stop(): Promise<void>;
 }
 
 export class AppMasterShell {
@@ -147,6 +141,10 @@ export class AppMasterShell {
     }
   }
 
+  ready(): boolean {
+    return this.core !== null;
+  }
+
   stopTimers(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -155,7 +153,7 @@ export class AppMasterShell {
 
 export const randomSuffix = (): string => randomBytes(2).toString("hex");
 
-export async function startAppMaster(opts: AppMasterOptions): Promise<AppMasterHandle> {
+export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
   const cluster = new ClusterDir(opts.clusterDir);
   const store = openLmdbStore(opts.dataDir);
   const shell = new AppMasterShell(store, cluster, opts);
@@ -163,31 +161,9 @@ export async function startAppMaster(opts: AppMasterOptions): Promise<AppMasterH
     role: "appmaster",
     secret: () => cluster.secret(),
     authenticateUser: (u, t) => shell.authenticateUser(u, t),
-    leaderCheck: () => {
-      const leader = shell.leadership?.isLeader() === true && shell.core !== null;
-      return { leader, leaderAddr: leader ? opts.advertise : (cluster.readLeader("appmaster")?.addr ?? "") };
-    },
+    leaderCheck: leaderCheck("appmaster", cluster, opts.advertise, shell),
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),
   });
   registerJobHandlers(server, shell);
-  server.listen(opts.host, opts.port);
-  opts.log(`appmaster: listening on ${opts.advertise}; waiting for the lock in ${opts.clusterDir}`);
-  const abort = new AbortController();
-  const lost = (async () => {
-    const leadership = await campaign({ clusterDir: cluster, role: "appmaster", addr: opts.advertise, log: opts.log }, abort.signal);
-    shell.becomeLeader(leadership);
-    await leadership.lost();
-    shell.stopTimers();
-  })();
-  return {
-    addr: opts.advertise,
-    lost,
-    async stop() {
-      abort.abort();
-      shell.stopTimers();
-      shell.leadership?.release();
-      await server.stop();
-      await store.close();
-    },
-  };
+  return runMaster({ role: "appmaster", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close() });
 }

@@ -4,3 +4,4 @@ export { campaign, type ElectionOptions } from "./election.ts";
 export { IS_LEADER_CACHE_MS, type Leadership } from "./leadership.ts";
 export { holderKey, leaseExpiry, observeHolder, type HolderObservation } from "./lease.ts";
 export { acquireFlock, tryFlock, type FileLock } from "./lock.ts";
+export { leaderCheck, runMaster, type MasterHandle, type MasterShell } from "./master.ts";

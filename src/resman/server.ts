@@ -2,7 +2,7 @@
 // decide (core) -> persist (one LMDB transaction) -> answer.
 import { randomBytes } from "node:crypto";
 import { InvalidError, PermissionDeniedError, UnauthenticatedError } from "../core/errors.ts";
-import { campaign, ClusterDir, type Leadership } from "../cluster/index.ts";
+import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcServer, type CallContext, type Principal } from "../rpc/index.ts";
 import type { Grant } from "../rpc/types.ts";
 import { openLmdbStore, type Store } from "../store/index.ts";
@@ -22,13 +22,6 @@ export interface ResManOptions {
   /** Creates user `admin` with this token on first start (used by `galaxy up`). */
   bootstrapAdminToken?: string;
   log: (msg: string) => void;
-}
-
-export interface ResManHandle {
-  readonly addr: string;
-  stop(): Promise<void>;
-  /** Resolves when this process has lost leadership (it must exit). */
-  readonly lost: Promise<void>;
 }
 
 export class ResManShell {
@@ -94,6 +87,10 @@ export class ResManShell {
   async authenticateUser(user: string, token: string): Promise<Principal | null> {
     const u = this.users.authenticate(user, token);
     return u ? { kind: "user", user: u.name, admin: u.admin } : null;
+  }
+
+  ready(): boolean {
+    return this.core !== null;
   }
 
   stopTimers(): void {
@@ -185,7 +182,7 @@ function registerHandlers(server: RpcServer, s: ResManShell): void {
   registerAdminHandlers(server, s);
 }
 
-export async function startResMan(opts: ResManOptions): Promise<ResManHandle> {
+export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
   const cluster = new ClusterDir(opts.clusterDir);
   const store = openLmdbStore(opts.dataDir);
   const shell = new ResManShell(store, cluster, opts);
@@ -193,31 +190,9 @@ export async function startResMan(opts: ResManOptions): Promise<ResManHandle> {
     role: "resman",
     secret: () => cluster.secret(),
     authenticateUser: (u, t) => shell.authenticateUser(u, t),
-    leaderCheck: () => {
-      const leader = shell.leadership?.isLeader() === true && shell.core !== null;
-      return { leader, leaderAddr: leader ? opts.advertise : (cluster.readLeader("resman")?.addr ?? "") };
-    },
+    leaderCheck: leaderCheck("resman", cluster, opts.advertise, shell),
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0, recovering: shell.core?.recovering ?? true }),
   });
   registerHandlers(server, shell);
-  server.listen(opts.host, opts.port);
-  opts.log(`resman: listening on ${opts.advertise}; waiting for the lock in ${opts.clusterDir}`);
-  const abort = new AbortController();
-  const lost = (async () => {
-    const leadership = await campaign({ clusterDir: cluster, role: "resman", addr: opts.advertise, log: opts.log }, abort.signal);
-    await shell.becomeLeader(leadership);
-    await leadership.lost();
-    shell.stopTimers();
-  })();
-  return {
-    addr: opts.advertise,
-    lost,
-    async stop() {
-      abort.abort();
-      shell.stopTimers();
-      shell.leadership?.release();
-      await server.stop();
-      await store.close();
-    },
-  };
+  return runMaster({ role: "resman", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close() });
 }

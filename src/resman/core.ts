@@ -182,6 +182,19 @@ export class ResManCore {
     return { writes, unknown };
   }
 
+  /** AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. */
+  rescheduleContainer(id: string): ContainerRec {
+    const c = this.placement.get(id);
+    if (!c) throw new NotFoundError("container", id);
+    if (c.agent) {
+      const a = this.agents.get(c.agent);
+      if (a) a.capsVersion++;
+      this.placement.unassign(c);
+      this.scheduleDirty = true;
+    }
+    return c;
+  }
+
   mustGroup(id: string): GroupRec {
     const g = this.groups.get(id);
     if (!g) throw new NotFoundError("group", id);

@@ -136,6 +136,10 @@ function registerHandlers(server: RpcServer, s: ResManShell): void {
     await s.persist(writes);
     return { epoch: core.epoch, unknown };
   }, { auth: "internal" });
+  server.register("ResMan/RescheduleContainer", (req) => {
+    const core = s.mustCore();
+    return containerInfo(core, core.rescheduleContainer(req.containerId));
+  }, { auth: "internal" });
   server.register("ResMan/GetHints", (req) => {
     const core = s.mustCore();
     return { epoch: core.epoch, hints: hints(core, req.all ? null : req.groups), recovering: core.recovering };

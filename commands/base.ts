@@ -1,7 +1,7 @@
 // Shared plumbing for client commands: connection flags, --json, and the error funnel (one sentence on stderr;
 // exit 2 for bad usage or a bad file, 1 for a refused or failed request).
 import { Command, Flags } from "@oclif/core";
-import { isGalaxyError } from "../src/core/errors.ts";
+import { describeError } from "../src/client/errors.ts";
 import { resolveConfig, type ClientConfig } from "../src/client/config.ts";
 import { appmasterClient, resmanClient } from "../src/client/connect.ts";
 import type { RpcClient } from "../src/rpc/index.ts";
@@ -37,15 +37,10 @@ export abstract class ClientCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (isGalaxyError(err)) {
-      let msg = err.message;
-      if (err.code === "UNAVAILABLE" && msg.startsWith("no AppMaster")) msg += "; is `galaxy appmaster` running? see `galaxy status`";
-      else if (err.code === "UNAVAILABLE" && msg.startsWith("no ResMan")) msg += "; is `galaxy resman` running?";
-      else if (err.code === "UNAUTHENTICATED") msg += "; check --user/--token or run `galaxy login`";
-      process.stderr.write(`Error: ${msg}\n`);
-      process.exit(err.code === "INVALID" ? 2 : 1);
-    }
-    return super.catch(err);
+    const f = describeError(err, this.config.bin);
+    if (!f) return super.catch(err);
+    process.stderr.write(`Error: ${f.message}\n`);
+    this.exit(f.exit); // throws oclif's ExitError: silent in main, and catchable by in-process tests
   }
 }
 

@@ -4,6 +4,9 @@ import AppMaster from "./appmaster.ts";
 import AppWorker from "./appworker.ts";
 import JobShow from "./job.ts";
 import Jobs from "./jobs.ts";
+import Login from "./login.ts";
+import Config from "./config.ts";
+import Completion from "./completion.ts";
 import Pods from "./pods.ts";
 import Remove from "./remove.ts";
 import ResMan from "./resman.ts";
@@ -18,6 +21,9 @@ export const COMMANDS = {
   appworker: AppWorker,
   job: JobShow,
   jobs: Jobs,
+  login: Login,
+  config: Config,
+  completion: Completion,
   pods: Pods,
   remove: Remove,
   resman: ResMan,

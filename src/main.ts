@@ -7,6 +7,7 @@ import { Plugin, flush, handle, run } from "@oclif/core";
 import type { Interfaces } from "@oclif/core";
 import pkg from "../package.json" with { type: "json" };
 import { COMMANDS } from "../commands/index.ts";
+import { describeError } from "./client/errors.ts";
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const root = import.meta.dirname;
@@ -18,5 +19,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
 }
 
 if (import.meta.main) {
-  await main().then(() => flush()).catch(handle);
+  await main()
+    .then(() => flush())
+    .catch((err) => {
+      const f = describeError(err);
+      if (!f) return handle(err);
+      process.stderr.write(`Error: ${f.message}\n`);
+      process.exitCode = f.exit;
+    });
 }

@@ -1,0 +1,93 @@
+// In-process tests of the client commands against a real ResMan + AppMaster with simulated agents and workers:
+// tables, --json, exit codes and the one-sentence errors.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { startTestCluster, type TestCluster } from "../src/testing/cluster.ts";
+import { runCli } from "../src/testing/run-cli.ts";
+
+const ROOT = join(import.meta.dir, "..");
+let tc: TestCluster;
+const cli = (...argv: string[]) => runCli(argv, { GALAXY_CONFIG: tc.configPath, HOME: tc.dir });
+
+beforeAll(async () => {
+  tc = await startTestCluster({ agents: 2 });
+  await tc.settle();
+});
+afterAll(async () => tc?.stop());
+
+describe("client commands", () => {
+  test("jobs on an empty cluster says so", async () => {
+    const r = await cli("jobs");
+    expect(r).toEqual({ code: 0, stdout: "No jobs.\n", stderr: "" });
+    expect(JSON.parse((await cli("jobs", "--json")).stdout)).toEqual([]);
+  });
+
+  test("submit, then jobs, job and pods as tables and JSON", async () => {
+    const r = await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
+    expect(r.code).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^hello-\d{8}-\d{4}-[0-9a-f]{4}$/);
+    await tc.settle(async () => {
+      const pods = JSON.parse((await cli("pods", "-j", id, "--json")).stdout);
+      const jobs = JSON.parse((await cli("jobs", "--json")).stdout);
+      return pods.length === 3 && pods.every((p: { state: string }) => p.state === "running") && jobs[0]?.state === "running";
+    });
+    const table = (await cli("jobs")).stdout.split("\n");
+    expect(table[0]).toMatch(/^ID\s+NAME\s+TYPE\s+USER\s+STATUS/);
+    expect(table[1]).toContain(id);
+    expect(table[1]).toMatch(/running\s+3\/0\/0\/0\/0\s+3\s+100m\s+64M\s+\d+s ago/);
+    const jobs = JSON.parse((await cli("jobs", "--json")).stdout);
+    expect(jobs[0]).toMatchObject({ id, name: "hello", jobType: "service", user: "admin", state: "running", replica: 3, running: 3 });
+    const pods = JSON.parse((await cli("pods", "-j", "hello", "--json")).stdout);
+    expect(pods.map((p: { id: string }) => p.id)).toEqual([0, 1, 2].map((i) => `${id}.${i}`));
+    expect((await cli("pods", "-j", id.slice(0, 10))).stdout).toMatch(/^POD\s+AGENT\s+STATUS/);
+    const show = await cli("job", id);
+    expect(show.stdout).toContain(`Job ${id}  (service, user admin)`);
+    expect(show.stdout).toContain("3 running, 0 pending");
+    expect(JSON.parse((await cli("job", id, "--json")).stdout).job.spec.name).toBe("hello");
+  });
+
+  test("status lists masters, agents and pool usage", async () => {
+    const s = JSON.parse((await cli("status", "--json")).stdout);
+    expect(s.agentsAlive).toBe(2);
+    expect(s.containers).toBe(3);
+    expect((await cli("status")).stdout).toMatch(/resman\s+leader 127\.0\.0\.1:\d+\s+epoch 1/);
+  });
+
+  test("errors: bad file (exit 2), unknown id, ambiguous prefix, bad token, no cluster (exit 1)", async () => {
+    const bad = await cli("submit", "-f", join(ROOT, "testdata/jobs/bad/unknown-key.yaml"));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown key; did you mean");
+    expect(await cli("job", "nope")).toMatchObject({ code: 1, stderr: 'Error: no job "nope"\n' });
+    await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
+    const amb = await cli("job", "hello");
+    expect(amb.code).toBe(1);
+    expect(amb.stderr).toMatch(/^Error: job prefix "hello" matches 2: hello-\S+, hello-\S+\n$/);
+    expect((await cli("jobs", "--token", "wrong")).stderr).toBe("Error: missing or invalid credentials; check --user/--token or run `galaxy login`\n");
+    const down = await cli("jobs", "--appmaster", "127.0.0.1:1");
+    expect(down).toMatchObject({ code: 1, stderr: "Error: no AppMaster at 127.0.0.1:1 (connection refused); is `galaxy appmaster` running? see `galaxy status`\n" });
+    expect((await cli("pods")).code).toBe(2);
+    expect(await cli("frobnicate")).toMatchObject({ code: 2, stderr: 'Error: unknown command "frobnicate"; see `galaxy --help`\n' });
+  });
+
+  test("remove by prefix", async () => {
+    const jobs = JSON.parse((await cli("jobs", "--json")).stdout);
+    const r = await cli("remove", jobs[0].id.slice(0, -1));
+    expect(r).toMatchObject({ code: 0, stdout: `${jobs[0].id} removing\n` });
+    await tc.settle(async () => !(await cli("jobs", "--json")).stdout.includes(jobs[0].id), 200);
+  });
+
+  test("config shows the effective settings and sets keys; login checks the token", async () => {
+    const c = JSON.parse((await cli("config", "--json")).stdout);
+    expect(c).toMatchObject({ user: "admin", tokenSet: true, appmaster: tc.config.appmaster });
+    expect((await cli("config", "nope", "x")).code).toBe(2);
+    expect((await cli("login", "--user", "admin", "--token", "wrong")).code).toBe(1);
+    expect((await cli("login", "--user", "admin", "--token", tc.config.token)).stdout).toContain("Logged in as admin");
+  });
+
+  test("completion prints a bash script naming the commands", async () => {
+    const r = await cli("completion", "bash");
+    expect(r.stdout).toContain("complete -o default -F _galaxy_complete galaxy");
+    expect(r.stdout).toContain('"submit") flags=');
+  });
+});

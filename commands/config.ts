@@ -1,0 +1,51 @@
+import { Args, Flags } from "@oclif/core";
+import { configPath, readConfigFile, resolveConfig, writeConfigFile, type ClientConfig } from "../src/client/config.ts";
+import { InvalidError } from "../src/core/errors.ts";
+import { ClientCommand, jsonFlag } from "./base.ts";
+
+const KEYS = ["appmaster", "resman", "clusterDir", "user", "token"] as const;
+type Key = (typeof KEYS)[number];
+
+export default class Config extends ClientCommand {
+  static override description = `Show or change the client configuration (~/.galaxy/config, or $GALAXY_CONFIG)
+
+With no arguments: the effective settings (flags > environment > file), token hidden.
+With KEY VALUE: sets a key in the file. Keys: ${KEYS.join(", ")} (lists are comma-separated).
+JSON fields: appmaster, resman, clusterDir, user, tokenSet, file`;
+  static override examples = [
+    "<%= config.bin %> config",
+    "<%= config.bin %> config appmaster 10.0.0.1:1647,10.0.0.2:1647",
+    "<%= config.bin %> config user alice",
+  ];
+  static override args = {
+    key: Args.string({ description: `one of ${KEYS.join(", ")}`, required: false }),
+    value: Args.string({ description: "new value", required: false }),
+  };
+  static override flags = { ...jsonFlag, unset: Flags.boolean({ description: "remove KEY from the file" }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Config);
+    if (args.key) return this.set(args.key, args.value, flags.unset);
+    const cfg = resolveConfig(flags);
+    const shown = { appmaster: cfg.appmaster, resman: cfg.resman, clusterDir: cfg.clusterDir, user: cfg.user, tokenSet: !!cfg.token, file: configPath() };
+    if (flags.json) return this.printJson(shown);
+    this.log(`file        ${shown.file}`);
+    this.log(`appmaster   ${cfg.appmaster.join(",") || "(default 127.0.0.1:1647)"}`);
+    this.log(`resman      ${cfg.resman.join(",") || "(default 127.0.0.1:1645)"}`);
+    this.log(`clusterDir  ${cfg.clusterDir || "-"}`);
+    this.log(`user        ${cfg.user || "-"}`);
+    this.log(`token       ${cfg.token ? "(set)" : "-"}`);
+  }
+
+  private set(key: string, value: string | undefined, unset: boolean): void {
+    if (!(KEYS as readonly string[]).includes(key)) throw new InvalidError(`unknown key ${JSON.stringify(key)}; use one of ${KEYS.join(", ")}`);
+    if (!unset && value === undefined) throw new InvalidError(`give a value for ${key}, or --unset`);
+    const file: Partial<ClientConfig> = readConfigFile();
+    const k = key as Key;
+    if (unset) delete file[k];
+    else if (k === "appmaster" || k === "resman") file[k] = value!.split(",").map((x) => x.trim()).filter(Boolean);
+    else file[k] = value!;
+    writeConfigFile(file);
+    this.log(unset ? `${key} removed` : `${key} set`);
+  }
+}

@@ -1,4 +1,4 @@
-export type { Store, Table, WriteTx } from "./store.ts";
+export type { Json, Store, Table, WriteTx } from "./store.ts";
 export { compareKeys } from "./store.ts";
 export { openLmdbStore } from "./lmdb-store.ts";
 export { openMemoryStore } from "./memory-store.ts";

@@ -1,70 +1,134 @@
-// The in-memory twin of the LMDB store, for unit tests: same contract, same key order, same atomicity.
+// The in-memory twin of the LMDB store, for tests and simulations: the same contract, key order, JSON rows,
+// atomicity and nextSeq. Nothing survives the process.
+import { InvalidError, UnavailableError } from "../core/errors.ts";
 import { compareKeys, type Store, type Table, type WriteTx } from "./store.ts";
+import { checkKey, checkTableName, collectWrites, decodeValue, type BufferedWrite } from "./write-batch.ts";
 
 class MemoryTable<V> implements Table<V> {
-  readonly rows = new Map<string, V>();
+  private readonly rows = new Map<string, string>(); // key -> JSON text, as LMDB holds it
+  private readonly sorted: string[] = []; // the keys, in compareKeys order
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly owner: MemoryStore,
+  ) {}
 
   get(key: string): V | undefined {
-    const v = this.rows.get(key);
-    return v === undefined ? undefined : structuredClone(v);
+    this.owner.assertOpen();
+    checkKey(key);
+    const text = this.rows.get(key);
+    return text === undefined ? undefined : decodeValue<V>(text);
   }
 
   has(key: string): boolean {
+    this.owner.assertOpen();
+    checkKey(key);
     return this.rows.has(key);
   }
 
-  entries(prefix = ""): Array<[string, V]> {
-    return [...this.rows.keys()]
-      .filter((k) => k.startsWith(prefix))
-      .sort(compareKeys)
-      .map((k) => [k, structuredClone(this.rows.get(k)!)]);
+  list(prefix = ""): V[] {
+    return this.keys(prefix).map((k) => decodeValue<V>(this.rows.get(k)!));
   }
 
-  list(prefix?: string): V[] {
-    return this.entries(prefix).map(([, v]) => v);
+  entries(prefix = ""): Array<[string, V]> {
+    return this.keys(prefix).map((k) => [k, decodeValue<V>(this.rows.get(k)!)]);
   }
 
   keys(prefix = ""): string[] {
-    return [...this.rows.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    this.owner.assertOpen();
+    const out: string[] = [];
+    for (let i = lowerBound(this.sorted, prefix); i < this.sorted.length && this.sorted[i]!.startsWith(prefix); i++) {
+      out.push(this.sorted[i]!);
+    }
+    return out;
   }
 
   count(): number {
+    this.owner.assertOpen();
     return this.rows.size;
+  }
+
+  /** Applies one committed write. */
+  apply(key: string, value: string | undefined): void {
+    const present = this.rows.has(key);
+    if (value === undefined) {
+      if (present) this.sorted.splice(lowerBound(this.sorted, key), 1);
+      this.rows.delete(key);
+      return;
+    }
+    if (!present) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
+    this.rows.set(key, value);
   }
 }
 
-export function openMemoryStore(): Store {
-  const tables = new Map<string, MemoryTable<unknown>>();
-  const seqs = new Map<string, number>();
-  const table = <V>(name: string): Table<V> => {
-    let t = tables.get(name);
-    if (!t) tables.set(name, (t = new MemoryTable<unknown>(name)));
+/** The first index whose key is not below `key`. */
+function lowerBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(sorted[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+class MemoryStore implements Store {
+  private readonly tables = new Map<string, MemoryTable<unknown>>();
+  private readonly seqs = new Map<string, number>();
+  private closed = false;
+
+  table<V>(name: string): Table<V> {
+    this.assertOpen();
+    checkTableName(name);
+    let t = this.tables.get(name);
+    if (!t) this.tables.set(name, (t = new MemoryTable<unknown>(name, this)));
     return t as MemoryTable<V>;
-  };
-  const writeSync = (fn: (tx: WriteTx) => void) => {
-    const ops: Array<() => void> = [];
-    fn({
-      put: (t, key, value) => {
-        const copy = structuredClone(value);
-        ops.push(() => (t as MemoryTable<unknown>).rows.set(key, copy));
-      },
-      delete: (t, key) => ops.push(() => (t as MemoryTable<unknown>).rows.delete(key)),
+  }
+
+  async write(fn: (tx: WriteTx) => void): Promise<void> {
+    this.assertOpen();
+    const writes = this.collect(fn);
+    // Like LMDB, the commit happens after write() returns: callers must await it before reading their writes.
+    await Promise.resolve();
+    applyAll(writes);
+  }
+
+  writeSync(fn: (tx: WriteTx) => void): void {
+    this.assertOpen();
+    applyAll(this.collect(fn));
+  }
+
+  nextSeq(name: string): number {
+    this.assertOpen();
+    checkKey(name);
+    const n = (this.seqs.get(name) ?? 0) + 1;
+    this.seqs.set(name, n);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new UnavailableError("the store is closed");
+  }
+
+  private collect(fn: (tx: WriteTx) => void): BufferedWrite<MemoryTable<unknown>>[] {
+    return collectWrites(fn, (t) => {
+      if (!(t instanceof MemoryTable) || t.owner !== this) {
+        throw new InvalidError(`table ${JSON.stringify(t.name)} belongs to another store`);
+      }
+      return t;
     });
-    for (const op of ops) op(); // only after fn returned: a throw writes nothing
-  };
-  return {
-    table,
-    async write(fn) {
-      writeSync(fn);
-    },
-    writeSync,
-    nextSeq(name) {
-      const n = (seqs.get(name) ?? 0) + 1;
-      seqs.set(name, n);
-      return n;
-    },
-    async close() {},
-  };
+  }
+}
+
+function applyAll(writes: BufferedWrite<MemoryTable<unknown>>[]): void {
+  for (const w of writes) w.target.apply(w.key, w.value);
+}
+
+export function openMemoryStore(): Store {
+  return new MemoryStore();
 }

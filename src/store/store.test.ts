@@ -1,5 +1,4 @@
-import { describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,52 +6,91 @@ import { openLmdbStore } from "./lmdb-store.ts";
 import { openMemoryStore } from "./memory-store.ts";
 import { runStoreContract } from "./store.contract.ts";
 
-runStoreContract("memory", () => ({ store: openMemoryStore(), cleanup: async () => {} }));
-runStoreContract("lmdb", () => {
-  const dir = mkdtempSync(join(tmpdir(), "galaxy-store-"));
-  const store = openLmdbStore(dir);
-  return { store, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
-});
+const root = mkdtempSync(join(tmpdir(), "galaxy-store-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const freshDir = () => mkdtempSync(join(root, "db-"));
 
-describe("LMDB durability", () => {
-  test("a reopened store has everything written before close, and sequences continue", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "galaxy-store-"));
-    try {
-      const s1 = openLmdbStore(dir);
-      await s1.write((tx) => tx.put(s1.table<string>("t"), "k", "v"));
-      const seq = s1.nextSeq("s");
-      await s1.close();
-      const s2 = openLmdbStore(dir);
-      expect(s2.table<string>("t").get("k")).toBe("v");
-      expect(s2.nextSeq("s")).toBe(seq + 1);
-      await s2.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+runStoreContract("memory", openMemoryStore);
+runStoreContract("lmdb", () => openLmdbStore(freshDir()));
+runStoreContract("lmdb noSync", () => openLmdbStore(freshDir(), { noSync: true, mapSizeMB: 64 }));
+
+/** Collects a child's stdout in the background; `ended` resolves once the stream is closed. */
+function collect(stdout: ReadableStream<Uint8Array>): { text: () => string; ended: Promise<void> } {
+  let text = "";
+  const decoder = new TextDecoder();
+  const ended = (async () => {
+    for await (const chunk of stdout) text += decoder.decode(chunk, { stream: true });
+  })();
+  return { text: () => text, ended };
+}
+
+/** Polls `cond` until it holds; fails after `ms`. */
+async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** The complete "ack <i> <seq>" lines in text. */
+function parseAcks(text: string): Array<{ i: number; seq: number }> {
+  return [...text.matchAll(/^ack (\d+) (\d+)\n/gm)].map((m) => ({ i: Number(m[1]), seq: Number(m[2]) }));
+}
+
+describe("LMDB store on disk", () => {
+  test("a store reopened after close has every write, and nextSeq continues above", async () => {
+    const dir = freshDir();
+    const s1 = openLmdbStore(dir);
+    const jobs = s1.table<{ v: number }>("jobs");
+    await s1.write((tx) => ["j1", "j2", "j3"].forEach((k, v) => tx.put(jobs, k, { v })));
+    s1.writeSync((tx) => {
+      tx.delete(jobs, "j2");
+      tx.put(s1.table<string>("meta"), "epoch", "7");
+    });
+    const seqs = [s1.nextSeq("events"), s1.nextSeq("events")];
+    await s1.close();
+
+    const s2 = openLmdbStore(dir);
+    expect(s2.table("jobs").entries()).toEqual([["j1", { v: 0 }], ["j3", { v: 2 }]]);
+    expect(s2.table<string>("meta").get("epoch")).toBe("7");
+    expect(s2.nextSeq("events")).toBeGreaterThan(seqs[1]!);
+    await s2.close();
   });
 
-  test("every write acknowledged before a SIGKILL is there after reopening", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "galaxy-store-"));
-    const child = spawn(process.execPath, [join(import.meta.dir, "testdata", "writer.ts"), dir, "200"], { stdio: ["ignore", "pipe", "inherit"] });
+  test("two processes share a directory; everything acknowledged before a SIGKILL survives", async () => {
+    const dir = freshDir();
+    const parent = openLmdbStore(dir);
+    const rows = parent.table<{ i: number; seq: number }>("rows");
+    const parentSeq = parent.nextSeq("events");
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "testdata", "ack-writer.ts"), dir], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const out = collect(child.stdout);
     try {
-      let out = "";
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on("data", (d) => {
-          out += d;
-          if (out.includes("ack 50\n")) resolve();
-        });
-        child.on("exit", () => reject(new Error(`writer exited early: ${out}`)));
-      });
+      await waitFor(() => parseAcks(out.text()).length >= 100, 20_000, () => out.text().slice(-200));
+      const seen = parseAcks(out.text()).at(-1)!;
+      // The parent's open store sees the child's acknowledged writes without reopening.
+      expect(rows.get(`row/${String(seen.i).padStart(6, "0")}`)).toEqual(seen);
       child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
-      const acked = out.split("\n").filter((l) => l.startsWith("ack ")).map((l) => Number(l.slice(4)));
-      const s = openLmdbStore(dir);
-      const t = s.table<number>("acks");
-      for (const i of acked) expect(t.get(`k${String(i).padStart(5, "0")}`)).toBe(i);
-      await s.close();
+      await child.exited;
+      await out.ended;
+      const acks = parseAcks(out.text());
+      expect(acks.length).toBeGreaterThanOrEqual(100);
+      await parent.close();
+
+      const reopened = openLmdbStore(dir);
+      const after = reopened.table<{ i: number; seq: number }>("rows");
+      for (const a of acks) expect(after.get(`row/${String(a.i).padStart(6, "0")}`)).toEqual(a);
+      expect(reopened.table<number>("latest").get("i")).toBeGreaterThanOrEqual(acks.at(-1)!.i);
+      const seqs = acks.map((a) => a.seq);
+      expect(new Set([parentSeq, ...seqs]).size).toBe(seqs.length + 1); // no value handed out twice
+      expect(reopened.nextSeq("events")).toBeGreaterThan(Math.max(parentSeq, ...seqs));
+      await reopened.close();
     } finally {
       child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+      await child.exited;
     }
   });
 });

@@ -1,7 +1,34 @@
-// The storage contract every role uses: named tables of plain values keyed by string, atomic multi-table writes
-// acknowledged only after commit, and persistent sequences. LMDB in production, an in-memory twin in unit tests.
+// The storage interface every role uses. Two implementations sit behind it: LMDB on disk (lmdb-store.ts) and an
+// in-memory twin for tests and simulations (memory-store.ts); store.contract.ts holds the one test suite both pass.
 
-/** A named table of JSON-able values keyed by string. Reads are synchronous and see committed data. */
+/**
+ * The key order of every table: by UTF-8 bytes, which is code point order and what LMDB uses. It differs from
+ * `a < b` (UTF-16 code units) only when characters above U+FFFF meet characters in U+E000..U+FFFF.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Moves surrogates (D800..DFFF, which start characters above U+FFFF) after E000..FFFF. */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/** A JSON-able value: what a table row may hold. Values are stored as JSON, so `undefined` fields are dropped. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A named table of JSON-able values keyed by string. Reads are synchronous and see committed data.
+ * Keys are ordered by UTF-8 bytes (that is, by code point), which is how LMDB orders them.
+ * Every read returns a fresh copy: mutating it never changes the stored row.
+ */
 export interface Table<V> {
   readonly name: string;
   get(key: string): V | undefined;
@@ -13,6 +40,10 @@ export interface Table<V> {
   count(): number;
 }
 
+/**
+ * Collects the writes of one transaction. The writes are buffered and applied together at commit, so reads made
+ * while fn runs (through Table) still see the committed state from before this transaction.
+ */
 export interface WriteTx {
   put<V>(table: Table<V>, key: string, value: V): void;
   delete<V>(table: Table<V>, key: string): void;
@@ -21,16 +52,21 @@ export interface WriteTx {
 export interface Store {
   /** Opens (or returns the already-open) table; the same name always gives the same table. */
   table<V>(name: string): Table<V>;
-  /** Runs fn in one transaction; its writes commit atomically (none if fn throws). Resolves after a durable commit. */
+  /**
+   * Runs fn (synchronously, now) and commits all its writes atomically: all or nothing if fn throws, in which
+   * case the promise rejects with fn's error. Resolves only after the commit is durable on disk (LMDB).
+   * Writes become visible to readers no later than when the promise resolves; several write() calls commit in
+   * call order.
+   */
   write(fn: (tx: WriteTx) => void): Promise<void>;
-  /** The same, synchronously (for shells that must persist before acting, e.g. the agent's cap checkpoint). */
+  /** Same, synchronous: durable when it returns (for shells that must persist before acting). */
   writeSync(fn: (tx: WriteTx) => void): void;
-  /** A persisted counter: never returns the same value twice for a name, across restarts too. */
+  /**
+   * A counter persisted in the store (event sequence numbers, ids). Starts at 1; every call in a process returns a
+   * larger value than the one before, and no value is ever returned twice, even across restarts (there may be gaps).
+   * May be called inside or outside write().
+   */
   nextSeq(name: string): number;
+  /** Waits for pending writes, then closes. Any later use throws UnavailableError. */
   close(): Promise<void>;
-}
-
-/** Keys in LMDB's order for string keys: by UTF-8 bytes. */
-export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }

@@ -18,6 +18,7 @@ export default class Up extends Command {
     memory: Flags.string({ description: "memory each agent offers", default: "2G" }),
     port: Flags.integer({ description: "ResMan's port; AppMaster uses port+2, agent i port+10+i", default: 1645 }),
     "ports-from": Flags.integer({ description: "first dynamic port; agent i uses 1000 ports from ports-from + 1000*i", default: 20000 }),
+    "agent-timeout": Flags.string({ description: "ResMan declares an agent dead after this long without a heartbeat", default: "10s" }),
     quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
   };
 
@@ -28,7 +29,7 @@ export default class Up extends Command {
     const echo = (name: string, line: string) => {
       if (!flags.quiet) process.stderr.write(`${color ? chalk.cyan(`[${name}]`) : `[${name}]`} ${line}\n`);
     };
-    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], echo });
+    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], agentTimeout: flags["agent-timeout"], echo });
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;

@@ -18,6 +18,8 @@ export interface UpOptions {
   port: number;
   /** Agent i allocates dynamic ports from portsFrom + 1000*i, 1000 of them. */
   portsFrom: number;
+  /** ResMan's agent timeout (e.g. "10s"). */
+  agentTimeout?: string;
   configPath?: string;
   echo: (name: string, line: string) => void;
 }
@@ -49,7 +51,8 @@ export function startUp(o: UpOptions): UpCluster {
   const log = (n: string) => join(dir, "logs", `${n}.log`);
   sup.add({
     name: "resman", logFile: log("resman"), env: { GALAXY_BOOTSTRAP_ADMIN_TOKEN: token },
-    argv: [...self, "resman", "--data-dir", join(dir, "resman"), "--cluster-dir", cluster, "--listen", rm, "--recovery-window", "3s"],
+    argv: [...self, "resman", "--data-dir", join(dir, "resman"), "--cluster-dir", cluster, "--listen", rm, "--recovery-window", "3s",
+      ...(o.agentTimeout ? ["--agent-timeout", o.agentTimeout] : [])],
   });
   sup.add({
     name: "appmaster", logFile: log("appmaster"),

@@ -1,10 +1,11 @@
 // In-process tests of the client commands against a real ResMan + AppMaster with simulated agents and workers:
 // tables, --json, exit codes and the one-sentence errors.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../src/testing/cluster.ts";
 import { runCli } from "../src/testing/run-cli.ts";
 
+setDefaultTimeout(60_000); // the test cluster settles in rounds; some waits take longer than bun's 5 s default
 const ROOT = join(import.meta.dir, "..");
 let tc: TestCluster;
 const cli = (...argv: string[]) => runCli(argv, { GALAXY_CONFIG: tc.configPath, HOME: tc.dir });

@@ -2,11 +2,13 @@
 // agents, an online service and an offline batch job spread over them; each scenario kills (SIGKILL) or stalls
 // (SIGSTOP) real role processes, heals, and checks that every service process kept its pid and agent, that batch
 // work on an unreachable agent moved, and that the cluster converges with nothing left over or counted twice.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { alive, freePortBase, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
 interface PodView { id: string; agent: string; state: string; restarts: number; tasks: { pid: number }[] }
 interface Snap { pod: string; agent: string; pid: number }
@@ -25,6 +27,20 @@ describe("failure scenarios with real processes", () => {
   const agentIndex = (endpoint: string) => Number(endpoint.split(":")[1]) - base - 10;
   const pods = (job: string): PodView[] => w.json(["pods", "-j", job]);
   const snap = (job: string): Snap[] => pods(job).map((p) => ({ pod: p.id, agent: p.agent, pid: p.tasks[0]?.pid ?? 0 }));
+
+  /** Kills a role process and waits until `galaxy up` has started its replacement (a different pid). */
+  const killAndWait = async (what: string, pidOf: () => number) => {
+    const old = pidOf();
+    expect(old).toBeGreaterThan(0);
+    process.kill(old, "SIGKILL");
+    await waitFor(`a new ${what} process`, () => {
+      const now = pidOf();
+      return now > 0 && now !== old;
+    }, 30_000);
+  };
+  const killResMan = () => killAndWait("ResMan leader", () => leaderPid("resman"));
+  const killAppMaster = () => killAndWait("AppMaster leader", () => leaderPid("appmaster"));
+  const killAgent = (i: number) => killAndWait(`agent ${i}`, () => agentPid(i));
 
   /** Every pod of both jobs running, ResMan settled with exactly 6 containers and none pending. */
   const converged = () =>
@@ -61,7 +77,7 @@ describe("failure scenarios with real processes", () => {
   test("1: ResMan failover rebuilds placement from agents; nothing revoked", async () => {
     const before = snap(web);
     const batchBefore = snap(batch);
-    process.kill(leaderPid("resman"), "SIGKILL");
+    await killResMan();
     await converged();
     expectServicesUntouched(before);
     expect(snap(batch)).toEqual(batchBefore); // offline work on live agents is kept too
@@ -70,7 +86,7 @@ describe("failure scenarios with real processes", () => {
   test("2: AppMaster failover rebuilds pods from workers and hints; no pod restarts", async () => {
     const before = snap(web);
     const batchBefore = snap(batch);
-    process.kill(leaderPid("appmaster"), "SIGKILL");
+    await killAppMaster();
     await converged();
     expectServicesUntouched(before);
     expect(snap(batch)).toEqual(batchBefore);
@@ -79,7 +95,7 @@ describe("failure scenarios with real processes", () => {
   test("4: agent failover re-adopts its containers from its checkpoint", async () => {
     const before = snap(web);
     const batchBefore = snap(batch);
-    process.kill(agentPid(0), "SIGKILL");
+    await killAgent(0);
     await converged();
     expectServicesUntouched(before);
     expect(snap(batch)).toEqual(batchBefore);
@@ -112,8 +128,7 @@ describe("failure scenarios with real processes", () => {
 
   test("10: ResMan and AppMaster failover together", async () => {
     const before = snap(web);
-    process.kill(leaderPid("resman"), "SIGKILL");
-    process.kill(leaderPid("appmaster"), "SIGKILL");
+    await Promise.all([killResMan(), killAppMaster()]);
     await converged();
     expectServicesUntouched(before);
   });
@@ -121,8 +136,7 @@ describe("failure scenarios with real processes", () => {
   test("12: ResMan failover and an agent restart together: the checkpointed caps are reported", async () => {
     const before = snap(web);
     const batchBefore = snap(batch);
-    process.kill(leaderPid("resman"), "SIGKILL");
-    process.kill(agentPid(1), "SIGKILL");
+    await Promise.all([killResMan(), killAgent(1)]);
     await converged();
     expectServicesUntouched(before);
     expect(snap(batch)).toEqual(batchBefore);

@@ -1,12 +1,14 @@
 // The foundation end to end, with the compiled executable: `galaxy up --agents 2`, a 3-replica HTTP service on
 // dynamic ports, real cgroups, a task killed and restarted, `galaxy remove`, and a clean stop.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { alive, freePortBase, GALAXY, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
 const hasMemoryCgroupV1 = existsSync("/sys/fs/cgroup/memory/cgroup.procs") && process.getuid?.() === 0;
 

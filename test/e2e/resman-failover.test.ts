@@ -1,10 +1,12 @@
 // Two ResMan processes on one cluster dir: kill -9 the leader; the standby takes the lock, bumps the epoch,
 // agents heartbeat to it, and the running job is not touched (same task pids, no restart).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { alive, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
 interface Leader { addr: string; epoch: number; pid: number }
 

@@ -5,6 +5,8 @@ import { resolve } from "node:path";
 import { InvalidError } from "../src/core/errors.ts";
 import { parseDuration, parseSize } from "../src/core/units.ts";
 import { startAgent } from "../src/agent/server.ts";
+import { parseNamespaces } from "../src/agent/launch.ts";
+import { parseVolumeFlag } from "../src/agent/volumes.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
 
@@ -13,6 +15,8 @@ export default class Agent extends Command {
   static override examples = [
     "<%= config.bin %> agent --data-dir /var/lib/galaxy/agent --cluster-dir /shared/galaxy --pool default",
     "<%= config.bin %> agent --data-dir ./a1 --resman 10.0.0.1:1645,10.0.0.2:1645 --secret $(cat secret) --cpu 8 --memory 16G --label ssd",
+    "<%= config.bin %> agent --data-dir /var/lib/galaxy/agent --cluster-dir /shared/galaxy --volume disk:/home/d1:500G --volume ssd:/ssd0:200G",
+    "<%= config.bin %> agent --data-dir ./a1 --cluster-dir ./c --namespaces mount,uts,pid --gc-delay 1h --disk-grace 1m",
   ];
   static override flags = {
     "data-dir": Flags.string({ description: "directory for the checkpoint and container workspaces", required: true }),
@@ -28,7 +32,12 @@ export default class Agent extends Command {
     "port-range": Flags.string({ description: "dynamic ports ResMan may allocate here", default: "20000-29999" }),
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1646" }),
     advertise: Flags.string({ description: "this agent's endpoint as others reach it (default: from --listen)" }),
-    "stop-grace": Flags.string({ description: "time a worker gets to stop its tasks before its cgroup is killed", default: "10s" }),
+    "stop-grace": Flags.string({ description: "time a worker gets to stop its tasks before its cgroup is killed (when the job names no stop_timeout)", default: "10s" }),
+    volume: Flags.string({ description: "a storage device MEDIUM:PATH:SIZE, medium disk or ssd (repeatable)", multiple: true, default: [] }),
+    "gc-delay": Flags.string({ description: "how long the workspace of a failed container is kept (for its logs)", default: "10m" }),
+    "disk-grace": Flags.string({ description: "how long a container may stay over a volume's size before it is killed", default: "30s" }),
+    namespaces: Flags.string({ description: "namespaces of each container when root: some of mount,uts,pid, or none (default: mount,uts; or GALAXY_NAMESPACES)" }),
+    "usage-interval": Flags.string({ description: "how often usage is sampled and the cpu and memory controllers run", default: "2s" }),
   };
 
   async run(): Promise<void> {
@@ -48,13 +57,20 @@ export default class Agent extends Command {
         millicores: Math.round(Number(flags.cpu ?? availableParallelism()) * 1000),
         memory: flags.memory ? parseSize(flags.memory) : totalmem(),
         disk: flags.disk ? parseSize(flags.disk) : fs.bavail * fs.bsize,
-        portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]), log: roleLog,
+        volumes: flags.volume.map(parseVolumeFlag), portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]),
+        gcDelayMs: parseDuration(flags["gc-delay"]), diskGraceMs: parseDuration(flags["disk-grace"]),
+        namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),
+        log: roleLog,
       });
       await runUntilStopped(() => handle.stop());
     } catch (e) {
       fatal(`agent: ${(e as Error).message}`);
     }
   }
+}
+
+function namespacesOf(text: string | undefined): ReturnType<typeof parseNamespaces> | "auto" {
+  return text === undefined || text === "" || text === "auto" ? "auto" : parseNamespaces(text);
 }
 
 function parsePortRange(s: string): [number, number] {

@@ -1,12 +1,13 @@
 import { Args } from "@oclif/core";
-import { formatDuration, formatSize } from "../src/core/units.ts";
+import { formatAgo, formatDuration, formatSize } from "../src/core/units.ts";
+import { describeUpdate } from "../src/appmaster/progress.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class JobShow extends ClientCommand {
-  static override description = `Show one job: its description, deploy state and pods
+  static override description = `Show one job: its description, deploy state, update progress, pods and services
 
-JSON fields: job {id, name, jobType, user, state, version, replica, running, pending, …, spec}, pods [...]`;
+JSON fields: job {id, name, jobType, user, state, version, replica, running, pending, …, update, blacklist, spec}, pods [...], services [...]`;
   static override examples = ["<%= config.bin %> job web", "<%= config.bin %> job web-20261121 --json"];
   static override args = { job: Args.string({ description: "job id, unique id prefix, or name", required: true }) };
   static override flags = { ...jsonFlag };
@@ -15,19 +16,28 @@ JSON fields: job {id, name, jobType, user, state, version, replica, running, pen
     const { args, flags } = await this.parse(JobShow);
     this.connect(flags);
     const r = await this.am().call("AppMaster/ShowJob", { id: args.job });
-    const { specJson, prevSpecJson, ...job } = r.job;
+    const { specJson, prevSpecJson, warnings, ...job } = r.job;
     const spec = JSON.parse(specJson || "{}");
     if (flags.json) return this.printJson({ job: { ...job, spec }, pods: r.pods, services: r.services });
     const color = useColor();
+    const now = Date.now();
     this.log(`Job ${job.id}  (${job.jobType}, user ${job.user})`);
-    this.log(`  status     ${colorStatus(job.state, color)}  version ${job.version}`);
-    this.log(`  pods       ${job.running} running, ${job.pending} pending, ${job.deploying} deploying, ${job.failed} failed, ${job.finished} finished of ${job.replica}`);
+    this.log(`  status     ${colorStatus(job.state, color)}  version ${job.version}${job.message ? `  (${job.message})` : ""}`);
+    if (job.state === "finished") this.log(`  finished   ${formatAgo(job.finishedAt, now)}: ${job.finished} pods succeeded, ${job.failed} failed`);
+    else this.log(`  pods       ${job.running} running, ${job.pending} pending, ${job.deploying} deploying, ${job.failed} failed, ${job.finished} finished of ${job.replica}`);
     this.log(`  resources  ${job.resources.millicores}m cpu, ${formatSize(job.resources.memory)} memory per pod`);
-    this.log(`  deploy     step ${spec.deploy?.step}, pools ${spec.deploy?.pools?.join(",")}, stop timeout ${formatDuration(spec.deploy?.stopTimeout ?? 0)}`);
+    this.log(`  deploy     step ${spec.deploy?.step}, interval ${formatDuration(spec.deploy?.interval ?? 0)}, pools ${spec.deploy?.pools?.join(",")}, deploy timeout ${formatDuration(spec.deploy?.deployTimeout ?? 0)}, stop timeout ${formatDuration(spec.deploy?.stopTimeout ?? 0)}`);
+    const update = describeUpdate(r.job);
+    if (update) this.log(`  update     ${update}`);
+    for (const b of job.blacklist) this.log(`  blacklist  ${b.agent} until ${formatAgo(now, b.until).replace(" ago", "")} from now: ${b.reason}`);
     if (r.pods.length) {
       this.log("");
-      const rows = r.pods.map((p) => [p.id, p.agent || "-", colorStatus(p.state, color), String(p.restarts), p.ports.map((x) => `${x.name}:${x.port}`).join(",") || "-", p.lastError || "-"]);
-      this.log(renderTable(["POD", "AGENT", "STATUS", "RESTARTS", "PORTS", "LAST ERROR"], rows, { color }));
+      const rows = r.pods.map((p) => [p.id, p.agent || "-", colorStatus(p.state, color), String(p.version || "-"), String(p.restarts), p.ports.map((x) => `${x.name}:${x.port}`).join(",") || "-", p.lastError || "-"]);
+      this.log(renderTable(["POD", "AGENT", "STATUS", "VERSION", "RESTARTS", "PORTS", "LAST ERROR"], rows, { color }));
+    }
+    if (r.services.length) {
+      this.log("");
+      this.log(renderTable(["POD", "SERVICE", "ADDRESS", "STATUS"], r.services.map((s) => [s.pod, s.service, s.address || "-", s.status]), { color }));
     }
   }
 }

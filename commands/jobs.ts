@@ -1,12 +1,14 @@
 import { Flags } from "@oclif/core";
 import { formatAgo, formatSize } from "../src/core/units.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
+import { statusLine } from "../src/appmaster/progress.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class Jobs extends ClientCommand {
   static override description = `List jobs: id, name, type, user, status, pod counts, replica, cpu, memory, age
 
-JSON fields: id, name, jobType, user, state, replica, running, pending, deploying, dead, failed, finished, resources, createdAt, version`;
+A finished batch job shows how many pods succeeded and failed; an updating job how many pods run the new version.
+JSON fields: id, name, jobType, user, state, replica, running, pending, deploying, dead, failed, finished, resources, createdAt, version, update, finishedAt`;
   static override examples = ["<%= config.bin %> jobs", "<%= config.bin %> jobs --all --json"];
   static override flags = {
     all: Flags.boolean({ char: "a", description: "every user's jobs (admins see all by default)" }),
@@ -17,12 +19,12 @@ JSON fields: id, name, jobType, user, state, replica, running, pending, deployin
     const { flags } = await this.parse(Jobs);
     this.connect(flags);
     const { jobs } = await this.am().call("AppMaster/ListJobs", { all: flags.all });
-    if (flags.json) return this.printJson(jobs.map(({ specJson, prevSpecJson, ...j }) => j));
+    if (flags.json) return this.printJson(jobs.map(({ specJson, prevSpecJson, warnings, ...j }) => j));
     if (jobs.length === 0) return this.log("No jobs.");
     const color = useColor();
     const now = Date.now();
     const rows = jobs.map((j) => [
-      j.id, j.name, j.jobType, j.user, colorStatus(j.state, color),
+      j.id, j.name, j.jobType, j.user, colorStatus(j.state, color).replace(j.state, statusLine(j)),
       `${j.running}/${j.pending}/${j.deploying}/${j.dead}/${j.failed}`, String(j.replica),
       `${j.resources.millicores}m`, formatSize(j.resources.memory), formatAgo(j.createdAt, now),
     ]);

@@ -25,6 +25,7 @@ export default class Submit extends ClientCommand {
       throw new InvalidError(`cannot read ${flags.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const r = await this.am().call("AppMaster/SubmitJob", { spec: { text, filename: basename(flags.file), format: "" } });
+    for (const w of r.warnings) process.stderr.write(`Warning: ${w}\n`);
     if (flags.json) return this.printJson(r.job);
     this.log(r.job.id);
   }

@@ -1,11 +1,55 @@
-// Tears down every container an agent left on this host (used by `galaxy up` on Ctrl-C, after the agent exited):
-// kill each worker's process group and cgroup, remove the cgroups and workspaces, clear the checkpoint.
+// Leftovers: at agent start, cgroups and mounts of this agent that no checkpoint claims (a crash between making
+// and recording them); at `galaxy up` stop, every container an agent left on this host (after the agent exited):
+// kill each worker's process group and cgroup, unmount its volumes, remove its cgroups, directories and checkpoint.
 import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { openLmdbStore } from "../store/index.ts";
 import { signal } from "../sys/proc.ts";
+import type { CgroupDriver } from "./cgroup/driver.ts";
 import { detectDriver } from "./cgroup/index.ts";
+import type { HostLayout } from "./container-fs.ts";
+import type { ContainerManager } from "./containers.ts";
 import { agentKey, type ContainerCheckpoint } from "./core.ts";
+import { mountsUnder, removeEmptyDirs, unmount } from "./volume-io.ts";
+
+/** At start, before recovery: kill and remove cgroups, and unmount volumes, that belong to no checkpointed container. */
+export async function sweepLeftovers(m: ContainerManager, driver: CgroupDriver, l: HostLayout, log: (msg: string) => void): Promise<void> {
+  const parent = `galaxy/${l.agentKey}`;
+  for (const child of driver.list(parent)) {
+    if (m.held.has(child)) continue;
+    log(`agent: removing leftover cgroup ${parent}/${child}`);
+    await driver.kill(`${parent}/${child}`).catch(() => {});
+    await driver.remove(`${parent}/${child}`).catch(() => {});
+  }
+  const claimed = new Set([...m.held.values()].flatMap((cp) => cp.mounts ?? []));
+  for (const mount of mountsUnder(join(l.dataDir, "volumes"))) {
+    if (claimed.has(mount)) continue;
+    log(`agent: unmounting leftover ${mount}`);
+    try {
+      unmount(mount);
+    } catch (e) {
+      log(`agent: ${(e as Error).message}`);
+    }
+  }
+}
+
+async function destroyCheckpointed(cp: ContainerCheckpoint, driver: CgroupDriver): Promise<void> {
+  if (cp.pid) signal(-cp.pid, "SIGKILL");
+  await driver.kill(cp.cgroup).catch(() => {});
+  await driver.remove(cp.cgroup).catch(() => {});
+  for (const mount of cp.mounts ?? []) {
+    try {
+      unmount(mount);
+    } catch {
+      /* swept below */
+    }
+  }
+  for (const v of cp.volumes ?? []) {
+    rmSync(v.hostPath, { recursive: true, force: true });
+    removeEmptyDirs([dirname(v.hostPath)]);
+  }
+  removeEmptyDirs(cp.createdDirs ?? []);
+}
 
 export async function destroyAllContainers(dataDir: string, endpoint: string): Promise<number> {
   const driver = detectDriver();
@@ -14,9 +58,7 @@ export async function destroyAllContainers(dataDir: string, endpoint: string): P
     const store = openLmdbStore(join(dataDir, "state"));
     const table = store.table<ContainerCheckpoint>("containers");
     for (const cp of table.list()) {
-      if (cp.pid) signal(-cp.pid, "SIGKILL");
-      await driver.kill(cp.cgroup).catch(() => {});
-      await driver.remove(cp.cgroup).catch(() => {});
+      await destroyCheckpointed(cp, driver);
       n++;
     }
     await store.write((tx) => {
@@ -30,7 +72,8 @@ export async function destroyAllContainers(dataDir: string, endpoint: string): P
     await driver.remove(`${parent}/${child}`).catch(() => {});
   }
   await driver.remove(parent).catch(() => {});
-  rmSync(join(dataDir, "containers"), { recursive: true, force: true });
+  for (const mount of mountsUnder(dataDir)) unmount(mount);
+  for (const d of ["containers", "volumes", "stage"]) rmSync(join(dataDir, d), { recursive: true, force: true });
   return n;
 }
 

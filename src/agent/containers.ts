@@ -1,37 +1,63 @@
-// The agent's container table: checkpoint in LMDB first, then act (create cgroup + workspace + worker, or destroy).
-// Workers run detached (their own session), so an agent restart never touches them; recover() re-adopts them.
+// The agent's container table: checkpoint in LMDB first, then act (create: ports, volumes, cgroup, namespaces,
+// worker; destroy: SIGTERM, cgroup kill, unmount, delete). Workers run detached (their own session), so an agent
+// restart never touches them; recover() re-adopts them.
+//
+//   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
+//                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
+//   any ─(cap revoked)─► destroying ─► gone (a failed one's workspace is kept for --gc-delay)
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
 import { selfCommand } from "../sys/self.ts";
 import { isAlive, processStartTicks, signal, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
-import { cgroupName, limitsOf, type ContainerCheckpoint, type LocalState } from "./core.ts";
+import { NONE_MARKER } from "./cgroup/none.ts";
+import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
+import {
+  type ContainerCheckpoint, type LocalState, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf, workerRestartDelay,
+} from "./core.ts";
+import { WorkspaceGc } from "./gc.ts";
+import { HOST_PROC_FD, type Namespace, WORKER_EXIT_FILE, launchCommand } from "./launch.ts";
+import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { UsageMeter } from "./usage.ts";
+import { fsFree } from "./volume-io.ts";
+import { volumeEnv } from "./volumes.ts";
 
 export interface ContainerManagerOptions {
   endpoint: string;
-  root: string; // <data-dir>/containers
+  layout: HostLayout;
   driver: CgroupDriver;
   store: Store;
+  /** [] = no namespaces (process groups) */
+  namespaces: Namespace[];
   /** Environment every worker gets (how to reach AppMaster). */
   workerEnv: Record<string, string>;
   podToken: (containerId: string) => string;
-  /** How long a worker gets after SIGTERM to stop its tasks before the cgroup is killed. */
+  /** How long a worker gets after SIGTERM to stop its tasks when its cap names no stop timeout. */
   stopGraceMs: number;
+  /** How long a failed container's workspace is kept after it is destroyed. */
+  gcDelayMs: number;
   log: (msg: string) => void;
+  /** the worker's argv (default: this executable's `appworker`) */
+  worker?: string[];
+  /** the ports something listens on (tests give a fixed set) */
+  listening?: () => ReadonlySet<number>;
 }
 
 export class ContainerManager {
   readonly table: Table<ContainerCheckpoint>;
   readonly held = new Map<string, ContainerCheckpoint>();
-  private readonly busy = new Set<string>(); // containers with a create/destroy in flight
-  private readonly usage = new UsageMeter();
+  readonly usage = new UsageMeter();
+  readonly gc: WorkspaceGc;
+  private readonly busy = new Set<string>(); // containers with a create/destroy/kill in flight
+  private readonly restartAt = new Map<string, { at: number; why: string }>();
+  private granted: Set<string> | null = null; // the last cap set from ResMan (null until one arrives)
 
   constructor(readonly o: ContainerManagerOptions) {
     this.table = o.store.table<ContainerCheckpoint>("containers");
+    this.gc = new WorkspaceGc(o.store, o.log);
     for (const cp of this.table.list()) this.held.set(cp.id, cp);
   }
 
@@ -40,24 +66,48 @@ export class ContainerManager {
     this.o.store.writeSync((tx) => tx.put(this.table, cp.id, cp));
   }
 
-  /** After an agent restart: keep running workers, finish half-done work, restart dead workers. */
+  private setState(cp: ContainerCheckpoint, state: LocalState, message: string): void {
+    cp.state = state;
+    cp.message = message;
+    this.checkpoint(cp);
+  }
+
+  /** After an agent restart: re-adopt live workers, finish half-done work, restart dead workers. */
   async recover(): Promise<void> {
     for (const cp of [...this.held.values()]) {
       if (cp.state === "destroying") void this.destroy(cp.id);
       else if (cp.state === "creating") {
-        this.o.log(`agent: ${cp.id} was half-created; building it again`);
+        this.o.log(`agent: ${cp.id} was half-created; cleaning it up and building it again`);
+        this.busy.add(cp.id);
         await this.o.driver.kill(cp.cgroup).catch(() => {});
+        this.busy.delete(cp.id);
         void this.build(cp);
-      } else if (cp.state === "running" && !isAlive(cp.pid, cp.pidStart)) this.startWorker(cp, "its worker died while the agent was down");
-      else if (cp.state === "running") this.o.log(`agent: re-adopted ${cp.id} (worker pid ${cp.pid})`);
+      } else if (cp.state === "running" && isAlive(cp.pid, cp.pidStart)) this.readopt(cp);
+      else if (cp.state === "running") this.startWorker(cp, "its worker died while the agent was down");
     }
+  }
+
+  private readopt(cp: ContainerCheckpoint): void {
+    if (this.o.driver.kind === "none") {
+      this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
+      this.o.driver.addProcess(cp.cgroup, cp.pid);
+    }
+    this.o.log(`agent: re-adopted ${cp.id} (pid ${cp.pid})`);
+  }
+
+  /** The cap set from ResMan: new caps are checkpointed and built; what left it is destroyed (by refresh()). */
+  grant(caps: readonly Cap[]): void {
+    this.granted = new Set(caps.map((c) => c.containerId));
+    for (const cap of diffCaps(this.held, caps).create) this.create(cap);
+    this.refresh();
   }
 
   /** Checkpoints the cap, then builds the container. */
   create(cap: Cap): void {
     const cp: ContainerCheckpoint = {
       id: cap.containerId, cap, state: "creating", cgroup: cgroupName(this.o.endpoint, cap.containerId),
-      workspace: join(this.o.root, cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "", exitCode: 0, workerRestarts: 0,
+      workspace: join(containersDir(this.o.layout), cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "",
+      exitCode: 0, workerRestarts: 0, namespaces: this.o.namespaces, failedAt: 0, oomKills: 0, diskOverSince: 0,
     };
     this.checkpoint(cp);
     void this.build(cp);
@@ -66,48 +116,64 @@ export class ContainerManager {
   private async build(cp: ContainerCheckpoint): Promise<void> {
     this.busy.add(cp.id);
     try {
-      mkdirSync(join(cp.workspace, "logs"), { recursive: true });
-      mkdirSync(join(cp.workspace, ".galaxy"), { recursive: true });
+      const taken = takenPorts(cp.cap.ports, (this.o.listening ?? listeningPorts)());
+      if (taken.length > 0) return this.markFailed(cp, portConflictMessage(taken));
+      const free = new Map(this.o.layout.devices.map((d) => [d.path, fsFree(d.path)]));
+      planContainerFs(cp, this.o.layout, free);
+      this.checkpoint(cp); // volumes and mounts are known before any is made
+      makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
       this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
       this.startWorker(cp, "");
     } catch (e) {
-      this.setState(cp, "failed", `cannot create container: ${(e as Error).message}`);
-      this.o.log(`agent: ${cp.id}: ${(e as Error).message}`);
+      this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
     } finally {
       this.busy.delete(cp.id);
     }
   }
 
+  private markFailed(cp: ContainerCheckpoint, message: string): void {
+    cp.failedAt = Date.now();
+    this.setState(cp, "failed", message);
+    this.o.log(`agent: ${cp.id} failed: ${message}`);
+  }
+
   private startWorker(cp: ContainerCheckpoint, why: string): void {
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
+    this.restartAt.delete(cp.id);
+    const ns = cp.namespaces ?? [];
+    const launch = launchCommand(ns, ns.length > 0 ? mountPlanOf(cp, this.o.layout) : null, this.workerArgv());
     const log = openSync(join(cp.workspace, "logs", "worker.log"), "a");
-    const [exe, ...pre] = selfCommand();
-    const procs = this.o.driver.procsFiles(cp.cgroup);
-    // The shell joins the cgroup before it execs the worker, so no instruction of the worker runs outside it.
-    const script = 'for f in $GALAXY_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; exec "$0" "$@"';
-    const child = spawn("/bin/sh", ["-c", script, exe!, ...pre, "appworker"], {
-      cwd: cp.workspace, detached: true, stdio: ["ignore", log, log], env: this.workerEnv(cp, procs),
+    const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
+      cwd: cp.workspace, detached: true, stdio: ["ignore", log, log],
+      env: { ...this.workerEnv(cp, this.o.driver.procsFiles(cp.cgroup)), ...launch.env },
     });
     closeSync(log);
     child.unref();
-    child.on("exit", (code, sig) => this.onWorkerExit(cp.id, child.pid ?? 0, code, sig));
     const pid = child.pid ?? 0;
+    child.on("exit", (code, sig) => this.onWorkerExit(cp.id, pid, code, sig));
     if (this.o.driver.kind === "none" && pid) this.o.driver.addProcess(cp.cgroup, pid);
     cp.pid = pid;
     cp.pidStart = processStartTicks(pid);
     cp.startedAt = Date.now();
     cp.workerRestarts += why ? 1 : 0;
-    this.setState(cp, "running", "");
+    this.setState(cp, "running", why || cp.message); // why it was restarted, or what was noted before
+  }
+
+  private workerArgv(): string[] {
+    return this.o.worker ?? [...selfCommand(), "appworker"];
   }
 
   private workerEnv(cp: ContainerCheckpoint, procs: string[]): Record<string, string> {
     const ports = Object.fromEntries(cp.cap.ports.map((p) => [p.name, p.port]));
+    const ns = cp.namespaces ?? [];
+    const oom = this.o.driver.oomCounterFile(cp.cgroup);
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: process.env.HOME ?? "/root",
       TMPDIR: process.env.TMPDIR ?? "/tmp",
       ...this.o.workerEnv,
       ...cp.cap.env,
+      ...volumeEnv(cp.volumes ?? [], ns.length > 0),
       GALAXY_CONTAINER_ID: cp.id,
       GALAXY_POD_ID: cp.cap.env.GALAXY_POD_ID ?? cp.id,
       GALAXY_JOB_ID: cp.cap.env.GALAXY_JOB_ID ?? cp.cap.groupId,
@@ -116,24 +182,57 @@ export class ContainerManager {
       GALAXY_PORTS: JSON.stringify(ports),
       GALAXY_POD_TOKEN: this.o.podToken(cp.id),
       GALAXY_CGROUP_PROCS: procs.join(" "),
+      [NONE_MARKER]: cp.cgroup,
+      ...(oom ? { GALAXY_OOM_COUNTER: oom } : {}),
+      ...(ns.includes("pid") ? { GALAXY_HOST_PROC: `/proc/self/fd/${HOST_PROC_FD}` } : {}),
     };
   }
 
-  private onWorkerExit(id: string, pid: number, code: number | null, sig: NodeJS.Signals | null): void {
+  private onWorkerExit(id: string, pid: number, code: number | null, sig: string | null): void {
     const cp = this.held.get(id);
-    if (!cp || cp.pid !== pid || cp.state !== "running") return;
-    const how = sig ? `killed by ${sig}` : `exited ${code}`;
+    if (!cp || cp.pid !== pid || cp.state !== "running" || this.restartAt.has(id)) return;
+    const v = classifyWorkerExit(code, sig, logTail(join(cp.workspace, "logs", "worker.log")));
     cp.exitCode = code ?? -1;
-    if (code === 0) this.setState(cp, "exited", `worker ${how}`);
-    else this.startWorker(cp, `worker ${how}`);
+    if (v.kind === "exited") this.setState(cp, "exited", v.message);
+    else if (v.kind === "failed") this.markFailed(cp, v.message);
+    else this.scheduleRestart(cp, v.message);
   }
 
-  /** Called every heartbeat: notices workers that died while nobody was waiting on them (after a re-adoption). */
-  refresh(): void {
+  /** A crashed worker starts again at once, then with back-off while it keeps crashing within a minute of starting. */
+  private scheduleRestart(cp: ContainerCheckpoint, why: string): void {
+    const quick = Date.now() - cp.startedAt < 60_000;
+    const delay = workerRestartDelay(quick ? cp.workerRestarts : 0);
+    if (delay === 0) return this.startWorker(cp, why);
+    this.o.log(`agent: ${cp.id}: ${why}; starting it again in ${delay} ms`);
+    this.restartAt.set(cp.id, { at: Date.now() + delay, why });
+  }
+
+  /** Every heartbeat: restart dead workers (after a re-adoption nobody waits on them), destroy what was revoked. */
+  refresh(now = Date.now()): void {
     for (const cp of this.held.values()) {
-      if (cp.state === "running" && !this.busy.has(cp.id) && !isAlive(cp.pid, cp.pidStart)) {
-        this.startWorker(cp, `worker pid ${cp.pid} is gone`);
+      if (this.busy.has(cp.id)) continue;
+      if (this.granted && !this.granted.has(cp.id)) void this.destroy(cp.id);
+      else if (cp.state === "running" && !isAlive(cp.pid, cp.pidStart)) {
+        const pending = this.restartAt.get(cp.id);
+        // Not our child after a re-adoption: its wrapper left the worker's exit status in the workspace.
+        if (pending === undefined) this.onWorkerExit(cp.id, cp.pid, readExitStatus(cp.workspace), null);
+        else if (now >= pending.at) this.startWorker(cp, pending.why);
       }
+    }
+  }
+
+  /** Kills every process of a container that must stop now (disk over size, memory pressure); keeps it, failed. */
+  async fail(id: string, message: string): Promise<void> {
+    const cp = this.held.get(id);
+    if (!cp || this.busy.has(id) || cp.state === "destroying") return;
+    this.busy.add(id);
+    try {
+      this.markFailed(cp, message);
+      await this.o.driver.kill(cp.cgroup);
+    } catch (e) {
+      this.o.log(`agent: killing ${id} failed: ${(e as Error).message}`);
+    } finally {
+      this.busy.delete(id);
     }
   }
 
@@ -142,19 +241,19 @@ export class ContainerManager {
     const cp = this.held.get(id);
     if (!cp || this.busy.has(id)) return;
     this.busy.add(id);
+    this.restartAt.delete(id);
     try {
-      this.setState(cp, "destroying", "");
-      if (cp.pid && isAlive(cp.pid, cp.pidStart)) {
-        signal(cp.pid, "SIGTERM");
-        await waitFor(() => !isAlive(cp.pid, cp.pidStart), this.o.stopGraceMs);
-      }
+      if (cp.state !== "destroying") this.setState(cp, "destroying", cp.message);
+      await this.stopWorker(cp);
       await this.o.driver.kill(cp.cgroup);
       await this.o.driver.remove(cp.cgroup);
-      rmSync(cp.workspace, { recursive: true, force: true });
+      const keep = (cp.failedAt ?? 0) > 0 && this.o.gcDelayMs > 0;
+      removeContainerFs(cp, [...this.held.values()].filter((o) => o.id !== id), keep);
+      if (keep) this.gc.keep({ containerId: id, workspace: cp.workspace, deleteAt: Date.now() + this.o.gcDelayMs, owner: cp.cap.user });
       this.held.delete(id);
       this.usage.forget(id);
       this.o.store.writeSync((tx) => tx.delete(this.table, id));
-      this.o.log(`agent: destroyed ${id}`);
+      this.o.log(`agent: destroyed ${id}${keep ? " (its workspace is kept for a while)" : ""}`);
     } catch (e) {
       this.o.log(`agent: destroying ${id} failed: ${(e as Error).message}; will retry`);
     } finally {
@@ -162,8 +261,32 @@ export class ContainerManager {
     }
   }
 
-  private setState(cp: ContainerCheckpoint, state: LocalState, message: string): void {
-    cp.state = state;
+  private async stopWorker(cp: ContainerCheckpoint): Promise<void> {
+    if (!cp.pid || !isAlive(cp.pid, cp.pidStart)) return;
+    // In a pid namespace the worker runs under galaxy-init, unshare's child: init forwards SIGTERM to it.
+    const target = (cp.namespaces ?? []).includes("pid") ? (firstChild(cp.pid) ?? cp.pid) : cp.pid;
+    signal(target, "SIGTERM");
+    await waitFor(() => !isAlive(cp.pid, cp.pidStart), stopTimeoutOf(cp.cap, this.o.stopGraceMs) + 2000);
+  }
+
+  /** Where a container's files are and whose they are: a held one, or a failed one whose workspace is kept. */
+  workspaceOf(id: string): { workspace: string; owner: string } | null {
+    const cp = this.held.get(id);
+    if (cp) return { workspace: cp.workspace, owner: cp.cap.user };
+    const kept = this.gc.find(id);
+    return kept ? { workspace: kept.workspace, owner: kept.owner } : null;
+  }
+
+  /** Checkpoints a change the monitor made to a container (its cpu ceiling, its disk clock). */
+  save(id: string): void {
+    const cp = this.held.get(id);
+    if (cp) this.checkpoint(cp);
+  }
+
+  /** Sets the informational message of a running container (OOM kills, disk warnings); checkpointed when it changes. */
+  note(id: string, message: string): void {
+    const cp = this.held.get(id);
+    if (!cp || cp.message === message || cp.state !== "running") return;
     cp.message = message;
     this.checkpoint(cp);
   }
@@ -171,7 +294,35 @@ export class ContainerManager {
   reports(now: number): ContainerReport[] {
     return [...this.held.values()].map((cp) => ({
       containerId: cp.id, groupId: cp.cap.groupId, state: cp.state, pid: cp.pid, startedAt: cp.startedAt,
-      message: cp.message, usage: this.usage.sample(cp.id, this.o.driver, cp.cgroup, now), cap: cp.cap, exitCode: cp.exitCode,
+      message: cp.message, usage: this.usage.latest(cp.id, now).usage, cap: cp.cap, exitCode: cp.exitCode,
     }));
+  }
+}
+
+/** The first child of a process (unshare's child is the container's init). */
+function firstChild(pid: number): number | null {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return first ? Number(first) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The status the wrapper recorded when the worker ended; null when there is none (the wrapper was killed too). */
+function readExitStatus(workspace: string): number | null {
+  try {
+    const text = readFileSync(join(workspace, WORKER_EXIT_FILE), "utf8").trim();
+    return /^\d+$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, "utf8").slice(-2000);
+  } catch {
+    return "";
   }
 }

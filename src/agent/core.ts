@@ -1,7 +1,9 @@
 // The agent's decisions, pure: which containers to create and destroy for a cap set, whether a master's epoch is
-// acceptable, and the cgroup limits of a cap.
+// acceptable, the cgroup limits and options of a cap, and how a worker's exit reads.
 import type { Cap } from "../rpc/types.ts";
 import type { Limits } from "./cgroup/driver.ts";
+import type { Namespace } from "./launch.ts";
+import type { VolumePlan } from "./volumes.ts";
 
 export type LocalState = "creating" | "running" | "exited" | "failed" | "destroying";
 
@@ -12,13 +14,30 @@ export interface ContainerCheckpoint {
   state: LocalState;
   cgroup: string;
   workspace: string;
+  /** the process the agent started: the worker, or `unshare` when the container has a pid namespace */
   pid: number;
-  /** /proc start time of the worker, so a recycled pid is never mistaken for it. */
+  /** /proc start time of that process, so a recycled pid is never mistaken for it. */
   pidStart: number;
   startedAt: number;
   message: string;
   exitCode: number;
   workerRestarts: number;
+  /** namespaces it was started in ([] = none: a process group) */
+  namespaces?: Namespace[];
+  /** where each volume lives on this host */
+  volumes?: VolumePlan[];
+  /** host mounts the agent made for it (tmpfs volumes), unmounted when it is destroyed */
+  mounts?: string[];
+  /** empty directories created on the host as bind-mount points, removed when no container uses them */
+  createdDirs?: string[];
+  /** when it failed (0: it did not): its workspace is kept for --gc-delay after it is destroyed */
+  failedAt?: number;
+  /** OOM kills counted by its memory cgroup when last sampled */
+  oomKills?: number;
+  /** since when a volume is over its size (0: none is) */
+  diskOverSince?: number;
+  /** the cpu ceiling (millicores) the soft-limit controller last gave it, when it has cpu excess */
+  cpuCeiling?: number;
 }
 
 export interface CapDiff {
@@ -39,14 +58,68 @@ export function acceptEpoch(seen: number, got: number): boolean {
   return got >= seen;
 }
 
-export function limitsOf(cap: Cap): Limits {
+export interface ContainerOptions {
+  cpuExcess: boolean;
+  memoryExcess: boolean;
+  memoryCeiling: number;
+  pidsLimit: number;
+  ioWeight: number;
+  stopTimeoutMs: number;
+  workspaceSize: number;
+}
+
+/** The cap's options with every absent field (an older ResMan, an older checkpoint) at its default. */
+export function optionsOf(cap: Cap): ContainerOptions {
+  const c = (cap.container ?? {}) as Partial<ContainerOptions>;
   return {
-    millicores: Math.max(1, cap.resources.millicores),
-    cpuExcess: false,
-    memory: Math.max(1, cap.resources.memory),
-    memoryExcess: false,
-    pids: 4096,
+    cpuExcess: c.cpuExcess ?? false, memoryExcess: c.memoryExcess ?? false, memoryCeiling: Number(c.memoryCeiling ?? 0),
+    pidsLimit: c.pidsLimit ?? 0, ioWeight: c.ioWeight ?? 0, stopTimeoutMs: Number(c.stopTimeoutMs ?? 0),
+    workspaceSize: Number(c.workspaceSize ?? 0),
   };
+}
+
+/** The cgroup limits of a cap; `cpuCeiling` is the soft-limit controller's current quota for an excess container. */
+export function limitsOf(cap: Cap, cpuCeiling?: number): Limits {
+  const o = optionsOf(cap);
+  const memory = Math.max(1, cap.resources.memory);
+  const limits: Limits = {
+    millicores: Math.max(1, cap.resources.millicores),
+    cpuExcess: o.cpuExcess,
+    memory,
+    memoryExcess: o.memoryExcess,
+    pids: o.pidsLimit || 4096,
+  };
+  if (o.cpuExcess) limits.cpuCeiling = Math.max(limits.millicores, cpuCeiling ?? limits.millicores);
+  if (o.memoryExcess && o.memoryCeiling >= memory) limits.memoryCeiling = o.memoryCeiling;
+  if (o.ioWeight > 0) limits.ioWeight = o.ioWeight;
+  return limits;
+}
+
+/** How long the worker gets after SIGTERM: the job's stop timeout, else the agent's --stop-grace. */
+export function stopTimeoutOf(cap: Cap, agentDefaultMs: number): number {
+  return optionsOf(cap).stopTimeoutMs || agentDefaultMs;
+}
+
+/** Exit codes of the container's launch scripts (see launch.ts). */
+export const EXIT_CANNOT_JOIN_CGROUP = 97;
+export const EXIT_SETUP_FAILED = 96;
+
+/** What a worker's exit means for its container: restart it, it is done, or the container failed for good. */
+export function classifyWorkerExit(code: number | null, sig: string | null, logTail: string): { kind: "exited" | "restart" | "failed"; message: string } {
+  if (code === 0) return { kind: "exited", message: "worker exited 0" };
+  if (code === EXIT_CANNOT_JOIN_CGROUP) return { kind: "failed", message: "container setup failed: cannot join its cgroup" };
+  if (code === EXIT_SETUP_FAILED) {
+    return { kind: "failed", message: `container setup failed: ${logTail.trim().split("\n").slice(-2).join("; ") || "mounts"}` };
+  }
+  if (sig) return { kind: "restart", message: `worker killed by ${sig}` };
+  if (code === null) return { kind: "restart", message: "worker is gone (its exit status is unknown)" };
+  // The wrapper exits 128+n when the worker was killed by signal n, as shells do.
+  return { kind: "restart", message: code > 128 && code < 160 ? `worker killed by signal ${code - 128}` : `worker exited ${code}` };
+}
+
+/** Back-off before starting a crashed worker again: 0 the first time, then 1 s doubling to 30 s. */
+export function workerRestartDelay(restartsSoFar: number): number {
+  return restartsSoFar === 0 ? 0 : Math.min(30_000, 1000 * 2 ** Math.min(restartsSoFar - 1, 5));
 }
 
 /** Cgroup name of a container: unique per agent on a host, so several agents can share one machine. */

@@ -1,24 +1,33 @@
 // Reading a container's task output for `galaxy logs` (tail or from an offset), so users never need a shell on the host.
+// A file that shrank below the offset (rotated, truncated) is read again from its start.
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { InvalidError, NotFoundError } from "../core/errors.ts";
-import type { ContainerManager } from "./containers.ts";
+import { InvalidError } from "../core/errors.ts";
 
 const MAX = 1 << 20;
 
-export function readLogs(
-  m: ContainerManager,
-  req: { containerId: string; task: string; stderr: boolean; offset: number; tail: number; maxBytes: number },
-): { data: Uint8Array; offset: number; exists: boolean } {
-  const cp = m.held.get(req.containerId);
-  if (!cp) throw new NotFoundError("container", req.containerId);
-  const task = req.task || "worker";
-  if (!/^[A-Za-z0-9_.-]+$/.test(task) || task.startsWith(".")) throw new InvalidError(`bad task name ${JSON.stringify(task)}`);
-  const file = task === "worker" ? join(cp.workspace, "logs", "worker.log") : join(cp.workspace, "logs", `${task}.${req.stderr ? "err" : "out"}`);
+export interface ReadLogsRequest {
+  containerId: string;
+  task: string;
+  stderr: boolean;
+  offset: number;
+  tail: number;
+  maxBytes: number;
+}
+
+/** logs/<task>.out|.err of a workspace ("worker" or "" reads the worker's own log). */
+export function logFile(workspace: string, task: string, stderr: boolean): string {
+  const t = task || "worker";
+  if (!/^[A-Za-z0-9_.-]+$/.test(t) || t.startsWith(".")) throw new InvalidError(`bad task name ${JSON.stringify(t)}`);
+  return t === "worker" ? join(workspace, "logs", "worker.log") : join(workspace, "logs", `${t}.${stderr ? "err" : "out"}`);
+}
+
+export function readLogs(workspace: string, req: ReadLogsRequest): { data: Uint8Array; offset: number; exists: boolean } {
+  const file = logFile(workspace, req.task, req.stderr);
   if (!existsSync(file)) return { data: new Uint8Array(), offset: 0, exists: false };
   const size = statSync(file).size;
   const max = Math.min(req.maxBytes || MAX, MAX);
-  let start = Math.min(req.offset, size);
+  let start = req.offset > size ? 0 : req.offset;
   if (req.tail > 0) start = tailStart(file, size, req.tail);
   const len = Math.min(max, size - start);
   const buf = Buffer.alloc(len);

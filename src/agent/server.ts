@@ -1,18 +1,27 @@
-// The agent shell: LMDB checkpoint, isolation driver, heartbeat loop to the ResMan leader, and its own RPC server.
+// The agent shell: LMDB checkpoint, isolation driver, heartbeat loop to the ResMan leader, the monitor, and its own
+// RPC server (ListContainers for admins, ReadLogs for `galaxy logs` with the user's credentials).
 //
-//   every interval: refresh workers ──► Heartbeat(full report) ──► reply epoch >= seen? ──► caps changed?
-//       ──► diffCaps ──► checkpoint + create new containers, destroy revoked ones
+//   every interval: refresh workers ──► Heartbeat(full report, host usage, pressure) ──► reply epoch >= seen?
+//       ──► caps changed? ──► grant(caps): checkpoint + create new containers; destroy what left the set
 import { createHmac } from "node:crypto";
 import { hostname } from "node:os";
 import { ClusterDir } from "../cluster/index.ts";
+import { NotFoundError } from "../core/errors.ts";
 import { RpcClient, RpcServer } from "../rpc/index.ts";
 import type { AgentInfo, HeartbeatReply } from "../rpc/types.ts";
 import { openLmdbStore, type Store } from "../store/index.ts";
+import { checkAdmin, checkLogAccess, UserAuthenticator } from "./auth.ts";
 import { detectDriver } from "./cgroup/index.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
+import { type HostLayout, prepareLayout } from "./container-fs.ts";
 import { ContainerManager } from "./containers.ts";
-import { acceptEpoch, diffCaps } from "./core.ts";
+import { acceptEpoch, agentKey } from "./core.ts";
+import { type Namespace, resolveNamespaces } from "./launch.ts";
 import { readLogs } from "./logs.ts";
+import { Monitor } from "./monitor.ts";
+import { sweepLeftovers } from "./cleanup.ts";
+import { isRoot } from "./volume-io.ts";
+import type { VolumeDevice } from "./volumes.ts";
 
 export interface AgentOptions {
   dataDir: string;
@@ -27,16 +36,23 @@ export interface AgentOptions {
   labels: string[];
   millicores: number;
   memory: number;
+  /** bytes for workspaces on the data dir's disk */
   disk: number;
+  volumes: VolumeDevice[];
   portMin: number;
   portMax: number;
   stopGraceMs: number;
+  gcDelayMs: number;
+  diskGraceMs: number;
+  namespaces: Namespace[] | "auto";
+  usageIntervalMs: number;
   log: (msg: string) => void;
 }
 
 export interface AgentHandle {
   readonly endpoint: string;
   readonly isolation: string;
+  readonly namespaces: Namespace[];
   stop(): Promise<void>;
 }
 
@@ -46,36 +62,58 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   if (!secret()) throw new Error("the agent needs the cluster secret: give --cluster-dir or --secret");
   const store = openLmdbStore(`${o.dataDir}/state`);
   const driver = detectDriver();
-  o.log(`agent: ${o.advertise} isolation ${driver.describe()}`);
+  const hasUnshare = Bun.which("unshare") !== null;
+  const ns = resolveNamespaces(o.namespaces, { root: isRoot(), isolation: driver.kind, hasUnshare });
+  o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}`);
+  const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir };
+  prepareLayout(layout);
   const manager = new ContainerManager({
-    endpoint: o.advertise, root: `${o.dataDir}/containers`, driver, store, stopGraceMs: o.stopGraceMs, log: o.log,
+    endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,
     podToken: (id) => createHmac("sha256", secret()).update(id).digest("hex"),
     workerEnv: {
       ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),
       ...(o.appmaster.length ? { GALAXY_APPMASTER: o.appmaster.join(",") } : {}),
     },
   });
+  await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
-  const server = new RpcServer({ role: "agent", secret, health: () => ({ endpoint: o.advertise, isolation: driver.kind }) });
-  server.register("Agent/ListContainers", () => ({ agent: agentInfo(o, driver), containers: manager.reports(Date.now()) }));
-  server.register("Agent/ReadLogs", (req) => readLogs(manager, req));
+  const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 5000 });
+  const info = agentInfo(o, driver, Date.now());
+  const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);
-  const resman = new RpcClient({
-    addresses: () => resmanAddresses(o, cluster),
-    credentials: () => ({ secret: secret() }),
-    timeoutMs: 5000,
-  });
-  const loop = new HeartbeatLoop(o, store, driver, manager, resman);
+  const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });
+  monitor.start();
+  const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman);
   loop.start();
   return {
     endpoint: o.advertise,
     isolation: driver.kind,
+    namespaces: ns.namespaces,
     async stop() {
       loop.stop();
+      monitor.stop();
       await server.stop();
       await store.close();
     },
   };
+}
+
+function registerRpc(o: AgentOptions, info: AgentInfo, manager: ContainerManager, auth: UserAuthenticator, secret: () => string): RpcServer {
+  const server = new RpcServer({
+    role: "agent", secret, authenticateUser: (u, t) => auth.authenticate(u, t),
+    health: () => ({ endpoint: o.advertise, isolation: info.isolation }),
+  });
+  server.register("Agent/ListContainers", (_req, ctx) => {
+    checkAdmin(ctx.principal);
+    return { agent: info, containers: manager.reports(Date.now()) };
+  });
+  server.register("Agent/ReadLogs", (req, ctx) => {
+    const where = manager.workspaceOf(req.containerId);
+    if (!where) throw new NotFoundError("container", req.containerId);
+    checkLogAccess(ctx.principal, where.owner, o.pool, auth.grantsOf(ctx.principal.user ?? ""));
+    return readLogs(where.workspace, req);
+  });
+  return server;
 }
 
 function resmanAddresses(o: AgentOptions, cluster: ClusterDir | null): string[] {
@@ -83,12 +121,14 @@ function resmanAddresses(o: AgentOptions, cluster: ClusterDir | null): string[] 
   return [...new Set([...(leader ? [leader] : []), ...o.resman])];
 }
 
-function agentInfo(o: AgentOptions, driver: CgroupDriver): AgentInfo {
+/** What the agent tells ResMan about itself; stable for the agent's life (ResMan persists it when it changes). */
+export function agentInfo(o: AgentOptions, driver: CgroupDriver, startedAt: number): AgentInfo {
+  const sum = (m: string) => o.volumes.filter((v) => v.medium === m).reduce((s, v) => s + v.size, 0);
   return {
     endpoint: o.advertise, pool: o.pool, labels: o.labels,
-    total: { millicores: o.millicores, memory: o.memory, disk: o.disk, ssd: 0 },
+    total: { millicores: o.millicores, memory: o.memory, disk: o.disk + sum("disk"), ssd: sum("ssd") },
     portMin: o.portMin, portMax: o.portMax, isolation: driver.kind, hostname: hostname(), version: "0.1.0",
-    startedAt: 0, maxBatch: 0,
+    startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size })),
   };
 }
 
@@ -103,9 +143,10 @@ class HeartbeatLoop {
 
   constructor(
     readonly o: AgentOptions,
+    readonly info: AgentInfo,
     readonly store: Store,
-    readonly driver: CgroupDriver,
     readonly manager: ContainerManager,
+    readonly monitor: Monitor,
     readonly resman: RpcClient,
   ) {
     this.epochSeen = store.table<number>("meta").get("epochSeen") ?? 0;
@@ -125,8 +166,8 @@ class HeartbeatLoop {
     try {
       this.manager.refresh();
       const reply = await this.resman.call("ResMan/Heartbeat", {
-        agent: agentInfo(this.o, this.driver), epochSeen: this.epochSeen, capsEpoch: this.capsEpoch,
-        capsVersion: this.capsVersion, full: true, containers: this.manager.reports(Date.now()),
+        agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: true,
+        containers: this.manager.reports(Date.now()), usage: this.monitor.hostUsage, pressure: this.monitor.pressure,
       });
       this.apply(reply);
       if (this.lastError) this.o.log(`agent: heartbeat to ResMan works again`);
@@ -150,9 +191,7 @@ class HeartbeatLoop {
     }
     if (reply.intervalMs > 0) this.intervalMs = reply.intervalMs;
     if (!reply.capsChanged) return;
-    const { create, destroy } = diffCaps(this.manager.held, reply.caps);
-    for (const cap of create) this.manager.create(cap);
-    for (const id of destroy) void this.manager.destroy(id);
+    this.manager.grant(reply.caps);
     this.capsEpoch = reply.epoch;
     this.capsVersion = reply.capsVersion;
   }

@@ -1,45 +1,235 @@
-// AppMasterCore: jobs (hard, persisted by the shell from returned writes) and pods (soft, rebuilt from ResMan's
-// hints and workers' reports). Pure: time and randomness come in as arguments.
+// AppMasterCore: jobs (hard: every change comes back as a write the shell commits before acting) and pods (soft,
+// rebuilt from ResMan's hints and workers' reports). Pure: time and randomness come in as arguments; every input
+// returns an Out = what to persist (writes, events) and what to ask of ResMan (moves), in that order.
 //
-//   submit/remove ──► job record (write) ──► the shell sends the group request to ResMan
-//   hints (ResMan) ──► pod.agent, ports, container state
-//   FetchTask (worker) ──► pod state, tasks ──► reply: start <version> | terminate
-import { AmbiguousError, NotFoundError } from "../core/errors.ts";
+//   user actions (submit, update, scale, recover, remove) ──► job record ──► writes
+//   hints (ResMan) ──► pod.agent, ports, lost ──► events
+//   FetchTask (worker) ──► pod state, version, tasks ──► plan(job, pods, now) ──► reply: start|rebuild|reload|none|terminate
+//   tick ──► plan every job: pacing, timeouts, failure policy, batch finish ──► writes, events, moves
+import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
-import type { FetchTaskReply, FetchTaskRequest, Hint, Job, Pod, PodState } from "../rpc/types.ts";
-import { podResources } from "../core/jobspec.ts";
-import { newJobId, transition, type JobRecord } from "./jobs.ts";
+import type { FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
+import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
+import { plan, type Move, type PlanResult } from "./planner.ts";
+import {
+  applyHint, isStaleCopy, newPod, podIndex, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
+} from "./pods.ts";
+import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 
-export interface PodRec extends Pod {
-  /** A worker has reported since this leader started. */
-  reported: boolean;
-}
+export type { PodRec } from "./pods.ts";
 
 export interface JobWrite {
   key: string;
   value: JobRecord | null;
 }
 
+export interface NewEvent {
+  jobId: string;
+  podId: string;
+  kind: string;
+  message: string;
+  at: number;
+}
+
+export interface MoveOrder extends Move {
+  jobId: string;
+}
+
+export interface Out {
+  writes: JobWrite[];
+  events: NewEvent[];
+  moves: MoveOrder[];
+}
+
+export interface CoreOptions {
+  /** A pod whose agent went silent is replaced elsewhere after this long (appmaster --pod-lost-timeout). */
+  podLostTimeout: number;
+  blacklistTtl: number;
+  maxMoves: number;
+  /** After taking over: only listen (hints, reports) this long before commanding any pod. */
+  warmupMs: number;
+  /** After a move: hints still naming the old agent are ignored this long (a GetHints answered before the move). */
+  moveGraceMs: number;
+}
+
+export const DEFAULT_CORE_OPTIONS: CoreOptions = {
+  podLostTimeout: 60_000, blacklistTtl: 5 * 60_000, maxMoves: 2, warmupMs: 3_000, moveGraceMs: 2_000,
+};
+
+export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
+
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new Map<string, PodRec>();
+  private readonly warmUntil: number;
 
   constructor(
     readonly epoch: number,
     jobs: JobRecord[],
+    now = 0,
+    readonly opts: CoreOptions = DEFAULT_CORE_OPTIONS,
   ) {
     for (const j of jobs) this.jobs.set(j.id, j);
+    this.warmUntil = now + opts.warmupMs;
   }
 
-  submit(spec: JobSpec, user: string, now: number, suffix: string): { job: JobRecord; writes: JobWrite[] } {
-    const job: JobRecord = {
-      id: newJobId(spec.name, now, suffix), user, spec, prevSpec: null, version: 1, state: "pending",
-      createdAt: now, updatedAt: now, destroyingSince: 0, message: "",
-    };
-    this.jobs.set(job.id, job);
-    return { job, writes: [{ key: job.id, value: job }] };
+  // ───────── user actions ─────────
+
+  submit(spec: JobSpec, user: string, now: number, suffix: string): { job: JobRecord; out: Out } {
+    const job = newJobRecord(newJobId(spec.name, now, suffix), spec, user, now);
+    const out = this.put(job);
+    this.event(out, job.id, "", "submit", `submitted by ${user}: ${spec.deploy.replica} × ${spec.type}`, now);
+    return { job, out };
   }
+
+  remove(ref: string, now: number): { job: JobRecord; out: Out } {
+    const job = this.resolve(ref);
+    const out = this.put(transition(job, "destroying", now));
+    this.event(out, job.id, "", "remove", "removing: pods get their stop command, then the group is released", now);
+    return { job: this.jobs.get(job.id)!, out };
+  }
+
+  update(ref: string, spec: JobSpec, breakAfter: number, now: number): { job: JobRecord; before: JobRecord; kind: Classification; out: Out } {
+    const before = this.resolve(ref);
+    const { job, kind } = startUpdate(before, spec, breakAfter, now);
+    const out = job === before ? emptyOut() : this.put(job);
+    const what = job.rollout && job !== before && job.rollout.toVersion === job.version
+      ? `${kind} from version ${job.rollout.fromVersion} to ${job.version}, step ${spec.deploy.step}` : kind;
+    if (job !== before) this.event(out, job.id, "", "update", `update accepted: ${what}`, now);
+    return { job, before, kind, out };
+  }
+
+  updateAction(ref: string, action: UpdateAction, breakAfter: number, now: number): { job: JobRecord; out: Out } {
+    const before = this.resolve(ref);
+    const updated = this.podsOf(before.id).filter((p) => p.version === before.version && p.state === "running").length;
+    const job = applyUpdateAction(before, action, breakAfter, updated, now);
+    const out = this.put(job);
+    this.event(out, job.id, "", "update", action === "rollback" ? job.message : `update ${action}${action === "continue" && breakAfter ? ` (break after ${breakAfter} more)` : ""}`, now);
+    return { job, out };
+  }
+
+  scale(ref: string, replica: number, now: number): { job: JobRecord; before: JobRecord; out: Out } {
+    const before = this.resolve(ref);
+    const job = scaleJob(before, replica, now);
+    const out = this.put(job);
+    this.event(out, job.id, "", "scale", `replica ${before.spec.deploy.replica} -> ${replica}`, now);
+    return { job, before, out };
+  }
+
+  /** Puts a record back as it was (ResMan refused the change it made). */
+  restore(before: JobRecord): Out {
+    return this.put(before);
+  }
+
+  /** galaxy recover: the pod's worker re-deploys and restarts its tasks in place, once. */
+  recover(jobRef: string, podRef: string, now: number): { pod: PodRec; out: Out } {
+    const job = this.resolve(jobRef);
+    if (job.state === "destroying" || job.state === "finished") throw new ConflictError(`job ${job.id} is ${job.state}; its pods cannot be recovered`);
+    const pod = this.resolvePod(job.id, podRef);
+    if (!pod.reported) throw new ConflictError(`pod ${pod.id} has no worker reporting; it cannot be rebuilt in place`);
+    pod.pendingOp = `recover-${now}`;
+    const { [pod.id]: _, ...moves } = job.moves;
+    const out = this.put({ ...job, moves, updatedAt: now });
+    this.event(out, job.id, pod.id, "recover", `rebuilding in place on ${pod.agent} at version ${job.version}`, now);
+    return { pod, out };
+  }
+
+  /** ResMan refused the job's group (quota, permission): the reason shows on the job. */
+  groupRefused(id: string, message: string, now: number): Out {
+    const job = this.jobs.get(id);
+    if (!job || job.message === message) return emptyOut();
+    return this.put({ ...job, message, updatedAt: now });
+  }
+
+  /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
+  forget(id: string): Out {
+    this.jobs.delete(id);
+    for (const p of this.podsOf(id)) this.pods.delete(p.id);
+    return { writes: [{ key: id, value: null }], events: [], moves: [] };
+  }
+
+  // ───────── inputs ─────────
+
+  applyHints(hints: Hint[], now: number): Out {
+    const out = emptyOut();
+    const hinted = new Set(hints.map((h) => h.groupId));
+    for (const p of [...this.pods.values()]) if (!hinted.has(p.jobId)) this.pods.delete(p.id); // a group without containers
+    for (const h of hints) {
+      const job = this.jobs.get(h.groupId);
+      if (!job) continue;
+      const seen = new Set<string>();
+      for (const c of h.containers) {
+        seen.add(c.id);
+        this.addPodEvents(out, job.id, applyHint(this.podFor(c.id, job.id, now), c, now), now);
+      }
+      for (const p of this.podsOf(job.id)) if (!seen.has(p.id)) this.pods.delete(p.id);
+      if (job.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
+    }
+    return out;
+  }
+
+  fetchTask(req: FetchTaskRequest, now: number): { reply: FetchTaskReply; out: Out } {
+    const out = emptyOut();
+    const job = this.jobs.get(req.jobId);
+    const stop = String(job?.spec.deploy.stopTimeout ?? 10_000);
+    const reply = (command: string, extra: Partial<FetchTaskReply> = {}): { reply: FetchTaskReply; out: Out } => ({
+      reply: { epoch: this.epoch, command, version: 0, podJson: "", intervalMs: 1000, stopTimeout: stop, opId: "", ...extra }, out,
+    });
+    if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
+    const pod = this.podFor(req.podId, job.id, now);
+    if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
+    this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
+    if (job.state === "destroying") return reply("terminate");
+    if (now < this.warmUntil) return reply("none", { intervalMs: 500 });
+    const podJson = () => JSON.stringify(podPlanOf(job.id, job.version, job.spec));
+    if (pod.pendingOp) return reply("rebuild", { version: job.version, podJson: podJson(), opId: pod.pendingOp, intervalMs: 300 });
+    const r = this.planJob(job, now, out);
+    const cmd = r.commands.get(pod.id) ?? { command: "none", version: job.version };
+    const busy = cmd.command !== "none" || (pod.state !== "running" && pod.state !== "finished") || r.job.state === "updating";
+    if (cmd.command === "terminate") return reply("terminate");
+    return reply(cmd.command, { version: cmd.version, podJson: cmd.command === "none" ? "" : podJson(), intervalMs: busy ? 300 : 1000 });
+  }
+
+  /** Time passes: pacing, deploy timeouts, lost pods, failure policy, batch completion, for every job. */
+  tick(now: number): Out {
+    const out = emptyOut();
+    if (now < this.warmUntil) return out;
+    for (const job of [...this.jobs.values()]) {
+      if (job.state === "destroying") continue;
+      const r = this.planJob(job, now, out);
+      for (const m of r.moves) out.moves.push({ ...m, jobId: job.id });
+    }
+    return out;
+  }
+
+  /** ResMan rescheduled the container of a move: the pod starts over elsewhere; its old copy is surplus. */
+  moved(m: MoveOrder, now: number): Out {
+    const out = emptyOut();
+    const pod = this.pods.get(m.pod);
+    if (pod) resetAfterMove(pod, m.agent, now, this.opts.moveGraceMs);
+    const job = this.jobs.get(m.jobId);
+    if (!job) return out;
+    this.event(out, job.id, m.pod, m.recreate ? "update" : "failover", `moved off ${m.agent}: ${m.reason}`, now);
+    if (m.recreate && job.step) {
+      const pods = job.step.pods.map((sp) => (sp.id === m.pod && sp.action === "recreate" ? { ...sp, moved: true } : sp));
+      this.merge(out, this.put({ ...job, step: { ...job.step, pods } }));
+    } else if (job.moves[m.pod]?.agent === m.agent) {
+      this.merge(out, this.put({ ...job, moves: { ...job.moves, [m.pod]: { ...job.moves[m.pod]!, agent: "" } } }));
+    }
+    return out;
+  }
+
+  /** Destroying jobs whose workers have all stopped (or whose stop grace has passed) can release their group. */
+  readyToRelease(now: number, graceMs: number): JobRecord[] {
+    return [...this.jobs.values()].filter((j) => {
+      if (j.state !== "destroying") return false;
+      const live = this.podsOf(j.id).filter((p) => p.reported && !["terminated", "finished", "failed", "pending"].includes(p.state));
+      return live.length === 0 || now - j.destroyingSince > j.spec.deploy.stopTimeout + graceMs;
+    });
+  }
+
+  // ───────── lookups ─────────
 
   /** Resolves an id, a unique id prefix, or a unique job name. */
   resolve(ref: string): JobRecord {
@@ -54,96 +244,15 @@ export class AppMasterCore {
     throw new NotFoundError("job", ref);
   }
 
-  setState(job: JobRecord, to: JobRecord["state"], now: number): JobWrite[] {
-    const next = transition(job, to, now);
-    if (next === job) return [];
-    this.jobs.set(job.id, next);
-    return [{ key: job.id, value: next }];
-  }
-
-  remove(ref: string, now: number): { job: JobRecord; writes: JobWrite[] } {
-    const job = this.resolve(ref);
-    const writes = this.setState(job, "destroying", now);
-    return { job: this.jobs.get(job.id)!, writes };
-  }
-
-  /** The group is gone at ResMan: forget the job and its pods. */
-  forget(id: string): JobWrite[] {
-    this.jobs.delete(id);
-    for (const p of this.podsOf(id)) this.pods.delete(p.id);
-    return [{ key: id, value: null }];
-  }
-
-  /** Destroying jobs whose workers have all stopped (or whose stop grace has passed) can release their group. */
-  readyToRelease(now: number, graceMs: number): JobRecord[] {
-    return [...this.jobs.values()].filter((j) => {
-      if (j.state !== "destroying") return false;
-      const live = this.podsOf(j.id).filter((p) => p.reported && !["terminated", "finished", "failed", "pending"].includes(p.state));
-      return live.length === 0 || now - j.destroyingSince > j.spec.deploy.stopTimeout + graceMs;
-    });
-  }
-
-  applyHints(hints: Hint[], now: number): JobWrite[] {
-    const writes: JobWrite[] = [];
-    for (const h of hints) {
-      const job = this.jobs.get(h.groupId);
-      if (!job) continue;
-      const seen = new Set<string>();
-      for (const c of h.containers) {
-        seen.add(c.id);
-        const pod = this.podFor(c.id, job.id, now);
-        pod.agent = c.agent;
-        pod.ports = c.ports;
-        pod.containerState = c.state;
-        pod.usage = c.usage;
-        if (!pod.reported) pod.state = hintState(c.state, c.agent);
-        if (c.state === "lost") pod.state = "lost";
-        pod.lastError = c.agent ? pod.lastError : c.lastError;
-      }
-      for (const p of this.podsOf(job.id)) if (!seen.has(p.id)) this.pods.delete(p.id);
-      if (job.state === "pending") writes.push(...this.setState(job, "running", now));
-    }
-    return writes;
-  }
-
-  fetchTask(req: FetchTaskRequest, now: number): FetchTaskReply {
-    const job = this.jobs.get(req.jobId);
-    const base = { epoch: this.epoch, version: 0, podJson: "", intervalMs: 1000, stopTimeout: "" };
-    if (!job || job.state === "destroying" || job.state === "finished") {
-      if (job) this.recordReport(req, job.id, now);
-      return { ...base, command: "terminate", stopTimeout: String(job?.spec.deploy.stopTimeout ?? 10_000) };
-    }
-    this.recordReport(req, job.id, now);
-    const plan = podPlanOf(job.id, job.version, job.spec);
-    return { ...base, command: "start", version: job.version, podJson: JSON.stringify(plan), stopTimeout: String(plan.stopTimeout) };
-  }
-
-  private recordReport(req: FetchTaskRequest, jobId: string, now: number): void {
-    const pod = this.podFor(req.podId, jobId, now);
-    pod.reported = true;
-    pod.state = (req.state || "starting") as PodState;
-    pod.tasks = req.tasks;
-    pod.version = req.version;
-    pod.restarts = req.tasks.reduce((s, t) => s + t.restarts, 0);
-    const failed = req.tasks.find((t) => t.state === "failed" || (t.exitCode > 0 && t.message));
-    pod.lastError = failed?.message ?? "";
-    pod.startedAt = Math.min(...req.tasks.map((t) => t.startedAt || Infinity).concat(pod.startedAt || Infinity)) || 0;
-    if (!Number.isFinite(pod.startedAt)) pod.startedAt = 0;
-    if (req.agent) pod.agent = req.agent;
-    pod.updatedAt = now;
-  }
-
-  private podFor(id: string, jobId: string, now: number): PodRec {
-    let p = this.pods.get(id);
-    if (!p) {
-      p = {
-        id, jobId, containerId: id, agent: "", state: "pending", version: 0, restarts: 0, lastError: "",
-        usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, startedAt: 0, tasks: [], ports: [],
-        updatedAt: now, containerState: "", reported: false,
-      };
-      this.pods.set(id, p);
-    }
-    return p;
+  /** A pod by id, unique id prefix, or index ("web.2", "2"). */
+  resolvePod(jobId: string, ref: string): PodRec {
+    const pods = this.podsOf(jobId);
+    const exact = pods.find((p) => p.id === ref || p.id === `${jobId}.${ref}` || p.id.endsWith(`.${ref}`) && /^\d+$/.test(ref));
+    if (exact) return exact;
+    const matches = pods.filter((p) => p.id.startsWith(ref));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new AmbiguousError("pod", ref, matches.map((p) => p.id));
+    throw new NotFoundError("pod", ref);
   }
 
   podsOf(jobId: string): PodRec[] {
@@ -152,24 +261,37 @@ export class AppMasterCore {
     return out.sort((a, b) => podIndex(a.id) - podIndex(b.id));
   }
 
-  jobView(job: JobRecord): Job {
-    const pods = this.podsOf(job.id);
-    const count = (...states: string[]) => pods.filter((p) => states.includes(p.state)).length;
-    return {
-      id: job.id, name: job.spec.name, jobType: job.spec.type, user: job.user, state: job.state,
-      specJson: JSON.stringify(job.spec), version: job.version, createdAt: job.createdAt, updatedAt: job.updatedAt,
-      replica: job.spec.deploy.replica, running: count("running"), pending: count("pending"),
-      deploying: count("deploying", "starting"), dead: count("lost", "terminated", "stopping"), failed: count("failed"),
-      finished: count("finished"), resources: podResources(job.spec), message: job.message,
-      prevSpecJson: job.prevSpec ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
-    };
+  // ───────── internals ─────────
+
+  private planJob(job: JobRecord, now: number, out: Out): PlanResult {
+    const r = plan(job, this.podsOf(job.id).map(podView), now, this.opts);
+    if (r.job !== job) this.merge(out, this.put(r.job));
+    for (const e of r.events) this.event(out, job.id, e.pod, e.kind, e.message, now);
+    return r;
+  }
+
+  private put(job: JobRecord): Out {
+    this.jobs.set(job.id, job);
+    return { writes: [{ key: job.id, value: job }], events: [], moves: [] };
+  }
+
+  private merge(into: Out, from: Out): void {
+    into.writes.push(...from.writes);
+    into.events.push(...from.events);
+    into.moves.push(...from.moves);
+  }
+
+  private event(out: Out, jobId: string, podId: string, kind: string, message: string, at: number): void {
+    out.events.push({ jobId, podId, kind, message, at });
+  }
+
+  private addPodEvents(out: Out, jobId: string, events: PodEvent[], now: number): void {
+    for (const e of events) this.event(out, jobId, e.podId, e.kind, e.message, now);
+  }
+
+  private podFor(id: string, jobId: string, now: number): PodRec {
+    let p = this.pods.get(id);
+    if (!p) this.pods.set(id, (p = newPod(id, jobId, now)));
+    return p;
   }
 }
-
-function hintState(containerState: string, agent: string): PodState {
-  if (!agent) return "pending";
-  if (containerState === "lost") return "lost";
-  return "deploying";
-}
-
-const podIndex = (id: string) => Number(id.slice(id.lastIndexOf(".") + 1));

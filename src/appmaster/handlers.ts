@@ -1,9 +1,14 @@
 // AppMaster's RPC handlers: jobs for clients (checked against the caller's grants), FetchTask for workers.
-import { PermissionDeniedError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
+// Each handler: decide (core) -> persist (LMDB) -> act (ResMan) -> answer.
+import { NotFoundError, PermissionDeniedError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
 import { parseJobFile } from "../core/jobspec.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
-import type { JobRecord } from "./jobs.ts";
+import { admitGroupChange, admitNewJob } from "./admission.ts";
+import { groupSpecOf, type JobRecord } from "./jobs.ts";
+import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
+import { servicesOf } from "./services.ts";
+import { jobView } from "./views.ts";
 
 function callerName(ctx: CallContext): string {
   if (ctx.principal.kind === "user") return ctx.principal.user ?? "";
@@ -11,10 +16,12 @@ function callerName(ctx: CallContext): string {
   throw new UnauthenticatedError();
 }
 
+const seesAll = (ctx: CallContext) => ctx.principal.kind === "internal" || ctx.principal.admin === true;
+
 /** Admins and internal callers may do anything; a user needs the action granted on every pool the job uses. */
 function authorize(s: AppMasterShell, ctx: CallContext, pools: string[], action: string, owner?: string): void {
   const p = ctx.principal;
-  if (p.kind === "internal" || p.admin) return;
+  if (seesAll(ctx)) return;
   if (p.kind !== "user") throw new UnauthenticatedError();
   const grants = s.grantsOf(p.user ?? "");
   const missing = pools.filter((pool) => {
@@ -27,29 +34,34 @@ function authorize(s: AppMasterShell, ctx: CallContext, pools: string[], action:
   }
 }
 
+/** Did the change touch what ResMan holds for the job (anything but the version)? */
+const groupChanged = (a: JobRecord, b: JobRecord, now: number) =>
+  JSON.stringify({ ...groupSpecOf(a, now), version: 0 }) !== JSON.stringify({ ...groupSpecOf(b, now), version: 0 });
+
 export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void {
+  const view = (j: JobRecord) => jobView(j, s.mustCore().podsOf(j.id), Date.now());
+
   server.register("AppMaster/SubmitJob", async (req, ctx) => {
     const core = s.mustCore();
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
     authorize(s, ctx, spec.deploy.pools, "submit");
     if (req.dryRun) return { job: { name: spec.name, jobType: spec.type, replica: spec.deploy.replica }, warnings: [] };
-    const { job, writes } = core.submit(spec, callerName(ctx), Date.now(), randomSuffix());
-    await s.persist(writes);
-    await s.requestGroup(job);
-    return { job: core.jobView(job), warnings: [] };
+    const { job, out } = core.submit(spec, callerName(ctx), Date.now(), randomSuffix());
+    const warnings = await admitNewJob(core, s, job, out);
+    return { job: view(job), warnings };
   });
   server.register("AppMaster/ListJobs", (req, ctx) => {
     const core = s.mustCore();
-    const p = ctx.principal;
-    const mine = (j: JobRecord) => p.kind === "internal" || p.admin || j.user === p.user;
+    const mine = (j: JobRecord) => seesAll(ctx) || j.user === ctx.principal.user;
     const jobs = [...core.jobs.values()].filter((j) => (req.user ? j.user === req.user : req.all || mine(j)));
-    return { jobs: jobs.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map((j) => core.jobView(j)) };
+    return { jobs: jobs.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(view) };
   });
   server.register("AppMaster/ShowJob", (req, ctx) => {
     const core = s.mustCore();
     const job = core.resolve(req.id);
     authorize(s, ctx, job.spec.deploy.pools, "list");
-    return { job: core.jobView(job), pods: core.podsOf(job.id), services: [] };
+    const pods = core.podsOf(job.id);
+    return { job: view(job), pods, services: servicesOf(job.spec, pods) };
   });
   server.register("AppMaster/ListPods", (req, ctx) => {
     const core = s.mustCore();
@@ -57,18 +69,86 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     authorize(s, ctx, job.spec.deploy.pools, "list");
     return { pods: core.podsOf(job.id) };
   });
+  server.register("AppMaster/ListServices", (req, ctx) => {
+    const core = s.mustCore();
+    const job = core.resolve(req.id);
+    authorize(s, ctx, job.spec.deploy.pools, "list");
+    return { services: servicesOf(job.spec, core.podsOf(job.id)) };
+  });
   server.register("AppMaster/RemoveJob", async (req, ctx) => {
     const core = s.mustCore();
     const found = core.resolve(req.id);
     authorize(s, ctx, found.spec.deploy.pools, "remove", found.user);
-    const { job, writes } = core.remove(found.id, Date.now());
-    await s.persist(writes);
-    return core.jobView(job);
+    const { job, out } = core.remove(found.id, Date.now());
+    await s.persist(out);
+    return view(job);
   });
-  server.register("AppMaster/FetchTask", (req) => {
+  registerChangeHandlers(server, s, view);
+  registerEventHandlers(server, s);
+  server.register("AppMaster/FetchTask", async (req) => {
     const core = s.mustCore();
     s.checkPodToken(req.containerId, req.token);
     if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
-    return core.fetchTask(req, Date.now());
+    const { reply, out } = core.fetchTask(req, Date.now());
+    await s.persist(out);
+    return reply;
   }, { auth: "none" });
+}
+
+function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: JobRecord) => ReturnType<typeof jobView>): void {
+  server.register("AppMaster/UpdateJob", async (req, ctx) => {
+    const core = s.mustCore();
+    const found = core.resolve(req.id);
+    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const now = Date.now();
+    if (req.action) {
+      const { job, out } = core.updateAction(found.id, req.action as UpdateAction, req.breakAfter, now);
+      await s.persist(out);
+      return view(job);
+    }
+    const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
+    authorize(s, ctx, spec.deploy.pools, "update");
+    const { job, before, kind, out } = core.update(found.id, spec, req.breakAfter, now);
+    if (kind === "none") return { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] };
+    const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
+    return { ...view(core.jobs.get(job.id)!), warnings };
+  });
+  server.register("AppMaster/ScaleJob", async (req, ctx) => {
+    const core = s.mustCore();
+    const found = core.resolve(req.id);
+    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const { job, before, out } = core.scale(found.id, req.replica, Date.now());
+    const warnings = await admitGroupChange(core, s, before, job, out);
+    return { ...view(core.jobs.get(job.id)!), warnings };
+  });
+  server.register("AppMaster/RecoverPod", async (req, ctx) => {
+    const core = s.mustCore();
+    const found = core.resolve(req.jobId);
+    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const { pod, out } = core.recover(found.id, req.podId, Date.now());
+    await s.persist(out);
+    return pod;
+  });
+}
+
+function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
+  server.register("AppMaster/ListEvents", (req, ctx) => {
+    const core = s.mustCore();
+    let jobId = "";
+    if (req.jobId) {
+      try {
+        const job = core.resolve(req.jobId);
+        authorize(s, ctx, job.spec.deploy.pools, "list");
+        jobId = job.id;
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        if (!seesAll(ctx)) throw e; // a removed job's trail is for admins
+        jobId = req.jobId;
+      }
+    }
+    const r = s.events.list(jobId, req.afterSeq, req.limit);
+    if (jobId || seesAll(ctx)) return r;
+    const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
+    return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };
+  });
 }

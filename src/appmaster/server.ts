@@ -1,14 +1,23 @@
 // The AppMaster shell: election, LMDB, RPC handlers, and the sync loop with ResMan (requests out, hints in).
-// Every accepted change is committed to LMDB before the answer; requests to ResMan follow from the persisted jobs,
-// so a lost request is simply re-sent by the next sync.
+// Every accepted change is committed to LMDB before it is answered or acted on; requests to ResMan follow from the
+// persisted jobs, so a lost request is simply re-sent by the next round.
+//
+//   every 500 ms: GetHints ──► (new ResMan epoch: SyncGroups, the full request set) ──► applyHints
+//     ──► tick (plan every job) ──► persist ──► group specs that changed (blacklist, resources, replica) ──► moves
+//     (RescheduleContainer) ──► release removed jobs ──► naming files
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
+import { StaleEpochError, UnauthenticatedError, isGalaxyError } from "../core/errors.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
-import { RpcClient, RpcServer, type Principal } from "../rpc/index.ts";
+import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
 import { openLmdbStore, type Store, type Table } from "../store/index.ts";
-import { AppMasterCore, type JobWrite } from "./core.ts";
-import { groupSpecOf, type JobRecord } from "./jobs.ts";
+import { isRefusal, type GroupGate } from "./admission.ts";
+import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
+import { EventLog } from "./event-log.ts";
+import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
 import { registerJobHandlers } from "./handlers.ts";
+import { namingDocument, servicesOf } from "./services.ts";
 
 export interface AppMasterOptions {
   dataDir: string;
@@ -18,17 +27,24 @@ export interface AppMasterOptions {
   port: number;
   advertise: string;
   log: (msg: string) => void;
+  core?: Partial<CoreOptions>;
 }
 
-export class AppMasterShell {
+export class AppMasterShell implements GroupGate {
   core: AppMasterCore | null = null;
   leadership: Leadership | null = null;
   readonly jobsTable: Table<JobRecord>;
+  readonly events: EventLog;
   readonly resman: RpcClient;
   private syncedEpoch = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private authCache = new Map<string, { at: number; principal: Principal; grants: Map<string, string[]> }>();
   private lastSyncError = "";
+  /** Group specs ResMan has accepted (JSON), and when a refused one may be tried again. */
+  private readonly sent = new Map<string, string>();
+  private readonly refusedUntil = new Map<string, number>();
+  private readonly naming = new Map<string, string>();
+  private readonly moveErrors = new Map<string, string>();
 
   constructor(
     readonly store: Store,
@@ -36,6 +52,7 @@ export class AppMasterShell {
     readonly opts: AppMasterOptions,
   ) {
     this.jobsTable = store.table<JobRecord>("jobs");
+    this.events = new EventLog(store);
     this.resman = new RpcClient({
       addresses: () => {
         const leader = cluster.readLeader("resman")?.addr;
@@ -51,17 +68,22 @@ export class AppMasterShell {
     return this.core;
   }
 
-  async persist(writes: JobWrite[]): Promise<void> {
-    if (writes.length === 0) return;
+  /** Commits job writes and their events in one transaction. */
+  async persist(out: Out): Promise<void> {
+    if (out.writes.length === 0 && out.events.length === 0) return;
     await this.store.write((tx) => {
-      for (const w of writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
+      for (const w of out.writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
+      this.events.stage(tx, out.events);
     });
   }
 
-  becomeLeader(leadership: Leadership): void {
+  async becomeLeader(leadership: Leadership): Promise<void> {
     this.leadership = leadership;
-    this.core = new AppMasterCore(leadership.epoch, this.jobsTable.list());
-    this.opts.log(`appmaster: leader at ${this.opts.advertise}, epoch ${leadership.epoch}, ${this.core.jobs.size} jobs`);
+    const now = Date.now();
+    const jobs = this.jobsTable.list().map((j) => normalizeJob(j));
+    this.core = new AppMasterCore(leadership.epoch, jobs, now, { ...DEFAULT_CORE_OPTIONS, ...this.opts.core });
+    this.opts.log(`appmaster: leader at ${this.opts.advertise}, epoch ${leadership.epoch}, ${jobs.length} jobs`);
+    await this.persist({ writes: [], moves: [], events: [{ jobId: "", podId: "", kind: "failover", message: `appmaster ${this.opts.advertise} leads with epoch ${leadership.epoch} (${jobs.length} jobs)`, at: now }] });
     void this.syncLoop();
   }
 
@@ -107,37 +129,130 @@ export class AppMasterShell {
     this.timer = setTimeout(() => void this.syncLoop(), 500);
   }
 
-  /** One round: full requests after any leader change, missing groups created, released groups forgotten, hints in. */
+  /** One round (see the picture above). Time-driven decisions run even while ResMan is unreachable. */
   async syncOnce(): Promise<void> {
     const core = this.mustCore();
-    const hints = await this.resman.call("ResMan/GetHints", { amEpoch: core.epoch, all: true });
-    if (hints.epoch !== this.syncedEpoch) {
-      const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map(groupSpecOf);
-      await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups });
-      this.syncedEpoch = hints.epoch;
-      this.opts.log(`appmaster: sent ${groups.length} group requests to ResMan epoch ${hints.epoch}`);
-      return;
+    let hints: Methods["ResMan/GetHints"]["res"] | null = null;
+    let failure: unknown = null;
+    try {
+      hints = await this.resman.call("ResMan/GetHints", { amEpoch: core.epoch, all: true });
+    } catch (e) {
+      failure = e;
     }
-    if (hints.recovering) return; // ResMan is still rebuilding placement from agents; its hints are partial
-    const known = new Set(hints.hints.map((h) => h.groupId));
-    for (const j of core.jobs.values()) {
-      if (j.state !== "destroying" && !known.has(j.id)) await this.resman.call("ResMan/CreateGroup", { amEpoch: core.epoch, group: groupSpecOf(j) });
+    const fresh = hints !== null && hints.epoch !== this.syncedEpoch;
+    if (hints && fresh) await this.fullSync(hints.epoch);
+    const usable = hints !== null && !fresh && !hints.recovering; // recovering: ResMan's hints are partial
+    if (usable) await this.persist(core.applyHints(hints!.hints, Date.now()));
+    const out = core.tick(Date.now());
+    await this.persist(out);
+    if (usable) {
+      // groups ResMan holds: those with containers (hinted) and those it accepted this epoch (maybe with none)
+      const known = new Set([...hints!.hints.map((h) => h.groupId), ...this.sent.keys()]);
+      await this.syncGroups(known);
+      await this.performMoves(out.moves);
+      await this.release(known);
     }
-    const now = Date.now();
-    for (const j of core.readyToRelease(now, 5_000)) {
-      if (known.has(j.id)) await this.resman.call("ResMan/RemoveGroup", { amEpoch: core.epoch, id: j.id });
-      await this.persist(core.forget(j.id));
-      this.opts.log(`appmaster: job ${j.id} removed`);
-    }
-    if (!hints.recovering) await this.persist(core.applyHints(hints.hints, now));
+    this.writeNamingFiles();
+    await this.events.trim();
+    if (failure) throw failure;
   }
 
-  /** Sends the group request for a job now (the sync loop would, a moment later). */
-  async requestGroup(job: JobRecord): Promise<void> {
+  /** After either master changed: ResMan gets AppMaster's whole request set. */
+  private async fullSync(epoch: number): Promise<void> {
+    const core = this.mustCore();
+    const now = Date.now();
+    const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
+    await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups });
+    this.sent.clear();
+    for (const g of groups) this.sent.set(g.id, JSON.stringify(g));
+    const first = this.syncedEpoch < 0;
+    this.syncedEpoch = epoch;
+    this.opts.log(`appmaster: sent ${groups.length} group requests to ResMan epoch ${epoch}`);
+    const message = `${first ? "" : "new ResMan leader: "}sent ${groups.length} group requests to ResMan epoch ${epoch}`;
+    await this.persist({ writes: [], moves: [], events: [{ jobId: "", podId: "", kind: "failover", message, at: now }] });
+  }
+
+  /** Sends every group whose request changed (blacklist, resources, replica, version) or that ResMan lacks. */
+  private async syncGroups(known: Set<string>): Promise<void> {
+    const core = this.mustCore();
+    const now = Date.now();
+    for (const j of [...core.jobs.values()]) {
+      if (j.state === "destroying" || (known.has(j.id) && this.sent.get(j.id) === JSON.stringify(groupSpecOf(j, now)))) continue;
+      if ((this.refusedUntil.get(j.id) ?? 0) > now) continue;
+      try {
+        await this.sendGroup(j, !known.has(j.id));
+        this.refusedUntil.delete(j.id);
+      } catch (e) {
+        if (!isRefusal(e)) throw e;
+        this.refusedUntil.set(j.id, now + 10_000);
+        await this.persist(core.groupRefused(j.id, `ResMan refused the group: ${(e as Error).message}`, now));
+      }
+    }
+  }
+
+  async sendGroup(job: JobRecord, create: boolean): Promise<void> {
+    const core = this.mustCore();
+    const group = groupSpecOf(job, Date.now());
     try {
-      await this.resman.call("ResMan/CreateGroup", { amEpoch: this.mustCore().epoch, group: groupSpecOf(job) });
+      await this.resman.call(create ? "ResMan/CreateGroup" : "ResMan/UpdateGroup", { amEpoch: core.epoch, group });
     } catch (e) {
-      this.opts.log(`appmaster: group request for ${job.id} deferred: ${(e as Error).message}`);
+      if (create || !isGalaxyError(e) || e.code !== "NOT_FOUND") throw e;
+      await this.resman.call("ResMan/CreateGroup", { amEpoch: core.epoch, group });
+    }
+    this.sent.set(job.id, JSON.stringify(group));
+  }
+
+  /** Failure policy and recreate: ResMan takes each container off its agent and places it again. */
+  private async performMoves(moves: MoveOrder[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const m of moves) {
+      if (seen.has(m.pod)) continue;
+      seen.add(m.pod);
+      try {
+        await this.resman.call("ResMan/RescheduleContainer", { amEpoch: this.mustCore().epoch, containerId: m.pod, reason: m.reason });
+        // recreate: the group request again, so that ResMan gives the now pending container the new resources
+        const job = this.mustCore().jobs.get(m.jobId);
+        if (m.recreate && job) await this.sendGroup(job, false).catch(() => {});
+        await this.persist(this.mustCore().moved(m, Date.now()));
+        this.moveErrors.delete(m.pod);
+        this.opts.log(`appmaster: moved ${m.pod} off ${m.agent}: ${m.reason}`);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (this.moveErrors.get(m.pod) !== msg) this.opts.log(`appmaster: moving ${m.pod} failed: ${msg}; will retry`);
+        this.moveErrors.set(m.pod, msg);
+      }
+    }
+  }
+
+  private async release(known: Set<string>): Promise<void> {
+    const core = this.mustCore();
+    for (const j of core.readyToRelease(Date.now(), 5_000)) {
+      try {
+        if (known.has(j.id)) await this.resman.call("ResMan/RemoveGroup", { amEpoch: core.epoch, id: j.id });
+      } catch (e) {
+        if (!isGalaxyError(e) || e.code !== "NOT_FOUND") throw e; // already gone
+      }
+      await this.persist(core.forget(j.id));
+      this.sent.delete(j.id);
+      this.naming.delete(j.id);
+      rmSync(join(this.cluster.namingDir(), `${j.id}.json`), { force: true });
+      this.opts.log(`appmaster: job ${j.id} removed`);
+    }
+  }
+
+  /** <cluster-dir>/naming/<job>.json, replaced atomically whenever a job's endpoints change. */
+  private writeNamingFiles(): void {
+    const core = this.mustCore();
+    for (const j of core.jobs.values()) {
+      if (j.state === "destroying") continue;
+      const doc = namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsOf(j.id)));
+      if (this.naming.get(j.id) === doc) continue;
+      try {
+        this.cluster.writeFileAtomic(`naming/${j.id}.json`, doc);
+        this.naming.set(j.id, doc);
+      } catch (e) {
+        this.opts.log(`appmaster: cannot write the naming file of ${j.id}: ${(e as Error).message}`);
+      }
     }
   }
 

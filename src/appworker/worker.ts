@@ -1,11 +1,19 @@
-// `galaxy appworker`: the first process of every container. It pulls its plan from AppMaster every second
-// (FetchTask), runs the pod's tasks, and keeps them running through AppMaster outages.
+// `galaxy appworker`: the first process of every container. It pulls its command from AppMaster (FetchTask, every
+// second, sooner when its pod's state changes), deploys and runs the pod's tasks, and keeps them running through
+// AppMaster outages. Its state file lets a restarted worker re-adopt running tasks.
+//
+//   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
+//   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
 import { ClusterDir } from "../cluster/index.ts";
+import type { PackageSpec } from "../core/jobspec.ts";
 import type { PodPlan } from "../core/pod-plan.ts";
 import { RpcClient } from "../rpc/index.ts";
 import type { FetchTaskReply, PodState } from "../rpc/types.ts";
-import { acceptEpoch, podState } from "./core.ts";
-import { TaskRunner } from "./task-runner.ts";
+import { acceptEpoch, decide, workerState } from "./core.ts";
+import { rotateIfNeeded, DEFAULT_ROTATE, type RotateOptions } from "./log-rotate.ts";
+import { activatePackage, DEFAULT_FETCH, preparePackage, type FetchOptions, type PreparedPackage } from "./packages.ts";
+import { loadState, saveState } from "./state-file.ts";
+import { runCommand, TaskRunner, type TaskContext } from "./task-runner.ts";
 
 export interface WorkerEnv {
   podId: string;
@@ -17,6 +25,13 @@ export interface WorkerEnv {
   token: string;
   appmaster: string[];
   clusterDir: string;
+}
+
+export interface WorkerOptions {
+  fetch: FetchOptions;
+  rotate: RotateOptions;
+  tickMs: number;
+  exit: (code: number) => void;
 }
 
 export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEnv {
@@ -34,27 +49,40 @@ export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEn
 }
 
 /** The environment tasks see: the worker's, less what only the worker may know. */
-function taskEnv(w: WorkerEnv): Record<string, string> {
+function taskEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  delete env.GALAXY_POD_TOKEN;
-  delete env.GALAXY_CGROUP_PROCS;
-  delete env.GALAXY_PORTS;
+  for (const k of ["GALAXY_POD_TOKEN", "GALAXY_CGROUP_PROCS", "GALAXY_PORTS"]) delete env[k];
   return env;
 }
+
+const RELOAD_TIMEOUT_MS = 60_000;
 
 export class Worker {
   private tasks: TaskRunner[] = [];
   private plan: PodPlan | null = null;
   private epochSeen = 0;
+  private opId = "";
+  private failure = "";
+  private failedVersion = 0;
+  private busy: { version: number; abort: AbortController } | null = null;
   private terminating = false;
   private readonly client: RpcClient;
+  private readonly o: WorkerOptions;
   private lastError = "";
+  private lastReport = "";
+  private lastFetchAt = 0;
+  private lastRotateAt = 0;
+  private intervalMs = 1000;
+  private fetching = false;
+  private wake = false;
 
   constructor(
     readonly w: WorkerEnv,
     readonly log: (msg: string) => void,
+    opts: Partial<WorkerOptions> = {},
   ) {
+    this.o = { fetch: { ...DEFAULT_FETCH, log }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
     const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
     this.client = new RpcClient({
       addresses: () => {
@@ -67,27 +95,69 @@ export class Worker {
   }
 
   state(): PodState {
-    if (this.terminating) return this.tasks.every((t) => t.state !== "running") ? "terminated" : "stopping";
-    if (!this.plan) return "pending";
-    return podState(this.tasks, this.plan.jobType);
+    return workerState({
+      terminating: this.terminating, anyTaskAlive: this.tasks.some((t) => t.state === "running"), busy: this.busy !== null,
+      failure: this.failure, hasPlan: this.plan !== null, tasks: this.tasks, jobType: this.plan?.jobType ?? "service",
+    });
+  }
+
+  /** The version it runs, works towards, or failed at. */
+  version(): number {
+    return this.busy?.version ?? (this.failure ? this.failedVersion : (this.plan?.version ?? 0));
   }
 
   async run(): Promise<void> {
+    this.resume();
     process.on("SIGTERM", () => void this.terminate(this.plan?.stopTimeout ?? 10_000));
     for (;;) {
-      await Promise.all(this.tasks.map((t) => t.checkHealth()));
-      const reply = await this.fetch();
-      if (reply) await this.apply(reply);
-      await Bun.sleep(reply?.intervalMs || 1000);
+      this.step(Date.now());
+      await Bun.sleep(this.o.tickMs);
     }
+  }
+
+  /** One tick: watch tasks, rotate logs, and report when something changed or the interval is up. */
+  step(now: number): void {
+    for (const t of this.tasks) t.poll();
+    for (const t of this.tasks) void t.checkHealth(now);
+    if (now - this.lastRotateAt > 5000) this.rotateLogs(now);
+    const report = `${this.state()}|${this.version()}|${this.tasks.map((t) => `${t.state}${t.pid}${t.healthy}`).join(",")}`;
+    const due = this.wake || report !== this.lastReport || now - this.lastFetchAt >= this.intervalMs;
+    if (!due || this.fetching) return;
+    this.wake = false;
+    this.lastReport = report;
+    this.lastFetchAt = now;
+    this.fetching = true;
+    void this.fetch()
+      .then((reply) => reply && this.apply(reply))
+      .finally(() => (this.fetching = false));
+  }
+
+  /** After a restart of this worker: take its running tasks back from the state file. */
+  resume(): void {
+    const s = loadState(this.w.workspace);
+    if (!s) return;
+    Object.assign(this, { epochSeen: s.epochSeen, opId: s.opId, failure: s.failure, failedVersion: s.failedVersion });
+    if (s.plan) {
+      this.plan = s.plan;
+      this.tasks = this.runners(s.plan);
+      let adopted = 0;
+      for (const t of this.tasks) {
+        const snap = s.tasks.find((x) => x.name === t.spec.name);
+        if (snap && t.adopt(snap)) adopted++;
+        else if (!snap || snap.state === "pending" || snap.state === "stopped") t.start();
+      }
+      this.log(`resumed version ${s.plan.version}: re-adopted ${adopted} of ${this.tasks.length} running tasks`);
+    }
+    if (s.terminating) void this.terminate(this.plan?.stopTimeout ?? 10_000);
+    this.save();
   }
 
   private async fetch(): Promise<FetchTaskReply | null> {
     try {
       const reply = await this.client.call("AppMaster/FetchTask", {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
-        state: this.state(), version: this.plan?.version ?? 0, tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: process.pid, token: this.w.token,
+        state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
+        agent: this.w.agent, pid: process.pid, token: this.w.token, opId: this.opId, message: this.failure,
       });
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
@@ -100,34 +170,139 @@ export class Worker {
     }
   }
 
-  private async apply(reply: FetchTaskReply): Promise<void> {
+  apply(reply: FetchTaskReply): void {
     if (!acceptEpoch(this.epochSeen, reply.epoch)) {
       this.log(`refused a command from AppMaster epoch ${reply.epoch}; epoch ${this.epochSeen} was seen`);
       return;
     }
-    this.epochSeen = reply.epoch;
-    if (reply.command === "terminate") return this.terminate(Number(reply.stopTimeout) || 10_000);
-    if (reply.command === "start" && !this.plan && !this.terminating) this.startPlan(JSON.parse(reply.podJson) as PodPlan);
+    if (reply.epoch !== this.epochSeen) {
+      this.epochSeen = reply.epoch;
+      this.save();
+    }
+    if (reply.intervalMs > 0) this.intervalMs = reply.intervalMs;
+    if (this.terminating) return;
+    const op = decide(reply.command, reply.version, reply.opId, {
+      planVersion: this.plan?.version ?? 0, failedVersion: this.failedVersion, busy: this.busy !== null, opId: this.opId,
+    });
+    if (op.kind === "terminate") void this.terminate(Number(reply.stopTimeout) || 10_000);
+    else if (op.kind === "clear-failure") this.setFailure("", 0);
+    else if (op.kind === "deploy") void this.deploy(JSON.parse(reply.podJson) as PodPlan, reply.opId);
+    else if (op.kind === "reload") void this.reload(JSON.parse(reply.podJson) as PodPlan);
   }
 
-  private startPlan(plan: PodPlan): void {
-    this.plan = plan;
-    this.log(`starting version ${plan.version}: ${plan.tasks.map((t) => t.name).join(", ")}`);
-    const ctx = {
-      workspace: this.w.workspace, env: taskEnv(this.w), ports: this.w.ports, jobType: plan.jobType,
-      restart: plan.restart, version: plan.version, log: this.log,
+  private runners(plan: PodPlan): TaskRunner[] {
+    const ctx: TaskContext = {
+      workspace: this.w.workspace, env: taskEnv(), ports: this.w.ports, jobType: plan.jobType, restart: plan.restart,
+      version: plan.version, log: this.log, onChange: () => ((this.wake = true), this.save()),
     };
-    this.tasks = plan.tasks.map((t) => new TaskRunner(t, ctx));
-    for (const t of this.tasks) t.start();
+    return plan.tasks.map((t) => new TaskRunner(t, ctx));
+  }
+
+  /** Download everything first (old tasks keep serving), then stop them, switch the packages, start the new tasks. */
+  private async deploy(plan: PodPlan, opId: string): Promise<void> {
+    const abort = this.begin(plan.version, `deploying version ${plan.version}`);
+    try {
+      const pkgs = plan.tasks.flatMap((t) => [...(t.package ? [t.package] : []), ...(t.data?.packages ?? [])]);
+      const prepared = await this.prepare(pkgs, abort.signal);
+      if (abort.signal.aborted) return;
+      await Promise.all(this.tasks.map((t) => t.stop(this.plan?.stopTimeout ?? plan.stopTimeout)));
+      for (const p of prepared) await activatePackage(p);
+      if (abort.signal.aborted) return;
+      this.plan = plan;
+      this.tasks = this.runners(plan);
+      for (const t of this.tasks) t.start();
+      this.setFailure("", 0);
+      this.log(`version ${plan.version} started: ${plan.tasks.map((t) => t.name).join(", ")}`);
+    } catch (e) {
+      this.setFailure(`deploy of version ${plan.version} failed: ${(e as Error).message}`, plan.version);
+    } finally {
+      if (opId) this.opId = opId;
+      this.end();
+    }
+  }
+
+  /** Data packages in place, then each task's data.reload; the tasks keep running (same pids). */
+  private async reload(plan: PodPlan): Promise<void> {
+    const abort = this.begin(plan.version, `reloading data for version ${plan.version}`);
+    try {
+      const prepared = await this.prepare(plan.tasks.flatMap((t) => t.data?.packages ?? []), abort.signal);
+      if (abort.signal.aborted) return;
+      for (const p of prepared) await activatePackage(p);
+      this.plan = plan;
+      for (const t of this.tasks) {
+        t.spec = plan.tasks.find((x) => x.name === t.spec.name) ?? t.spec;
+        t.ctx.version = plan.version;
+      }
+      for (const t of this.tasks) {
+        if (!t.spec.data?.reload) continue;
+        const code = await runCommand(t.spec.data.reload, this.w.workspace, t.env(), RELOAD_TIMEOUT_MS);
+        if (code !== 0) throw new Error(`the reload command of task ${t.spec.name} ${code < 0 ? "timed out" : `exited ${code}`}`);
+      }
+      this.setFailure("", 0);
+      this.log(`version ${plan.version}: data reloaded`);
+    } catch (e) {
+      this.setFailure(`reload to version ${plan.version} failed: ${(e as Error).message}`, plan.version);
+    } finally {
+      this.end();
+    }
+  }
+
+  private async prepare(pkgs: PackageSpec[], signal: AbortSignal): Promise<PreparedPackage[]> {
+    const out: PreparedPackage[] = [];
+    for (const p of pkgs) out.push(await preparePackage(this.w.workspace, p, { ...this.o.fetch, signal }));
+    return out;
+  }
+
+  private begin(version: number, what: string): AbortController {
+    const abort = new AbortController();
+    this.busy = { version, abort };
+    this.log(what);
+    this.wake = true;
+    return abort;
+  }
+
+  private end(): void {
+    this.busy = null;
+    this.wake = true;
+    this.save();
+  }
+
+  private setFailure(failure: string, version: number): void {
+    if (failure) this.log(failure);
+    this.failure = failure;
+    this.failedVersion = version;
+    this.wake = true;
+    this.save();
   }
 
   private async terminate(timeoutMs: number): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
-    this.log(`terminating: stopping ${this.tasks.length} tasks`);
+    this.busy?.abort.abort();
+    this.save();
+    this.log(`terminating: stopping ${this.tasks.length} tasks (stop timeout ${timeoutMs} ms)`);
     await Promise.all(this.tasks.map((t) => t.stop(timeoutMs)));
+    this.save();
     await this.fetch(); // report terminated
     this.log("terminated");
-    process.exit(0);
+    this.o.exit(0);
+  }
+
+  private rotateLogs(now: number): void {
+    this.lastRotateAt = now;
+    for (const t of this.tasks) {
+      for (const ext of ["out", "err"]) rotateIfNeeded(`${this.w.workspace}/logs/${t.spec.name}.${ext}`, this.o.rotate);
+    }
+  }
+
+  private save(): void {
+    try {
+      saveState(this.w.workspace, {
+        epochSeen: this.epochSeen, plan: this.plan, opId: this.opId, failure: this.failure, failedVersion: this.failedVersion,
+        terminating: this.terminating, tasks: this.tasks.map((t) => t.snapshot()),
+      });
+    } catch (e) {
+      this.log(`cannot save the state file: ${(e as Error).message}`);
+    }
   }
 }

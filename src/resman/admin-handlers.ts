@@ -1,15 +1,23 @@
-// Admin RPCs of ResMan: users, grants, pools. Each checks the caller is an admin, decides, persists, answers.
+// Admin RPCs of ResMan: users, grants, quotas, pools. Each checks the caller, decides, persists, answers.
 import { randomBytes } from "node:crypto";
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
-import type { RpcServer } from "../rpc/index.ts";
-import { requireAdmin, type ResManShell } from "./server.ts";
-import type { Write } from "./state.ts";
+import type { CallContext, RpcServer } from "../rpc/index.ts";
+import { requireAdmin } from "./authz.ts";
+import { emptyQuota, usageOf } from "./quotas.ts";
+import type { ResManShell } from "./server.ts";
+import type { QuotaRec, Write } from "./state.ts";
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
 }
 
-export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
+/** Users may read their own grants and quota; anyone else's needs admin. */
+function requireSelfOrAdmin(ctx: CallContext, user: string): void {
+  if (ctx.principal.kind === "user" && ctx.principal.user === user) return;
+  requireAdmin(ctx);
+}
+
+function registerUserHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/AddUser", async (req, ctx) => {
     requireAdmin(ctx);
     const token = newToken();
@@ -19,12 +27,15 @@ export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/RemoveUser", async (req, ctx) => {
     requireAdmin(ctx);
     if (req.name === "admin") throw new ConflictError("user admin cannot be removed");
-    await s.persist(s.users.removeUser(req.name));
+    const writes = s.users.removeUser(req.name);
+    if (s.mustCore().quotas.delete(req.name)) writes.push({ table: "quotas", key: req.name, value: null });
+    await s.persist(writes);
     return {};
   });
   server.register("ResMan/ListUsers", (_req, ctx) => {
     requireAdmin(ctx);
-    return { users: [...s.users.users.values()].sort((a, b) => a.name.localeCompare(b.name)).map((u) => s.users.publicUser(u)) };
+    const users = [...s.users.users.values()].sort((a, b) => a.name.localeCompare(b.name)).map((u) => s.users.publicUser(u));
+    return { users, grants: s.users.listGrants() };
   });
   server.register("ResMan/SetGrant", async (req, ctx) => {
     requireAdmin(ctx);
@@ -33,13 +44,41 @@ export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
     return { grants: s.users.listGrants(req.grant.user) };
   });
   server.register("ResMan/ListGrants", (req, ctx) => {
-    if (ctx.principal.kind === "user" && ctx.principal.user !== req.user) requireAdmin(ctx);
+    if (req.user) requireSelfOrAdmin(ctx, req.user);
+    else requireAdmin(ctx);
     return { grants: s.users.listGrants(req.user || undefined) };
   });
+}
+
+function registerQuotaHandlers(server: RpcServer, s: ResManShell): void {
+  const reply = (user: string) => {
+    const core = s.mustCore();
+    return { quota: core.quotas.get(user) ?? emptyQuota(user), used: usageOf(user, [...core.groups.values()].map((g) => g.spec)) };
+  };
+  server.register("ResMan/SetQuota", async (req, ctx) => {
+    requireAdmin(ctx);
+    const core = s.mustCore();
+    const q: QuotaRec = { ...emptyQuota(req.quota.user), ...req.quota };
+    if (!s.users.users.has(q.user)) throw new NotFoundError("user", q.user);
+    for (const [k, v] of Object.entries(q)) if (k !== "user" && (!Number.isSafeInteger(v) || (v as number) < 0)) throw new InvalidError(`quota ${k} must be a whole number ≥ 0`);
+    const unlimited = q.millicores === 0 && q.memory === 0 && q.disk === 0 && q.ssd === 0 && q.replica === 0;
+    if (unlimited) core.quotas.delete(q.user);
+    else core.quotas.set(q.user, q);
+    await s.persist([{ table: "quotas", key: q.user, value: unlimited ? null : q }]);
+    return reply(q.user);
+  });
+  server.register("ResMan/GetQuota", (req, ctx) => {
+    requireSelfOrAdmin(ctx, req.quota.user);
+    if (!s.users.users.has(req.quota.user)) throw new NotFoundError("user", req.quota.user);
+    return reply(req.quota.user);
+  });
+}
+
+function registerPoolHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/AddPool", async (req, ctx) => {
     requireAdmin(ctx);
     const core = s.mustCore();
-    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(req.name)) throw new InvalidError(`pool name ${JSON.stringify(req.name)} is not valid`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(req.name)) throw new InvalidError(`pool name ${JSON.stringify(req.name)} is not valid; use [a-z0-9][a-z0-9_-]{0,31}`);
     if (core.pools.has(req.name)) throw new AlreadyExistsError("pool", req.name);
     const now = Date.now();
     core.pools.add(req.name);
@@ -51,7 +90,7 @@ export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
     const core = s.mustCore();
     if (!core.pools.has(req.name)) throw new NotFoundError("pool", req.name);
     const members = [...core.agents.values()].filter((a) => a.pool === req.name).length;
-    if (members > 0) throw new ConflictError(`pool ${req.name} still has ${members} agents; move them first`);
+    if (members > 0) throw new ConflictError(`pool ${req.name} still has ${members} agents; move them first (galaxy agent pool ENDPOINT POOL)`);
     core.pools.delete(req.name);
     const writes: Write[] = [{ table: "pools", key: req.name, value: null }];
     await s.persist(writes);
@@ -61,4 +100,10 @@ export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
     const t = s.store.table<{ name: string; createdAt: number }>("pools");
     return { pools: [...s.mustCore().pools].sort().map((name) => ({ name, createdAt: t.get(name)?.createdAt ?? 0 })) };
   });
+}
+
+export function registerAdminHandlers(server: RpcServer, s: ResManShell): void {
+  registerUserHandlers(server, s);
+  registerQuotaHandlers(server, s);
+  registerPoolHandlers(server, s);
 }

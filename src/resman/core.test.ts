@@ -1,35 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { AgentInfo, ContainerReport, GroupSpec, HeartbeatRequest } from "../rpc/types.ts";
+import type { ContainerReport } from "../rpc/types.ts";
 import { ResManCore } from "./core.ts";
-import { DEFAULT_CONFIG } from "./state.ts";
-
-const G = 1024 ** 3;
-const cfg = { ...DEFAULT_CONFIG, agentTimeoutMs: 10_000, recoveryMs: 5_000 };
-const info = (endpoint: string): AgentInfo => ({
-  endpoint, pool: "default", labels: [], total: { millicores: 4000, memory: 8 * G, disk: 0, ssd: 0 }, portMin: 20000,
-  portMax: 20999, isolation: "none", hostname: "h", version: "t", startedAt: 0, maxBatch: 0,
-});
-const group = (id: string, replica: number, jobType = "service"): GroupSpec => ({
-  id, user: "u", jobType, replica, resources: { millicores: 1000, memory: G, disk: 0, ssd: 0 }, ports: [{ name: "http", port: 0 }],
-  volumes: [], pools: ["default"], labels: [], maxPerHost: 0, spread: true, blacklist: [], version: 1, step: 1, env: {},
-});
-function hb(endpoint: string, containers: ContainerReport[], epochSeen = 0, capsEpoch = 0, capsVersion = 0): HeartbeatRequest {
-  return { agent: info(endpoint), epochSeen, capsEpoch, capsVersion, full: true, containers, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, pressure: false };
-}
-const running = (c: { containerId: string; groupId: string; ports: { name: string; port: number }[] }, pid = 100): ContainerReport => ({
-  containerId: c.containerId, groupId: c.groupId, state: "running", pid, startedAt: 1, message: "", exitCode: 0,
-  usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 },
-  cap: { containerId: c.containerId, groupId: c.groupId, jobType: "", resources: { millicores: 1000, memory: G, disk: 0, ssd: 0 }, ports: c.ports, volumes: [], user: "", epoch: 1, grantedAt: 1, env: {} },
-});
-
-/** A small cluster: two agents registered, recovery over. */
-function cluster() {
-  const core = new ResManCore(cfg, 1, { agents: [], groups: [], pools: ["default"] }, 0);
-  core.heartbeat(hb("a", []), 0);
-  core.heartbeat(hb("b", []), 0);
-  core.tick(1);
-  return core;
-}
+import { cfg, cluster, G, group, hb, info, running } from "./test-fixtures.ts";
 
 describe("ResManCore", () => {
   test("places a group and hands each agent its caps on the next heartbeat", () => {

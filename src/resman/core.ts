@@ -2,47 +2,80 @@
 // `now` and returns the hard-state writes to commit before the answer goes out (persist, then send).
 //
 //   heartbeat ──► register agent ──► reconcile its reports with placement (adopt / update / hold orphans)
-//             ──► reply with its whole cap set when its (epoch, version) is behind
-//   request   ──► groups (hard) ──► containers pending in placement
-//   tick      ──► end recovery window ──► agent timeouts (offline revoked, online lost) ──► schedule
-import { InvalidError, NotFoundError, StaleEpochError } from "../core/errors.ts";
-import type { Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, JobType } from "../rpc/types.ts";
-import { isOnline } from "../rpc/types.ts";
-import { formatReasons, place, type SchedAgent, type SchedGroup } from "../scheduler/index.ts";
+//             ──► pressure: evict a best-effort container ──► reply with its whole cap set when it is behind
+//   request   ──► admission (pools, grants, quota) ──► groups (hard) ──► containers pending in placement
+//   tick      ──► end recovery window ──► end safe mode ──► agent timeouts (offline revoked, online lost)
+//             ──► moves (drain, lost labels, pool changes; core-admin.ts) ──► schedule (core-schedule.ts)
+import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
+import type { Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
+import { emptyResources, isOnline } from "../rpc/types.ts";
+import { isBatchType } from "../scheduler/index.ts";
+import { applyMoves, maybeRelievePressure } from "./core-admin.ts";
+import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
-import { containerId, indexOf, type AgentHard, type AgentRec, type ContainerRec, type GroupRec, type ResManConfig, type Write } from "./state.ts";
+import { checkQuota, usageOf } from "./quotas.ts";
+import {
+  agentHard, containerId, indexOf, type AgentHard, type AgentRec, type ContainerRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
+} from "./state.ts";
+import { UserDirectory, type Action } from "./users.ts";
 
 export interface HardState {
   agents: AgentHard[];
   groups: GroupRec[];
   pools: string[];
+  quotas?: QuotaRec[];
+  /** Safe mode entered by an operator (persisted in meta). */
+  safeMode?: boolean;
 }
+
+export type SafeMode = "off" | "auto" | "manual";
 
 export class ResManCore {
   readonly agents = new Map<string, AgentRec>();
   readonly groups = new Map<string, GroupRec>();
   readonly pools = new Set<string>();
+  readonly quotas = new Map<string, QuotaRec>();
   readonly placement: PlacementTable;
+  /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
+  readonly moving = new Set<string>();
   recovering = true;
+  safeMode: SafeMode;
+  scheduleDirty = true;
+  lastScheduleAt = 0;
+  seed = 1;
+  /**
+   * After a failover with groups on disk, nothing of theirs is scheduled until AppMaster has re-sent its full
+   * requests and hints (SyncGroups): only AppMaster knows where a container ran whose agent has not reported yet, and
+   * placing it elsewhere before that would start a second copy of an online service (Fuxi cases 11, 13, 17).
+   */
+  awaitingAm: boolean;
+  /** Highest AppMaster epoch seen: requests from a lower one come from a deposed AppMaster and are refused. */
+  amEpochSeen = 0;
+  private readonly amWaitUntil: number;
   private recoveryUntil: number;
-  private scheduleDirty = true;
-  private seed = 1;
+  private readonly safeModeUntil: number;
 
   constructor(
     readonly cfg: ResManConfig,
     readonly epoch: number,
     hard: HardState,
     now: number,
+    readonly users: UserDirectory = new UserDirectory([], []),
   ) {
-    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType));
+    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""));
     for (const p of hard.pools) this.pools.add(p);
+    for (const q of hard.quotas ?? []) this.quotas.set(q.user, q);
     for (const g of hard.groups) this.groups.set(g.spec.id, g);
     for (const a of hard.agents) {
-      this.agents.set(a.endpoint, { ...a, lastHeartbeat: now, dead: false, reported: false, capsVersion: 1, usage: null });
+      this.agents.set(a.endpoint, { ...a, lastHeartbeat: now, dead: false, reported: false, capsVersion: 1, usage: null, pressure: false, idle: emptyResources() });
+      if (a.admin === "draining") this.moving.add(a.endpoint);
     }
     for (const g of this.groups.values()) this.ensureContainers(g);
     this.recoveryUntil = now + cfg.recoveryMs;
-    this.recovering = true;
+    this.awaitingAm = hard.groups.length > 0;
+    this.amWaitUntil = now + (cfg.amWaitMs ?? 60_000);
+    this.safeModeUntil = now + cfg.safeModeTimeoutMs;
+    this.safeMode = hard.safeMode ? "manual" : cfg.safeModeFraction > 0 ? "auto" : "off";
   }
 
   // ───────── agents ─────────
@@ -59,6 +92,7 @@ export class ResManCore {
       this.scheduleDirty = true;
     }
     this.reconcileReports(rec, req.containers, now);
+    maybeRelievePressure(this, rec, req.pressure);
     const behind = req.capsEpoch !== this.epoch || req.capsVersion !== rec.capsVersion;
     const reply: HeartbeatReply = {
       epoch: this.epoch,
@@ -71,6 +105,7 @@ export class ResManCore {
     return { reply, writes };
   }
 
+  /** The first heartbeat registers an agent in the pool it names; later its pool and labels are the operator's. */
   private registerAgent(req: HeartbeatRequest, now: number, writes: Write[]): AgentRec {
     const info = req.agent;
     if (!info.endpoint) throw new InvalidError("heartbeat without an agent endpoint");
@@ -83,7 +118,7 @@ export class ResManCore {
         writes.push({ table: "pools", key: pool, value: { name: pool, createdAt: now } });
       }
       rec = { endpoint: info.endpoint, info, pool, labels: [...info.labels], admin: "active", registeredAt: now,
-        lastHeartbeat: now, dead: false, reported: true, capsVersion: 1, usage: null };
+        lastHeartbeat: now, dead: false, reported: true, capsVersion: 1, usage: null, pressure: false, idle: emptyResources() };
       this.agents.set(info.endpoint, rec);
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
@@ -95,23 +130,26 @@ export class ResManCore {
     return rec;
   }
 
-  /** Makes placement agree with what the agent says it runs. */
+  /** Makes placement agree with what the agent says it runs; sums the idle share of its guaranteed containers. */
   private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number): void {
+    const idle = emptyResources();
     for (const r of reports) {
       const c = this.placement.get(r.containerId);
       if (c && c.agent === rec.endpoint) {
         updateFromReport(c, r);
-      } else if (c && !c.agent) {
+        addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
+      } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
         // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
-        // adopt it rather than start a second copy, if the agent still fits it.
-        this.placement.assign(c, rec.endpoint, r.cap.ports);
+        // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
+        this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
         updateFromReport(c, r);
         rec.capsVersion++;
       } else if (!c) {
         this.maybeAdopt(rec, r, now);
       }
-      // else: placed on another agent; it is not in this agent's cap set, so the agent destroys its copy.
+      // else: placed on another agent, or evicted from this one; not in its cap set, so the agent destroys its copy.
     }
+    rec.idle = idle;
   }
 
   private maybeAdopt(rec: AgentRec, r: ContainerReport, now: number): void {
@@ -119,13 +157,12 @@ export class ResManCore {
     const index = indexOf(r.containerId);
     const known = g && index >= 0 && index < g.spec.replica;
     if (!known && !this.recovering) return; // not requested: left out of the cap set, so the agent destroys it
-    const c: ContainerRec = {
-      id: r.containerId, group: r.groupId, index, agent: rec.endpoint, ports: r.cap.ports, state: "running", pid: 0,
-      startedAt: 0, exitCode: 0, message: "", usage: null, grantedAt: r.cap.grantedAt || now, orphan: !known,
-      resources: g ? g.spec.resources : r.cap.resources,
-    };
-    updateFromReport(c, r);
+    const c = newContainer(r.containerId, r.groupId, index, g ? g.spec.resources : r.cap.resources);
+    c.grantedAt = r.cap.grantedAt || now;
+    c.orphan = !known;
     this.placement.add(c);
+    this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
+    updateFromReport(c, r);
     rec.capsVersion++;
   }
 
@@ -138,27 +175,72 @@ export class ResManCore {
     return {
       containerId: c.id, groupId: c.group, jobType: g?.jobType ?? "service", resources: c.resources, ports: c.ports,
       volumes: g?.volumes ?? [], user: g?.user ?? "", epoch: this.epoch, grantedAt: c.grantedAt,
-      env: { ...(g?.env ?? {}), GALAXY_JOB_ID: c.group, GALAXY_POD_ID: c.id },
+      env: { ...(g?.env ?? {}), GALAXY_JOB_ID: c.group, GALAXY_POD_ID: c.id }, bindings: c.bindings,
+      container: g?.container ?? NO_OPTIONS,
     };
+  }
+
+  /** Takes a container off its agent on purpose: back to pending, never adopted back from that agent. */
+  evict(c: ContainerRec, message: string, preemptedBy = ""): void {
+    const from = c.agent;
+    if (!from) return;
+    const a = this.agents.get(from);
+    if (a) a.capsVersion++;
+    this.placement.unassign(c);
+    c.evictedFrom = from;
+    c.message = message;
+    c.preemptedBy = preemptedBy;
+    if (preemptedBy) c.state = "preempted";
+    this.scheduleDirty = true;
   }
 
   // ───────── groups (AppMaster's requests) ─────────
 
+  /** Creates (or replaces) a group after the admission checks: pools exist, the user's grants, the user's quota. */
   createGroup(spec: GroupSpec, now: number): Write[] {
+    const existing = this.groups.get(spec.id);
+    this.admit(spec, existing ? "update" : "submit", existing?.spec);
+    return this.applyGroup(spec, now);
+  }
+
+  updateGroup(spec: GroupSpec, now: number): Write[] {
+    return this.createGroup(spec, now);
+  }
+
+  scaleGroup(id: string, replica: number, now: number): Write[] {
+    const g = this.mustGroup(id);
+    const spec = { ...g.spec, replica };
+    this.admit(spec, "update", g.spec);
+    return this.applyGroup(spec, now);
+  }
+
+  /** Every admission check of a request, in the order a user would fix them. */
+  admit(spec: GroupSpec, action: Action, prev: GroupSpec | undefined): void {
     validateGroup(spec);
+    for (const p of spec.pools) if (!this.pools.has(p)) throw new NotFoundError("pool", p);
+    this.checkGrants(spec, action);
+    checkQuota(this.quotas.get(spec.user), usageOf(spec.user, [...this.groups.values()].map((g) => g.spec), spec.id), prev, spec);
+  }
+
+  /** The group's user needs `action` on every pool it uses (internal requests without a user are AppMaster's own). */
+  private checkGrants(spec: GroupSpec, action: Action): void {
+    if (!spec.user || (spec.user === "system" && !this.users.users.has("system"))) return;
+    if (!this.users.users.has(spec.user)) throw new PermissionDeniedError(`user ${spec.user} does not exist`);
+    const missing = spec.pools.filter((p) => !this.users.can(spec.user, p, action));
+    if (missing.length > 0) throw new PermissionDeniedError(`user ${spec.user} may not ${action} in pool ${missing.join(", ")}`);
+  }
+
+  private applyGroup(spec: GroupSpec, now: number): Write[] {
     const existing = this.groups.get(spec.id);
     const rec: GroupRec = { spec, lastError: existing?.lastError ?? "", createdAt: existing?.createdAt ?? now };
     this.groups.set(spec.id, rec);
     this.ensureContainers(rec);
     // Orphans held for this group (reported before the request arrived) now belong to it.
     for (const c of this.placement.ofGroup(spec.id)) if (c.orphan) (c.orphan = false), (c.resources = spec.resources);
+    // Placed containers the new spec no longer allows where they are (pools, labels) move, step at a time.
+    for (const c of this.placement.ofGroup(spec.id)) if (c.agent) this.moving.add(c.agent);
     this.scheduleDirty = true;
     return [{ table: "groups", key: spec.id, value: rec }];
-  }
-
-  scaleGroup(id: string, replica: number, now: number): Write[] {
-    const g = this.mustGroup(id);
-    return this.createGroup({ ...g.spec, replica }, now);
   }
 
   removeGroup(id: string): Write[] {
@@ -169,29 +251,51 @@ export class ResManCore {
     return [{ table: "groups", key: id, value: null }];
   }
 
-  /** AppMaster's full request set: creates what is missing, removes groups it no longer wants. */
-  syncGroups(specs: GroupSpec[], now: number): { writes: Write[]; unknown: string[] } {
+  /** Fencing of AppMaster's requests; epoch 0 (operator tools, benchmarks) is not fenced. */
+  fenceAm(amEpoch: number): void {
+    if (amEpoch === 0) return;
+    if (amEpoch < this.amEpochSeen) throw new StaleEpochError(amEpoch, this.amEpochSeen);
+    this.amEpochSeen = amEpoch;
+  }
+
+  /**
+   * AppMaster's full request set and its last hints (after either master's failover). Requests were admitted once,
+   * so no admission checks here. A hinted container that is pending here is held on its hinted agent while that
+   * agent has not reported yet (state lost): its agent's report, or its timeout, decides later.
+   */
+  syncGroups(specs: GroupSpec[], now: number, hinted: Hint[] = []): { writes: Write[]; unknown: string[] } {
     const writes: Write[] = [];
     const wanted = new Set(specs.map((s) => s.id));
     for (const s of specs) {
       const cur = this.groups.get(s.id);
-      if (!cur || JSON.stringify(cur.spec) !== JSON.stringify(s)) writes.push(...this.createGroup(s, now));
+      if (!cur || JSON.stringify(cur.spec) !== JSON.stringify(s)) {
+        validateGroup(s);
+        writes.push(...this.applyGroup(s, now));
+      }
     }
     const unknown = [...this.groups.keys()].filter((id) => !wanted.has(id));
     for (const id of unknown) writes.push(...this.removeGroup(id));
+    for (const h of hinted) for (const c of h.containers) this.holdHinted(c.id, c.agent, c.ports);
+    this.awaitingAm = false;
+    this.scheduleDirty = true;
     return { writes, unknown };
   }
 
+  private holdHinted(id: string, agent: string, ports: ContainerRec["ports"]): void {
+    const c = this.placement.get(id);
+    const a = agent ? this.agents.get(agent) : undefined;
+    // Only a silent agent's containers are held: one that reported has told us what it runs.
+    if (!c || c.agent || !a || a.reported || c.evictedFrom === agent) return;
+    this.placement.assign(c, agent, ports, adoptedCharge(this, c, a, []), []);
+    c.state = "lost";
+    a.capsVersion++;
+  }
+
   /** AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. */
-  rescheduleContainer(id: string): ContainerRec {
+  rescheduleContainer(id: string, reason = ""): ContainerRec {
     const c = this.placement.get(id);
     if (!c) throw new NotFoundError("container", id);
-    if (c.agent) {
-      const a = this.agents.get(c.agent);
-      if (a) a.capsVersion++;
-      this.placement.unassign(c);
-      this.scheduleDirty = true;
-    }
+    this.evict(c, reason || "rescheduled by AppMaster");
     return c;
   }
 
@@ -207,9 +311,9 @@ export class ResManCore {
     for (const c of this.placement.ofGroup(id)) if (c.index >= replica && !c.orphan) this.revoke(c);
     for (let i = 0; i < replica; i++) {
       const cid = containerId(id, i);
-      if (this.placement.get(cid)) continue;
-      this.placement.add({ id: cid, group: id, index: i, agent: "", ports: [], state: "pending", pid: 0, startedAt: 0,
-        exitCode: 0, message: "", usage: null, grantedAt: 0, orphan: false, resources });
+      const c = this.placement.get(cid);
+      if (!c) this.placement.add(newContainer(cid, id, i, resources));
+      else if (!c.agent) c.resources = resources;
     }
   }
 
@@ -226,10 +330,36 @@ export class ResManCore {
       this.recovering = false;
       this.scheduleDirty = true;
     }
-    if (this.recovering) return;
+    if (this.safeMode === "auto" && (now >= this.safeModeUntil || this.reportedFraction() >= this.cfg.safeModeFraction)) {
+      this.safeMode = "off";
+      this.scheduleDirty = true;
+    }
+    if (this.recovering || this.safeMode !== "off") return;
     this.detectDeadAgents(now);
-    if (this.scheduleDirty && this.placement.pending.size > 0) this.schedule(now);
-    this.scheduleDirty = false;
+    if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
+    this.awaitingAm = false;
+    applyMoves(this);
+    const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
+    if ((this.scheduleDirty || retry) && this.placement.pending.size > 0) {
+      this.scheduleDirty = false; // a pass that evicts (preemption) marks it again: the victims get their own pass
+      schedule(this, now);
+      this.lastScheduleAt = now;
+    } else this.scheduleDirty = false;
+  }
+
+  /** Operator override: enter holds scheduling until leave; leave also ends the start-up wait. */
+  setSafeMode(enter: boolean): Write[] {
+    this.safeMode = enter ? "manual" : "off";
+    if (!enter) this.recovering = false;
+    this.scheduleDirty = true;
+    return [{ table: "meta", key: "safeMode", value: enter ? true : null }];
+  }
+
+  reportedFraction(): number {
+    if (this.agents.size === 0) return 1;
+    let n = 0;
+    for (const a of this.agents.values()) if (a.reported) n++;
+    return n / this.agents.size;
   }
 
   private detectDeadAgents(now: number): void {
@@ -245,45 +375,15 @@ export class ResManCore {
       this.scheduleDirty = true;
     }
   }
+}
 
-  private schedule(now: number): void {
-    const groups: SchedGroup[] = [];
-    const pendingBy = new Map<string, string[]>();
-    for (const id of this.placement.pending) {
-      const c = this.placement.get(id)!;
-      const list = pendingBy.get(c.group) ?? [];
-      list.push(id);
-      pendingBy.set(c.group, list);
-    }
-    for (const [gid, ids] of pendingBy) {
-      const g = this.groups.get(gid);
-      if (g) groups.push(schedGroup(g.spec, ids.sort((x, y) => indexOf(x) - indexOf(y))));
-    }
-    const result = place(this.schedAgents(), groups, { seed: this.seed++ });
-    for (const p of result.placements) {
-      const c = this.placement.get(p.containerId)!;
-      this.placement.assign(c, p.agent, p.ports);
-      c.state = "allocated";
-      c.grantedAt = now;
-      this.agents.get(p.agent)!.capsVersion++;
-    }
-    for (const o of result.outcomes) {
-      const g = this.groups.get(o.groupId);
-      if (g) g.lastError = o.unplaced.length ? formatReasons(o.reasons) || "no agents" : "";
-    }
-  }
+const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 };
 
-  schedAgents(): SchedAgent[] {
-    return [...this.agents.values()].map((a) => {
-      const l = this.placement.load(a.endpoint);
-      return {
-        endpoint: a.endpoint, pool: a.pool, labels: a.labels,
-        state: a.dead ? "dead" : a.admin === "active" ? "alive" : a.admin === "offline" ? "offline" : "draining",
-        total: a.info.total, assigned: l.assigned, usedPorts: l.ports, portMin: a.info.portMin, portMax: a.info.portMax,
-        groupCount: l.groupCount, batchCount: l.batchCount, maxBatch: a.info.maxBatch,
-      };
-    });
-  }
+export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
+  return {
+    id, group, index, agent: "", ports: [], state: "pending", pid: 0, startedAt: 0, exitCode: 0, message: "", usage: null,
+    grantedAt: 0, orphan: false, resources, charged: resources, bindings: [], lastError: "", reasons: {}, evictedFrom: "", preemptedBy: "",
+  };
 }
 
 function updateFromReport(c: ContainerRec, r: ContainerReport): void {
@@ -295,17 +395,11 @@ function updateFromReport(c: ContainerRec, r: ContainerReport): void {
   c.usage = r.usage;
 }
 
-function agentHard(a: AgentRec): AgentHard {
-  return { endpoint: a.endpoint, info: a.info, pool: a.pool, labels: a.labels, admin: a.admin, registeredAt: a.registeredAt };
-}
-
-const isBatchType = (t: string | undefined) => t === "batch" || t === "best-effort";
-
-export function schedGroup(s: GroupSpec, pending: string[]): SchedGroup {
-  return {
-    id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
-    pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
-  };
+/** A guaranteed container that reported its usage lends what it does not use to best-effort ones. */
+function addIdle(idle: ContainerRec["resources"], c: ContainerRec, type: string | undefined): void {
+  if (type === "best-effort" || c.state !== "running" || !c.usage || !c.usage.at) return;
+  idle.millicores += Math.max(0, c.charged.millicores - c.usage.millicores);
+  idle.memory += Math.max(0, c.charged.memory - c.usage.memoryRss);
 }
 
 function validateGroup(s: GroupSpec): void {

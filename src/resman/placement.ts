@@ -1,22 +1,27 @@
 // The soft placement table: every container ResMan knows, indexed by agent and by group, with each agent's load
-// kept incrementally so a scheduling pass never re-sums containers.
+// (charged resources, ports, per-group counts, batch count, exclusive devices) kept incrementally so a scheduling
+// pass never re-sums containers.
 import type { PortBinding, Resources } from "../rpc/types.ts";
+import type { VolumeBinding } from "../scheduler/index.ts";
 import type { ContainerRec } from "./state.ts";
 
 export interface AgentLoad {
   assigned: Resources;
   ports: Set<number>;
   groupCount: Map<string, number>;
-  batchCount: number;
+  /** Its batch and best-effort containers (as they were when placed: a later type change does not skew the count). */
+  batch: Set<string>;
   containers: Set<string>;
+  devices: Set<string>;
 }
 
 const newLoad = (): AgentLoad => ({
   assigned: { millicores: 0, memory: 0, disk: 0, ssd: 0 },
   ports: new Set(),
   groupCount: new Map(),
-  batchCount: 0,
+  batch: new Set(),
   containers: new Set(),
+  devices: new Set(),
 });
 
 export class PlacementTable {
@@ -51,17 +56,23 @@ export class PlacementTable {
     let g = this.byGroup.get(c.group);
     if (!g) this.byGroup.set(c.group, (g = new Set()));
     g.add(c.id);
-    if (c.agent) this.charge(c, c.agent, c.ports);
+    if (c.agent) this.charge(c);
     else this.pending.add(c.id);
   }
 
   /** Places a pending container on an agent. */
-  assign(c: ContainerRec, agent: string, ports: PortBinding[]): void {
+  assign(c: ContainerRec, agent: string, ports: PortBinding[], charged: Resources, bindings: VolumeBinding[]): void {
     if (c.agent) throw new Error(`invariant: container ${c.id} is already on ${c.agent}`);
     this.pending.delete(c.id);
     c.agent = agent;
     c.ports = ports;
-    this.charge(c, agent, ports);
+    c.charged = charged;
+    c.bindings = bindings;
+    c.evictedFrom = "";
+    c.preemptedBy = "";
+    c.lastError = "";
+    c.reasons = {};
+    this.charge(c);
   }
 
   /** Takes a container off its agent and back to pending. */
@@ -70,6 +81,7 @@ export class PlacementTable {
     this.release(c);
     c.agent = "";
     c.ports = [];
+    c.bindings = [];
     c.state = "pending";
     c.pid = 0;
     this.pending.add(c.id);
@@ -83,23 +95,31 @@ export class PlacementTable {
     if (this.byGroup.get(c.group)?.size === 0) this.byGroup.delete(c.group);
   }
 
-  private charge(c: ContainerRec, agent: string, ports: PortBinding[]): void {
-    const l = this.load(agent);
-    addRes(l.assigned, c.resources, 1);
-    for (const p of ports) l.ports.add(p.port);
+  /** Forgets an agent's (empty) load when the agent is removed. */
+  dropAgent(agent: string): void {
+    if ((this.loads.get(agent)?.containers.size ?? 0) > 0) throw new Error(`invariant: agent ${agent} still has containers`);
+    this.loads.delete(agent);
+  }
+
+  private charge(c: ContainerRec): void {
+    const l = this.load(c.agent);
+    addRes(l.assigned, c.charged, 1);
+    for (const p of c.ports) l.ports.add(p.port);
+    for (const b of c.bindings) l.devices.add(b.hostPath);
     l.groupCount.set(c.group, (l.groupCount.get(c.group) ?? 0) + 1);
-    if (this.isBatch(c.group)) l.batchCount++;
+    if (this.isBatch(c.group)) l.batch.add(c.id);
     l.containers.add(c.id);
   }
 
   private release(c: ContainerRec): void {
     const l = this.load(c.agent);
-    addRes(l.assigned, c.resources, -1);
+    addRes(l.assigned, c.charged, -1);
     for (const p of c.ports) l.ports.delete(p.port);
+    for (const b of c.bindings) l.devices.delete(b.hostPath);
     const n = (l.groupCount.get(c.group) ?? 1) - 1;
     if (n > 0) l.groupCount.set(c.group, n);
     else l.groupCount.delete(c.group);
-    if (this.isBatch(c.group)) l.batchCount--;
+    l.batch.delete(c.id);
     l.containers.delete(c.id);
   }
 }

@@ -1,16 +1,19 @@
 // The ResMan shell: election, LMDB, RPC handlers and the tick timer around ResManCore. Order for every call:
 // decide (core) -> persist (one LMDB transaction) -> answer.
 import { randomBytes } from "node:crypto";
-import { InvalidError, PermissionDeniedError, UnauthenticatedError } from "../core/errors.ts";
+import { InvalidError, UnauthenticatedError } from "../core/errors.ts";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
-import { RpcServer, type CallContext, type Principal } from "../rpc/index.ts";
+import { RpcServer, type Principal } from "../rpc/index.ts";
 import type { Grant } from "../rpc/types.ts";
 import { openLmdbStore, type Store } from "../store/index.ts";
 import { ResManCore } from "./core.ts";
-import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type ResManConfig, type TableName, type Write } from "./state.ts";
+import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
 import { UserDirectory, type UserHard } from "./users.ts";
-import { agentStatus, containerInfo, groupStatus, hints, poolUsage } from "./views.ts";
+import { containerInfo, hints } from "./views.ts";
 import { registerAdminHandlers } from "./admin-handlers.ts";
+import { registerClusterHandlers } from "./cluster-handlers.ts";
+
+export { requireAdmin } from "./authz.ts";
 
 export interface ResManOptions {
   dataDir: string;
@@ -77,8 +80,11 @@ export class ResManShell {
         agents: this.store.table<AgentHard>("agents").list(),
         groups: this.store.table<GroupRec>("groups").list(),
         pools,
+        quotas: this.store.table<QuotaRec>("quotas").list(),
+        safeMode: this.store.table<boolean>("meta").get("safeMode") === true,
       },
       now,
+      this.users,
     );
     this.timer = setInterval(() => this.core?.tick(Date.now()), 100);
     this.opts.log(`resman: leader at ${this.opts.advertise}, epoch ${leadership.epoch}; recovering placement from agents`);
@@ -99,13 +105,8 @@ export class ResManShell {
   }
 }
 
-export function requireAdmin(ctx: CallContext): void {
-  if (ctx.principal.kind === "internal") return;
-  if (ctx.principal.kind !== "user") throw new UnauthenticatedError();
-  if (!ctx.principal.admin) throw new PermissionDeniedError(`user ${ctx.principal.user} is not an admin`);
-}
-
-function registerHandlers(server: RpcServer, s: ResManShell): void {
+/** AppMaster's requests and agents' heartbeats (internal: the cluster secret). */
+function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/Heartbeat", async (req) => {
     const { reply, writes } = s.mustCore().heartbeat(req, Date.now());
     await s.persist(writes);
@@ -113,35 +114,42 @@ function registerHandlers(server: RpcServer, s: ResManShell): void {
   }, { auth: "internal" });
   server.register("ResMan/CreateGroup", async (req) => {
     const core = s.mustCore();
+    core.fenceAm(req.amEpoch);
     await s.persist(core.createGroup(req.group, Date.now()));
     return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
   }, { auth: "internal" });
   server.register("ResMan/UpdateGroup", async (req) => {
     const core = s.mustCore();
-    await s.persist(core.createGroup(req.group, Date.now()));
+    core.fenceAm(req.amEpoch);
+    await s.persist(core.updateGroup(req.group, Date.now()));
     return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
   }, { auth: "internal" });
   server.register("ResMan/ScaleGroup", async (req) => {
     const core = s.mustCore();
+    core.fenceAm(req.amEpoch);
     await s.persist(core.scaleGroup(req.id, req.replica, Date.now()));
     return { epoch: core.epoch, group: core.groups.get(req.id)!.spec };
   }, { auth: "internal" });
   server.register("ResMan/RemoveGroup", async (req) => {
+    s.mustCore().fenceAm(req.amEpoch);
     await s.persist(s.mustCore().removeGroup(req.id));
     return {};
   }, { auth: "internal" });
   server.register("ResMan/SyncGroups", async (req) => {
     const core = s.mustCore();
-    const { writes, unknown } = core.syncGroups(req.groups, Date.now());
+    core.fenceAm(req.amEpoch);
+    const { writes, unknown } = core.syncGroups(req.groups, Date.now(), req.hints);
     await s.persist(writes);
     return { epoch: core.epoch, unknown };
   }, { auth: "internal" });
   server.register("ResMan/RescheduleContainer", (req) => {
     const core = s.mustCore();
-    return containerInfo(core, core.rescheduleContainer(req.containerId));
+    core.fenceAm(req.amEpoch);
+    return containerInfo(core, core.rescheduleContainer(req.containerId, req.reason));
   }, { auth: "internal" });
   server.register("ResMan/GetHints", (req) => {
     const core = s.mustCore();
+    core.fenceAm(req.amEpoch);
     return { epoch: core.epoch, hints: hints(core, req.all ? null : req.groups), recovering: core.recovering };
   }, { auth: "internal" });
   server.register("ResMan/Authenticate", async (req) => {
@@ -149,41 +157,6 @@ function registerHandlers(server: RpcServer, s: ResManShell): void {
     if (!u) throw new UnauthenticatedError(`user ${req.user}: invalid token`);
     return { user: s.users.publicUser(u), grants: s.users.listGrants(u.name) };
   }, { auth: "internal" });
-  server.register("ResMan/Status", () => {
-    const core = s.mustCore();
-    const agents = [...core.agents.values()];
-    const leader = s.cluster.readLeader("resman");
-    const am = s.cluster.readLeader("appmaster");
-    const masters = [leader && { role: "resman", ...leader }, am && { role: "appmaster", ...am }].filter((m) => !!m);
-    return {
-      masters: masters.map((m) => ({ role: m.role, address: m.addr, epoch: m.epoch, pid: m.pid, since: m.since })),
-      agentsAlive: agents.filter((a) => !a.dead && a.admin === "active").length,
-      agentsDead: agents.filter((a) => a.dead).length,
-      agentsOffline: agents.filter((a) => !a.dead && a.admin !== "active").length,
-      pools: poolUsage(core),
-      containers: core.placement.containers.size,
-      pending: core.placement.pending.size,
-      safeMode: false,
-      recovering: core.recovering,
-    };
-  });
-  server.register("ResMan/ListAgents", (req) => {
-    const core = s.mustCore();
-    const list = [...core.agents.values()]
-      .filter((a) => (!req.pool || a.pool === req.pool) && (!req.label || a.labels.includes(req.label)))
-      .sort((a, b) => a.endpoint.localeCompare(b.endpoint));
-    return { agents: list.map((a) => agentStatus(core, a)) };
-  });
-  server.register("ResMan/ListGroups", () => {
-    const core = s.mustCore();
-    return { groups: [...core.groups.keys()].sort().map((id) => groupStatus(core, id)) };
-  });
-  server.register("ResMan/ShowGroup", (req) => {
-    const core = s.mustCore();
-    const group = groupStatus(core, req.id);
-    return { group, containers: core.placement.ofGroup(req.id).sort((a, b) => a.index - b.index).map((c) => containerInfo(core, c)) };
-  });
-  registerAdminHandlers(server, s);
 }
 
 export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
@@ -197,6 +170,8 @@ export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
     leaderCheck: leaderCheck("resman", cluster, opts.advertise, shell),
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0, recovering: shell.core?.recovering ?? true }),
   });
-  registerHandlers(server, shell);
+  registerInternalHandlers(server, shell);
+  registerClusterHandlers(server, shell);
+  registerAdminHandlers(server, shell);
   return runMaster({ role: "resman", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close() });
 }

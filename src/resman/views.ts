@@ -1,16 +1,19 @@
 // Read-only views of ResMan's state for hints, listings and status (no decisions, no writes).
-import type { AgentStatus, ContainerInfo, GroupStatus, Hint, Resources } from "../rpc/types.ts";
+import type { AgentStatus, ContainerInfo, GroupStatus, Hint, Resources, StatusReply, Usage } from "../rpc/types.ts";
+import { emptyResources } from "../rpc/types.ts";
 import type { ResManCore } from "./core.ts";
 import { addRes } from "./placement.ts";
 import type { AgentRec, ContainerRec } from "./state.ts";
 
+const noUsage = (): Usage => ({ millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 });
+
 export function containerInfo(core: ResManCore, c: ContainerRec): ContainerInfo {
   const g = core.groups.get(c.group);
   return {
-    id: c.id, groupId: c.group, agent: c.agent, state: c.state, ports: c.ports, volumes: [],
-    lastError: c.agent ? "" : (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
-    usage: c.usage ?? { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 },
-    exitCode: c.exitCode, message: c.message, resources: c.resources, jobType: g?.spec.jobType ?? "",
+    id: c.id, groupId: c.group, agent: c.agent, state: c.state, ports: c.ports, volumes: c.bindings,
+    lastError: c.agent ? "" : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
+    usage: c.usage ?? noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
+    jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons,
   };
 }
 
@@ -26,36 +29,83 @@ export function agentState(a: AgentRec): AgentStatus["state"] {
   return a.dead ? "dead" : a.admin === "active" ? "alive" : a.admin;
 }
 
+/** Host usage as reported, or the sum of its containers' usage when the agent sends none. */
+export function agentUsed(core: ResManCore, a: AgentRec): Usage {
+  if (a.usage && a.usage.at > 0) return a.usage;
+  const u = noUsage();
+  for (const c of core.placement.ofAgent(a.endpoint)) {
+    if (!c.usage) continue;
+    u.millicores += c.usage.millicores;
+    u.memoryRss += c.usage.memoryRss;
+    u.memoryCache += c.usage.memoryCache;
+    u.disk += c.usage.disk;
+    u.at = Math.max(u.at, c.usage.at);
+  }
+  return u;
+}
+
 export function agentStatus(core: ResManCore, a: AgentRec): AgentStatus {
   const load = core.placement.load(a.endpoint);
   return {
     info: { ...a.info, pool: a.pool, labels: a.labels }, state: agentState(a), lastHeartbeat: a.lastHeartbeat,
-    assigned: { ...load.assigned }, used: a.usage ?? { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 },
-    containers: load.containers.size,
+    assigned: { ...load.assigned }, used: agentUsed(core, a), containers: load.containers.size, pressure: a.pressure,
+    devicesTaken: [...load.devices].sort(),
   };
 }
 
 export function groupStatus(core: ResManCore, id: string): GroupStatus {
   const g = core.mustGroup(id);
   const cs = core.placement.ofGroup(id);
+  const waiting = cs.filter((c) => !c.agent);
   return {
-    spec: g.spec, placed: cs.filter((c) => c.agent).length, running: cs.filter((c) => c.state === "running").length,
-    pending: cs.filter((c) => !c.agent).length, lastError: g.lastError,
+    spec: g.spec, placed: cs.length - waiting.length, running: cs.filter((c) => c.state === "running").length,
+    pending: waiting.length, lastError: waiting.length ? g.lastError : "", reasons: waiting[0]?.reasons ?? {}, createdAt: g.createdAt,
   };
 }
 
-export function poolUsage(core: ResManCore) {
-  const pools = new Map<string, { total: Resources; assigned: Resources; agents: number }>();
-  for (const p of core.pools) pools.set(p, { total: zero(), assigned: zero(), agents: 0 });
+export function poolUsage(core: ResManCore): StatusReply["pools"] {
+  const pools = new Map<string, { total: Resources; assigned: Resources; used: Usage; agents: number }>();
+  const entry = (p: string) => {
+    let e = pools.get(p);
+    if (!e) pools.set(p, (e = { total: emptyResources(), assigned: emptyResources(), used: noUsage(), agents: 0 }));
+    return e;
+  };
+  for (const p of core.pools) entry(p);
   for (const a of core.agents.values()) {
-    const p = pools.get(a.pool) ?? { total: zero(), assigned: zero(), agents: 0 };
-    pools.set(a.pool, p);
+    const p = entry(a.pool);
     if (a.dead) continue;
     p.agents++;
     addRes(p.total, a.info.total, 1);
     addRes(p.assigned, core.placement.load(a.endpoint).assigned, 1);
+    const u = agentUsed(core, a);
+    p.used.millicores += u.millicores;
+    p.used.memoryRss += u.memoryRss;
+    p.used.memoryCache += u.memoryCache;
+    p.used.disk += u.disk;
+    p.used.at = Math.max(p.used.at, u.at);
   }
-  return [...pools].map(([name, p]) => ({ name, ...p, used: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 } }));
+  return [...pools].sort((x, y) => x[0].localeCompare(y[0])).map(([name, p]) => ({ name, ...p }));
 }
 
-const zero = (): Resources => ({ millicores: 0, memory: 0, disk: 0, ssd: 0 });
+/** The cluster at a glance (masters are added by the shell, which reads the leader files). */
+export function clusterStatus(core: ResManCore): Omit<StatusReply, "masters"> {
+  let alive = 0;
+  let dead = 0;
+  let offline = 0;
+  let draining = 0;
+  let reported = 0;
+  for (const a of core.agents.values()) {
+    if (a.reported) reported++;
+    if (a.dead) dead++;
+    else if (a.admin === "active") alive++;
+    else if (a.admin === "offline") offline++;
+    else draining++;
+  }
+  const known = core.agents.size;
+  const reason = core.safeMode === "manual" ? "manual" : core.safeMode === "auto" ? `waiting for agents (${reported}/${known} reported)` : "";
+  return {
+    agentsAlive: alive, agentsDead: dead, agentsOffline: offline, agentsDraining: draining, pools: poolUsage(core),
+    containers: core.placement.containers.size, pending: core.placement.pending.size, safeMode: core.safeMode !== "off",
+    safeModeReason: reason, recovering: core.recovering, agentsKnown: known, agentsReported: reported,
+  };
+}

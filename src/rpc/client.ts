@@ -60,9 +60,22 @@ export class RpcClient {
     req: DeepPartial<Methods[M]["req"]>,
     opts: { timeoutMs?: number } = {},
   ): Promise<Methods[M]["res"]> {
+    return this.callEncoded(method, this.encodeRequest(method, req), opts);
+  }
+
+  /** The request body `call` would send; a caller that sends the same request often may encode it once. */
+  encodeRequest<M extends MethodName>(method: M, req: DeepPartial<Methods[M]["req"]>): Uint8Array<ArrayBuffer> | string {
     const t = this.target(method);
-    const json = this.opts.json === true;
-    const body = json ? encodeJsonWith(t.reqType, t.reqName, req) : encodeWith(t.reqType, t.reqName, req);
+    return this.opts.json === true ? encodeJsonWith(t.reqType, t.reqName, req) : encodeWith(t.reqType, t.reqName, req);
+  }
+
+  /** `call` with a body from encodeRequest (same client, so the same format). */
+  async callEncoded<M extends MethodName>(
+    method: M,
+    body: Uint8Array<ArrayBuffer> | string,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<Methods[M]["res"]> {
+    const t = this.target(method);
     const headers = this.staticHeaders ?? this.headers((this.opts.credentials as () => Credentials)());
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
     const addresses = typeof this.opts.addresses === "function" ? this.opts.addresses() : this.opts.addresses;

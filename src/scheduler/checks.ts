@@ -1,62 +1,92 @@
 // Feasibility checks. Each is a few lines returning null (feasible) or a named reason; place() runs them in the
 // order of FEASIBILITY_CHECKS and counts every rejection, so `galaxy plan` and `galaxy containers` can say why.
-import type { SchedGroup } from "./types.ts";
+//
+// The first five are static for a pass (they do not change as containers are placed or evicted, except
+// max_per_host, which only grows): preemption considers only agents that pass them.
+import type { Resources } from "../rpc/types.ts";
+import type { Demand } from "./demand.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 
-export type FeasibilityCheck = (g: SchedGroup, a: WorkingAgent) => string | null;
+export type FeasibilityCheck = (d: Demand, a: WorkingAgent) => string | null;
 
-export const agentStateCheck: FeasibilityCheck = (_g, a) => (a.base.state === "alive" ? null : `agent ${a.base.state}`);
+export const agentStateCheck: FeasibilityCheck = (_d, a) => (a.base.state === "alive" ? null : `agent ${a.base.state}`);
 
-export const poolCheck: FeasibilityCheck = (g, a) => (g.pools.includes(a.base.pool) ? null : "pool");
+export const poolCheck: FeasibilityCheck = (d, a) => (d.group.pools.includes(a.base.pool) ? null : "pool");
 
-export const labelsCheck: FeasibilityCheck = (g, a) => {
-  for (const l of g.labels) if (!a.base.labels.includes(l)) return "labels";
+export const labelsCheck: FeasibilityCheck = (d, a) => {
+  for (const l of d.group.labels) if (!a.base.labels.includes(l)) return "labels";
   return null;
 };
 
-export const blacklistCheck: FeasibilityCheck = (g, a) => (g.blacklist.includes(a.endpoint) ? "blacklist" : null);
+export const blacklistCheck: FeasibilityCheck = (d, a) => (d.group.blacklist.includes(a.endpoint) ? "blacklist" : null);
 
-export const maxPerHostCheck: FeasibilityCheck = (g, a) =>
-  g.maxPerHost > 0 && a.countOf(g.id) >= g.maxPerHost ? "max_per_host" : null;
+export const maxPerHostCheck: FeasibilityCheck = (d, a) =>
+  d.group.maxPerHost > 0 && a.countOf(d.id) >= d.group.maxPerHost ? "max_per_host" : null;
 
-export const batchLimitCheck: FeasibilityCheck = (g, a) =>
-  (g.jobType === "batch" || g.jobType === "best-effort") && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch
-    ? "batch limit"
-    : null;
+export const batchLimitCheck: FeasibilityCheck = (d, a) =>
+  d.batch && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch ? "batch limit" : null;
 
-export const cpuCheck: FeasibilityCheck = (g, a) => (a.free().millicores >= g.resources.millicores ? null : "no cpu");
-export const memoryCheck: FeasibilityCheck = (g, a) => (a.free().memory >= g.resources.memory ? null : "no memory");
-export const diskCheck: FeasibilityCheck = (g, a) => (a.free().disk >= g.resources.disk ? null : "no disk");
-export const ssdCheck: FeasibilityCheck = (g, a) => (a.free().ssd >= g.resources.ssd ? null : "no ssd");
+/** Free amount for the demand: best-effort containers may also use assigned-but-idle cpu and memory ("deep"). */
+export function available(d: Demand, a: WorkingAgent, r: keyof Resources): number {
+  const free = a.free(r);
+  if (!d.deep || a.base.pressure || (r !== "millicores" && r !== "memory")) return free;
+  return free + a.base.idle[r];
+}
 
-export const portsCheck: FeasibilityCheck = (g, a) => {
-  let dynamic = 0;
-  for (const p of g.ports) {
-    if (p.port === 0) dynamic++;
-    else if (a.portUsed(p.port)) return "ports";
+export const cpuCheck: FeasibilityCheck = (d, a) => (available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu");
+/** Memory includes tmpfs volumes (they are in the group's resources). */
+export const memoryCheck: FeasibilityCheck = (d, a) => (available(d, a, "memory") >= d.shared.memory ? null : "no memory");
+export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : "no disk");
+export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : "no ssd");
+
+/** Exclusive volumes: a free device of the medium for each, and room for the devices' full size. */
+export const exclusiveVolumesCheck: FeasibilityCheck = (d, a) => {
+  if (d.exclusive.length === 0) return null;
+  const devices = a.chooseDevices(d);
+  if (devices === null) {
+    const medium = d.exclusive.find((v) => !a.chooseDevices({ ...d, exclusive: [v] }))?.medium ?? d.exclusive[0]!.medium;
+    return `no exclusive ${medium} device`;
   }
-  return dynamic > a.dynamicPortsFree() ? "ports" : null;
+  let disk = d.shared.disk;
+  let ssd = d.shared.ssd;
+  for (const dev of devices) dev.medium === "ssd" ? (ssd += dev.size) : (disk += dev.size);
+  if (a.free("disk") < disk) return "no disk";
+  return a.free("ssd") < ssd ? "no ssd" : null;
 };
+
+/** Fixed ports must be free; dynamic ones come from the agent's range. */
+export const portsCheck: FeasibilityCheck = (d, a) => {
+  for (const p of d.fixedPorts) if (a.portUsed(p)) return "ports";
+  return d.dynamicPorts > 0 && d.dynamicPorts > a.dynamicPortsFree() ? "ports" : null;
+};
+
+/** Checks whose answer preemption cannot change. */
+export const STATIC_CHECKS: readonly FeasibilityCheck[] = [agentStateCheck, poolCheck, labelsCheck, blacklistCheck, maxPerHostCheck];
 
 /** The stack, cheapest and most selective first. */
 export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
-  agentStateCheck,
-  poolCheck,
-  labelsCheck,
-  blacklistCheck,
-  maxPerHostCheck,
+  ...STATIC_CHECKS,
   batchLimitCheck,
   cpuCheck,
   memoryCheck,
   diskCheck,
   ssdCheck,
+  exclusiveVolumesCheck,
   portsCheck,
 ];
 
 /** Runs the stack; returns the first rejection or null. */
-export function checkFeasible(g: SchedGroup, a: WorkingAgent): string | null {
+export function checkFeasible(d: Demand, a: WorkingAgent): string | null {
   for (const check of FEASIBILITY_CHECKS) {
-    const reason = check(g, a);
+    const reason = check(d, a);
+    if (reason !== null) return reason;
+  }
+  return null;
+}
+
+export function checkStatic(d: Demand, a: WorkingAgent): string | null {
+  for (const check of STATIC_CHECKS) {
+    const reason = check(d, a);
     if (reason !== null) return reason;
   }
   return null;

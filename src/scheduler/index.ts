@@ -1,3 +1,9 @@
 export { place } from "./place.ts";
-export { checkFeasible, formatReasons, FEASIBILITY_CHECKS } from "./checks.ts";
-export type { SchedAgent, SchedGroup, Placement, GroupOutcome, ScheduleResult, ScheduleOptions } from "./types.ts";
+export { checkFeasible, checkStatic, formatReasons, FEASIBILITY_CHECKS, STATIC_CHECKS } from "./checks.ts";
+export { prepare, isBatchType } from "./demand.ts";
+export { WorkingAgent } from "./working-agent.ts";
+export { planVictims, preemptReason, applyPlan } from "./preempt.ts";
+export { computeMoves, type MoveCandidate, type MoveGroup } from "./reconcile.ts";
+export type {
+  SchedAgent, SchedGroup, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
+} from "./types.ts";

@@ -1,91 +1,122 @@
 // place(): the scheduling pass. Pure: same agents, groups and seed -> same placements.
 //
-//   groups (most important first) ──► for each group (one equivalence class):
-//       feasibility pass over every agent once (checks.ts, rejections counted per reason)
-//       ──► score the feasible agents (bin-pack: fullest first; spread: emptiest first; seeded shuffle breaks ties)
-//       ──► fill: bin-pack fills one agent before the next; spread deals one container per agent per round
-//       ──► each placement updates the agent's overlay (resources, ports, per-group count)
+//   groups (most important first, then by id) ──► for each group (one equivalence class, prepared once):
+//       feasibility in batches (checks.ts; rejections counted per reason): the agents in the pass's seeded order
+//           (bin-pack from its start, spread from a seeded offset per group), until MIN_BATCH (or twice the containers left) are feasible; a group
+//           that fits early never reads the rest of the fleet, one that does not reads it all (full reasons)
+//       ──► rank the batch (score.ts: bin-pack fullest first, spread emptiest first; ties keep the seeded order)
+//       ──► fill: bin-pack fills one agent before the next; spread deals one container per agent per round; only the
+//           agent just used is checked again, never the whole fleet per container; next batch while any are left
+//       ──► still unplaced and preemption on: preempt.ts evicts strictly less important containers, fewest first
+//       ──► each placement or eviction updates that agent's overlay (resources, ports, devices, per-group count)
 import { IMPORTANCE } from "../rpc/types.ts";
+import { assign } from "./assign.ts";
 import { checkFeasible } from "./checks.ts";
-import { seededRandom, shuffle } from "./random.ts";
-import type { GroupOutcome, Placement, ScheduleOptions, ScheduleResult, SchedAgent, SchedGroup } from "./types.ts";
+import { cmp, prepare, type Demand } from "./demand.ts";
+import { preemptGroup } from "./preempt.ts";
+import { seededRandom } from "./random.ts";
+import { rankAgents } from "./score.ts";
+import type { Eviction, GroupOutcome, Placement, ScheduleOptions, ScheduleResult, SchedAgent, SchedGroup } from "./types.ts";
 import { WorkingAgent } from "./working-agent.ts";
+
+/** Feasible agents a group examines before it ranks and fills (more when it needs more): Nomad's limit. */
+export const MIN_BATCH = 64;
 
 export function place(agents: readonly SchedAgent[], groups: readonly SchedGroup[], opts: ScheduleOptions): ScheduleResult {
   const rand = seededRandom(opts.seed);
   const working = agents.map((a) => new WorkingAgent(a));
+  const order = shuffledOrder(working.length, rand);
   const ordered = [...groups].sort((x, y) => IMPORTANCE[y.jobType] - IMPORTANCE[x.jobType] || cmp(x.id, y.id));
   const placements: Placement[] = [];
+  const evictions: Eviction[] = [];
   const outcomes: GroupOutcome[] = [];
   for (const g of ordered) {
     if (g.pending.length === 0) continue;
-    outcomes.push(placeGroup(g, working, rand, placements));
+    const d = prepare(g);
+    const outcome = placeGroup(d, working, order, rand, placements);
+    if (outcome.unplaced.length > 0 && opts.preempt !== false && d.importance > 0) {
+      preemptGroup(d, working, rand, outcome, placements, evictions);
+    }
+    outcomes.push(outcome);
   }
-  return { placements, outcomes };
+  return { placements, outcomes, evictions };
 }
 
-function placeGroup(g: SchedGroup, working: WorkingAgent[], rand: () => number, out: Placement[]): GroupOutcome {
+/** One seeded permutation of the agents per pass; each group starts reading it at its own seeded offset. */
+function shuffledOrder(n: number, rand: () => number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+function placeGroup(d: Demand, working: WorkingAgent[], order: Uint32Array, rand: () => number, out: Placement[]): GroupOutcome {
+  const pending = d.group.pending;
   const reasons: Record<string, number> = {};
-  const feasible: WorkingAgent[] = [];
-  for (const a of working) {
-    const reason = checkFeasible(g, a);
-    if (reason === null) feasible.push(a);
-    else reasons[reason] = (reasons[reason] ?? 0) + 1;
-  }
-  rankAgents(g, feasible, rand);
-  let next = 0;
-  const take = (a: WorkingAgent) => {
-    out.push(assign(g, a, g.pending[next++]!));
+  const n = working.length;
+  // Bin-pack groups all read the pass's order from its start, so they pack the same agents; spread groups each
+  // start at their own seeded offset, so they disperse over the fleet.
+  const start = n > 0 && d.group.spread ? Math.floor(rand() * n) : 0;
+  let scanned = 0;
+  /** The next `size` feasible agents in this group's order; every rejection counted. */
+  const nextBatch = (size: number): WorkingAgent[] => {
+    const batch: WorkingAgent[] = [];
+    while (scanned < n && batch.length < size) {
+      const a = working[order[(start + scanned++) % n]!]!;
+      const reason = checkFeasible(d, a);
+      if (reason === null) batch.push(a);
+      else reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
+    return batch;
   };
-  if (g.spread) {
-    let progress = true;
-    while (next < g.pending.length && progress) {
-      progress = false;
-      for (const a of feasible) {
-        if (next >= g.pending.length) break;
-        if (checkFeasible(g, a) === null) {
-          take(a);
-          progress = true;
-        }
-      }
-    }
-  } else {
-    for (const a of feasible) {
-      while (next < g.pending.length && checkFeasible(g, a) === null) take(a);
-      if (next >= g.pending.length) break;
-    }
+  const feasible: WorkingAgent[] = [];
+  let next = 0;
+  while (next < pending.length) {
+    const batch = nextBatch(Math.max(MIN_BATCH, 2 * (pending.length - next)));
+    if (batch.length === 0) break;
+    rankAgents(d, batch);
+    next = d.group.spread ? dealSpread(d, batch, next, out) : fillBinPack(d, batch, next, out);
+    for (const a of batch) feasible.push(a);
   }
-  const unplaced = g.pending.slice(next);
+  const unplaced = pending.slice(next);
   if (unplaced.length > 0) {
     // Agents that were feasible but filled up during this pass count under the reason they fail now.
     for (const a of feasible) {
-      const reason = checkFeasible(g, a);
+      const reason = checkFeasible(d, a);
       if (reason !== null) reasons[reason] = (reasons[reason] ?? 0) + 1;
     }
   }
-  return { groupId: g.id, placed: next, unplaced, reasons: unplaced.length > 0 ? reasons : {} };
+  return { groupId: d.id, placed: next, unplaced, reasons: unplaced.length > 0 ? reasons : {} };
 }
 
-/** Orders feasible agents by score; a seeded shuffle first so ties never fall to insertion order. */
-function rankAgents(g: SchedGroup, agents: WorkingAgent[], rand: () => number): void {
-  shuffle(agents, rand);
-  const score = new Map<WorkingAgent, number>();
-  for (const a of agents) score.set(a, g.spread ? -(a.countOf(g.id) * 10 + a.dominantShare()) : a.dominantShare());
-  agents.sort((x, y) => score.get(y)! - score.get(x)!);
+/** Bin-pack: fill the best agent before the next. Returns the index of the next container to place. */
+function fillBinPack(d: Demand, agents: WorkingAgent[], next: number, out: Placement[]): number {
+  const pending = d.group.pending;
+  for (const a of agents) {
+    while (next < pending.length && checkFeasible(d, a) === null) out.push(assign(d, a, pending[next++]!, []));
+    if (next >= pending.length) break;
+  }
+  return next;
 }
 
-function assign(g: SchedGroup, a: WorkingAgent, containerId: string): Placement {
-  const ports = g.ports.map((p) => {
-    if (p.port !== 0) {
-      a.markPort(p.port);
-      return { name: p.name, port: p.port };
+/** Spread: one container per agent per round, best agents first, until they are full or none is left to place. */
+function dealSpread(d: Demand, agents: WorkingAgent[], next: number, out: Placement[]): number {
+  const pending = d.group.pending;
+  let progress = true;
+  while (next < pending.length && progress) {
+    progress = false;
+    for (const a of agents) {
+      if (next >= pending.length) break;
+      if (checkFeasible(d, a) === null) {
+        out.push(assign(d, a, pending[next++]!, []));
+        progress = true;
+      }
     }
-    const port = a.takeDynamicPort();
-    if (port === null) throw new Error(`invariant: ports check passed but ${a.endpoint} has no free port`);
-    return { name: p.name, port };
-  });
-  a.addContainer(g.id, g.resources, g.jobType === "batch" || g.jobType === "best-effort");
-  return { containerId, groupId: g.id, agent: a.endpoint, ports };
+  }
+  return next;
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,13 +1,40 @@
 // Plain data the scheduler works on. ResMan's shell builds these views from its tables; nothing here does I/O.
 import type { AgentState, JobType, PortBinding, PortRequest, Resources, VolumeRequest } from "../rpc/types.ts";
 
+/** Where an exclusive volume lives: the wire's VolumeBinding. */
+export interface VolumeBinding {
+  path: string; // in the container
+  hostPath: string; // the device's path on the agent
+  size: number; // the device's size
+  medium: string;
+}
+
+/** A storage device of an agent that an exclusive volume takes whole. */
+export interface SchedDevice {
+  readonly medium: string; // disk | ssd
+  readonly path: string;
+  readonly size: number;
+}
+
+/** A container already placed on an agent, as preemption sees it. */
+export interface SchedContainer {
+  readonly id: string;
+  readonly groupId: string;
+  readonly jobType: JobType;
+  /** What it is charged on the agent (exclusive devices at their full size). */
+  readonly charged: Resources;
+  readonly ports: readonly number[];
+  /** Device paths it holds exclusively. */
+  readonly devices: readonly string[];
+}
+
 export interface SchedAgent {
   readonly endpoint: string;
   readonly pool: string;
   readonly labels: readonly string[];
   readonly state: AgentState;
   readonly total: Resources;
-  /** Sum of the resources of the containers placed on it. */
+  /** Sum of what the containers placed on it are charged. */
   readonly assigned: Resources;
   readonly usedPorts: ReadonlySet<number>;
   readonly portMin: number;
@@ -15,14 +42,27 @@ export interface SchedAgent {
   /** Containers per group already on this agent (for max_per_host). */
   readonly groupCount: ReadonlyMap<string, number>;
   readonly batchCount: number;
-  /** Per-agent cap on batch containers; 0 means none. */
+  /** Per-agent cap on batch (and best-effort) containers; 0 means none. */
   readonly maxBatch: number;
+  /** Devices for exclusive volumes, and the paths of those already taken. */
+  readonly devices: readonly SchedDevice[];
+  readonly takenDevices: ReadonlySet<string>;
+  /**
+   * Assigned but idle cpu and memory of the guaranteed (non best-effort) containers, from the agent's reported
+   * usage: best-effort containers may use it ("deep" assignment). Zero when unknown.
+   */
+  readonly idle: Resources;
+  /** Memory pressure reported: no deep assignment here. */
+  readonly pressure: boolean;
+  /** The containers placed on it; read only by preemption (may be computed lazily by a getter). */
+  readonly containers: readonly SchedContainer[];
 }
 
 /** One equivalence class: the identical pending containers of one group. */
 export interface SchedGroup {
   readonly id: string;
   readonly jobType: JobType;
+  /** Per container, every volume included (tmpfs in memory, disk and ssd volumes by medium). */
   readonly resources: Resources;
   readonly ports: readonly PortRequest[];
   readonly volumes: readonly VolumeRequest[];
@@ -40,6 +80,12 @@ export interface Placement {
   groupId: string;
   agent: string;
   ports: PortBinding[];
+  /** Exclusive volumes: the device each one took (hostPath = device path, size = device size). */
+  bindings: VolumeBinding[];
+  /** What the container is charged on the agent. */
+  charged: Resources;
+  /** Containers evicted to make room (preemption); empty for an ordinary placement. */
+  victims: string[];
 }
 
 export interface GroupOutcome {
@@ -50,12 +96,25 @@ export interface GroupOutcome {
   reasons: Record<string, number>;
 }
 
+/** A container taken off its agent by preemption. */
+export interface Eviction {
+  containerId: string;
+  groupId: string;
+  agent: string;
+  /** The container it made room for. */
+  by: string;
+  byType: JobType;
+}
+
 export interface ScheduleResult {
   placements: Placement[];
   outcomes: GroupOutcome[];
+  evictions: Eviction[];
 }
 
 export interface ScheduleOptions {
   /** Seeds the tie-break shuffle: the same input and seed give the same placements. */
   seed: number;
+  /** Let pending containers evict strictly less important ones when nothing else fits (default true). */
+  preempt?: boolean;
 }

@@ -1,29 +1,39 @@
-// A mutable overlay on a SchedAgent for one scheduling pass: placements made in this pass update the overlay,
-// never the caller's data (place() stays pure).
+// A mutable overlay on a SchedAgent for one scheduling pass: placements and evictions made in this pass update the
+// overlay, never the caller's data (place() stays pure). Sets and maps are copied on first write only, so an agent
+// the pass never touches costs one small object.
 import type { Resources } from "../rpc/types.ts";
-import type { SchedAgent } from "./types.ts";
+import type { Demand } from "./demand.ts";
+import type { SchedAgent, SchedContainer, SchedDevice } from "./types.ts";
 
 export class WorkingAgent {
-  readonly assigned: Resources;
-  private ports: Set<number> | null = null; // copied on first write
-  private counts: Map<string, number> | null = null;
-  private nextPort: number;
+  cpu: number;
+  memory: number;
+  disk: number;
+  ssd: number;
   batchCount: number;
+  private ports: Set<number> | null = null;
+  private counts: Map<string, number> | null = null;
+  private taken: Set<string> | null = null;
+  /** Containers of the base evicted in this pass. */
+  private removed: Set<string> | null = null;
+  private nextPort: number;
 
   constructor(readonly base: SchedAgent) {
-    this.assigned = { ...base.assigned };
-    this.nextPort = base.portMin;
+    this.cpu = base.assigned.millicores;
+    this.memory = base.assigned.memory;
+    this.disk = base.assigned.disk;
+    this.ssd = base.assigned.ssd;
     this.batchCount = base.batchCount;
+    this.nextPort = base.portMin;
   }
 
   get endpoint(): string {
     return this.base.endpoint;
   }
 
-  free(): Resources {
-    const t = this.base.total;
-    const a = this.assigned;
-    return { millicores: t.millicores - a.millicores, memory: t.memory - a.memory, disk: t.disk - a.disk, ssd: t.ssd - a.ssd };
+  /** Free amount of one resource (negative when over-committed by deep best-effort containers). */
+  free(r: keyof Resources): number {
+    return this.base.total[r] - this[r === "millicores" ? "cpu" : r];
   }
 
   portUsed(port: number): boolean {
@@ -34,7 +44,11 @@ export class WorkingAgent {
     return (this.counts ?? this.base.groupCount).get(group) ?? 0;
   }
 
-  /** Free dynamic ports left in the agent's range (an upper bound, ignoring fixed ports taken in this pass). */
+  deviceTaken(path: string): boolean {
+    return (this.taken ?? this.base.takenDevices).has(path);
+  }
+
+  /** Free dynamic ports left in the agent's range (a lower bound: fixed ports outside the range count as used). */
   dynamicPortsFree(): number {
     if (this.base.portMax < this.base.portMin) return 0;
     return this.base.portMax - this.base.portMin + 1 - (this.ports ?? this.base.usedPorts).size;
@@ -44,7 +58,7 @@ export class WorkingAgent {
   takeDynamicPort(): number | null {
     for (let p = this.nextPort; p <= this.base.portMax; p++) {
       if (!this.portUsed(p)) {
-        this.markPort(p);
+        this.markPort(p, true);
         this.nextPort = p + 1;
         return p;
       }
@@ -52,26 +66,109 @@ export class WorkingAgent {
     return null;
   }
 
-  markPort(port: number): void {
+  markPort(port: number, used: boolean): void {
     if (!this.ports) this.ports = new Set(this.base.usedPorts);
-    this.ports.add(port);
+    if (used) this.ports.add(port);
+    else {
+      this.ports.delete(port);
+      if (port >= this.base.portMin && port < this.nextPort) this.nextPort = port;
+    }
   }
 
-  addContainer(group: string, r: Resources, batch: boolean): void {
-    this.assigned.millicores += r.millicores;
-    this.assigned.memory += r.memory;
-    this.assigned.disk += r.disk;
-    this.assigned.ssd += r.ssd;
+  /**
+   * The devices the demand's exclusive volumes would take here (for each volume, largest first, the smallest free
+   * device of its medium that holds it), or null when one does not fit. Devices are charged at their full size.
+   */
+  chooseDevices(d: Demand): SchedDevice[] | null {
+    if (d.exclusive.length === 0) return NO_DEVICES;
+    const chosen: SchedDevice[] = [];
+    for (const v of d.exclusive) {
+      let best: SchedDevice | null = null;
+      for (const dev of this.base.devices) {
+        if (dev.medium !== v.medium || dev.size < v.size || this.deviceTaken(dev.path) || chosen.includes(dev)) continue;
+        if (!best || dev.size < best.size || (dev.size === best.size && dev.path < best.path)) best = dev;
+      }
+      if (!best) return null;
+      chosen.push(best);
+    }
+    return chosen;
+  }
+
+  /** Charges one container: its shared resources plus the devices it takes. */
+  add(group: string, charged: Resources, batch: boolean, devices: readonly string[]): void {
+    this.charge(charged, 1);
     if (!this.counts) this.counts = new Map(this.base.groupCount);
     this.counts.set(group, this.countOf(group) + 1);
     if (batch) this.batchCount++;
+    if (devices.length > 0) {
+      if (!this.taken) this.taken = new Set(this.base.takenDevices);
+      for (const p of devices) this.taken.add(p);
+    }
+  }
+
+  /** Takes a container of the base off this agent (preemption). */
+  evict(c: SchedContainer, batch: boolean): void {
+    if (!this.removed) this.removed = new Set();
+    this.removed.add(c.id);
+    this.release(c, batch);
+  }
+
+  /** Puts back a container evict() took off (preemption trying a smaller victim set). */
+  restore(c: SchedContainer, batch: boolean): void {
+    this.removed?.delete(c.id);
+    this.add(c.groupId, c.charged, batch, c.devices);
+    for (const p of c.ports) this.markPort(p, true);
+  }
+
+  /** The base's containers not evicted in this pass. */
+  liveContainers(): SchedContainer[] {
+    const removed = this.removed;
+    return removed ? this.base.containers.filter((c) => !removed.has(c.id)) : [...this.base.containers];
+  }
+
+  /** An independent copy (preemption tries victim sets on it). */
+  clone(): WorkingAgent {
+    const w = new WorkingAgent(this.base);
+    w.cpu = this.cpu;
+    w.memory = this.memory;
+    w.disk = this.disk;
+    w.ssd = this.ssd;
+    w.batchCount = this.batchCount;
+    w.nextPort = this.nextPort;
+    w.ports = this.ports && new Set(this.ports);
+    w.counts = this.counts && new Map(this.counts);
+    w.taken = this.taken && new Set(this.taken);
+    w.removed = this.removed && new Set(this.removed);
+    return w;
   }
 
   /** Dominant share of the agent's capacity in use (0..1): the bin-pack and spread score. */
   dominantShare(): number {
     const t = this.base.total;
-    const a = this.assigned;
-    const share = (used: number, total: number) => (total > 0 ? used / total : 0);
-    return Math.max(share(a.millicores, t.millicores), share(a.memory, t.memory), share(a.disk, t.disk), share(a.ssd, t.ssd));
+    return Math.max(share(this.cpu, t.millicores), share(this.memory, t.memory), share(this.disk, t.disk), share(this.ssd, t.ssd));
+  }
+
+  private release(c: SchedContainer, batch: boolean): void {
+    this.charge(c.charged, -1);
+    if (!this.counts) this.counts = new Map(this.base.groupCount);
+    const n = this.countOf(c.groupId) - 1;
+    if (n > 0) this.counts.set(c.groupId, n);
+    else this.counts.delete(c.groupId);
+    if (batch) this.batchCount--;
+    for (const p of c.ports) this.markPort(p, false);
+    if (c.devices.length > 0) {
+      if (!this.taken) this.taken = new Set(this.base.takenDevices);
+      for (const p of c.devices) this.taken.delete(p);
+    }
+  }
+
+  private charge(r: Resources, sign: 1 | -1): void {
+    this.cpu += sign * r.millicores;
+    this.memory += sign * r.memory;
+    this.disk += sign * r.disk;
+    this.ssd += sign * r.ssd;
   }
 }
+
+const NO_DEVICES: SchedDevice[] = [];
+const share = (used: number, total: number) => (total > 0 ? Math.max(0, used) / total : 0);

@@ -47,7 +47,7 @@ export class SimAgent {
       endpoint: o.endpoint, pool: o.pool ?? "default", labels: o.labels ?? [],
       total: { millicores: o.millicores ?? 4000, memory: o.memory ?? 8 * 1024 ** 3, disk: 100 * 1024 ** 3, ssd: 0 },
       portMin: o.portMin ?? 20000, portMax: o.portMax ?? 29999, isolation: "none", hostname: "sim", version: "sim",
-      startedAt: 0, maxBatch: 0,
+      startedAt: 0, maxBatch: 0, volumes: [],
     };
   }
 
@@ -100,7 +100,7 @@ export class SimAgent {
         c.podState = "running";
         c.tasks = plan.tasks.map((t, i) => ({
           name: t.name, state: "running", pid: 1000 + i, exitCode: -1, signal: "", coreDumped: false, restarts: 0,
-          message: "", startedAt: Date.now(), version: String(plan.version),
+          message: "", startedAt: Date.now(), version: String(plan.version), healthy: true,
         }));
       }
     }

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { type ReadBack, procCgroupPaths, runCgroupContract } from "./contract.ts";
 import { createDriver, readMounts } from "./detect.ts";
 import { limitOrZero } from "./driver.ts";
-import { NoneDriver } from "./none.ts";
-import { readIfExists, removeDir } from "./proc.ts";
+import { NONE_MARKER, NoneDriver } from "./none.ts";
+import { pollUntil, readIfExists, removeDir } from "./proc.ts";
 import { V1Driver } from "./v1.ts";
 import { V2Driver } from "./v2.ts";
 
@@ -138,5 +138,20 @@ afterAll(async () => {
   if (mountedHere !== null) {
     Bun.spawnSync(["umount", mountedHere]);
     rmdirSync(mountedHere);
+  }
+});
+
+test("none: a process that left the group (its own session) but carries the container's marker is still a member", async () => {
+  const d = new NoneDriver();
+  const name = `${RUN}/none-marker`;
+  d.create(name, { millicores: 100, cpuExcess: false, memory: 1 << 20, memoryExcess: false });
+  const p = Bun.spawn(["sleep", "1000"], { detached: true, stdio: ["ignore", "ignore", "ignore"], env: { [NONE_MARKER]: name } });
+  try {
+    await pollUntil(() => d.pids(name).includes(p.pid), Date.now() + 5000);
+    expect(d.pids(name)).toEqual([p.pid]);
+    await d.kill(name);
+    expect(await p.exited).not.toBe(0);
+  } finally {
+    p.kill("SIGKILL");
   }
 });

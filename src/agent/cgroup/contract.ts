@@ -124,7 +124,7 @@ function lifecycleCases(c: Ctx): void {
     expect(() => c.driver().create(`${c.t.base}/neg`, { ...LIMITS, memory: -1 })).toThrow(/bad cgroup limit/);
   });
 
-  c.caseIf("limits", c.skip.limits, "create writes the limits; update switches to excess (soft memory, shares)", () => {
+  c.caseIf("limits", c.skip.limits, "create writes the limits; update switches to excess (soft memory, shares) and to a cpu ceiling", () => {
     const name = `${c.t.base}/limits`;
     c.driver().create(name, LIMITS);
     expect(c.t.readLimits!(name)).toEqual({ hardMemory: 256 * MiB, softMemory: "max", cpuQuotaUs: 1500 * 100, pidsMax: 321 });
@@ -133,6 +133,9 @@ function lifecycleCases(c: Ctx): void {
     expect(c.t.readLimits!(name)).toEqual({ hardMemory: 256 * MiB, softMemory: 128 * MiB, cpuQuotaUs: "max", pidsMax: 4096 });
     c.driver().update(name, { millicores: 500, cpuExcess: true, memory: 128 * MiB, memoryExcess: true, memoryCeiling: 192 * MiB });
     expect(c.t.readLimits!(name).hardMemory).toBe(192 * MiB);
+    // the soft-limit controller's ceiling for an excess container is a quota again
+    c.driver().update(name, { millicores: 500, cpuExcess: true, cpuCeiling: 1700, memory: 128 * MiB, memoryExcess: false });
+    expect(c.t.readLimits!(name).cpuQuotaUs).toBe(1700 * 100);
   });
 }
 

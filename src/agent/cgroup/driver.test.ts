@@ -61,6 +61,15 @@ describe("limit arithmetic", () => {
     expect([excess["cpu.max"], excess["memory.high"], excess["io.weight"]]).toEqual(["max 100000", String(256 * MiB), "default 200"]);
   });
 
+  test("excess with a ceiling from the soft-limit controller: quota = ceiling, shares/weight still from millicores", () => {
+    const l = { ...base, cpuExcess: true, cpuCeiling: 2500 };
+    const v1 = Object.fromEntries(planV1(l).map((w) => [w.file, w.value]));
+    const v2 = Object.fromEntries(planV2(l).map((w) => [w.file, w.value]));
+    expect([v1["cpu.cfs_quota_us"], v1["cpu.shares"]]).toEqual(["250000", "1536"]);
+    expect([v2["cpu.max"], v2["cpu.weight"]]).toEqual(["250000 100000", "150"]);
+    expect(() => validateLimits({ ...l, cpuCeiling: 0 })).toThrow(/cpuCeiling/);
+  });
+
   test("validation rejects names that escape and nonsense limits", () => {
     for (const bad of ["", "/abs", "a/../b", "a//b", "a/", ".", "..", "x/./y"]) expect(() => validateName(bad)).toThrow(/bad cgroup name/);
     expect(validateName("galaxy/agent-1/web.0")).toBe("galaxy/agent-1/web.0");

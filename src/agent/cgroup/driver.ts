@@ -10,6 +10,8 @@ export interface Limits {
   /** cpu: CFS quota = millicores/1000 * period (period 100000us); when cpuExcess, shares/weight instead of quota */
   millicores: number;
   cpuExcess: boolean;
+  /** with cpuExcess: the CFS quota (millicores) the soft-limit controller currently allows; absent = no quota */
+  cpuCeiling?: number;
   /** bytes; hard limit, or when memoryExcess: soft limit (v1 memory.soft_limit_in_bytes, v2 memory.high) */
   memory: number;
   memoryExcess: boolean;
@@ -43,6 +45,8 @@ export interface CgroupDriver {
   /** Every live process in it, sub-cgroups included, ascending (for "none": the members of the tracked process groups). */
   pids(name: string): number[];
   usage(name: string): CgroupUsage;
+  /** The file whose `oom_kill N` line counts the cgroup's OOM kills (v1 memory.oom_control, v2 memory.events); null for none. */
+  oomCounterFile(name: string): string | null;
   /** Kills every process so none escapes; resolves when none is left (deadline 10 s -> throws). See README.md. */
   kill(name: string): Promise<void>;
   /** rmdir the cgroup (and its sub-cgroups) in every hierarchy, killing first if not empty. Missing is fine. */
@@ -75,6 +79,7 @@ export function validateLimits(l: Limits): Limits {
     }
   };
   check("millicores", l.millicores, 1);
+  check("cpuCeiling", l.cpuCeiling, 1);
   check("memory", l.memory, 1);
   check("memoryCeiling", l.memoryCeiling, 1);
   check("pids", l.pids, 1);
@@ -102,6 +107,12 @@ export function cpuWeight(millicores: number): number {
   return clamp(Math.round(millicores / 10), 1, 10_000);
 }
 
+/** The CFS quota in microseconds, or null for none (excess without a ceiling from the soft-limit controller). */
+export function cfsQuota(l: Limits): number | null {
+  if (!l.cpuExcess) return cpuQuotaUs(l.millicores);
+  return l.cpuCeiling === undefined ? null : cpuQuotaUs(l.cpuCeiling);
+}
+
 /** The hard limit and the soft limit (null = none) in bytes. */
 export function memoryLimits(l: Limits): { hard: number; soft: number | null } {
   if (!l.memoryExcess) return { hard: l.memory, soft: null };
@@ -124,7 +135,7 @@ export function planV1(l: Limits): FileWrite[] {
   const mem = memoryLimits(l);
   const w: FileWrite[] = [
     { controller: "cpu", file: "cpu.cfs_period_us", value: String(CFS_PERIOD_US) },
-    { controller: "cpu", file: "cpu.cfs_quota_us", value: l.cpuExcess ? "-1" : String(cpuQuotaUs(l.millicores)) },
+    { controller: "cpu", file: "cpu.cfs_quota_us", value: String(cfsQuota(l) ?? -1) },
     { controller: "cpu", file: "cpu.shares", value: String(cpuShares(l.millicores)) },
     { controller: "memory", file: "memory.limit_in_bytes", value: String(mem.hard) },
     { controller: "memory", file: "memory.soft_limit_in_bytes", value: mem.soft === null ? "-1" : String(mem.soft) },
@@ -138,7 +149,7 @@ export function planV1(l: Limits): FileWrite[] {
 export function planV2(l: Limits): FileWrite[] {
   const mem = memoryLimits(l);
   const w: FileWrite[] = [
-    { controller: "cpu", file: "cpu.max", value: `${l.cpuExcess ? "max" : cpuQuotaUs(l.millicores)} ${CFS_PERIOD_US}` },
+    { controller: "cpu", file: "cpu.max", value: `${cfsQuota(l) ?? "max"} ${CFS_PERIOD_US}` },
     { controller: "cpu", file: "cpu.weight", value: String(cpuWeight(l.millicores)) },
     { controller: "memory", file: "memory.max", value: String(mem.hard) },
     { controller: "memory", file: "memory.high", value: mem.soft === null ? "max" : String(mem.soft) },

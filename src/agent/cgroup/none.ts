@@ -67,11 +67,13 @@ export class NoneDriver implements CgroupDriver {
     return out;
   }
 
+  /** Members of its process groups, and processes that carry its marker (NONE_MARKER) in their environment. */
   pids(name: string): number[] {
     const pgids = this.pgidsOf(name);
-    if (pgids.size === 0) return [];
+    const prefix = `${name}/`;
+    if (![...this.groups.keys()].some((n) => n === name || n.startsWith(prefix))) return [];
     return allProcesses()
-      .filter((p) => pgids.has(p.pgid))
+      .filter((p) => pgids.has(p.pgid) || markedFor(p.pid, name))
       .map((p) => p.pid)
       .sort((a, b) => a - b);
   }
@@ -92,11 +94,17 @@ export class NoneDriver implements CgroupDriver {
     return u;
   }
 
+  oomCounterFile(name: string): string | null {
+    validateName(name);
+    return null;
+  }
+
   /** SIGKILL to every recorded process group until none of their members is alive. */
   async kill(name: string): Promise<void> {
     const pgids = [...this.pgidsOf(name)];
     const round = async (): Promise<void> => {
       for (const pgid of pgids) signal(-pgid, "SIGKILL");
+      for (const pid of this.pids(name)) signal(pid, "SIGKILL");
     };
     await killUntilEmpty(`kill process groups of ${name}`, () => this.pids(name), round, this.killDeadlineMs);
   }
@@ -116,6 +124,24 @@ export class NoneDriver implements CgroupDriver {
   describe(): string {
     return `isolation: none (${this.reason})`;
   }
+}
+
+/**
+ * The environment variable that marks a process as a member of a container without cgroups: processes started in
+ * their own sessions (a worker's tasks) leave its process group, but they inherit its environment.
+ */
+export const NONE_MARKER = "GALAXY_CGROUP_NAME";
+
+function markedFor(pid: number, name: string): boolean {
+  let env: string | null = null;
+  try {
+    env = readIfExists(`/proc/${pid}/environ`);
+  } catch {
+    return false; // another user's process
+  }
+  if (env === null) return false;
+  const tag = `${NONE_MARKER}=${name}`;
+  return env.split("\0").some((e) => e === tag || e.startsWith(`${tag}/`));
 }
 
 function statusKb(status: string, key: string): number {

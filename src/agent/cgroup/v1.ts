@@ -124,6 +124,11 @@ export class V1Driver implements CgroupDriver {
     };
   }
 
+  oomCounterFile(name: string): string | null {
+    const dir = this.dir("memory", name);
+    return dir === null ? null : join(dir, "memory.oom_control");
+  }
+
   /** Freeze (wait FROZEN), SIGKILL everything listed, thaw; again until no process is left. */
   async kill(name: string): Promise<void> {
     await killUntilEmpty(`kill cgroup ${name}`, () => this.pids(name), (deadline) => this.killRound(name, deadline), this.killDeadlineMs);

@@ -141,6 +141,10 @@ export class V2Driver implements CgroupDriver {
     };
   }
 
+  oomCounterFile(name: string): string | null {
+    return join(this.dir(name), "memory.events");
+  }
+
   async kill(name: string): Promise<void> {
     await killUntilEmpty(`kill cgroup ${name}`, () => this.pids(name), (deadline) => this.killRound(name, deadline), this.killDeadlineMs);
   }

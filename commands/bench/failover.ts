@@ -1,0 +1,52 @@
+import { Command, Flags } from "@oclif/core";
+import { parseDuration } from "../../src/core/units.ts";
+import { runFailoverBench } from "../../src/bench/failover.ts";
+import { failoverTable, failoverTargets } from "../../src/bench/failover-report.ts";
+import { targetsTable } from "../../src/bench/report.ts";
+import { machineInfo } from "../../src/bench/stats.ts";
+import { parseShape } from "../../src/bench/workload.ts";
+import { selfCommand } from "../../src/sys/self.ts";
+import { jsonFlag } from "../base.ts";
+import { benchLog, runBench } from "./common.ts";
+
+export default class BenchFailover extends Command {
+  static override description = `Benchmark a ResMan failover: two ResMan processes on one cluster dir and data dir, N simulated agents x C containers running; kill -9 the leader and time the standby until it knows every container and places again, counting caps revoked (must be 0).
+
+JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, killToLockMs, lockToFirstAnswerMs, lockToFullKnowledgeMs, lockToRecoveryEndMs, lockToPlacedAgainMs, newGroupPlacedMs, revoked, agentsOnNewEpoch, standbyRssMiB), targets[]`;
+  static override examples = [
+    "<%= config.bin %> bench failover",
+    "<%= config.bin %> bench failover --agents 1000 --per-agent 10",
+  ];
+  static override flags = {
+    agents: Flags.integer({ description: "simulated agents", default: 10_000, min: 1 }),
+    "per-agent": Flags.integer({ description: "containers per agent", default: 10, min: 1 }),
+    fleets: Flags.integer({ description: "child processes the agents are split over", default: 1, min: 1 }),
+    "agent-shape": Flags.string({ description: "agent shape CPU/MEMORY[/DISK]", default: "32/128G/1T" }),
+    "heartbeat-interval": Flags.string({ description: "ResMan's --heartbeat-interval", default: "1s" }),
+    "recovery-window": Flags.string({ description: "ResMan's --recovery-window", default: "5s" }),
+    "new-group": Flags.integer({ description: "replicas of the group created after the takeover", default: 100, min: 1 }),
+    settle: Flags.string({ description: "wait after the new group is placed before counting revoked caps", default: "3s" }),
+    "max-in-flight": Flags.integer({ description: "heartbeats in flight per fleet at most", default: 256, min: 1 }),
+    galaxy: Flags.string({ description: "galaxy executable to run ResMan and the agents with (default: this one)" }),
+    "resman-command": Flags.string({ description: "command that runs galaxy for ResMan alone, split on spaces (profiling)", hidden: true }),
+    ...jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(BenchFailover);
+    await runBench(async () => {
+      const machine = machineInfo(); // before the run: its load average is the machine's, not ours
+      const figures = await runFailoverBench({
+        galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), resmanCommand: flags["resman-command"]?.split(" ").filter(Boolean), agents: flags.agents, fleets: flags.fleets,
+        shape: parseShape(flags["agent-shape"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
+        recoveryWindow: flags["recovery-window"], ackNow: false, maxInFlight: flags["max-in-flight"], standby: true, log: benchLog,
+        perAgent: flags["per-agent"], groupSize: 1000, newGroupReplicas: flags["new-group"], settleSec: parseDuration(flags.settle) / 1000,
+      });
+      const targets = failoverTargets(figures);
+      if (flags.json) return this.log(JSON.stringify({ machine, figures, targets }, null, 2));
+      this.log(failoverTable(figures));
+      this.log("");
+      this.log(targetsTable(targets));
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { Command, Flags } from "@oclif/core";
+import { parseShape } from "../../src/bench/workload.ts";
+import { DRIVERS, type Driver } from "../../src/bench/schedule.ts";
+import { runScheduleSuite, scheduleTable, scheduleTargets } from "../../src/bench/schedule-suite.ts";
+import { targetsTable } from "../../src/bench/report.ts";
+import { machineInfo } from "../../src/bench/stats.ts";
+import { jsonFlag } from "../base.ts";
+import { benchLog, listFlag, runBench } from "./common.ts";
+
+export default class BenchSchedule extends Command {
+  static override description = `Benchmark the scheduler alone, in this process: the C1M shape (N agents, M groups x K replicas) and the Alibaba Tianchi 2018 placement trace. Drivers: place (place() group by group, feeding placements back), batch (one place() call), resman (ResManCore createGroup + tick per group), resman-batch (all groups, one tick).
+
+JSON fields: machine, notes, figures[] (workload, driver, agents, groups, containers, runs, placed, placedFraction, seconds, placementsPerSec, groupP50Ms, groupP99Ms, agentsUsed, cpuPacking, memoryPacking, stillFitting, violations), targets[]`;
+  static override examples = [
+    "<%= config.bin %> bench schedule",
+    "<%= config.bin %> bench schedule --workload c1m --agents 5000 --groups 100 --replicas 500 --runs 1",
+    "<%= config.bin %> bench schedule --workload tianchi --drivers place,resman --traces ../shared/traces",
+  ];
+  static override flags = {
+    workload: Flags.string({ description: "workloads to run: c1m, tianchi (comma list)", default: "c1m,tianchi" }),
+    drivers: Flags.string({ description: `drivers: ${DRIVERS.join(", ")} (comma list)`, default: "place,resman,resman-batch" }),
+    runs: Flags.integer({ description: "runs per driver (the figure is the median)", default: 3, min: 1 }),
+    seed: Flags.integer({ description: "seed of the first run", default: 1 }),
+    agents: Flags.integer({ description: "C1M: number of agents", default: 10_000, min: 1 }),
+    "agent-shape": Flags.string({ description: "C1M: agent shapes CPU/MEMORY[/DISK], comma list taken in turn", default: "32/128G/1T" }),
+    groups: Flags.integer({ description: "C1M: number of groups", default: 1000, min: 1 }),
+    replicas: Flags.integer({ description: "C1M: replicas per group", default: 1000, min: 1 }),
+    container: Flags.string({ description: "C1M: container shape CPU/MEMORY[/DISK]", default: "250m/1G" }),
+    traces: Flags.string({ description: "traces folder (default <repo>/../shared/traces, then /work/shared/traces)" }),
+    ...jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(BenchSchedule);
+    await runBench(async () => {
+      const machine = machineInfo(); // before the run: its load average is the machine's, not ours
+      const drivers = listFlag(flags.drivers, DRIVERS, "--drivers") as Driver[];
+      const workloads = listFlag(flags.workload, ["c1m", "tianchi"] as const, "--workload");
+      const { figures, notes } = runScheduleSuite({
+        workloads, drivers, runs: flags.runs, seed: flags.seed, agents: flags.agents, groups: flags.groups, replicas: flags.replicas,
+        agentShapes: flags["agent-shape"].split(",").map(parseShape), container: parseShape(flags.container), traces: flags.traces, log: benchLog,
+      });
+      const targets = scheduleTargets(figures);
+      if (flags.json) return this.log(JSON.stringify({ machine, notes, figures, targets }, null, 2));
+      this.log(scheduleTable(figures));
+      this.log("");
+      for (const n of notes) this.log(n);
+      this.log("");
+      this.log(targetsTable(targets));
+    });
+  }
+}

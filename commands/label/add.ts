@@ -1,0 +1,3 @@
+import { labelCommand } from "./label-command.ts";
+
+export default labelCommand(false);

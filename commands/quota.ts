@@ -1,0 +1,61 @@
+import { Args, Flags } from "@oclif/core";
+import { InvalidError } from "../src/core/errors.ts";
+import { formatSize, parseSize } from "../src/core/units.ts";
+import { cores } from "../src/client/resources.ts";
+import { renderTable, useColor } from "../src/client/table.ts";
+import { ClientCommand, jsonFlag } from "./base.ts";
+
+export default class Quota extends ClientCommand {
+  static override description = `Set a user's quota, or (given no limits) show its usage against it
+
+Submit, update and scale are refused when they would take the user past a limit; 0 means no limit.
+JSON fields: quota {user, millicores, memory, disk, ssd, replica}, used {same}`;
+  static override examples = [
+    "<%= config.bin %> quota alice",
+    "<%= config.bin %> quota alice --cpu 100 --memory 200G --replica 500",
+    "<%= config.bin %> quota alice --memory 0",
+  ];
+  static override args = { user: Args.string({ description: "user name", required: true }) };
+  static override flags = {
+    cpu: Flags.string({ description: "cores (e.g. 100 or 0.5)" }),
+    memory: Flags.string({ description: "memory, e.g. 200G (tmpfs volumes count)" }),
+    disk: Flags.string({ description: "disk, e.g. 1T (workspaces and disk volumes)" }),
+    ssd: Flags.string({ description: "ssd, e.g. 1T" }),
+    replica: Flags.integer({ description: "pods, over all the user's jobs", min: 0 }),
+    ...jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Quota);
+    this.connect(flags);
+    const rm = this.rm();
+    let r = await rm.call("ResMan/GetQuota", { quota: { user: args.user }, set: false });
+    const given = flags.cpu !== undefined || flags.memory !== undefined || flags.disk !== undefined || flags.ssd !== undefined || flags.replica !== undefined;
+    if (given) {
+      const q = { ...r.quota, user: args.user };
+      if (flags.cpu !== undefined) q.millicores = parseCores(flags.cpu);
+      if (flags.memory !== undefined) q.memory = parseSize(flags.memory);
+      if (flags.disk !== undefined) q.disk = parseSize(flags.disk);
+      if (flags.ssd !== undefined) q.ssd = parseSize(flags.ssd);
+      if (flags.replica !== undefined) q.replica = flags.replica;
+      r = await rm.call("ResMan/SetQuota", { quota: q, set: true });
+    }
+    if (flags.json) return this.printJson(r);
+    const limit = (n: number, f: (n: number) => string) => (n > 0 ? f(n) : "no limit");
+    const rows = [
+      ["cpu", `${cores(r.used.millicores)} cores`, limit(r.quota.millicores, (n) => `${cores(n)} cores`)],
+      ["memory", formatSize(r.used.memory), limit(r.quota.memory, formatSize)],
+      ["disk", formatSize(r.used.disk), limit(r.quota.disk, formatSize)],
+      ["ssd", formatSize(r.used.ssd), limit(r.quota.ssd, formatSize)],
+      ["replica", String(r.used.replica), limit(r.quota.replica, String)],
+    ];
+    this.log(`Quota of ${args.user}${given ? " (updated)" : ""}`);
+    this.log(renderTable(["DIMENSION", "USED", "QUOTA"], rows, { color: useColor() }));
+  }
+}
+
+function parseCores(s: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidError(`--cpu ${JSON.stringify(s)} is not a number of cores`);
+  return Math.round(n * 1000);
+}

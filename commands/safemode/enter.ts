@@ -1,0 +1,3 @@
+import { safeModeCommand } from "./mode-command.ts";
+
+export default safeModeCommand(true);

@@ -1,0 +1,83 @@
+import { Args, Flags } from "@oclif/core";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { InvalidError } from "../src/core/errors.ts";
+import { describeUpdate, updateSettled } from "../src/appmaster/progress.ts";
+import type { Job } from "../src/rpc/types.ts";
+import { ClientCommand, jsonFlag } from "./base.ts";
+
+const ACTIONS = ["pause", "continue", "rollback", "cancel"] as const;
+
+export default class Update extends ClientCommand {
+  static override description = `Update a job to a new description, or change the update in progress
+
+Only the replica changed: scale, no pod is touched. A package version, a command or data packages changed: pods are
+rebuilt or reloaded in place, deploy.step at a time. Resources changed: containers are recreated, step at a time.
+An update pauses after --break N pods (default deploy.update_break); --continue [--break N] goes on, --rollback returns
+to the previous description (also in place), --cancel stops where it is.
+
+JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, updated, total, breakAt, step, state}, warnings)`;
+  static override examples = [
+    "<%= config.bin %> update web -f web-v2.yaml --watch",
+    "<%= config.bin %> update web -f web-v2.yaml --break 2",
+    "<%= config.bin %> update web --continue --break 1",
+    "<%= config.bin %> update web --rollback --watch",
+    "<%= config.bin %> update web --pause",
+  ];
+  static override args = { job: Args.string({ description: "job id, unique id prefix, or name", required: true }) };
+  static override flags = {
+    file: Flags.string({ char: "f", description: "the new job file (YAML or JSON); - reads stdin", exclusive: [...ACTIONS] }),
+    break: Flags.integer({ description: "pause after this many pods are updated (0: never)", min: 0 }),
+    watch: Flags.boolean({ char: "w", description: "show progress until the update is done or paused" }),
+    pause: Flags.boolean({ description: "pause the update in progress", exclusive: ["continue", "rollback", "cancel"] }),
+    continue: Flags.boolean({ description: "continue a paused update", exclusive: ["pause", "rollback", "cancel"] }),
+    rollback: Flags.boolean({ description: "return to the previous description, in place", exclusive: ["pause", "continue", "cancel"] }),
+    cancel: Flags.boolean({ description: "stop the update; updated pods keep the new version", exclusive: ["pause", "continue", "rollback"] }),
+    ...jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Update);
+    this.connect(flags);
+    const action = ACTIONS.find((a) => flags[a]) ?? "";
+    if (!action && !flags.file) throw new InvalidError("give -f FILE with the new description, or one of --pause, --continue, --rollback, --cancel");
+    const spec = flags.file ? { text: readJob(flags.file), filename: basename(flags.file), format: "" } : undefined;
+    const job = await this.am().call("AppMaster/UpdateJob", { id: args.job, spec, action, breakAfter: flags.break ?? 0 });
+    for (const w of job.warnings) process.stderr.write(`Warning: ${w}\n`);
+    if (flags.json && !flags.watch) return this.printJson(strip(job));
+    if (!flags.json) this.log(summary(job, action));
+    if (flags.watch) await this.watch(job.id, flags.json);
+  }
+
+  /** Prints each change of progress until the update leaves `updating`. */
+  private async watch(id: string, json: boolean): Promise<void> {
+    let last = "";
+    for (;;) {
+      const { job } = await this.am().call("AppMaster/ShowJob", { id });
+      const line = json ? JSON.stringify(strip(job)) : `${new Date().toISOString().slice(11, 19)} ${job.state}: ${describeUpdate(job) || job.message}`;
+      if (line !== last) this.log(line);
+      last = line;
+      if (updateSettled(job)) return;
+      await Bun.sleep(500);
+    }
+  }
+}
+
+function readJob(file: string): string {
+  try {
+    return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  } catch (e) {
+    throw new InvalidError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+const strip = ({ specJson, prevSpecJson, ...j }: Job) => j;
+
+function summary(job: Job, action: string): string {
+  if (action === "pause") return `${job.id} paused: ${describeUpdate(job)}`;
+  if (action === "cancel") return `${job.id} update cancelled: ${describeUpdate(job)}`;
+  if (action) return `${job.id} ${job.state}: ${describeUpdate(job)}`;
+  if (job.warnings.some((w) => w.startsWith("nothing changed"))) return `${job.id} unchanged`;
+  if (job.state === "updating" && job.update.state === "active") return `${job.id} updating: ${describeUpdate(job)}`;
+  return `${job.id} updated in place (no pod touched); replica ${job.replica}`;
+}

@@ -1,0 +1,142 @@
+// ContainerManager with real processes, a stand-in worker (a shell), and an in-memory store that survives a simulated
+// agent restart; run with the host's isolation (cgroup v1, and namespaces, as root) and with none (process groups).
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openMemoryStore, type Store } from "../store/index.ts";
+import { isAlive, waitFor } from "../sys/proc.ts";
+import type { CgroupDriver } from "./cgroup/driver.ts";
+import { detectDriver, NoneDriver } from "./cgroup/index.ts";
+import { prepareLayout } from "./container-fs.ts";
+import { ContainerManager } from "./containers.ts";
+import type { Namespace } from "./launch.ts";
+import { capOf, MiB } from "./test-fixtures.ts";
+import { isMountPoint } from "./volume-io.ts";
+
+const isRoot = process.getuid?.() === 0;
+const host = detectDriver();
+suite(host.describe(), () => detectDriver());
+if (host.kind !== "none") suite("isolation: none", () => new NoneDriver({ reason: "test" }));
+
+function suite(label: string, makeDriver: () => CgroupDriver): void {
+  const driver = makeDriver();
+  const dataDir = mkdtempSync(join(tmpdir(), "galaxy-containers-"));
+  const endpoint = `test-${process.pid}-${driver.kind}:1`;
+  const key = endpoint.replace(/[^A-Za-z0-9.-]/g, "_");
+  const logs: string[] = [];
+  const managers: ContainerManager[] = [];
+
+  afterAll(async () => {
+    for (const m of managers) for (const id of [...m.held.keys()]) await m.destroy(id);
+    await driver.remove(`galaxy/${key}`).catch(() => {});
+    if (driver.list("galaxy").length === 0) await driver.remove("galaxy").catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A manager as an agent process would make it (a fresh driver each time, as after a restart). */
+  function manager(store: Store, namespaces: Namespace[] = [], worker = ["/bin/sh", "-c", "echo up; exec sleep 1000"], d = driver): ContainerManager {
+    const layout = { dataDir, agentKey: key, devices: [] };
+    prepareLayout(layout);
+    const m = new ContainerManager({
+      endpoint, layout, driver: d, store, namespaces, workerEnv: {}, podToken: () => "token", stopGraceMs: 2000, gcDelayMs: 60_000,
+      log: (msg) => logs.push(msg), worker, listening: () => new Set([29998]),
+    });
+    managers.push(m);
+    return m;
+  }
+
+  /** Running, with its wrapper alive and inside its cgroup. */
+  const running = (m: ContainerManager, id: string) =>
+    waitFor(() => {
+      const cp = m.held.get(id);
+      return cp?.state === "running" && isAlive(cp.pid) && m.o.driver.pids(cp.cgroup).includes(cp.pid);
+    }, 5000);
+
+  describe(`containers (${label})`, () => {
+    test("grant builds a running container in its cgroup; a revoked one is stopped, killed and removed", async () => {
+      const m = manager(openMemoryStore());
+      m.grant([capOf("web.0")]);
+      expect(await running(m, "web.0")).toBe(true);
+      const cp = m.held.get("web.0")!;
+      expect(driver.pids(cp.cgroup).length).toBeGreaterThan(0);
+      expect(await waitFor(() => readFileSync(join(cp.workspace, "logs", "worker.log"), "utf8").includes("up"), 5000)).toBe(true);
+      expect(m.reports(0)[0]).toMatchObject({ containerId: "web.0", state: "running", pid: cp.pid });
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("web.0"), 10_000)).toBe(true);
+      expect(isAlive(cp.pid)).toBe(false);
+      expect(driver.exists(cp.cgroup)).toBe(false);
+      expect(existsSync(cp.workspace)).toBe(false);
+      expect(m.table.get("web.0")).toBeUndefined();
+    });
+
+    test("a taken port fails the container at once, without a worker; its workspace outlives it for the gc delay", async () => {
+      const m = manager(openMemoryStore());
+      m.grant([capOf("port.0", { ports: [{ name: "http", port: 29998 }] })]);
+      const cp = m.held.get("port.0")!;
+      expect([cp.state, cp.pid, cp.message]).toEqual(["failed", 0, "placement failed: port 29998 (http) is already in use on this host"]);
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("port.0"), 5000)).toBe(true);
+      expect(m.workspaceOf("port.0")).toEqual({ workspace: cp.workspace, owner: "alice" });
+      expect(m.gc.sweep(Date.now())).toBe(0);
+      expect(m.gc.sweep(Date.now() + 61_000)).toBe(1);
+      expect(existsSync(cp.workspace)).toBe(false);
+      expect(m.workspaceOf("port.0")).toBeNull();
+    });
+
+    test("after an agent restart: a live worker is re-adopted (same pid); when it dies, its recorded status says why and it starts again", async () => {
+      const store = openMemoryStore();
+      const first = manager(store, [], ["/bin/sh", "-c", "exec sleep 1000"]);
+      first.grant([capOf("svc.0")]);
+      expect(await running(first, "svc.0")).toBe(true);
+      const pid = first.held.get("svc.0")!.pid;
+      first.held.clear(); // kill -9 of the agent: it is gone, its workers are not
+      const second = manager(store, [], undefined, makeDriver()); // the agent came back: same checkpoint, no children
+      await second.recover();
+      expect(second.held.get("svc.0")).toMatchObject({ state: "running", pid });
+      expect(logs).toContain(`agent: re-adopted svc.0 (pid ${pid})`);
+      // The worker's wrapper records its status; the new agent reads it when it finds the worker gone.
+      // the worker is the wrapper's child that became `sleep` (not a command the wrapper runs on its way there)
+      const children = () => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
+      const worker = () => children().find((c) => readFileSync(`/proc/${c}/comm`, "utf8").trim() === "sleep") ?? 0;
+      expect(await waitFor(() => worker() > 0, 5000)).toBe(true);
+      process.kill(worker(), "SIGKILL");
+      await waitFor(() => !isAlive(pid), 5000);
+      second.refresh();
+      expect(logs).toContain("agent: starting the worker of svc.0 again: worker killed by signal 9");
+      expect(await running(second, "svc.0")).toBe(true); // restarted
+      await second.destroy("svc.0");
+    });
+
+    test("a container left half-created is cleaned up and built again", async () => {
+      const store = openMemoryStore();
+      const m1 = manager(store);
+      m1.create(capOf("half.0"));
+      const cp = { ...m1.held.get("half.0")!, state: "creating" as const };
+      await m1.destroy("half.0");
+      store.writeSync((tx) => tx.put(store.table("containers"), "half.0", cp));
+      const m2 = manager(store, [], undefined, makeDriver());
+      await m2.recover();
+      expect(await running(m2, "half.0")).toBe(true);
+      await m2.destroy("half.0");
+    });
+
+    test.skipIf(!isRoot || driver.kind === "none")("namespaces: a tmpfs volume is a mount of its size, gone after destroy; SIGTERM reaches the worker", async () => {
+      const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.txt; sleep 1000 & wait']);
+      const cap = capOf("ns.0", { volumes: [{ path: "/galaxy-unit-cache", size: 8 * MiB, medium: "tmpfs", exclusive: false, readonly: false }] });
+      m.grant([cap]);
+      expect(await running(m, "ns.0")).toBe(true);
+      const cp = m.held.get("ns.0")!;
+      const host = cp.volumes![0]!.hostPath;
+      expect(isMountPoint(host)).toBe(true);
+      expect(await waitFor(() => existsSync(join(cp.workspace, "df.txt")), 5000)).toBe(true);
+      expect(readFileSync(join(cp.workspace, "df.txt"), "utf8")).toMatch(/galaxy-volume\s+8192\s.*\/galaxy-unit-cache/);
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("ns.0"), 10_000)).toBe(true);
+      expect(logs.some((l) => l.startsWith("agent: destroyed ns.0"))).toBe(true);
+      expect(isMountPoint(host)).toBe(false);
+      expect(existsSync("/galaxy-unit-cache")).toBe(false);
+      expect(existsSync(cp.workspace)).toBe(false);
+    });
+  });
+}

@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import type { Cap } from "../rpc/types.ts";
+import { capOf, MiB } from "./test-fixtures.ts";
+import {
+  type ContainerCheckpoint, EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED, acceptEpoch, cgroupName, classifyWorkerExit, diffCaps,
+  limitsOf, optionsOf, stopTimeoutOf, workerRestartDelay,
+} from "./core.ts";
+
+const held = (id: string, state: ContainerCheckpoint["state"] = "running"): [string, ContainerCheckpoint] => [
+  id,
+  { id, cap: capOf(id), state, cgroup: "", workspace: "", pid: 0, pidStart: 0, startedAt: 0, message: "", exitCode: 0, workerRestarts: 0 },
+];
+
+describe("cap set and fencing", () => {
+  test("diffCaps creates what is new and destroys what left, but not what is already being destroyed", () => {
+    const m = new Map([held("a.0"), held("b.0"), held("c.0", "destroying")]);
+    const d = diffCaps(m, [capOf("a.0"), capOf("d.0")]);
+    expect(d.create.map((c) => c.containerId)).toEqual(["d.0"]);
+    expect(d.destroy).toEqual(["b.0"]);
+  });
+
+  test("an epoch below the one seen is refused", () => {
+    expect([acceptEpoch(3, 2), acceptEpoch(3, 3), acceptEpoch(3, 4)]).toEqual([false, true, true]);
+  });
+
+  test("cgroup names are unique per agent endpoint", () => {
+    expect(cgroupName("127.0.0.1:1646", "web.0")).toBe("galaxy/127.0.0.1_1646/web.0");
+  });
+});
+
+describe("limits and options of a cap", () => {
+  test("a plain cap: hard cpu quota and memory limit, 4096 pids, no io weight", () => {
+    expect(limitsOf(capOf("a.0"))).toEqual({ millicores: 500, cpuExcess: false, memory: 128 * MiB, memoryExcess: false, pids: 4096 });
+  });
+
+  test("excess: the controller's ceiling (never below the request); memory soft limit with a ceiling; pids; io weight", () => {
+    const cap = capOf("a.0", {
+      container: { cpuExcess: true, memoryExcess: true, memoryCeiling: 256 * MiB, pidsLimit: 64, ioWeight: 300, stopTimeoutMs: 5000, workspaceSize: 0 },
+    });
+    expect(limitsOf(cap)).toMatchObject({ cpuExcess: true, cpuCeiling: 500, memoryExcess: true, memoryCeiling: 256 * MiB, pids: 64, ioWeight: 300 });
+    expect(limitsOf(cap, 1700).cpuCeiling).toBe(1700);
+    expect(limitsOf(cap, 100).cpuCeiling).toBe(500);
+    expect(stopTimeoutOf(cap, 10_000)).toBe(5000);
+  });
+
+  test("a cap from an older ResMan or checkpoint (no options) gets the defaults", () => {
+    const old = { ...capOf("a.0") } as Partial<Cap>;
+    delete old.container;
+    expect(optionsOf(old as Cap)).toEqual({ cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 });
+    expect(stopTimeoutOf(old as Cap, 10_000)).toBe(10_000);
+  });
+});
+
+describe("worker exits", () => {
+  test("0 is done; setup failures fail the container with the reason; anything else restarts", () => {
+    expect(classifyWorkerExit(0, null, "")).toEqual({ kind: "exited", message: "worker exited 0" });
+    expect(classifyWorkerExit(EXIT_CANNOT_JOIN_CGROUP, null, "").kind).toBe("failed");
+    expect(classifyWorkerExit(EXIT_SETUP_FAILED, null, "noise\ngalaxy-init: cannot bind /a at /b\n")).toEqual({
+      kind: "failed", message: "container setup failed: noise; galaxy-init: cannot bind /a at /b",
+    });
+    expect(classifyWorkerExit(1, null, "")).toEqual({ kind: "restart", message: "worker exited 1" });
+    expect(classifyWorkerExit(137, null, "").message).toBe("worker killed by signal 9");
+    expect(classifyWorkerExit(null, "SIGKILL", "").message).toBe("worker killed by SIGKILL");
+    expect(classifyWorkerExit(null, null, "").message).toContain("unknown");
+  });
+
+  test("restart back-off: at once, then 1 s doubling up to 30 s", () => {
+    expect([0, 1, 2, 3, 6, 20].map(workerRestartDelay)).toEqual([0, 1000, 2000, 4000, 30_000, 30_000]);
+  });
+});

@@ -1,0 +1,273 @@
+// The deploy/update controller, pure: plan(job, pods, now) -> a command per pod, moves to ask of ResMan, and the
+// changed job record (the caller persists it before acting). Nothing here reads the clock or does I/O.
+//
+//   finish? (batch: every pod finished or failed for good) ──► finished, containers released
+//   settle the step: pods running the target leave it; a failed or late one pauses the update (in place)
+//                    or is moved to another agent (a new pod)
+//   failure policy:  failed pod ──► move + blacklist its agent │ lost past pod_lost_timeout ──► move
+//   rollout:         nothing left ──► running │ break point reached ──► update_paused
+//   admit:           fresh pods first, then pods on an older version, while fewer than `step` are in flight;
+//                    with an interval, a step starts only `interval` after the previous one settled
+//   commands:        a pod in the step gets start|rebuild|reload <version>; every other pod: none
+import { formatDuration } from "../core/units.ts";
+import type { PodState } from "../rpc/types.ts";
+import { isBatch, transition, type JobRecord, type Step, type StepAction, type StepPod } from "./jobs.ts";
+
+export interface PodView {
+  id: string;
+  agent: string;
+  state: PodState;
+  /** The version its worker runs or is deploying (0: no plan yet). */
+  version: number;
+  reported: boolean;
+  lostSince: number;
+  lastError: string;
+  /** Task restarts so far: a pod whose first start crashed is no longer deploying (its restart policy has it). */
+  restarts: number;
+  /** A user operation (recover) is pending on it: the failure policy leaves it alone. */
+  busy: boolean;
+}
+
+export interface PlanOptions {
+  podLostTimeout: number;
+  blacklistTtl: number;
+  /** Failure-policy moves per pod; past them a failed pod stays failed where it is. */
+  maxMoves: number;
+}
+
+export type CommandName = "none" | "start" | "rebuild" | "reload" | "terminate";
+export interface PodCommand {
+  command: CommandName;
+  version: number;
+}
+
+export interface Move {
+  pod: string;
+  agent: string;
+  reason: string;
+  /** Put the agent on the job's blacklist first (the pod failed or stalled there). */
+  blacklist: boolean;
+  /** An update that recreates containers: the step entry is marked moved once ResMan accepted. */
+  recreate: boolean;
+}
+
+export interface PlanEvent {
+  pod: string;
+  kind: string;
+  message: string;
+}
+
+export interface PlanResult {
+  job: JobRecord;
+  commands: Map<string, PodCommand>;
+  moves: Move[];
+  events: PlanEvent[];
+}
+
+interface Ctx {
+  pods: PodView[];
+  byId: Map<string, PodView>;
+  now: number;
+  opts: PlanOptions;
+  moves: Move[];
+  events: PlanEvent[];
+}
+
+export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOptions): PlanResult {
+  const ctx: Ctx = { pods, byId: new Map(pods.map((p) => [p.id, p])), now, opts, moves: [], events: [] };
+  let j = job;
+  if (j.state !== "destroying" && j.state !== "finished") {
+    j = expireBlacklist(j, now);
+    j = maybeFinish(j, ctx);
+  }
+  if (j.state === "destroying" || j.state === "finished") {
+    const commands = new Map(pods.map((p) => [p.id, { command: "terminate" as const, version: j.version }]));
+    return { job: j, commands, moves: [], events: ctx.events };
+  }
+  j = settleStep(j, ctx);
+  j = failurePolicy(j, ctx);
+  j = advanceRollout(j, ctx);
+  j = admit(j, ctx);
+  return { job: j, commands: commandsFor(j, ctx), moves: ctx.moves, events: ctx.events };
+}
+
+// ───────── outcomes ─────────
+
+type Outcome = "ok" | "failed" | "pending";
+
+function outcome(p: PodView | undefined, target: number, batch: boolean): Outcome {
+  if (!p) return "ok"; // gone (scaled down, moved): nothing to wait for
+  if (p.version !== target) return "pending";
+  if (p.state === "running" || (batch && p.state === "finished")) return "ok";
+  return p.state === "failed" ? "failed" : "pending";
+}
+
+const runsTarget = (j: JobRecord, p: PodView) => outcome(p, j.version, isBatch(j.spec)) === "ok";
+
+function movesExhausted(j: JobRecord, p: PodView, opts: PlanOptions): boolean {
+  const m = j.moves[p.id];
+  return (m?.count ?? 0) >= opts.maxMoves && m?.agent !== p.agent;
+}
+
+/** A worker without a plan reports pending (version 0); these states mean it will not start anything. */
+const ENDED: PodState[] = ["failed", "finished", "stopping", "terminated", "lost"];
+
+const indexOf = (id: string) => Number(id.slice(id.lastIndexOf(".") + 1));
+const byIndex = (a: PodView, b: PodView) => indexOf(a.id) - indexOf(b.id);
+
+// ───────── stages ─────────
+
+function expireBlacklist(j: JobRecord, now: number): JobRecord {
+  const blacklist = j.blacklist.filter((b) => b.until > now);
+  return blacklist.length === j.blacklist.length ? j : { ...j, blacklist };
+}
+
+/** Batch: finished when every pod finished or failed for good; the caller then releases the containers. */
+function maybeFinish(j: JobRecord, ctx: Ctx): JobRecord {
+  if (!isBatch(j.spec) || ctx.pods.length < j.spec.deploy.replica) return j;
+  const done = (p: PodView) => p.reported && (p.state === "finished" || (p.state === "failed" && movesExhausted(j, p, ctx.opts)));
+  if (!ctx.pods.every(done)) return j;
+  const succeeded = ctx.pods.filter((p) => p.state === "finished").length;
+  const failed = ctx.pods.length - succeeded;
+  const message = `${succeeded} pods succeeded, ${failed} failed`;
+  ctx.events.push({ pod: "", kind: "finished", message: `job finished: ${message}; releasing its containers` });
+  return { ...transition(j, "finished", ctx.now), result: { succeeded, failed }, finishedAt: ctx.now, step: null, message };
+}
+
+/** Drops settled pods from the step; a failed or late pod leaves it too (to the failure policy, or pausing the update). */
+function settleStep(j: JobRecord, ctx: Ctx): JobRecord {
+  if (!j.step || j.step.pods.length === 0) return j;
+  const keep: StepPod[] = [];
+  for (const sp of j.step.pods) {
+    const p = ctx.byId.get(sp.id);
+    const o = outcome(p, j.version, isBatch(j.spec));
+    const late = o === "pending" && ctx.now - sp.at > j.spec.deploy.deployTimeout;
+    // a fresh pod that started and crashed is restarting, not deploying: it frees its slot (not so for an update)
+    const crashLooping = sp.action === "start" && o === "pending" && (p?.restarts ?? 0) > 0 && p?.version === j.version;
+    if (o === "pending" && !late && !p?.lostSince && !crashLooping) keep.push(sp);
+    else if (o !== "ok" && p) j = stepPodFailed(j, sp, p, late, ctx);
+  }
+  if (keep.length === j.step!.pods.length) return j;
+  return { ...j, step: { ...j.step!, pods: keep, doneAt: keep.length === 0 ? ctx.now : 0 } };
+}
+
+function stepPodFailed(j: JobRecord, sp: StepPod, p: PodView, late: boolean, ctx: Ctx): JobRecord {
+  if (p.lostSince) return j; // the lost-pod policy handles it
+  const why = late ? `not running version ${j.version} after ${formatDuration(j.spec.deploy.deployTimeout)} (deploy_timeout)` : `failed on version ${j.version}: ${p.lastError || "no reason given"}`;
+  const inPlace = sp.action === "rebuild" || sp.action === "reload" || sp.action === "recreate";
+  if (inPlace && j.state === "updating") {
+    ctx.events.push({ pod: p.id, kind: "update", message: `update paused: ${p.id} ${why}; continue or roll back` });
+    return { ...transition(j, "update_paused", ctx.now), message: `paused: ${p.id} ${why}` };
+  }
+  if (late && p.agent && !inPlace) return moveOff(j, p, `${why} on ${p.agent}`, true, ctx);
+  return j; // failed: the failure policy moves it
+}
+
+/** Failed pods and pods stuck on an agent we already decided to leave are moved; lost pods after pod_lost_timeout. */
+function failurePolicy(j: JobRecord, ctx: Ctx): JobRecord {
+  for (const p of ctx.pods) {
+    if (p.busy || !p.agent || inStep(j, p.id) || ctx.moves.some((m) => m.pod === p.id)) continue;
+    const retry = j.moves[p.id]?.agent === p.agent && p.state !== "running" && p.state !== "finished";
+    if (p.lostSince) {
+      if (ctx.now - p.lostSince >= ctx.opts.podLostTimeout) {
+        j = moveOff(j, p, `agent ${p.agent} silent for ${formatDuration(ctx.now - p.lostSince)} (pod_lost_timeout)`, false, ctx);
+      }
+    } else if (retry) {
+      const entry = j.blacklist.find((b) => b.agent === p.agent);
+      ctx.moves.push({ pod: p.id, agent: p.agent, reason: entry?.reason ?? "moving it again", blacklist: !!entry, recreate: false });
+    } else if (p.reported && p.state === "failed" && !movesExhausted(j, p, ctx.opts)) {
+      j = moveOff(j, p, `failed on ${p.agent}: ${p.lastError || "no reason given"}`, true, ctx);
+    } else if (onBlacklist(j, p.agent, ctx.now) && p.state !== "running" && p.state !== "finished" && p.state !== "failed") {
+      j = moveOff(j, p, `not running on ${p.agent}, which is on the job's blacklist`, false, ctx);
+    }
+  }
+  return j;
+}
+
+function moveOff(j: JobRecord, p: PodView, reason: string, blacklist: boolean, ctx: Ctx): JobRecord {
+  ctx.moves.push({ pod: p.id, agent: p.agent, reason, blacklist, recreate: false });
+  const prev = j.moves[p.id];
+  const count = prev?.agent === p.agent ? prev.count : (prev?.count ?? 0) + (blacklist ? 1 : 0);
+  const moves = { ...j.moves, [p.id]: { count, agent: p.agent } };
+  if (!blacklist || j.blacklist.some((b) => b.agent === p.agent)) return { ...j, moves };
+  const until = ctx.now + ctx.opts.blacklistTtl;
+  ctx.events.push({ pod: p.id, kind: "failover", message: `agent ${p.agent} blacklisted for ${formatDuration(ctx.opts.blacklistTtl)}: ${reason}` });
+  return { ...j, moves, blacklist: [...j.blacklist, { agent: p.agent, until, reason }] };
+}
+
+const onBlacklist = (j: JobRecord, agent: string, now: number) => j.blacklist.some((b) => b.agent === agent && b.until > now);
+
+const inStep = (j: JobRecord, id: string) => !!j.step?.pods.some((sp) => sp.id === id);
+
+/** Pods still on another version that an update may take: placed, reporting, not lost, not in the step. */
+function candidates(j: JobRecord, ctx: Ctx): PodView[] {
+  return ctx.pods
+    .filter((p) => p.reported && p.agent && !p.lostSince && p.version !== 0 && p.version !== j.version && !inStep(j, p.id))
+    .filter((p) => !(isBatch(j.spec) && p.state === "finished"))
+    .sort(byIndex);
+}
+
+function advanceRollout(j: JobRecord, ctx: Ctx): JobRecord {
+  const r = j.rollout;
+  if (!r || r.state !== "active" || j.state !== "updating") return j;
+  const inflight = (j.step?.pods ?? []).filter((sp) => sp.action !== "start").length;
+  if (inflight > 0) return j;
+  const remaining = candidates(j, ctx).length;
+  const updated = ctx.pods.filter((p) => runsTarget(j, p)).length;
+  if (remaining === 0) {
+    ctx.events.push({ pod: "", kind: "update", message: `update to version ${j.version} done: ${updated} pods run it` });
+    return { ...transition(j, "running", ctx.now), rollout: { ...r, state: "done" }, message: "" };
+  }
+  if (r.breakAt > 0 && updated >= r.breakAt && remaining > 0) {
+    const message = `paused at the break point: ${updated} of ${ctx.pods.length} pods run version ${j.version}`;
+    ctx.events.push({ pod: "", kind: "update", message });
+    return { ...transition(j, "update_paused", ctx.now), message };
+  }
+  return j;
+}
+
+/** Admits fresh pods, then (updating) pods on an older version, up to `step` in flight. */
+function admit(j: JobRecord, ctx: Ctx): JobRecord {
+  const { step: size, interval } = j.spec.deploy;
+  const inflight = j.step?.pods.length ?? 0;
+  if (interval > 0 && (inflight > 0 || (j.step && ctx.now < j.step.doneAt + interval))) return j;
+  if (inflight >= size) return j;
+  const fresh = ctx.pods.filter((p) => p.reported && p.agent && !p.lostSince && p.version === 0 && !ENDED.includes(p.state) && !inStep(j, p.id));
+  const chosen: StepPod[] = fresh.sort(byIndex).map((p) => ({ id: p.id, action: "start" as StepAction, at: ctx.now }));
+  if (j.state === "updating" && j.rollout) chosen.push(...updateChoices(j, ctx));
+  const admitted = chosen.slice(0, size - inflight);
+  if (admitted.length === 0) return j;
+  const step: Step = inflight === 0 ? { pods: admitted, startedAt: ctx.now, doneAt: 0 } : { ...j.step!, pods: [...j.step!.pods, ...admitted] };
+  for (const kind of ["start", "update"] as const) {
+    const ids = admitted.filter((a) => (a.action === "start") === (kind === "start")).map((a) => a.id);
+    if (ids.length === 0) continue;
+    const what = kind === "start" ? `deploying version ${j.version}` : `${j.rollout!.kind} to version ${j.version}`;
+    ctx.events.push({ pod: "", kind: kind === "start" ? "deploy" : "update", message: `step: ${ids.join(", ")} ${what}` });
+  }
+  return { ...j, step };
+}
+
+function updateChoices(j: JobRecord, ctx: Ctx): StepPod[] {
+  const r = j.rollout!;
+  let list = candidates(j, ctx);
+  if (r.breakAt > 0) {
+    const updated = ctx.pods.filter((p) => runsTarget(j, p)).length;
+    const inflight = (j.step?.pods ?? []).filter((sp) => sp.action !== "start").length;
+    list = list.slice(0, Math.max(0, r.breakAt - updated - inflight));
+  }
+  return list.map((p) => ({ id: p.id, action: r.kind, at: ctx.now }));
+}
+
+function commandsFor(j: JobRecord, ctx: Ctx): Map<string, PodCommand> {
+  const steps = new Map((j.step?.pods ?? []).map((sp) => [sp.id, sp]));
+  const out = new Map<string, PodCommand>();
+  for (const p of ctx.pods) {
+    const sp = steps.get(p.id);
+    let command: CommandName = "none";
+    if (sp?.action === "start" || (sp?.action === "recreate" && sp.moved)) command = "start";
+    else if (sp?.action === "rebuild" || sp?.action === "reload") command = sp.action;
+    else if (sp?.action === "recreate" && p.agent) ctx.moves.push({ pod: p.id, agent: p.agent, reason: `recreating with the resources of version ${j.version}`, blacklist: false, recreate: true });
+    out.set(p.id, { command, version: j.version });
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+// Read-only views of AppMaster's state for clients (no decisions, no writes).
+import { podResources } from "../core/jobspec.ts";
+import type { Job } from "../rpc/types.ts";
+import { activeBlacklist, isBatch, type JobRecord } from "./jobs.ts";
+import type { PodRec } from "./pods.ts";
+
+export function jobView(job: JobRecord, pods: readonly PodRec[], now: number): Job {
+  const count = (...states: string[]) => pods.filter((p) => states.includes(p.state)).length;
+  const runningTarget = pods.filter((p) => p.version === job.version && (p.state === "running" || (isBatch(job.spec) && p.state === "finished"))).length;
+  const done = job.state === "finished" && job.result;
+  return {
+    id: job.id, name: job.spec.name, jobType: job.spec.type, user: job.user, state: job.state,
+    specJson: JSON.stringify(job.spec), version: job.version, createdAt: job.createdAt, updatedAt: job.updatedAt,
+    replica: job.spec.deploy.replica, running: count("running"), pending: count("pending"),
+    deploying: count("deploying", "starting"), dead: count("lost", "terminated", "stopping"),
+    failed: done ? job.result!.failed : count("failed"), finished: done ? job.result!.succeeded : count("finished"),
+    resources: podResources(job.spec), message: job.message,
+    prevSpecJson: job.prevSpec ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
+    update: updateProgress(job, pods.length, runningTarget),
+    blacklist: activeBlacklist(job, now).map((b) => ({ agent: b.agent, until: b.until, reason: b.reason })),
+    finishedAt: job.finishedAt, warnings: [],
+  };
+}
+
+function updateProgress(job: JobRecord, total: number, updated: number): Job["update"] {
+  const r = job.rollout;
+  if (!r) {
+    return { kind: "", fromVersion: 0, toVersion: 0, updated: 0, total: 0, breakAt: 0, step: [], startedAt: 0, rollback: false, state: "" };
+  }
+  const state = r.state === "active" && job.state === "update_paused" ? "paused" : r.state;
+  return {
+    kind: r.kind, fromVersion: r.fromVersion, toVersion: r.toVersion, updated, total, breakAt: r.breakAt,
+    step: (job.step?.pods ?? []).map((sp) => sp.id), startedAt: r.startedAt, rollback: r.rollback, state,
+  };
+}

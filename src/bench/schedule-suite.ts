@@ -1,0 +1,93 @@
+// The schedule benchmark as a whole: build the workloads (C1M shape, Tianchi trace), run each driver, judge targets.
+import { dirname, resolve } from "node:path";
+import { isCompiled } from "../sys/self.ts";
+import { format, pct, table, type Target } from "./report.ts";
+import { measure, type Driver, type ScheduleFigure, type ScheduleWorkload } from "./schedule.ts";
+import { loadTianchi, resolveTracesDir } from "./tianchi.ts";
+import { c1mGroups, fleetAgent, syntheticFleet, type Shape } from "./workload.ts";
+
+export interface ScheduleSuiteOptions {
+  workloads: ("c1m" | "tianchi")[];
+  drivers: Driver[];
+  runs: number;
+  seed: number;
+  agents: number;
+  agentShapes: Shape[];
+  groups: number;
+  replicas: number;
+  container: Shape;
+  traces?: string;
+  /** Keep only the first N Tianchi apps (tests). */
+  tianchiApps?: number;
+  log: (msg: string) => void;
+}
+
+/** The repository root: beside dist/ for the executable, two folders up from here when run from source. */
+export function repoRoot(): string {
+  return isCompiled() ? resolve(dirname(process.execPath), "..") : resolve(import.meta.dir, "..", "..");
+}
+
+export function c1mWorkload(o: Pick<ScheduleSuiteOptions, "agents" | "agentShapes" | "groups" | "replicas" | "container">): ScheduleWorkload {
+  return {
+    name: "c1m", fleet: syntheticFleet(o.agents, o.agentShapes), groups: c1mGroups(o.groups, o.replicas, o.container),
+    notes: [`${o.agents} agents, ${o.groups} groups x ${o.replicas} replicas`],
+  };
+}
+
+/** Tianchi groups arrive largest first (memory, then cpu): the order a packing-aware submitter would use. */
+export function tianchiWorkload(tracesDir: string, limitApps?: number): ScheduleWorkload {
+  const t = loadTianchi(tracesDir, limitApps);
+  const groups = [...t.groups].sort((a, b) => b.resources.memory - a.resources.memory || b.resources.millicores - a.resources.millicores || (a.id < b.id ? -1 : 1));
+  return {
+    name: "tianchi", fleet: t.machines.map((m) => fleetAgent(`${m.id.replace(/_/g, "-")}:1646`, m)), groups,
+    notes: [`${t.machines.length} machines, ${t.groups.length} apps, ${t.instances} instances`,
+      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules not applied (no anti-affinity between jobs)`],
+  };
+}
+
+export function runScheduleSuite(o: ScheduleSuiteOptions): { figures: ScheduleFigure[]; notes: string[] } {
+  const figures: ScheduleFigure[] = [];
+  const notes: string[] = [];
+  for (const name of o.workloads) {
+    const w = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps);
+    notes.push(...w.notes.map((n) => `${w.name}: ${n}`));
+    for (const d of o.drivers) figures.push(measure(d, w, o.runs, o.seed, o.log));
+  }
+  return { figures, notes };
+}
+
+export function scheduleTable(figures: readonly ScheduleFigure[]): string {
+  return table(figures, [
+    { header: "WORKLOAD", value: (f) => f.workload },
+    { header: "DRIVER", value: (f) => f.driver },
+    { header: "AGENTS", value: (f) => f.agents },
+    { header: "CONTAINERS", value: (f) => f.containers },
+    { header: "PLACED", value: (f) => pct(f.placedFraction) },
+    { header: "SECONDS", value: (f) => f.seconds },
+    { header: "PLACEMENTS/S", value: (f) => f.placementsPerSec },
+    { header: "GROUP P50 MS", value: (f) => (f.groupP50Ms ? f.groupP50Ms : "-") },
+    { header: "GROUP P99 MS", value: (f) => (f.groupP99Ms ? f.groupP99Ms : "-") },
+    { header: "AGENTS USED", value: (f) => f.agentsUsed },
+    { header: "CPU PACK", value: (f) => pct(f.cpuPacking) },
+    { header: "MEM PACK", value: (f) => pct(f.memoryPacking) },
+    { header: "STILL FITS", value: (f) => f.stillFitting },
+    { header: "VIOLATIONS", value: (f) => f.violations.length },
+  ]);
+}
+
+/** C1M >= 25,000 placements/s; Tianchi: every instance that fits placed (nothing left that fits) in < 10 s. */
+export function scheduleTargets(figures: readonly ScheduleFigure[]): Target[] {
+  const out: Target[] = [];
+  for (const f of figures) {
+    if (f.workload === "c1m") {
+      out.push({ name: `c1m ${f.driver}: placements/s`, goal: ">= 25,000", figure: format(f.placementsPerSec), met: f.placementsPerSec >= 25_000 && f.violations.length === 0 });
+    } else {
+      out.push({
+        name: `tianchi ${f.driver}: all that fit placed`, goal: "< 10 s, 0 still fit",
+        figure: `${format(f.seconds)} s, ${pct(f.placedFraction)} placed, ${f.stillFitting} still fit`,
+        met: f.seconds < 10 && f.stillFitting === 0 && f.violations.length === 0,
+      });
+    }
+  }
+  return out;
+}

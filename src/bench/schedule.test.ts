@@ -1,0 +1,68 @@
+// The schedule benchmark at small sizes: every driver runs, and its numbers are sane (nothing over-committed,
+// max_per_host held, placed <= capacity, nothing left unplaced that would still fit). No timing assertions.
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DRIVERS, measure } from "./schedule.ts";
+import { c1mWorkload, repoRoot, scheduleTable, scheduleTargets, tianchiWorkload } from "./schedule-suite.ts";
+import { TIANCHI_DIR, resolveTracesDir } from "./tianchi.ts";
+import { parseShape } from "./workload.ts";
+
+const small = (agents: number, groups: number, replicas: number) =>
+  c1mWorkload({ agents, agentShapes: [parseShape("4/16G"), parseShape("8/32G")], groups, replicas, container: parseShape("500m/2G") });
+
+describe("bench schedule", () => {
+  test.each(DRIVERS)("%s places a workload that fits, every container once, nothing over-committed", (driver) => {
+    const w = small(40, 6, 20); // capacity: 20 x 8 + 20 x 16 = 480 containers; 120 wanted
+    const f = measure(driver, w, 2);
+    expect(f.violations).toEqual([]);
+    expect(f.placed).toBe(120);
+    expect(f.placedFraction).toBe(1);
+    expect(f.stillFitting).toBe(0);
+    expect(f.agentsUsed).toBeGreaterThan(0);
+    expect(f.agentsUsed).toBeLessThanOrEqual(40);
+    expect(f.cpuPacking).toBeGreaterThan(0);
+    expect(f.cpuPacking).toBeLessThanOrEqual(1);
+    expect(f.memoryPacking).toBeLessThanOrEqual(1);
+    expect(f.placementsPerSec).toBeGreaterThan(0);
+    if (driver === "place" || driver === "resman") expect(f.groupP99Ms).toBeGreaterThanOrEqual(f.groupP50Ms);
+  });
+
+  test.each(["place", "resman"] as const)("%s: an over-full workload places exactly the capacity", (driver) => {
+    const w = small(10, 10, 30); // capacity 5 x 8 + 5 x 16 = 120 of 300
+    const f = measure(driver, w, 1);
+    expect(f.violations).toEqual([]);
+    expect(f.placed).toBe(120);
+    expect(f.stillFitting).toBe(0);
+    expect(f.agentsUsed).toBe(10);
+    expect(f.cpuPacking).toBe(1);
+  });
+
+  test("the table and targets render", () => {
+    const f = measure("place", small(10, 2, 5), 1);
+    expect(scheduleTable([f])).toContain("PLACEMENTS/S");
+    const [t] = scheduleTargets([f]);
+    expect(t!.name).toBe("c1m place: placements/s");
+  });
+});
+
+const traces = (() => {
+  try {
+    return resolveTracesDir(undefined, repoRoot());
+  } catch {
+    return null;
+  }
+})();
+
+describe.skipIf(traces === null || !existsSync(join(traces ?? "", TIANCHI_DIR)))("bench schedule on the Tianchi trace", () => {
+  test("a slice of the apps: placed <= wanted, max_per_host held, nothing left that fits", () => {
+    const w = tianchiWorkload(traces!, 300);
+    expect(w.fleet.length).toBe(6000);
+    expect(w.groups.length).toBeGreaterThan(0);
+    expect(w.groups.some((g) => g.maxPerHost > 0)).toBe(true);
+    const f = measure("place", { ...w, fleet: w.fleet.slice(0, 50) }, 1);
+    expect(f.violations).toEqual([]);
+    expect(f.placed).toBeLessThanOrEqual(f.containers);
+    expect(f.stillFitting).toBe(0);
+  });
+});

@@ -1,0 +1,224 @@
+// A fleet of simulated agents in one process: each speaks the real heartbeat protocol (RpcClient,
+// ResMan/Heartbeat, full reports, epoch fencing, whole-cap-set replies) and holds caps without running anything.
+//
+//   pump every few ms ──► agents due (reply + interval passed, none in flight) ──► Heartbeat (body cached
+//   until the agent's state changes) ──► reply: epoch fenced ──► caps changed? replace the cap set:
+//   new caps are reported "running" in the next heartbeat, caps that vanish are counted as revoked
+//
+// What it measures: replies per second, round-trip times, per-container times (cap received = placed, reply to the
+// heartbeat that first reported it running = confirmed) for tracked groups, and revoked caps.
+import { RpcClient, type DeepPartial } from "../rpc/index.ts";
+import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
+import { runningReport } from "./protocol.ts";
+import { summarize, wallMs, type Summary } from "./stats.ts";
+
+export interface SimFleetOptions {
+  /** ResMan addresses, re-read often (leader file); the first is tried first. */
+  resman: () => string[];
+  secret: string;
+  infos: AgentInfo[];
+  /** Heartbeat interval; 0 takes the one ResMan's replies name. */
+  intervalMs: number;
+  /** Heartbeat again as soon as a reply brings new caps (the proposed fast acknowledgement). */
+  ackNow: boolean;
+  /** At most this many heartbeats in flight at once. */
+  maxInFlight: number;
+  timeoutMs?: number;
+}
+
+interface SimAgent {
+  info: AgentInfo;
+  epochSeen: number;
+  capsEpoch: number;
+  capsVersion: number;
+  caps: Map<string, Cap>;
+  reports: DeepPartial<ContainerReport>[];
+  body: Uint8Array<ArrayBuffer> | string | null;
+  /** Tracked containers received but not yet reported running in an answered heartbeat. */
+  unconfirmed: string[];
+  nextAt: number;
+  inFlight: boolean;
+  answered: boolean;
+}
+
+export interface FleetStats {
+  agents: number;
+  registered: number;
+  windowSec: number;
+  replies: number;
+  /** Replies that carried the agent's whole cap set (capsChanged). */
+  capReplies: number;
+  errors: number;
+  lastError: string;
+  repliesPerSec: number;
+  rttMs: Summary;
+  inFlight: number;
+  caps: number;
+  /** Fewest and most caps on one agent. */
+  capsPerAgent: [number, number];
+  revoked: number;
+  revokedIds: string[];
+  epochs: number[];
+}
+
+export interface TrackedTimes {
+  group: string;
+  placed: number;
+  confirmed: number;
+  /** Milliseconds after `since` (the submit time), over the containers seen; max is the last one. */
+  placedMs: Summary;
+  confirmedMs: Summary;
+}
+
+export class SimFleet {
+  readonly agents: SimAgent[];
+  private readonly client: RpcClient;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private inFlight = 0;
+  private intervalMs: number;
+  private replyIntervalMs = 1000;
+  private window = { start: wallMs(), replies: 0, capReplies: 0, errors: 0, rtts: [] as number[] };
+  private lastError = "";
+  private revoked: string[] = [];
+  private readonly tracked = new Set<string>();
+  private readonly placedAt = new Map<string, number>();
+  private readonly confirmedAt = new Map<string, number>();
+  private cursor = 0;
+
+  constructor(private readonly o: SimFleetOptions) {
+    this.intervalMs = o.intervalMs || 1000;
+    this.client = new RpcClient({ addresses: o.resman, credentials: { secret: o.secret }, timeoutMs: o.timeoutMs ?? 10_000, maxRedirects: 1 });
+    const now = wallMs();
+    // The first heartbeats are spread over one interval, as agents started at random times would be.
+    this.agents = o.infos.map((info, i) => ({
+      info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], body: null, unconfirmed: [],
+      nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false,
+    }));
+  }
+
+  start(pumpMs = 2): void {
+    if (!this.timer) this.timer = setInterval(() => this.pump(), pumpMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Sends every due heartbeat, up to the in-flight cap, resuming where the last pump stopped. */
+  pump(): void {
+    const now = wallMs();
+    const n = this.agents.length;
+    for (let k = 0; k < n && this.inFlight < this.o.maxInFlight; k++) {
+      const a = this.agents[this.cursor]!;
+      this.cursor = (this.cursor + 1) % n;
+      if (!a.inFlight && a.nextAt <= now) void this.beat(a);
+    }
+  }
+
+  private async beat(a: SimAgent): Promise<void> {
+    a.inFlight = true;
+    this.inFlight++;
+    const confirming = a.unconfirmed;
+    a.unconfirmed = [];
+    const body = (a.body ??= this.client.encodeRequest("ResMan/Heartbeat", {
+      agent: a.info, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, full: true, containers: a.reports,
+    }));
+    const start = wallMs();
+    let next = this.intervalMs;
+    try {
+      const reply = await this.client.callEncoded("ResMan/Heartbeat", body);
+      const end = wallMs();
+      this.window.replies++;
+      this.window.rtts.push(end - start);
+      a.answered = true;
+      for (const id of confirming) if (!this.confirmedAt.has(id)) this.confirmedAt.set(id, end);
+      if (reply.capsChanged) this.window.capReplies++;
+      if (this.apply(a, reply, end) && this.o.ackNow) next = 0;
+      if (reply.intervalMs > 0) this.replyIntervalMs = reply.intervalMs;
+      if (!this.o.intervalMs) this.intervalMs = this.replyIntervalMs;
+    } catch (e) {
+      this.window.errors++;
+      this.lastError = (e as Error).message;
+      a.unconfirmed.push(...confirming);
+      // as the real agent does: try again after one interval
+    }
+    a.inFlight = false;
+    this.inFlight--;
+    a.nextAt = wallMs() + next;
+  }
+
+  /** Applies a reply as a real agent does; returns whether the cap set changed. */
+  private apply(a: SimAgent, reply: HeartbeatReply, now: number): boolean {
+    if (reply.epoch < a.epochSeen) return false; // fencing: a deposed leader's reply
+    if (reply.epoch > a.epochSeen) {
+      a.epochSeen = reply.epoch;
+      a.body = null;
+    }
+    if (!reply.capsChanged) return false;
+    const next = new Map<string, Cap>();
+    for (const cap of reply.caps) {
+      next.set(cap.containerId, cap);
+      if (!a.caps.has(cap.containerId) && this.tracked.has(cap.groupId)) {
+        if (!this.placedAt.has(cap.containerId)) this.placedAt.set(cap.containerId, now);
+        a.unconfirmed.push(cap.containerId);
+      }
+    }
+    for (const id of a.caps.keys()) if (!next.has(id)) this.revoked.push(id);
+    a.caps = next;
+    a.capsEpoch = reply.epoch;
+    a.capsVersion = reply.capsVersion;
+    a.reports = [...next.values()].map((c) => runningReport(c, c.grantedAt || 1));
+    a.body = null;
+    return true;
+  }
+
+  /** Heartbeat every `ms` from now on (a load test above the interval ResMan asks for); 0 goes back to ResMan's. */
+  setIntervalMs(ms: number): void {
+    this.o.intervalMs = ms;
+    this.intervalMs = ms || this.replyIntervalMs;
+  }
+
+  track(groups: string[]): void {
+    for (const g of groups) this.tracked.add(g);
+  }
+
+  /** Placement and confirmation times of a tracked group's containers, relative to `since` (wall ms). */
+  trackedTimes(group: string, since: number): TrackedTimes {
+    const placed: number[] = [];
+    const confirmed: number[] = [];
+    const prefix = `${group}.`;
+    for (const [id, t] of this.placedAt) if (id.startsWith(prefix)) placed.push(t - since);
+    for (const [id, t] of this.confirmedAt) if (id.startsWith(prefix)) confirmed.push(t - since);
+    return {
+      group, placed: placed.length, confirmed: confirmed.length, placedMs: summarize(placed), confirmedMs: summarize(confirmed),
+    };
+  }
+
+  /** Counters since the last reset; `reset` starts a new measurement window. */
+  stats(reset: boolean): FleetStats {
+    const now = wallMs();
+    const w = this.window;
+    const windowSec = (now - w.start) / 1000;
+    let caps = 0;
+    let registered = 0;
+    let fewest = Infinity;
+    let most = 0;
+    const epochs = new Set<number>();
+    for (const a of this.agents) {
+      caps += a.caps.size;
+      fewest = Math.min(fewest, a.caps.size);
+      most = Math.max(most, a.caps.size);
+      if (a.answered) registered++;
+      epochs.add(a.epochSeen);
+    }
+    const out: FleetStats = {
+      agents: this.agents.length, registered, windowSec, replies: w.replies, capReplies: w.capReplies, errors: w.errors, lastError: this.lastError,
+      repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0, rttMs: summarize(w.rtts), inFlight: this.inFlight, caps,
+      capsPerAgent: [fewest === Infinity ? 0 : fewest, most],
+      revoked: this.revoked.length, revokedIds: this.revoked.slice(0, 20), epochs: [...epochs].sort((x, y) => x - y),
+    };
+    if (reset) this.window = { start: now, replies: 0, capReplies: 0, errors: 0, rtts: [] };
+    return out;
+  }
+}

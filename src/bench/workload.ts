@@ -1,0 +1,166 @@
+// Synthetic workloads for the scheduler benchmark: a fleet of agents (mutable SchedAgents the drivers feed
+// placements back into), the C1M shape (M groups x K replicas), and the checks every run ends with: nothing
+// over-committed, max_per_host held, every container placed at most once.
+import { InvalidError } from "../core/errors.ts";
+import { parseSize } from "../core/units.ts";
+import type { JobType, Resources } from "../rpc/types.ts";
+import type { Placement, SchedAgent, SchedGroup } from "../scheduler/index.ts";
+
+/** A SchedAgent the benchmark owns and updates between scheduling passes. */
+export interface FleetAgent extends SchedAgent {
+  assigned: Resources;
+  usedPorts: Set<number>;
+  groupCount: Map<string, number>;
+  batchCount: number;
+}
+
+export interface Shape {
+  millicores: number;
+  memory: number;
+  disk: number;
+}
+
+/** "32/128G" or "32/128G/1T" (cores/memory[/disk]); cores may be "250m" or "0.25". */
+export function parseShape(text: string): Shape {
+  const parts = text.trim().split("/");
+  if (parts.length < 2 || parts.length > 3) throw new InvalidError(`shape ${JSON.stringify(text)} is not CPU/MEMORY[/DISK]`);
+  const cpu = parts[0]!.endsWith("m") ? Number(parts[0]!.slice(0, -1)) : Number(parts[0]) * 1000;
+  if (!Number.isFinite(cpu) || cpu <= 0) throw new InvalidError(`shape ${JSON.stringify(text)}: bad cpu ${JSON.stringify(parts[0])}`);
+  return { millicores: Math.round(cpu), memory: parseSize(parts[1]!), disk: parts[2] ? parseSize(parts[2]) : 0 };
+}
+
+export function fleetAgent(endpoint: string, total: Shape, pool = "default"): FleetAgent {
+  return {
+    endpoint, pool, labels: [], state: "alive", total: { millicores: total.millicores, memory: total.memory, disk: total.disk, ssd: 0 },
+    assigned: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, usedPorts: new Set(), portMin: 20000, portMax: 20999,
+    groupCount: new Map(), batchCount: 0, maxBatch: 0, devices: [], takenDevices: new Set(),
+    idle: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, pressure: false, containers: [],
+  };
+}
+
+/** `count` agents, taking the shapes in turn. */
+export function syntheticFleet(count: number, shapes: readonly Shape[]): FleetAgent[] {
+  if (shapes.length === 0) throw new InvalidError("at least one agent shape is needed");
+  return Array.from({ length: count }, (_, i) => fleetAgent(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:1646`, shapes[i % shapes.length]!));
+}
+
+export interface GroupDef {
+  id: string;
+  replica: number;
+  resources: Resources;
+  maxPerHost: number;
+  jobType: JobType;
+  /** Spread over agents instead of bin-packing (default false). */
+  spread?: boolean;
+}
+
+/** The C1M shape: `groups` groups of `replicas` identical containers. */
+export function c1mGroups(groups: number, replicas: number, container: Shape): GroupDef[] {
+  const width = String(groups).length;
+  return Array.from({ length: groups }, (_, i) => ({
+    id: `c1m-${String(i).padStart(width, "0")}`, replica: replicas, maxPerHost: 0, jobType: "service" as JobType,
+    resources: { millicores: container.millicores, memory: container.memory, disk: container.disk, ssd: 0 },
+  }));
+}
+
+export function schedGroupOf(d: GroupDef): SchedGroup {
+  return {
+    id: d.id, jobType: d.jobType, resources: d.resources, ports: [], volumes: [], pools: ["default"], labels: [],
+    maxPerHost: d.maxPerHost, spread: d.spread === true, blacklist: [], pending: Array.from({ length: d.replica }, (_, i) => `${d.id}.${i}`),
+  };
+}
+
+/** Feeds one pass's placements back into the fleet, as ResMan's placement table does. */
+export function applyPlacements(byEndpoint: ReadonlyMap<string, FleetAgent>, groups: ReadonlyMap<string, GroupDef>, ps: readonly Placement[]): void {
+  for (const p of ps) {
+    const a = byEndpoint.get(p.agent)!;
+    const r = p.charged ?? groups.get(p.groupId)!.resources;
+    a.assigned.millicores += r.millicores;
+    a.assigned.memory += r.memory;
+    a.assigned.disk += r.disk;
+    a.assigned.ssd += r.ssd;
+    a.groupCount.set(p.groupId, (a.groupCount.get(p.groupId) ?? 0) + 1);
+    for (const port of p.ports) a.usedPorts.add(port.port);
+  }
+}
+
+export interface FleetMetrics {
+  agentsUsed: number;
+  /** assigned / total over the agents used, per dimension. */
+  cpuPacking: number;
+  memoryPacking: number;
+  /** assigned / total over the whole fleet. */
+  cpuUtilization: number;
+  memoryUtilization: number;
+}
+
+export function fleetMetrics(agents: readonly SchedAgent[]): FleetMetrics {
+  let used = 0;
+  const u = { cpuA: 0, cpuT: 0, memA: 0, memT: 0 };
+  const all = { cpuT: 0, memT: 0 };
+  for (const a of agents) {
+    all.cpuT += a.total.millicores;
+    all.memT += a.total.memory;
+    if (a.assigned.millicores === 0 && a.assigned.memory === 0 && a.assigned.disk === 0) continue;
+    used++;
+    u.cpuA += a.assigned.millicores;
+    u.cpuT += a.total.millicores;
+    u.memA += a.assigned.memory;
+    u.memT += a.total.memory;
+  }
+  const ratio = (x: number, y: number) => (y > 0 ? x / y : 0);
+  return {
+    agentsUsed: used, cpuPacking: ratio(u.cpuA, u.cpuT), memoryPacking: ratio(u.memA, u.memT),
+    cpuUtilization: ratio(u.cpuA, all.cpuT), memoryUtilization: ratio(u.memA, all.memT),
+  };
+}
+
+/** Broken invariants after a run: an over-committed agent, max_per_host exceeded. Empty when all is well. */
+export function violations(agents: readonly SchedAgent[], groups: ReadonlyMap<string, GroupDef>): string[] {
+  const out: string[] = [];
+  const placedPer = new Map<string, number>();
+  for (const a of agents) {
+    for (const dim of ["millicores", "memory", "disk", "ssd"] as const) {
+      if (a.assigned[dim] > a.total[dim]) out.push(`${a.endpoint}: ${dim} over-committed (${a.assigned[dim]} > ${a.total[dim]})`);
+    }
+    for (const [g, n] of a.groupCount) {
+      placedPer.set(g, (placedPer.get(g) ?? 0) + n);
+      const max = groups.get(g)?.maxPerHost ?? 0;
+      if (max > 0 && n > max) out.push(`${a.endpoint}: ${n} containers of ${g} (max_per_host ${max})`);
+    }
+  }
+  for (const [g, n] of placedPer) {
+    const want = groups.get(g)?.replica ?? 0;
+    if (n > want) out.push(`group ${g}: ${n} placed but only ${want} wanted`);
+  }
+  return out;
+}
+
+/** Pending containers (of groups with some unplaced) that would still fit on some agent: 0 after a maximal pass. */
+export function stillFitting(agents: readonly SchedAgent[], groups: readonly GroupDef[], placedOf: (g: string) => number): number {
+  let n = 0;
+  for (const g of groups) {
+    const left = g.replica - placedOf(g.id);
+    if (left <= 0) continue;
+    let room = 0;
+    for (const a of agents) room += Math.min(left, roomFor(a, g));
+    n += Math.min(left, room);
+  }
+  return n;
+}
+
+/** How many more containers of the group this agent could take (resources and max_per_host). */
+export function roomFor(a: SchedAgent, g: GroupDef): number {
+  let room = Infinity;
+  for (const dim of ["millicores", "memory", "disk", "ssd"] as const) {
+    const need = g.resources[dim];
+    if (need > 0) room = Math.min(room, Math.floor((a.total[dim] - a.assigned[dim]) / need));
+  }
+  if (g.maxPerHost > 0) room = Math.min(room, g.maxPerHost - (a.groupCount.get(g.id) ?? 0));
+  return Math.max(0, room === Infinity ? 1_000_000 : room);
+}
+
+/** Deep copy of a fleet, so every run starts from the same empty (or pre-loaded) state. */
+export function cloneFleet(agents: readonly FleetAgent[]): FleetAgent[] {
+  return agents.map((a) => ({ ...a, total: { ...a.total }, assigned: { ...a.assigned }, usedPorts: new Set(a.usedPorts), groupCount: new Map(a.groupCount) }));
+}

@@ -1,0 +1,26 @@
+// A job file's request to ResMan: the GroupSpec of a parsed JobSpec (AppMaster sends it as CreateGroup; the client
+// sends it to ResMan/Plan for `galaxy plan`).
+import type { GroupSpec } from "../rpc/types.ts";
+import { podResources, type JobSpec } from "./jobspec.ts";
+
+export interface GroupSpecContext {
+  id: string;
+  user: string;
+  version?: number;
+  blacklist?: string[];
+  replica?: number;
+}
+
+export function groupSpecFromJob(s: JobSpec, o: GroupSpecContext): GroupSpec {
+  return {
+    id: o.id, user: o.user, jobType: s.type, replica: o.replica ?? s.deploy.replica, resources: podResources(s),
+    ports: s.pod.tasks.flatMap((t) => t.ports.map((p) => ({ name: p.name, port: p.port }))),
+    volumes: s.pod.volumes.map((v) => ({ path: v.path, size: v.size, medium: v.medium, exclusive: v.exclusive, readonly: v.readonly })),
+    pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
+    blacklist: o.blacklist ?? [], version: o.version ?? 0, step: s.deploy.step, env: {},
+    container: {
+      cpuExcess: s.pod.tasks.some((t) => t.cpu.excess), memoryExcess: s.pod.tasks.some((t) => t.memory.excess), memoryCeiling: 0,
+      pidsLimit: 0, ioWeight: 0, stopTimeoutMs: s.deploy.stopTimeout, workspaceSize: s.pod.workspace.size,
+    },
+  };
+}

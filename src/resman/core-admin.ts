@@ -1,0 +1,123 @@
+// Operators' changes to agents (offline, online, drain, remove, pool, labels) and what follows from them: containers
+// that may no longer stay where they are move away (scheduler/reconcile.ts decides how many at once), and an agent
+// under memory pressure gives up best-effort containers first.
+import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
+import { isOnline } from "../rpc/types.ts";
+import { computeMoves, type MoveCandidate, type MoveGroup } from "../scheduler/index.ts";
+import type { ResManCore } from "./core.ts";
+import { agentHard, type AdminState, type AgentRec, type ContainerRec, type Write } from "./state.ts";
+
+export function mustAgent(core: ResManCore, endpoint: string): AgentRec {
+  const a = core.agents.get(endpoint);
+  if (a) return a;
+  const matches = [...core.agents.keys()].filter((e) => e.startsWith(endpoint));
+  if (matches.length === 1) return core.agents.get(matches[0]!)!;
+  throw new NotFoundError("agent", endpoint);
+}
+
+const persist = (a: AgentRec): Write => ({ table: "agents", key: a.endpoint, value: agentHard(a) });
+
+/** offline: takes no new containers; draining: also moves its containers away; active: back in service. */
+export function setAgentAdmin(core: ResManCore, endpoint: string, admin: AdminState): Write[] {
+  const a = mustAgent(core, endpoint);
+  a.admin = admin;
+  if (admin === "draining") core.moving.add(a.endpoint);
+  core.scheduleDirty = true;
+  return [persist(a)];
+}
+
+/** Forgets an agent. One that is alive must be empty (drain it first); a dead one's containers go back to pending. */
+export function removeAgent(core: ResManCore, endpoint: string): Write[] {
+  const a = mustAgent(core, endpoint);
+  const containers = core.placement.ofAgent(a.endpoint);
+  if (!a.dead && containers.length > 0) {
+    throw new ConflictError(`agent ${a.endpoint} still runs ${containers.length} containers; drain it first (galaxy agent drain ${a.endpoint})`);
+  }
+  for (const c of containers) core.evict(c, `agent ${a.endpoint} removed`);
+  core.agents.delete(a.endpoint);
+  core.placement.dropAgent(a.endpoint);
+  core.moving.delete(a.endpoint);
+  return [{ table: "agents", key: a.endpoint, value: null }];
+}
+
+export function setAgentPool(core: ResManCore, endpoint: string, pool: string): Write[] {
+  const a = mustAgent(core, endpoint);
+  if (!core.pools.has(pool)) throw new NotFoundError("pool", pool);
+  a.pool = pool;
+  core.moving.add(a.endpoint);
+  core.scheduleDirty = true;
+  return [persist(a)];
+}
+
+export const LABEL = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+/** Adds or removes a label on agents; containers that required a removed label move away. */
+export function labelAgents(core: ResManCore, label: string, endpoints: string[], remove: boolean): Write[] {
+  if (!LABEL.test(label)) throw new InvalidError(`label ${JSON.stringify(label)} is not valid; use [a-z0-9][a-z0-9_.-]*`);
+  if (endpoints.length === 0) throw new InvalidError("name at least one agent");
+  const agents = endpoints.map((e) => mustAgent(core, e));
+  const writes: Write[] = [];
+  for (const a of agents) {
+    const has = a.labels.includes(label);
+    if (has === !remove) continue;
+    a.labels = remove ? a.labels.filter((l) => l !== label) : [...a.labels, label].sort();
+    if (remove) core.moving.add(a.endpoint);
+    writes.push(persist(a));
+  }
+  core.scheduleDirty = true;
+  return writes;
+}
+
+export function listLabels(core: ResManCore): { label: string; endpoints: string[] }[] {
+  const by = new Map<string, string[]>();
+  for (const a of core.agents.values()) for (const l of a.labels) by.set(l, [...(by.get(l) ?? []), a.endpoint]);
+  return [...by].sort((x, y) => x[0].localeCompare(y[0])).map(([label, endpoints]) => ({ label, endpoints: endpoints.sort() }));
+}
+
+/** Why a placed container may not stay on its agent ("" when it may). */
+function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): string {
+  if (a.admin === "draining") return `moved off ${a.endpoint} (draining)`;
+  const spec = core.groups.get(c.group)?.spec;
+  if (!spec) return "";
+  if (!spec.pools.includes(a.pool)) return `moved: ${a.endpoint} is in pool ${a.pool}`;
+  const lost = spec.labels.find((l) => !a.labels.includes(l));
+  return lost ? `moved: ${a.endpoint} lost label ${lost}` : "";
+}
+
+/** Moves containers off the agents in core.moving, batch first and `step` at a time per online group. */
+export function applyMoves(core: ResManCore): void {
+  if (core.moving.size === 0) return;
+  const candidates: MoveCandidate[] = [];
+  const why = new Map<string, string>();
+  for (const endpoint of [...core.moving]) {
+    const a = core.agents.get(endpoint);
+    const found = a ? core.placement.ofAgent(endpoint).filter((c) => !c.orphan && misplaced(core, a, c)) : [];
+    if (found.length === 0) core.moving.delete(endpoint);
+    for (const c of found) {
+      why.set(c.id, misplaced(core, a!, c));
+      candidates.push({ id: c.id, group: c.group, agent: endpoint, online: isOnline(core.groups.get(c.group)?.spec.jobType ?? "service") });
+    }
+  }
+  if (candidates.length === 0) return;
+  const groups = new Map<string, MoveGroup>();
+  for (const c of candidates) if (c.online && !groups.has(c.group)) groups.set(c.group, moveGroup(core, c.group));
+  for (const id of computeMoves(candidates, groups).move) core.evict(core.placement.get(id)!, why.get(id)!);
+}
+
+function moveGroup(core: ResManCore, id: string): MoveGroup {
+  const spec = core.groups.get(id)!.spec;
+  const running = core.placement.ofGroup(id).filter((c) => c.agent && c.state === "running").length;
+  return { step: spec.step, missing: Math.max(0, spec.replica - running) };
+}
+
+/** Memory pressure: evict the newest best-effort container (one per heartbeat); no deep placement meanwhile. */
+export function maybeRelievePressure(core: ResManCore, a: AgentRec, pressure: boolean): boolean {
+  if (a.pressure !== pressure) core.scheduleDirty = true;
+  a.pressure = pressure;
+  if (!pressure) return false;
+  const be = core.placement.ofAgent(a.endpoint).filter((c) => core.groups.get(c.group)?.spec.jobType === "best-effort");
+  if (be.length === 0) return false;
+  const newest = be.reduce((x, y) => (y.grantedAt > x.grantedAt || (y.grantedAt === x.grantedAt && y.id > x.id) ? y : x));
+  core.evict(newest, `evicted: memory pressure on ${a.endpoint}`);
+  return true;
+}

@@ -1,0 +1,156 @@
+// The scheduler's inputs built from ResMan's state, and its results applied back: a pass over every pending
+// container (tick), a dry run for `galaxy plan`, and a forced preemption on one agent for `galaxy preempt`.
+//
+//   agents + placement ──► SchedAgent[] (load kept incrementally; containers built lazily, only for preemption)
+//   pending containers ──► SchedGroup per group ──► place() ──► evictions (victims -> "preempted")
+//                                                           ──► placements (allocated, caps bumped)
+//                                                           ──► outcomes (last error per group and container)
+import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
+import type { GroupSpec, JobType, Resources } from "../rpc/types.ts";
+import {
+  applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
+  type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
+} from "../scheduler/index.ts";
+import type { ResManCore } from "./core.ts";
+import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
+
+export function schedGroup(s: GroupSpec, pending: string[]): SchedGroup {
+  return {
+    id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
+    pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
+  };
+}
+
+export function agentSchedState(a: AgentRec): SchedAgent["state"] {
+  return a.dead ? "dead" : a.admin === "active" ? "alive" : a.admin;
+}
+
+export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
+  const l = core.placement.load(a.endpoint);
+  let containers: SchedContainer[] | null = null;
+  return {
+    endpoint: a.endpoint, pool: a.pool, labels: a.labels, state: agentSchedState(a), total: a.info.total,
+    assigned: l.assigned, usedPorts: l.ports, portMin: a.info.portMin, portMax: a.info.portMax, groupCount: l.groupCount,
+    batchCount: l.batch.size, maxBatch: a.info.maxBatch, devices: a.info.volumes, takenDevices: l.devices, idle: a.idle,
+    pressure: a.pressure,
+    get containers() {
+      return (containers ??= core.placement.ofAgent(a.endpoint).map((c) => schedContainer(core, c)));
+    },
+  };
+}
+
+export function schedAgents(core: ResManCore): SchedAgent[] {
+  const out: SchedAgent[] = [];
+  for (const a of core.agents.values()) out.push(schedAgent(core, a));
+  return out;
+}
+
+function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
+  const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
+  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: c.bindings.map((b) => b.hostPath) };
+}
+
+/** One pass over every pending container. */
+export function schedule(core: ResManCore, now: number): void {
+  const pendingBy = new Map<string, string[]>();
+  for (const id of core.placement.pending) {
+    const c = core.placement.get(id)!;
+    let list = pendingBy.get(c.group);
+    if (!list) pendingBy.set(c.group, (list = []));
+    list.push(id);
+  }
+  const groups: SchedGroup[] = [];
+  for (const [gid, ids] of pendingBy) {
+    const g = core.groups.get(gid);
+    if (g) groups.push(schedGroup(g.spec, ids.sort((x, y) => indexOf(x) - indexOf(y))));
+  }
+  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++ }), now);
+}
+
+function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {
+  for (const e of result.evictions) applyEviction(core, e);
+  for (const p of result.placements) {
+    const c = core.placement.get(p.containerId)!;
+    core.placement.assign(c, p.agent, p.ports, p.charged, p.bindings);
+    c.state = "allocated";
+    c.message = "";
+    c.grantedAt = now;
+    core.agents.get(p.agent)!.capsVersion++;
+  }
+  for (const o of result.outcomes) {
+    const g = core.groups.get(o.groupId);
+    const text = o.unplaced.length ? formatReasons(o.reasons) || "no agents" : "";
+    if (g) g.lastError = text;
+    for (const id of o.unplaced) {
+      const c = core.placement.get(id);
+      if (c) (c.lastError = text), (c.reasons = o.reasons);
+    }
+  }
+}
+
+function applyEviction(core: ResManCore, e: Eviction): void {
+  const c = core.placement.get(e.containerId);
+  if (c) core.evict(c, `preempted by ${e.by} (${e.byType})`, e.by);
+}
+
+/** What an adopted container is charged: its shared resources plus the full size of the devices it holds. */
+export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec, bindings: VolumeBinding[]): Resources {
+  const spec = core.groups.get(c.group)?.spec;
+  const charged = { ...c.resources };
+  for (const v of spec?.volumes ?? []) {
+    if (v.exclusive && (v.medium === "disk" || v.medium === "ssd")) charged[v.medium] = Math.max(0, charged[v.medium] - v.size);
+  }
+  for (const b of bindings) {
+    const dev = agent.info.volumes.find((d) => d.path === b.hostPath);
+    charged[b.medium === "ssd" ? "ssd" : "disk"] += dev?.size ?? b.size;
+  }
+  return charged;
+}
+
+export interface PlanResult {
+  fit: number;
+  wanted: number;
+  placements: { agent: string; count: number }[];
+  reasons: Record<string, number>;
+  preempting: number;
+  victims: string[];
+  lastError: string;
+}
+
+/** `galaxy plan`: the real pass, as a dry run of one new group on the live state (preemption included). */
+export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
+  if (spec.pools.length === 0) throw new InvalidError("the job names no pool");
+  const id = spec.id || "plan";
+  const pending = Array.from({ length: spec.replica }, (_, i) => `${id}.${i}`);
+  const r = place(schedAgents(core), [schedGroup({ ...spec, id }, pending)], { seed: core.seed });
+  const per = new Map<string, number>();
+  for (const p of r.placements) per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
+  const reasons = r.outcomes[0]?.reasons ?? {};
+  return {
+    fit: r.placements.length, wanted: spec.replica,
+    placements: [...per].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([agent, count]) => ({ agent, count })),
+    reasons, preempting: r.placements.filter((p) => p.victims.length > 0).length, victims: r.evictions.map((e) => e.containerId),
+    lastError: formatReasons(reasons),
+  };
+}
+
+/** `galaxy preempt GROUP ENDPOINT`: places the group's first pending container there, evicting less important ones. */
+export function forcePreempt(core: ResManCore, groupId: string, endpoint: string, now: number): { container: string; victims: string[] } {
+  const g = core.mustGroup(groupId);
+  const agent = core.agents.get(endpoint);
+  if (!agent) throw new NotFoundError("agent", endpoint);
+  const pending = core.placement.ofGroup(groupId).filter((c) => !c.agent).sort((x, y) => x.index - y.index);
+  if (pending.length === 0) throw new ConflictError(`group ${groupId} has no pending container`);
+  const cid = pending[0]!.id;
+  const d = prepare(schedGroup(g.spec, [cid]));
+  const wa = new WorkingAgent(schedAgent(core, agent));
+  const victims = planVictims(d, wa);
+  if (victims === null) {
+    const reason = checkStatic(d, wa) ?? preemptReason(d, wa);
+    throw new ConflictError(`${cid} cannot go on ${endpoint}: ${reason || "nothing less important to evict"}`);
+  }
+  const evictions: Eviction[] = [];
+  const placement = applyPlan(d, wa, cid, victims, evictions);
+  applyResult(core, { placements: [placement], outcomes: [], evictions }, now);
+  return { container: cid, victims: placement.victims };
+}

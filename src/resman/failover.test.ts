@@ -1,0 +1,76 @@
+// Fuxi's failover rules in ResMan's core: a new leader schedules nothing of the groups it loaded until AppMaster
+// has re-sent its requests and hints; hints hold a silent agent's containers on it; lower AppMaster epochs are fenced.
+import { describe, expect, test } from "bun:test";
+import type { ContainerReport, Hint } from "../rpc/types.ts";
+import { ResManCore } from "./core.ts";
+import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
+import { hints } from "./views.ts";
+
+/** A cluster of a, b, c running a 3-replica spread service; returns the core and what each agent runs. */
+function running3() {
+  const core = cluster(["a", "b", "c"]);
+  core.createGroup(group("web", 3, "service", { spread: true, maxPerHost: 1 }), 1);
+  core.tick(2);
+  const by = new Map<string, ContainerReport[]>();
+  for (const c of core.placement.containers.values()) by.set(c.agent, [...(by.get(c.agent) ?? []), running({ containerId: c.id, groupId: c.group, ports: c.ports })]);
+  return { core, by, lastHints: hints(core, null) };
+}
+
+/** The next leader: hard state only (agents, groups), no placement. */
+const failover = (core: ResManCore, now: number) =>
+  new ResManCore(cfg, core.epoch + 1, { agents: [...core.agents.values()], groups: [...core.groups.values()], pools: ["default"] }, now, core.users);
+
+describe("ResMan failover", () => {
+  test("a silent agent's online container is held on it by AppMaster's hints, never placed twice", () => {
+    const { core, by, lastHints } = running3();
+    const next = failover(core, 100);
+    next.heartbeat(hb("a", by.get("a")!, 1, 1, 9), 101);
+    next.heartbeat(hb("b", by.get("b")!, 1, 1, 9), 101);
+    // c is silent. The window closes; AppMaster has not synced yet: nothing is scheduled.
+    next.tick(100 + cfg.recoveryMs + 1);
+    expect(next.recovering).toBe(false);
+    const onC = by.get("c")![0]!.containerId;
+    expect(next.placement.get(onC)!.agent).toBe("");
+    expect(next.placement.pending.has(onC)).toBe(true);
+    // AppMaster re-sends requests and its last hints: the container is held on c, lost, not rescheduled
+    next.syncGroups([...core.groups.values()].map((g) => g.spec), 5_200, lastHints as Hint[]);
+    next.tick(5_300);
+    expect(next.placement.get(onC)).toMatchObject({ agent: "c", state: "lost" });
+    expect(next.placement.pending.size).toBe(0);
+    // c returns with its container: adopted as running, its cap set unchanged
+    const reply = next.heartbeat(hb("c", by.get("c")!, 1, 1, 9), 5_400).reply;
+    expect(reply.caps.map((x) => x.containerId)).toEqual([onC]);
+    expect(next.placement.get(onC)).toMatchObject({ agent: "c", state: "running" });
+  });
+
+  test("a hint for an agent that reported without the container does not hold it", () => {
+    const { core, by, lastHints } = running3();
+    const next = failover(core, 100);
+    for (const a of ["a", "b"]) next.heartbeat(hb(a, by.get(a)!, 1, 1, 9), 101);
+    next.heartbeat(hb("c", [], 1, 1, 9), 101); // c lost its container (e.g. its disk was wiped)
+    next.syncGroups([...core.groups.values()].map((g) => g.spec), 102, lastHints as Hint[]);
+    next.tick(103);
+    const onC = by.get("c")![0]!.containerId;
+    expect(next.placement.get(onC)!.agent).toBe("c"); // placed again (c is the only agent it fits with max_per_host 1)
+    expect(next.placement.get(onC)!.state).toBe("allocated");
+  });
+
+  test("without AppMaster, scheduling resumes only after amWaitMs", () => {
+    const { core, by } = running3();
+    const next = failover(core, 0);
+    for (const a of ["a", "b"]) next.heartbeat(hb(a, by.get(a)!, 1, 1, 9), 1);
+    next.tick(cfg.recoveryMs + 1);
+    expect(next.placement.pending.size).toBe(1);
+    next.tick((cfg.amWaitMs ?? 60_000) + 10);
+    expect(next.awaitingAm).toBe(false);
+  });
+
+  test("requests from a deposed AppMaster (lower epoch) are refused; epoch 0 tools are not fenced", () => {
+    const { core } = running3();
+    core.fenceAm(3);
+    expect(() => core.fenceAm(2)).toThrow(/epoch 2 is older than epoch 3/);
+    expect(() => core.fenceAm(0)).not.toThrow();
+    core.fenceAm(4);
+    expect(core.amEpochSeen).toBe(4);
+  });
+});

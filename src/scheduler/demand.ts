@@ -1,0 +1,46 @@
+// A group prepared once per pass: everything the checks need, derived from SchedGroup so the per-agent checks do
+// no allocation (shared resources without the exclusive volumes, the exclusive volumes largest first, port counts).
+import { IMPORTANCE, type JobType, type Resources, type VolumeRequest } from "../rpc/types.ts";
+import type { SchedGroup } from "./types.ts";
+
+export interface Demand {
+  readonly group: SchedGroup;
+  readonly id: string;
+  readonly jobType: JobType;
+  readonly importance: number;
+  /** batch and best-effort count against an agent's batch cap. */
+  readonly batch: boolean;
+  /** best-effort: may use assigned-but-idle resources. */
+  readonly deep: boolean;
+  /** Per container, without the exclusive volumes (those take whole devices instead). */
+  readonly shared: Resources;
+  /** Exclusive disk/ssd volumes, largest first. */
+  readonly exclusive: readonly VolumeRequest[];
+  readonly fixedPorts: readonly number[];
+  readonly dynamicPorts: number;
+}
+
+export const isBatchType = (t: string): boolean => t === "batch" || t === "best-effort";
+
+export function prepare(g: SchedGroup): Demand {
+  const shared = { ...g.resources };
+  const exclusive: VolumeRequest[] = [];
+  for (const v of g.volumes) {
+    if (!v.exclusive || (v.medium !== "disk" && v.medium !== "ssd")) continue;
+    exclusive.push(v);
+    shared[v.medium] = Math.max(0, shared[v.medium] - v.size);
+  }
+  exclusive.sort((x, y) => y.size - x.size || cmp(x.path, y.path));
+  const fixedPorts: number[] = [];
+  let dynamicPorts = 0;
+  for (const p of g.ports) {
+    if (p.port === 0) dynamicPorts++;
+    else fixedPorts.push(p.port);
+  }
+  return {
+    group: g, id: g.id, jobType: g.jobType, importance: IMPORTANCE[g.jobType] ?? 0, batch: isBatchType(g.jobType),
+    deep: g.jobType === "best-effort", shared, exclusive, fixedPorts, dynamicPorts,
+  };
+}
+
+export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -77,7 +77,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   });
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
-  const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 5000 });
+  const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 2000 }); // a heartbeat is small: a stalled ResMan is given up on quickly, so agents follow a new leader within the recovery window
   const info = agentInfo(o, driver, Date.now());
   const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);

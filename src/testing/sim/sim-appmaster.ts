@@ -1,0 +1,117 @@
+// AppMaster in the simulation: the real AppMasterCore over a "disk" (its jobs table), driving ResMan through the
+// same sequence as its shell's sync round (GetHints; on a new ResMan epoch, SyncGroups with the full requests and
+// the last hints; applyHints; tick; missing groups; moves; release) and answering workers' FetchTask.
+import { AppMasterCore, type Out } from "../../appmaster/core.ts";
+import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
+import type { JobSpec } from "../../core/jobspec.ts";
+import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint } from "../../rpc/types.ts";
+
+/** What the simulated AppMaster asks of ResMan (the world routes it, or throws when unreachable). */
+export interface ResManApi {
+  getHints(amEpoch: number): { epoch: number; hints: Hint[]; recovering: boolean };
+  syncGroups(amEpoch: number, groups: GroupSpec[], hints: Hint[]): void;
+  createGroup(amEpoch: number, group: GroupSpec): void;
+  removeGroup(amEpoch: number, id: string): void;
+  reschedule(amEpoch: number, containerId: string, reason: string): void;
+}
+
+export class SimAppMaster {
+  readonly disk = new Map<string, JobRecord>();
+  /** AppMaster's last hints, persisted: after its own failover it can still tell a new ResMan where pods ran. */
+  readonly placements = new Map<string, { jobId: string; agent: string; ports: Hint["containers"][number]["ports"] }>();
+  core: AppMasterCore | null = null;
+  epoch = 0;
+  private syncedEpoch = -1;
+  private readonly known = new Set<string>();
+  private seq = 0;
+
+  start(now: number): void {
+    this.epoch++;
+    this.syncedEpoch = -1;
+    this.known.clear();
+    this.core = new AppMasterCore(this.epoch, [...this.disk.values()].map((j) => structuredClone(j)), now);
+  }
+
+  crash(): void {
+    this.core = null;
+  }
+
+  private persist(out: Out): void {
+    for (const w of out.writes) w.value === null ? this.disk.delete(w.key) : this.disk.set(w.key, structuredClone(w.value));
+  }
+
+  submit(spec: JobSpec, now: number): string {
+    const { job, out } = this.core!.submit(spec, "admin", now, (this.seq++).toString(16).padStart(4, "0"));
+    this.persist(out);
+    return job.id;
+  }
+
+  remove(id: string, now: number): void {
+    this.persist(this.core!.remove(id, now).out);
+  }
+
+  /** The hints AppMaster holds: where each of its pods runs, as it last heard (memory, else its disk). */
+  private lastHints(): Hint[] {
+    const where = new Map(this.placements);
+    for (const p of this.core!.pods.values()) if (p.agent) where.set(p.id, { jobId: p.jobId, agent: p.agent, ports: p.ports });
+    const by = new Map<string, Hint>();
+    for (const [id, w] of where) {
+      if (!this.core!.jobs.has(w.jobId)) continue;
+      const h = by.get(w.jobId) ?? { groupId: w.jobId, containers: [] };
+      h.containers.push({ id, groupId: w.jobId, agent: w.agent, ports: w.ports } as Hint["containers"][number]);
+      by.set(w.jobId, h);
+    }
+    return [...by.values()];
+  }
+
+  private rememberPlacements(): void {
+    for (const p of this.core!.pods.values()) {
+      if (p.agent) this.placements.set(p.id, { jobId: p.jobId, agent: p.agent, ports: p.ports });
+      else if (p.state === "pending") this.placements.delete(p.id);
+    }
+    for (const [id, w] of this.placements) if (!this.core!.jobs.has(w.jobId)) this.placements.delete(id);
+  }
+
+  /** One sync round with ResMan (throws when ResMan is unreachable, after the time-driven part). */
+  sync(rm: ResManApi, now: number): void {
+    const core = this.core!;
+    const hints = rm.getHints(core.epoch);
+    const fresh = hints.epoch !== this.syncedEpoch;
+    if (fresh) {
+      const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
+      rm.syncGroups(core.epoch, groups, this.lastHints());
+      this.known.clear();
+      for (const g of groups) this.known.add(g.id);
+      this.syncedEpoch = hints.epoch;
+    }
+    const usable = !fresh && !hints.recovering;
+    if (usable) {
+      this.persist(core.applyHints(hints.hints, now));
+      this.rememberPlacements();
+    }
+    const out = core.tick(now);
+    this.persist(out);
+    if (!usable) return;
+    for (const h of hints.hints) this.known.add(h.groupId);
+    for (const j of core.jobs.values()) {
+      if (j.state === "destroying" || this.known.has(j.id)) continue;
+      rm.createGroup(core.epoch, groupSpecOf(j, now));
+      this.known.add(j.id);
+    }
+    for (const m of out.moves) {
+      rm.reschedule(core.epoch, m.pod, m.reason);
+      this.persist(core.moved(m, now));
+    }
+    for (const j of core.readyToRelease(now, 5_000)) {
+      if (this.known.has(j.id)) rm.removeGroup(core.epoch, j.id);
+      this.persist(core.forget(j.id));
+      this.known.delete(j.id);
+    }
+  }
+
+  fetchTask(req: FetchTaskRequest, now: number): FetchTaskReply {
+    const { reply, out } = this.core!.fetchTask(req, now);
+    this.persist(out);
+    return reply;
+  }
+}

@@ -18,6 +18,7 @@ import { EventLog } from "./event-log.ts";
 import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
 import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
+import { lastHints, placementChanges, type PlacementRec } from "./placements.ts";
 
 export interface AppMasterOptions {
   dataDir: string;
@@ -59,7 +60,25 @@ export class AppMasterShell implements GroupGate {
         return [...new Set([...(leader ? [leader] : []), ...opts.resman])];
       },
       credentials: () => ({ secret: cluster.secret() }),
-      timeoutMs: 5000,
+      timeoutMs: 2000, // small calls: give up on a stalled ResMan quickly and follow the leader file to the next one
+    });
+    this.placements = store.table<PlacementRec>("placements");
+  }
+
+  readonly placements: Table<PlacementRec>;
+
+  private jobIds(): Set<string> {
+    return new Set(this.mustCore().jobs.keys());
+  }
+
+  /** Saves where pods run when that changed (one transaction), for the hints of a later failover. */
+  private async rememberPlacements(): Promise<void> {
+    const saved = new Map(this.placements.entries());
+    const { put, del } = placementChanges(saved, this.mustCore().pods.values(), this.jobIds());
+    if (put.length === 0 && del.length === 0) return;
+    await this.store.write((tx) => {
+      for (const [k, v] of put) tx.put(this.placements, k, v);
+      for (const k of del) tx.delete(this.placements, k);
     });
   }
 
@@ -142,7 +161,10 @@ export class AppMasterShell implements GroupGate {
     const fresh = hints !== null && hints.epoch !== this.syncedEpoch;
     if (hints && fresh) await this.fullSync(hints.epoch);
     const usable = hints !== null && !fresh && !hints.recovering; // recovering: ResMan's hints are partial
-    if (usable) await this.persist(core.applyHints(hints!.hints, Date.now()));
+    if (usable) {
+      await this.persist(core.applyHints(hints!.hints, Date.now()));
+      await this.rememberPlacements();
+    }
     const out = core.tick(Date.now());
     await this.persist(out);
     if (usable) {
@@ -162,7 +184,8 @@ export class AppMasterShell implements GroupGate {
     const core = this.mustCore();
     const now = Date.now();
     const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
-    await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups });
+    const hinted = lastHints(new Map(this.placements.entries()), core.pods.values(), this.jobIds());
+    await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups, hints: hinted });
     this.sent.clear();
     for (const g of groups) this.sent.set(g.id, JSON.stringify(g));
     const first = this.syncedEpoch < 0;

@@ -73,7 +73,8 @@ export class TaskRunner {
     if (this.stopping) return;
     const out = openSync(join(this.ctx.workspace, "logs", `${this.spec.name}.out`), "a");
     const err = openSync(join(this.ctx.workspace, "logs", `${this.spec.name}.err`), "a");
-    const child = spawn("/bin/sh", ["-c", this.spec.start], { cwd: this.ctx.workspace, env: this.env(), detached: true, stdio: ["ignore", out, err] });
+    // Tasks give up the worker's OOM protection (worker.ts) so the kernel kills the task that ran out, not the worker.
+    const child = spawn("/bin/sh", ["-c", `echo 0 > /proc/self/oom_score_adj 2>/dev/null; ${this.spec.start}`], { cwd: this.ctx.workspace, env: this.env(), detached: true, stdio: ["ignore", out, err] });
     closeSync(out);
     closeSync(err);
     this.child = child;

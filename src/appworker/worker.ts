@@ -4,6 +4,7 @@
 //
 //   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
 //   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
+import { writeFileSync } from "node:fs";
 import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
 import type { PodPlan } from "../core/pod-plan.ts";
@@ -90,7 +91,7 @@ export class Worker {
         return [...new Set([...(leader ? [leader] : []), ...w.appmaster])];
       },
       credentials: {},
-      timeoutMs: 5000,
+      timeoutMs: 2000, // a stalled AppMaster is given up on quickly; the next call follows the leader file
     });
   }
 
@@ -107,6 +108,7 @@ export class Worker {
   }
 
   async run(): Promise<void> {
+    protectFromOomKiller();
     this.resume();
     process.on("SIGTERM", () => void this.terminate(this.plan?.stopTimeout ?? 10_000));
     for (;;) {
@@ -304,5 +306,17 @@ export class Worker {
     } catch (e) {
       this.log(`cannot save the state file: ${(e as Error).message}`);
     }
+  }
+}
+
+/**
+ * The worker is small next to its tasks but maps a large executable: left alone, the OOM killer of a full container
+ * may pick it instead of the task that ran out. Make it the last choice (tasks start back at 0; task-runner.ts).
+ */
+function protectFromOomKiller(): void {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", "-998");
+  } catch {
+    /* not permitted (not root): the kernel's default choice stands */
   }
 }

@@ -10,7 +10,7 @@ export interface CliFailure {
 /** Turns any error a command can meet into what the user sees, or null when oclif should handle it (help, exit). */
 export function describeError(err: unknown, bin = "galaxy"): CliFailure | null {
   const e = err as Error & { code?: string; oclif?: { exit?: number }; parse?: unknown };
-  if (e?.constructor?.name === "ExitError") return null;
+  if ((e as { code?: string })?.code === "EEXIT") return null; // oclif's ExitError (class names are minified away)
   if (isGalaxyError(err)) {
     let msg = err.message;
     if (err.code === "UNAVAILABLE" && msg.startsWith("no AppMaster")) msg += `; is \`${bin} appmaster\` running? see \`${bin} status\``;

@@ -21,7 +21,7 @@ export async function runCli(argv: string[], env: Record<string, string> = {}): 
     await main(argv);
   } catch (e) {
     const ex = e as { oclif?: { exit?: number }; message?: string };
-    if ((e as Error)?.constructor?.name === "ExitError") code = ex.oclif?.exit ?? 1;
+    if ((e as { code?: string })?.code === "EEXIT") code = ex.oclif?.exit ?? 1;
     else {
       const { describeError } = await import("../client/errors.ts");
       const f = describeError(e);

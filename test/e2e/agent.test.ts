@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { freePortBase, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, freePortBase, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 const isRoot = process.getuid?.() === 0;
 const V1 = "/sys/fs/cgroup";
@@ -51,7 +51,7 @@ describe.skipIf(!hasV1)("agent: isolation, volumes, ports, usage, restart", () =
     requireBinary();
     holder = await holdPort(29999);
     base = await freePortBase(20);
-    const portsFrom = 50000 + ((base / 10) % 7) * 2000;
+    const portsFrom = await freeAgentPorts();
     up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "1", "--cpu", "2", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
     for (const name of ["agent-probe", "agent-cpu", "agent-oom", "agent-port"]) {

@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { alive, freePortBase, GALAXY, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, alive, freePortBase, GALAXY, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000);
 
@@ -32,22 +31,6 @@ function isWorker(pid: number): boolean {
   }
 }
 
-/** The start of 3 agents' port ranges (1000 each) whose first ports are free now (other clusters may run here).
- * Above the kernel's ephemeral range (32768-60999), so that no client socket in TIME_WAIT sits on them. */
-async function freeAgentPorts(): Promise<number> {
-  const free = (port: number) => new Promise<boolean>((res) => {
-    const s = createServer();
-    s.once("error", () => res(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const from = 61000 + Math.floor(Math.random() * 15) * 100;
-    let ok = true;
-    for (const o of [0, 1000, 2000]) for (let i = 0; i < 30 && ok; i++) ok = await free(from + o + i);
-    if (ok) return from;
-  }
-  throw new Error("no free port ranges for the agents");
-}
 
 describe("appmaster: deploy, update in place, failure policy, services", () => {
   const w = new World();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { alive, freePortBase, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, alive, freePortBase, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
@@ -61,7 +61,7 @@ describe("failure scenarios with real processes", () => {
   beforeAll(async () => {
     requireBinary();
     base = await freePortBase(20);
-    up = w.start("up", ["up", "--dir", g(), "--agents", "3", "--port", String(base), "--ports-from", String(50000 + ((base / 10) % 5) * 3000), "--agent-timeout", "3s", "--quiet"]);
+    up = w.start("up", ["up", "--dir", g(), "--agents", "3", "--port", String(base), "--ports-from", String(await freeAgentPorts()), "--agent-timeout", "3s", "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
     web = w.run(["submit", "-f", join(ROOT, "testdata/jobs/web-spread.yaml")]).stdout.trim();
     batch = w.run(["submit", "-f", join(ROOT, "testdata/jobs/batch-sleep.yaml")]).stdout.trim();

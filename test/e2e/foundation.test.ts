@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { alive, freePortBase, GALAXY, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, alive, freePortBase, GALAXY, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
@@ -38,7 +38,7 @@ describe("foundation: galaxy up, a job end to end", () => {
   beforeAll(async () => {
     requireBinary();
     base = await freePortBase(20);
-    const portsFrom = 50000 + ((base / 10) % 7) * 2000;
+    const portsFrom = await freeAgentPorts();
     up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
   });

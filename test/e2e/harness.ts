@@ -91,10 +91,25 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeo
   }
 }
 
-/** A base port with `span` free ports above it on loopback. */
+/**
+ * Ports for tests stay outside the kernel's ephemeral range (32768-60999 here), where an outgoing connection could
+ * take a port a test is about to listen on: role ports below it (freePortBase), agents' dynamic ports above it.
+ * The start of `agents` port ranges (1000 each, as `galaxy up --ports-from` lays them out) whose first ports are free.
+ */
+export async function freeAgentPorts(agents = 3): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const from = 61000 + Math.floor(Math.random() * 15) * 100;
+    let ok = true;
+    for (let a = 0; a < agents && ok; a++) for (let i = 0; i < 30 && ok; i++) ok = await portFree(from + a * 1000 + i);
+    if (ok) return from;
+  }
+  throw new Error("no free port ranges for the agents");
+}
+
+/** A base port with `span` free ports above it on loopback (below the ephemeral range). */
 export async function freePortBase(span: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30000 + Math.floor(Math.random() * 2000) * 10;
+    const base = 21000 + Math.floor(Math.random() * 1100) * 10;
     const checks = await Promise.all(Array.from({ length: span }, (_, i) => portFree(base + i)));
     if (checks.every(Boolean)) return base;
   }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { freePortBase, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, freePortBase, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
@@ -49,7 +49,7 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
   beforeAll(async () => {
     requireBinary();
     base = await freePortBase(20);
-    const portsFrom = 50000 + ((base / 10) % 7) * 2000;
+    const portsFrom = await freeAgentPorts();
     up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "3", "--cpu", "1", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
   }, 90_000);

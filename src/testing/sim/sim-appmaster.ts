@@ -3,6 +3,7 @@
 // the last hints; applyHints; tick; missing groups; moves; release) and answering workers' FetchTask.
 import { AppMasterCore, type Out } from "../../appmaster/core.ts";
 import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
+import { lastHints, placementChanges, type PlacementRec } from "../../appmaster/placements.ts";
 import type { JobSpec } from "../../core/jobspec.ts";
 import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint } from "../../rpc/types.ts";
 
@@ -18,7 +19,7 @@ export interface ResManApi {
 export class SimAppMaster {
   readonly disk = new Map<string, JobRecord>();
   /** AppMaster's last hints, persisted: after its own failover it can still tell a new ResMan where pods ran. */
-  readonly placements = new Map<string, { jobId: string; agent: string; ports: Hint["containers"][number]["ports"] }>();
+  readonly placements = new Map<string, PlacementRec>();
   core: AppMasterCore | null = null;
   epoch = 0;
   private syncedEpoch = -1;
@@ -50,26 +51,14 @@ export class SimAppMaster {
     this.persist(this.core!.remove(id, now).out);
   }
 
-  /** The hints AppMaster holds: where each of its pods runs, as it last heard (memory, else its disk). */
-  private lastHints(): Hint[] {
-    const where = new Map(this.placements);
-    for (const p of this.core!.pods.values()) if (p.agent) where.set(p.id, { jobId: p.jobId, agent: p.agent, ports: p.ports });
-    const by = new Map<string, Hint>();
-    for (const [id, w] of where) {
-      if (!this.core!.jobs.has(w.jobId)) continue;
-      const h = by.get(w.jobId) ?? { groupId: w.jobId, containers: [] };
-      h.containers.push({ id, groupId: w.jobId, agent: w.agent, ports: w.ports } as Hint["containers"][number]);
-      by.set(w.jobId, h);
-    }
-    return [...by.values()];
+  private jobIds(): Set<string> {
+    return new Set(this.core!.jobs.keys());
   }
 
   private rememberPlacements(): void {
-    for (const p of this.core!.pods.values()) {
-      if (p.agent) this.placements.set(p.id, { jobId: p.jobId, agent: p.agent, ports: p.ports });
-      else if (p.state === "pending") this.placements.delete(p.id);
-    }
-    for (const [id, w] of this.placements) if (!this.core!.jobs.has(w.jobId)) this.placements.delete(id);
+    const { put, del } = placementChanges(this.placements, this.core!.pods.values(), this.jobIds());
+    for (const [k, v] of put) this.placements.set(k, v);
+    for (const k of del) this.placements.delete(k);
   }
 
   /** One sync round with ResMan (throws when ResMan is unreachable, after the time-driven part). */
@@ -79,7 +68,7 @@ export class SimAppMaster {
     const fresh = hints.epoch !== this.syncedEpoch;
     if (fresh) {
       const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
-      rm.syncGroups(core.epoch, groups, this.lastHints());
+      rm.syncGroups(core.epoch, groups, lastHints(this.placements, core.pods.values(), this.jobIds()));
       this.known.clear();
       for (const g of groups) this.known.add(g.id);
       this.syncedEpoch = hints.epoch;

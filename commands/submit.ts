@@ -1,7 +1,9 @@
 import { Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { InvalidError } from "../src/core/errors.ts";
+import { GalaxyError, InvalidError } from "../src/core/errors.ts";
+import { parseDuration } from "../src/core/units.ts";
+import { watchJob } from "../src/client/watch.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class Submit extends ClientCommand {
@@ -9,9 +11,12 @@ export default class Submit extends ClientCommand {
   static override examples = [
     "<%= config.bin %> submit -f testdata/jobs/hello.yaml",
     "<%= config.bin %> submit -f web.yaml --json",
+    "<%= config.bin %> submit -f web.yaml --wait --timeout 2m",
   ];
   static override flags = {
     file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
+    wait: Flags.boolean({ char: "w", description: "show progress until every pod runs (batch: finishes); exit 1 if a pod fails or the timeout passes" }),
+    timeout: Flags.string({ description: "with --wait: give up after this long", default: "5m" }),
     ...jsonFlag,
   };
 
@@ -26,7 +31,14 @@ export default class Submit extends ClientCommand {
     }
     const r = await this.am().call("AppMaster/SubmitJob", { spec: { text, filename: basename(flags.file), format: "" } });
     for (const w of r.warnings) process.stderr.write(`Warning: ${w}\n`);
-    if (flags.json) return this.printJson(r.job);
-    this.log(r.job.id);
+    if (flags.json && !flags.wait) return this.printJson(r.job);
+    if (!flags.json) this.log(r.job.id);
+    if (!flags.wait) return;
+    const tty = !!process.stderr.isTTY && !flags.json;
+    const w = await watchJob(this.am(), r.job.id, "deploy", {
+      deadlineMs: parseDuration(flags.timeout), tty, write: (s) => void process.stderr.write(flags.json ? "" : s),
+    });
+    if (flags.json) this.printJson({ ...w.job, specJson: undefined, prevSpecJson: undefined, ok: w.ok, reason: w.reason });
+    if (!w.ok) throw new GalaxyError("UNAVAILABLE", `${r.job.id}: ${w.reason}`);
   }
 }

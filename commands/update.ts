@@ -1,9 +1,11 @@
 import { Args, Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { InvalidError } from "../src/core/errors.ts";
-import { describeUpdate, updateSettled } from "../src/appmaster/progress.ts";
+import { GalaxyError, InvalidError } from "../src/core/errors.ts";
+import { describeUpdate } from "../src/appmaster/progress.ts";
 import type { Job } from "../src/rpc/types.ts";
+import { watchJob } from "../src/client/watch.ts";
+import { parseDuration } from "../src/core/units.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 const ACTIONS = ["pause", "continue", "rollback", "cancel"] as const;
@@ -28,6 +30,7 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
   static override flags = {
     file: Flags.string({ char: "f", description: "the new job file (YAML or JSON); - reads stdin", exclusive: [...ACTIONS] }),
     break: Flags.integer({ description: "pause after this many pods are updated (0: never)", min: 0 }),
+    timeout: Flags.string({ description: "with --watch: give up after this long", default: "30m" }),
     watch: Flags.boolean({ char: "w", description: "show progress until the update is done or paused" }),
     pause: Flags.boolean({ description: "pause the update in progress", exclusive: ["continue", "rollback", "cancel"] }),
     continue: Flags.boolean({ description: "continue a paused update", exclusive: ["pause", "rollback", "cancel"] }),
@@ -46,20 +49,17 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
     for (const w of job.warnings) process.stderr.write(`Warning: ${w}\n`);
     if (flags.json && !flags.watch) return this.printJson(strip(job));
     if (!flags.json) this.log(summary(job, action));
-    if (flags.watch) await this.watch(job.id, flags.json);
+    if (flags.watch) await this.watch(job.id, flags.json, flags.timeout);
   }
 
-  /** Prints each change of progress until the update leaves `updating`. */
-  private async watch(id: string, json: boolean): Promise<void> {
-    let last = "";
-    for (;;) {
-      const { job } = await this.am().call("AppMaster/ShowJob", { id });
-      const line = json ? JSON.stringify(strip(job)) : `${new Date().toISOString().slice(11, 19)} ${job.state}: ${describeUpdate(job) || job.message}`;
-      if (line !== last) this.log(line);
-      last = line;
-      if (updateSettled(job)) return;
-      await Bun.sleep(500);
-    }
+  /** Live progress until the update is done or pauses; exit 1 when it stopped on a failure or timed out. */
+  private async watch(id: string, json: boolean, timeout: string): Promise<void> {
+    const w = await watchJob(this.am(), id, "update", {
+      deadlineMs: parseDuration(timeout), tty: !!process.stdout.isTTY && !json, describe: (j) => `${j.state}: ${describeUpdate(j) || j.message}`,
+      write: (s) => void (json ? undefined : process.stdout.write(s)),
+    });
+    if (json) this.printJson({ ...strip(w.job), ok: w.ok, reason: w.reason });
+    if (!w.ok) throw new GalaxyError("UNAVAILABLE", `${id}: ${w.reason}`);
   }
 }
 

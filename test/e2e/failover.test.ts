@@ -141,4 +141,27 @@ describe("failure scenarios with real processes", () => {
     expectServicesUntouched(before);
     expect(snap(batch)).toEqual(batchBefore);
   });
+  test("13: ResMan failover while an agent is unreachable: AppMaster's hints hold its online containers", async () => {
+    const before = snap(web);
+    const victim = agentIndex(before[0]!.agent);
+    const pid = agentPid(victim);
+    process.kill(pid, "SIGSTOP");
+    try {
+      await killResMan();
+      // past the new leader's recovery window (3 s) and the agent timeout (3 s): the silent agent's service pod must
+      // stay where it is (held by AppMaster's hints), not be started a second time elsewhere
+      await waitFor("the new ResMan to have synced with AppMaster", () => {
+        const s = w.json(["status"]);
+        return !s.recovering && s.agentsDead === 1;
+      }, 30_000);
+      const held = w.json(["containers", web, "--json"]);
+      const mine = (held.containers ?? held).filter((c: { agent: string }) => c.agent === agentEndpoint(victim));
+      expect(mine.length).toBe(1);
+      expect(pods(web).filter((p) => p.agent !== agentEndpoint(victim)).map((p) => p.id).sort()).toEqual(before.filter((b) => agentIndex(b.agent) !== victim).map((b) => b.pod).sort());
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    await converged();
+    expectServicesUntouched(before);
+  });
 });

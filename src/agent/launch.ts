@@ -26,7 +26,11 @@ export function parseNamespaces(text: string): Namespace[] {
   return NAMESPACES.filter((n) => n === "mount" || words.includes(n));
 }
 
-/** Namespaces a container gets when the operator does not say: pid stays opt-in until workers report host pids. */
+/**
+ * Namespaces a container gets when the operator does not say. pid is opt-in (`--namespaces mount,pid,uts`): workers
+ * report host pids (appworker/host-pid.ts), but a worker the agent restarts would start in a new pid namespace and
+ * could not re-adopt its tasks; restarting it inside the container's namespace (nsenter) is still to do.
+ */
 export const DEFAULT_NAMESPACES: readonly Namespace[] = ["mount", "uts"];
 
 /** Which namespaces containers get here: none without root, without a cgroup driver, or without unshare(1). */

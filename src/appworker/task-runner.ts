@@ -1,6 +1,7 @@
 // Runs one task of the pod: `/bin/sh -c start` in the workspace, in its own process group, output appended to
 // logs/<task>.out|.err; restarts it per the pod's policy; stops it with its stop command, then SIGTERM and SIGKILL
 // to the whole group. A task left running by a previous worker (it died and was restarted) is adopted, not doubled.
+import { hostPidOf } from "./host-pid.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { connect } from "node:net";
@@ -196,9 +197,18 @@ export class TaskRunner {
     this.state = "stopped";
   }
 
+  private hostPidCache = { local: 0, host: 0 };
+
+  /** The task's pid as the host sees it (differs inside a pid namespace; looked up once per process). */
+  private hostPid(): number {
+    if (!this.pid) return 0;
+    if (this.hostPidCache.local !== this.pid) this.hostPidCache = { local: this.pid, host: hostPidOf(this.pid) };
+    return this.hostPidCache.host;
+  }
+
   status(): TaskStatus {
     return {
-      name: this.spec.name, state: this.state, pid: this.pid, exitCode: this.exitCode, signal: this.signal,
+      name: this.spec.name, state: this.state, pid: this.hostPid(), exitCode: this.exitCode, signal: this.signal,
       coreDumped: this.coreDumped, restarts: this.restarts, message: this.message, startedAt: this.startedAt,
       version: String(this.ctx.version), healthy: this.state === "running" && this.healthy,
     };

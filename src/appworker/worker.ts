@@ -4,6 +4,7 @@
 //
 //   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
 //   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
+import { hostPidOf } from "./host-pid.ts";
 import { writeFileSync } from "node:fs";
 import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
@@ -159,7 +160,7 @@ export class Worker {
       const reply = await this.client.call("AppMaster/FetchTask", {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: process.pid, token: this.w.token, opId: this.opId, message: this.failure,
+        agent: this.w.agent, pid: hostPidOf(process.pid), token: this.w.token, opId: this.opId, message: this.failure,
       });
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";

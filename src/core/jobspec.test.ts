@@ -47,7 +47,7 @@ function task(t: Partial<TaskSpec> & Pick<TaskSpec, "name" | "start">): TaskSpec
 
 const HELLO_START =
   `exec node -e "require('http').createServer((q,s)=>s.end('hello from '+process.env.GALAXY_POD_ID+'\\n'))` +
-  `.listen(+process.env.GALAXY_PORT_HTTP)"`;
+  `.listen(+process.env.GALAXY_PORT_HTTP,()=>console.log('listening on '+process.env.GALAXY_PORT_HTTP))"`;
 
 const GOOD: Record<string, JobSpec> = {
   "hello.yaml": {

@@ -30,6 +30,7 @@ import BenchCli from "./bench/cli.ts";
 import BenchCluster from "./bench/cluster.ts";
 import BenchFailover from "./bench/failover.ts";
 import BenchSchedule from "./bench/schedule.ts";
+import BenchStorms from "./bench/storms.ts";
 import JobShow from "./job.ts";
 import Jobs from "./jobs.ts";
 import Login from "./login.ts";
@@ -81,6 +82,7 @@ export const COMMANDS = {
   "bench:cluster": BenchCluster,
   "bench:failover": BenchFailover,
   "bench:schedule": BenchSchedule,
+  "bench:storms": BenchStorms,
   job: JobShow,
   jobs: Jobs,
   login: Login,

@@ -68,3 +68,15 @@ describe("worker exits", () => {
     expect([0, 1, 2, 3, 6, 20].map(workerRestartDelay)).toEqual([0, 1000, 2000, 4000, 30_000, 30_000]);
   });
 });
+
+describe("diffCaps: a new grant for a held container id recreates it", () => {
+  const cap = (id: string, grantedAt: number) => ({ containerId: id, groupId: "g", grantedAt } as Cap);
+  const held = (id: string, grantedAt: number, state = "running") => [id, { id, cap: cap(id, grantedAt), state } as ContainerCheckpoint] as const;
+  test("same grant: nothing; newer grant: destroy now, create once gone; grant 0 (unknown): keep", () => {
+    expect(diffCaps(new Map([held("g.0", 5)]), [cap("g.0", 5)])).toEqual({ create: [], destroy: [] });
+    expect(diffCaps(new Map([held("g.0", 5)]), [cap("g.0", 9)])).toEqual({ create: [], destroy: ["g.0"] });
+    expect(diffCaps(new Map([held("g.0", 5, "destroying")]), [cap("g.0", 9)])).toEqual({ create: [], destroy: [] });
+    expect(diffCaps(new Map(), [cap("g.0", 9)]).create.map((c) => c.containerId)).toEqual(["g.0"]);
+    expect(diffCaps(new Map([held("g.0", 5)]), [cap("g.0", 0)])).toEqual({ create: [], destroy: [] });
+  });
+});

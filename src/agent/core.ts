@@ -45,11 +45,20 @@ export interface CapDiff {
   destroy: string[];
 }
 
-/** The agent's cap set must equal the master's: create what is new, destroy what is no longer granted. */
+/**
+ * The agent's cap set must equal the master's: create what is new, destroy what is no longer granted. A cap for a
+ * container the agent holds under an older grant (ResMan placed it again, e.g. recreated with new resources) is a new
+ * container: the old one is destroyed now and the new one created once it is gone (next reply). Grant time 0 means
+ * "unknown" (ResMan holds it on AppMaster's word after a failover) and never replaces anything.
+ */
 export function diffCaps(held: ReadonlyMap<string, ContainerCheckpoint>, caps: readonly Cap[]): CapDiff {
   const wanted = new Map(caps.map((c) => [c.containerId, c]));
   const create = caps.filter((c) => !held.has(c.containerId));
-  const destroy = [...held.values()].filter((h) => h.state !== "destroying" && !wanted.has(h.id)).map((h) => h.id);
+  const regranted = (h: ContainerCheckpoint) => {
+    const c = wanted.get(h.id);
+    return !!c && c.grantedAt !== 0 && h.cap.grantedAt !== 0 && c.grantedAt !== h.cap.grantedAt;
+  };
+  const destroy = [...held.values()].filter((h) => h.state !== "destroying" && (!wanted.has(h.id) || regranted(h))).map((h) => h.id);
   return { create, destroy };
 }
 

@@ -15,6 +15,7 @@ export function clusterTables(f: ClusterFigures): string {
     { header: "DEAD", value: (r) => r.w.agentsDead },
     { header: "RTT P50 MS", value: (r) => r.w.rttP50Ms },
     { header: "RTT P99 MS", value: (r) => r.w.rttP99Ms },
+    { header: "AGENTS' LAG P99", value: (r) => r.w.fleetLagP99Ms },
     { header: "SERVER P99 MS (BUCKET)", value: (r) => `<= ${format(r.w.serverP99Ms)}` },
     { header: "RESMAN CPU", value: (r) => `${r.w.resmanCpuPct}%` },
     { header: "AGENTS CPU", value: (r) => `${r.w.fleetCpuPct}%` },
@@ -28,7 +29,9 @@ export function clusterTables(f: ClusterFigures): string {
     { header: "CONFIRMED P50/P99/MAX MS", value: (r) => `${format(r.confirmedP50Ms)} / ${format(r.confirmedP99Ms)} / ${format(r.confirmedMaxMs)}` },
     { header: "CONFIRMED/S", value: (r) => r.confirmedPerSec },
   ]);
-  const fill = f.filled ? `\nfilled ${format(f.filled.containers)} containers in ${f.filled.fillSec} s` : "";
+  const h = f.filled?.hints;
+  const hints = h ? `; one GetHints(all) (AppMaster's sync loop, every 500 ms): ${format(h.bytes / 2 ** 20)} MiB, ${format(h.fetchMs)} ms + ${format(h.decodeMs)} ms to decode` : "";
+  const fill = f.filled ? `\nfilled ${format(f.filled.containers)} containers in ${f.filled.fillSec} s${hints}` : "";
   const over = `\nover-committed agents: ${f.overcommitted.length}`;
   return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.ackNow ? ", agents acknowledge new caps at once" : ""}`;
 }

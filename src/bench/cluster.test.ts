@@ -29,6 +29,7 @@ describe("bench cluster and failover, small", () => {
     expect(f.submit.confirmedMaxMs).toBeGreaterThanOrEqual(f.submit.capMaxMs);
     expect(f.filled!.containers).toBe(90);
     expect(f.filled!.window.resmanRssMiB).toBeGreaterThan(0);
+    expect(f.filled!.hints!.containers).toBe(90);
     expect(f.overcommitted).toEqual([]);
     expect(clusterTables(f)).toContain("HEARTBEATS/S");
     expect(clusterTargets(f).every((t) => t.atScale === false)).toBe(true);

@@ -4,7 +4,7 @@
 //   ──► submit one group (CreateGroup with the secret): ResMan placed / cap at the agent / confirmed running
 //   ──► optional fill to --containers (RSS, and a steady window with full reports of every container)
 import type { ResManProc } from "./procs.ts";
-import { bucketPercentileMs, cpuSecondsOf, latencyBuckets, scrapeMetrics, STATUS_POLL_MS, waitUntil } from "./procs.ts";
+import { bucketPercentileMs, cpuSecondsOf, latencyBuckets, measureHints, scrapeMetrics, STATUS_POLL_MS, waitUntil, type HintsCost } from "./procs.ts";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster.ts";
 import { peakRssOf, round, rssOf, wallMs } from "./stats.ts";
 import { c1mGroups, type GroupDef, type Shape } from "./workload.ts";
@@ -33,6 +33,8 @@ export interface WindowFigures {
   errors: number;
   rttP50Ms: number;
   rttP99Ms: number;
+  /** The agents' process's own event-loop delay (p99): how much of the round trip is the load generator's. */
+  fleetLagP99Ms: number;
   /** Upper bound of the /metrics histogram bucket holding the percentile (time inside ResMan's handler). */
   serverP50Ms: number;
   serverP99Ms: number;
@@ -65,7 +67,7 @@ export interface ClusterFigures {
   idle: WindowFigures;
   load: WindowFigures[];
   submit: SubmitFigures;
-  filled: { containers: number; fillSec: number; window: WindowFigures } | null;
+  filled: { containers: number; fillSec: number; window: WindowFigures; hints: HintsCost | null } | null;
   /** Over-committed agents at the end, as ResMan lists them (must be none). */
   overcommitted: string[];
 }
@@ -100,7 +102,9 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFi
       if (o.fillIntervalMs) await Promise.all(sim.fleets.map((f) => f.setIntervalMs(o.fillIntervalMs)));
       await Bun.sleep(Math.max(o.warmupSec * 1000, 2 * every));
       const name = `${total} containers, every ${every} ms`;
-      filled = { containers: total, fillSec: round(fillSec, 1), window: await measureWindow(sim, sim.resman, Math.max(o.measureSec, (2 * every) / 1000), name, every) };
+      const window = await measureWindow(sim, sim.resman, Math.max(o.measureSec, (2 * every) / 1000), name, every);
+      const hints = await measureHints(sim.dir, sim.resman.addr).catch((e) => (o.log(`GetHints(all) failed: ${(e as Error).message}`), null));
+      filled = { containers: total, fillSec: round(fillSec, 1), window, hints };
       o.log(`filled ${total} containers in ${fillSec.toFixed(1)} s; ResMan RSS ${filled.window.resmanRssMiB} MiB`);
     }
     const overcommitted = await sim.overcommitted();
@@ -123,7 +127,7 @@ export async function measureWindow(sim: SimCluster, resman: ResManProc, seconds
   const wall = (cpu1.t - cpu0.t) / 1000;
   return {
     name, seconds: round(fs.windowSec, 1), offeredPerSec: Math.round((sim.o.agents * 1000) / intervalMs),
-    heartbeatsPerSec: Math.round(fs.repliesPerSec), capRepliesPerSec: Math.round(fs.capReplies / Math.max(fs.windowSec, 1e-3)), errors: fs.errors, rttP50Ms: round(fs.rttMs.p50), rttP99Ms: round(fs.rttMs.p99),
+    heartbeatsPerSec: Math.round(fs.repliesPerSec), capRepliesPerSec: Math.round(fs.capReplies / Math.max(fs.windowSec, 1e-3)), errors: fs.errors, rttP50Ms: round(fs.rttMs.p50), rttP99Ms: round(fs.rttMs.p99), fleetLagP99Ms: round(fs.lagMs.p99),
     serverP50Ms: bucketPercentileMs(before, after, 50), serverP99Ms: bucketPercentileMs(before, after, 99),
     resmanCpuPct: Math.round(((cpu1.rm - cpu0.rm) / wall) * 100), fleetCpuPct: Math.round(((cpu1.fleet - cpu0.fleet) / wall) * 100),
     resmanRssMiB: Math.round(rssOf(resman.pid) / 2 ** 20), resmanPeakRssMiB: Math.round(peakRssOf(resman.pid) / 2 ** 20),

@@ -7,6 +7,7 @@
 import { ClusterDir, type LeaderInfo } from "../cluster/index.ts";
 import { cpuSecondsOf, STATUS_POLL_MS, waitUntil } from "./procs.ts";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster.ts";
+import { groupSpecOf } from "./protocol.ts";
 import { round, rssOf, wallMs } from "./stats.ts";
 import { c1mGroups, type GroupDef } from "./workload.ts";
 
@@ -54,7 +55,8 @@ export interface FailoverFigures {
 export async function runFailoverBench(o: FailoverBenchOptions): Promise<FailoverFigures> {
   const sim = await SimCluster.start({ ...o, standby: true });
   try {
-    const total = await fill(sim, o);
+    const groups = fillGroups(o);
+    const total = await fill(sim, o, groups);
     const before = leaderInfo(sim);
     const base = await sim.fleetStats(true);
     const cpu0 = { b: cpuSecondsOf(sim.standby!.pid), fleet: sim.fleetCpuSeconds() };
@@ -66,11 +68,12 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
       return l.epoch > before.epoch ? l : null;
     }, 30_000, 5);
     const lockAt = after.since;
-    const t = await watchRecovery(sim, total, lockAt);
+    const t = await watchRecovery(sim, total, lockAt, groups);
     const during = await sim.fleetStats(true);
     const busy = (cpu: number) => Math.round((cpu / Math.max(1e-3, (t.fullKnowledge - killedAt) / 1000)) * 100);
     const cpu = { b: busy(cpuSecondsOf(sim.standby!.pid) - cpu0.b), fleet: busy(sim.fleetCpuSeconds() - cpu0.fleet) };
-    const g: GroupDef = { ...fillGroups(o)[0]!, id: "after-failover", replica: o.newGroupReplicas, spread: false };
+    // Half of every agent is free (see fillGroups): room for agents x C more containers.
+    const g: GroupDef = { ...groups[0]!, id: "after-failover", replica: Math.min(o.newGroupReplicas, total), spread: false };
     const created = wallMs();
     await sim.createGroup(g);
     const placedAt = await waitUntil("the new group placed", async () => {
@@ -109,8 +112,7 @@ function fillGroups(o: FailoverBenchOptions): GroupDef[] {
   return groups;
 }
 
-async function fill(sim: SimCluster, o: FailoverBenchOptions): Promise<number> {
-  const groups = fillGroups(o);
+async function fill(sim: SimCluster, o: FailoverBenchOptions, groups: GroupDef[]): Promise<number> {
   const total = groups.reduce((s, g) => s + g.replica, 0);
   const t0 = Date.now();
   await sim.createGroups(groups);
@@ -126,16 +128,24 @@ function leaderInfo(sim: SimCluster): LeaderInfo {
   return info;
 }
 
-/** Polls the new leader's Status until it knows every container (none pending) and its recovery is over. */
-async function watchRecovery(sim: SimCluster, total: number, lockAt: number): Promise<{ firstAnswer: number; fullKnowledge: number; recoveryEnd: number; timeline: [number, number][] }> {
+/**
+ * Plays AppMaster on the new epoch (SyncGroups: its full request set, at the first answer), and polls the new
+ * leader's Status until it knows every container (none pending) and its recovery is over.
+ */
+async function watchRecovery(sim: SimCluster, total: number, lockAt: number, groups: GroupDef[]): Promise<{ firstAnswer: number; fullKnowledge: number; recoveryEnd: number; timeline: [number, number][] }> {
   const timeline: [number, number][] = [];
   let firstAnswer = 0;
   let fullKnowledge = 0;
   let recoveryEnd = 0;
+  let synced = false;
   await waitUntil("the standby to know every container", async () => {
     const st = await sim.status();
     const now = wallMs();
     if (!firstAnswer) firstAnswer = now;
+    if (!synced) {
+      await sim.client.call("ResMan/SyncGroups", { amEpoch: 1, groups: groups.map((g) => groupSpecOf(g)) }, { timeoutMs: 60_000 });
+      synced = true;
+    }
     if (timeline.length === 0 || now - lockAt - timeline.at(-1)![0] >= 250) timeline.push([Math.round(now - lockAt), st.pending]);
     if (!fullKnowledge && st.pending === 0 && st.containers >= total) fullKnowledge = now;
     if (!recoveryEnd && !st.recovering) recoveryEnd = now;

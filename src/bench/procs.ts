@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ClusterDir } from "../cluster/index.ts";
 import { UnavailableError } from "../core/errors.ts";
-import { RpcClient } from "../rpc/index.ts";
+import { decode, encode, PROTOBUF, RpcClient, SECRET_HEADER } from "../rpc/index.ts";
 import { leaderAddresses } from "./fleet-process.ts";
 
 /**
@@ -174,4 +174,29 @@ export function bucketPercentileMs(before: Map<number, number>, after: Map<numbe
 export async function scrapeMetrics(addr: string): Promise<string> {
   const res = await fetch(`http://${addr}/metrics`, { signal: AbortSignal.timeout(10_000) });
   return res.text();
+}
+
+export interface HintsCost {
+  containers: number;
+  bytes: number;
+  /** Request to last byte received (ResMan builds and encodes every hint). */
+  fetchMs: number;
+  /** Decoding the reply, as AppMaster does. */
+  decodeMs: number;
+}
+
+/** One GetHints(all), as AppMaster's sync loop sends every 500 ms: its size and cost. */
+export async function measureHints(dir: BenchDir, addr: string): Promise<HintsCost> {
+  const t0 = performance.now();
+  const res = await fetch(`http://${addr}/rpc/ResMan/GetHints`, {
+    method: "POST", body: encode("GetHintsRequest", { all: true }), headers: { "content-type": PROTOBUF, [SECRET_HEADER]: dir.secret },
+    signal: AbortSignal.timeout(120_000),
+  });
+  const bytes = await res.bytes();
+  const t1 = performance.now();
+  if (res.status !== 200) throw new UnavailableError(`GetHints answered HTTP ${res.status}`);
+  const reply = decode<{ hints: { containers: unknown[] }[] }>("GetHintsReply", bytes);
+  const t2 = performance.now();
+  const containers = reply.hints.reduce((n, h) => n + h.containers.length, 0);
+  return { containers, bytes: bytes.length, fetchMs: Math.round(t1 - t0), decodeMs: Math.round(t2 - t1) };
 }

@@ -44,7 +44,10 @@ export class SimCluster {
 
   static async start(o: SimClusterOptions): Promise<SimCluster> {
     const dir = benchDir("cluster");
-    const port = await freePortPair();
+    const port = await freePortPair().catch((e) => {
+      dir.cleanup();
+      throw e;
+    });
     const resman = startResManProc({
       galaxy: o.resmanCommand ?? o.galaxy, dir, name: "resman-a", port, heartbeatInterval: `${o.heartbeatIntervalMs}ms`, recoveryWindow: o.recoveryWindow,
       extra: o.agentTimeout ? ["--agent-timeout", o.agentTimeout] : [],
@@ -165,6 +168,7 @@ function mergeStats(a: FleetStats, b: FleetStats): FleetStats {
       count: a.rttMs.count + b.rttMs.count, p50: a.rttMs.p50 * w(a) + b.rttMs.p50 * w(b), p99: Math.max(a.rttMs.p99, b.rttMs.p99),
       max: Math.max(a.rttMs.max, b.rttMs.max), mean: a.rttMs.mean * w(a) + b.rttMs.mean * w(b),
     },
+    lagMs: a.lagMs.p99 >= b.lagMs.p99 ? a.lagMs : b.lagMs,
     inFlight: a.inFlight + b.inFlight, caps: a.caps + b.caps,
     capsPerAgent: [Math.min(a.capsPerAgent[0], b.capsPerAgent[0]), Math.max(a.capsPerAgent[1], b.capsPerAgent[1])], revoked: a.revoked + b.revoked,
     revokedIds: [...a.revokedIds, ...b.revokedIds].slice(0, 20), epochs: [...new Set([...a.epochs, ...b.epochs])].sort((x, y) => x - y),

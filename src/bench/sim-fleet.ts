@@ -52,6 +52,8 @@ export interface FleetStats {
   lastError: string;
   repliesPerSec: number;
   rttMs: Summary;
+  /** How late the fleet's pump timer fired: its own event-loop delay (part of every round trip above). */
+  lagMs: Summary;
   inFlight: number;
   caps: number;
   /** Fewest and most caps on one agent. */
@@ -77,7 +79,9 @@ export class SimFleet {
   private inFlight = 0;
   private intervalMs: number;
   private replyIntervalMs = 1000;
-  private window = { start: wallMs(), replies: 0, capReplies: 0, errors: 0, rtts: [] as number[] };
+  private window = { start: wallMs(), replies: 0, capReplies: 0, errors: 0, rtts: [] as number[], lags: [] as number[] };
+  private lastPump = 0;
+  private pumpMs = 2;
   private lastError = "";
   private revoked: string[] = [];
   private readonly tracked = new Set<string>();
@@ -97,6 +101,7 @@ export class SimFleet {
   }
 
   start(pumpMs = 2): void {
+    this.pumpMs = pumpMs;
     if (!this.timer) this.timer = setInterval(() => this.pump(), pumpMs);
   }
 
@@ -108,6 +113,9 @@ export class SimFleet {
   /** Sends every due heartbeat, up to the in-flight cap, resuming where the last pump stopped. */
   pump(): void {
     const now = wallMs();
+    // How late this pump runs: the fleet's own event-loop delay, which every round trip it measures includes.
+    if (this.lastPump > 0) this.window.lags.push(Math.max(0, now - this.lastPump - this.pumpMs));
+    this.lastPump = now;
     const n = this.agents.length;
     for (let k = 0; k < n && this.inFlight < this.o.maxInFlight; k++) {
       const a = this.agents[this.cursor]!;
@@ -214,11 +222,11 @@ export class SimFleet {
     }
     const out: FleetStats = {
       agents: this.agents.length, registered, windowSec, replies: w.replies, capReplies: w.capReplies, errors: w.errors, lastError: this.lastError,
-      repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0, rttMs: summarize(w.rtts), inFlight: this.inFlight, caps,
+      repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0, rttMs: summarize(w.rtts), lagMs: summarize(w.lags), inFlight: this.inFlight, caps,
       capsPerAgent: [fewest === Infinity ? 0 : fewest, most],
       revoked: this.revoked.length, revokedIds: this.revoked.slice(0, 20), epochs: [...epochs].sort((x, y) => x - y),
     };
-    if (reset) this.window = { start: now, replies: 0, capReplies: 0, errors: 0, rtts: [] };
+    if (reset) this.window = { start: now, replies: 0, capReplies: 0, errors: 0, rtts: [], lags: [] };
     return out;
   }
 }

@@ -136,12 +136,14 @@ export class ResManCore {
     for (const r of reports) {
       const c = this.placement.get(r.containerId);
       if (c && c.agent === rec.endpoint) {
+        if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
         updateFromReport(c, r);
         addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
       } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
         // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
         // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
         this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
+        c.grantedAt = r.cap.grantedAt; // the agent's grant, so its cap set does not look like a new one
         updateFromReport(c, r);
         rec.capsVersion++;
       } else if (!c) {
@@ -187,6 +189,8 @@ export class ResManCore {
     const a = this.agents.get(from);
     if (a) a.capsVersion++;
     this.placement.unassign(c);
+    const g = this.groups.get(c.group);
+    if (g) c.resources = g.spec.resources; // placed again with what its group asks now (an update may recreate it)
     c.evictedFrom = from;
     c.message = message;
     c.preemptedBy = preemptedBy;
@@ -288,6 +292,7 @@ export class ResManCore {
     if (!c || c.agent || !a || a.reported || c.evictedFrom === agent) return;
     this.placement.assign(c, agent, ports, adoptedCharge(this, c, a, []), []);
     c.state = "lost";
+    c.grantedAt = 0; // unknown here: the agent's report supplies it (a 0 grant never makes the agent replace its copy)
     a.capsVersion++;
   }
 

@@ -74,3 +74,18 @@ describe("ResMan failover", () => {
     expect(core.amEpochSeen).toBe(4);
   });
 });
+
+describe("recreate", () => {
+  test("a rescheduled container takes its group's current resources and a new grant", () => {
+    const { core } = running3();
+    const c = [...core.placement.containers.values()][0]!;
+    const before = c.grantedAt;
+    core.updateGroup(group("web", 3, "service", { spread: true, maxPerHost: 1, resources: { millicores: 700, memory: 2 * 1024 ** 3, disk: 0, ssd: 0 } }), 50);
+    expect(c.resources.millicores).toBe(1000); // a placed container keeps its resources until it is recreated
+    core.rescheduleContainer(c.id, "recreate");
+    core.tick(60);
+    expect(c.agent).not.toBe("");
+    expect(c.resources.millicores).toBe(700);
+    expect(c.grantedAt).toBeGreaterThan(before);
+  });
+});

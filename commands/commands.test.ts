@@ -92,3 +92,46 @@ describe("client commands", () => {
     expect(r.stdout).toContain('"submit") flags=');
   });
 });
+
+describe("more client commands", () => {
+  let id = "";
+  beforeAll(async () => {
+    id = (await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
+    await tc.settle(async () => JSON.parse((await cli("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3);
+  });
+
+  test("job --output yaml prints a file that submits again to the same description", async () => {
+    const r = await cli("job", id, "-o", "yaml");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^name: hello\n/);
+    const file = join(tc.dir, "again.yaml");
+    await Bun.write(file, r.stdout);
+    const again = (await cli("submit", "-f", file)).stdout.trim();
+    const a = JSON.parse((await cli("job", id, "--json")).stdout).job.spec;
+    const b = JSON.parse((await cli("job", again, "--json")).stdout).job.spec;
+    expect(b).toEqual(a);
+    await cli("remove", again);
+  });
+
+  test("plan: exit 0 when every pod fits, 1 with the reasons when some would wait", async () => {
+    const ok = await cli("plan", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("3 of 3 pods of hello fit");
+    const big = join(tc.dir, "big.yaml");
+    await Bun.write(big, (await Bun.file(join(ROOT, "testdata/jobs/hello.yaml")).text()).replace("replica: 3", "replica: 500"));
+    const no = await cli("plan", "-f", big);
+    expect(no.code).toBe(1);
+    expect(no.stdout).toMatch(/would wait: \d+ agents?: /);
+  });
+
+  test("scale changes the replica count; services and events list what happened", async () => {
+    expect((await cli("scale", id, "2")).code).toBe(0);
+    await tc.settle(async () => JSON.parse((await cli("pods", "-j", id, "--json")).stdout).length === 2);
+    const services = JSON.parse((await cli("services", id, "--json")).stdout);
+    expect(services.length).toBe(2);
+    expect(services[0]).toMatchObject({ service: "web" });
+    const events = await cli("events", id);
+    expect(events.code).toBe(0);
+    expect(events.stdout).toContain("placed");
+  });
+});

@@ -1,4 +1,5 @@
-import { Args } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
+import { jobSpecToYaml, type JobSpec } from "../src/core/jobspec.ts";
 import { formatAgo, formatDuration, formatSize } from "../src/core/units.ts";
 import { describeUpdate } from "../src/appmaster/progress.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
@@ -8,9 +9,12 @@ export default class JobShow extends ClientCommand {
   static override description = `Show one job: its description, deploy state, update progress, pods and services
 
 JSON fields: job {id, name, jobType, user, state, version, replica, running, pending, …, update, blacklist, spec}, pods [...], services [...]`;
-  static override examples = ["<%= config.bin %> job web", "<%= config.bin %> job web-20261121 --json"];
+  static override examples = ["<%= config.bin %> job web", "<%= config.bin %> job web-20261121 --json", "<%= config.bin %> job web -o yaml > web.yaml"];
   static override args = { job: Args.string({ description: "job id, unique id prefix, or name", required: true }) };
-  static override flags = { ...jsonFlag };
+  static override flags = {
+    ...jsonFlag,
+    output: Flags.string({ char: "o", description: "yaml: print the job's description as a file that submits again", options: ["yaml"] }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(JobShow);
@@ -18,6 +22,7 @@ JSON fields: job {id, name, jobType, user, state, version, replica, running, pen
     const r = await this.am().call("AppMaster/ShowJob", { id: args.job });
     const { specJson, prevSpecJson, warnings, ...job } = r.job;
     const spec = JSON.parse(specJson || "{}");
+    if (flags.output === "yaml") return void process.stdout.write(jobSpecToYaml(spec as JobSpec));
     if (flags.json) return this.printJson({ job: { ...job, spec }, pods: r.pods, services: r.services });
     const color = useColor();
     const now = Date.now();

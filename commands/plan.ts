@@ -22,9 +22,16 @@ JSON fields: fit, wanted, placements [{agent, count}], reasons {reason: agents},
     const spec = parseJobFile(readJobText(flags.file), basename(flags.file));
     const group = groupSpecFromJob(spec, { id: spec.name, user: this.cfg.user });
     const r = await this.rm().call("ResMan/Plan", { group });
-    if (flags.json) return this.printJson(r);
+    if (flags.json) {
+      this.printJson(r);
+      if (r.fit < r.wanted) this.exit(1);
+      return;
+    }
     this.log(`${r.fit} of ${r.wanted} pods of ${spec.name} fit${r.preempting ? ` (${r.preempting} by preempting ${r.victims.length} less important container${r.victims.length === 1 ? "" : "s"})` : ""}`);
     if (r.placements.length) this.log(renderTable(["AGENT", "PODS"], r.placements.map((p) => [p.agent, String(p.count)]), { color: useColor() }));
-    if (r.fit < r.wanted) this.log(`${r.wanted - r.fit} would wait: ${r.lastError || "no agents"}`);
+    if (r.fit < r.wanted) {
+      this.log(`${r.wanted - r.fit} would wait: ${r.lastError || "no agents"}`);
+      this.exit(1); // exit 0 only when every pod fits now
+    }
   }
 }

@@ -10,7 +10,7 @@ export interface CliResult {
 export async function runCli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const saved = { out: process.stdout.write, err: process.stderr.write, log: console.log, error: console.error, env: { ...process.env } };
+  const saved = { exitCode: process.exitCode, out: process.stdout.write, err: process.stderr.write, log: console.log, error: console.error, env: { ...process.env } };
   Object.assign(process.env, { NO_COLOR: "1" }, env);
   process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
@@ -29,6 +29,7 @@ export async function runCli(argv: string[], env: Record<string, string> = {}): 
       code = f?.exit ?? 1;
     }
   } finally {
+    process.exitCode = saved.exitCode ?? 0; // (assigning undefined does not clear it in Bun) oclif's Command.catch sets it; in-process it would become the test runner's
     process.stdout.write = saved.out;
     process.stderr.write = saved.err;
     console.log = saved.log;

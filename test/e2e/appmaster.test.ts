@@ -300,7 +300,8 @@ pod:
     expect(w.run(["jobs"]).stdout).toMatch(new RegExp(`${id}\\s+batch10\\s+batch\\s+admin\\s+finished \\(10 ok, 0 failed\\)`));
     await waitFor("its containers released", () => w.json(["status"]).containers === baseline, 30_000);
     await waitFor("no process of it left", () => processesMentioning(`GALAXY_JOB_ID=${id}`).length === 0, 30_000);
-    expect(w.json(["pods", "-j", id])).toEqual([]);
+    // the pod table follows ResMan's hints on AppMaster's next sync round
+    await waitFor("its pods gone from the pod table", () => (w.json(["pods", "-j", id]) as unknown[]).length === 0, 30_000);
   });
 
   test("submit surfaces ResMan's refusal and keeps nothing", () => {

@@ -135,3 +135,33 @@ describe("more client commands", () => {
     expect(events.stdout).toContain("placed");
   });
 });
+
+describe("update and recover", () => {
+  let id = "";
+  beforeAll(async () => {
+    id = (await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
+    await tc.settle(async () => JSON.parse((await cli("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3);
+  });
+
+  test("update --watch rolls a new version out in place and ends with exit 0", async () => {
+    const v2 = join(tc.dir, "hello-v2.yaml");
+    await Bun.write(v2, (await Bun.file(join(ROOT, "testdata/jobs/hello.yaml")).text()).replace("'hello from '", "'hello v2 from '"));
+    const run = cli("update", id, "-f", v2, "--watch");
+    const settle = tc.settle(async () => false, 150).catch(() => {}); // keep the simulated workers pulling
+    const r = await run;
+    await settle;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${id} updating: rebuild 1 -> 2`);
+    expect(r.stdout).toContain("3/3 pods on version 2 (done)");
+    expect(JSON.parse((await cli("pods", "-j", id, "--json")).stdout).every((p: { version: number }) => p.version === 2)).toBe(true);
+  });
+
+  test("recover rebuilds one pod in place; an unknown pod is one sentence and exit 1", async () => {
+    const r = await cli("recover", id, `${id}.1`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${id}.1`);
+    const bad = await cli("recover", id, `${id}.9`);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^Error: no pod /);
+  });
+});

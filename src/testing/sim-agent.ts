@@ -25,6 +25,7 @@ interface SimContainer {
   podState: string;
   tasks: TaskStatus[];
   version: number;
+  opId: string;
 }
 
 export class SimAgent {
@@ -70,7 +71,7 @@ export class SimAgent {
       const held = new Map<string, ContainerCheckpoint>();
       for (const [id, c] of this.containers) held.set(id, { id, cap: c.cap, state: "running" } as ContainerCheckpoint);
       const { create, destroy } = diffCaps(held, reply.caps);
-      for (const cap of create) this.containers.set(cap.containerId, { cap, state: "running", podState: "deploying", tasks: [], version: 0 });
+      for (const cap of create) this.containers.set(cap.containerId, { cap, state: "running", podState: "deploying", tasks: [], version: 0, opId: "" });
       for (const id of destroy) this.containers.delete(id);
       this.capsEpoch = reply.epoch;
       this.capsVersion = reply.capsVersion;
@@ -86,7 +87,7 @@ export class SimAgent {
       const id = c.cap.containerId;
       const reply = await this.appmaster.call("AppMaster/FetchTask", {
         podId: id, containerId: id, jobId: c.cap.groupId, epochSeen: this.amEpochSeen, state: c.podState,
-        version: c.version, tasks: c.tasks, agent: this.o.endpoint, pid: 1,
+        version: c.version, tasks: c.tasks, agent: this.o.endpoint, pid: 1, opId: c.opId,
         token: createHmac("sha256", this.o.secret).update(id).digest("hex"),
       });
       if (!acceptEpoch(this.amEpochSeen, reply.epoch)) continue;
@@ -94,7 +95,8 @@ export class SimAgent {
       if (reply.command === "terminate") {
         c.podState = "terminated";
         c.tasks = c.tasks.map((t) => ({ ...t, state: "stopped" }));
-      } else if (reply.command === "start" && reply.podJson) {
+      } else if (["start", "rebuild"].includes(reply.command) && reply.podJson) {
+        if (reply.opId) c.opId = reply.opId; // a one-off operation (recover) is reported back as done
         const plan = JSON.parse(reply.podJson) as { version: number; tasks: { name: string }[] };
         c.version = plan.version;
         c.podState = "running";

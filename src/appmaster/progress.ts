@@ -21,6 +21,3 @@ export function statusLine(job: Job): string {
   if (job.state === "updating" || job.state === "update_paused") return `${job.state} ${job.update.updated}/${job.update.total}`;
   return job.state;
 }
-
-/** Has an update finished one way or another (for --watch)? */
-export const updateSettled = (job: Job): boolean => job.state !== "updating";

@@ -66,6 +66,8 @@ export class AppMasterShell implements GroupGate {
   }
 
   readonly placements: Table<PlacementRec>;
+  /** The placements table as last committed, read once at leadership (the sync round must not decode it each time). */
+  private saved = new Map<string, PlacementRec>();
 
   private jobIds(): Set<string> {
     return new Set(this.mustCore().jobs.keys());
@@ -73,13 +75,14 @@ export class AppMasterShell implements GroupGate {
 
   /** Saves where pods run when that changed (one transaction), for the hints of a later failover. */
   private async rememberPlacements(): Promise<void> {
-    const saved = new Map(this.placements.entries());
-    const { put, del } = placementChanges(saved, this.mustCore().pods.values(), this.jobIds());
+    const { put, del } = placementChanges(this.saved, this.mustCore().pods.values(), this.jobIds());
     if (put.length === 0 && del.length === 0) return;
     await this.store.write((tx) => {
       for (const [k, v] of put) tx.put(this.placements, k, v);
       for (const k of del) tx.delete(this.placements, k);
     });
+    for (const [k, v] of put) this.saved.set(k, v);
+    for (const k of del) this.saved.delete(k);
   }
 
   mustCore(): AppMasterCore {
@@ -100,6 +103,7 @@ export class AppMasterShell implements GroupGate {
     this.leadership = leadership;
     const now = Date.now();
     const jobs = this.jobsTable.list().map((j) => normalizeJob(j));
+    this.saved = new Map(this.placements.entries()); // hard state: read only now (a standby shares the data dir)
     this.core = new AppMasterCore(leadership.epoch, jobs, now, { ...DEFAULT_CORE_OPTIONS, ...this.opts.core });
     this.opts.log(`appmaster: leader at ${this.opts.advertise}, epoch ${leadership.epoch}, ${jobs.length} jobs`);
     await this.persist({ writes: [], moves: [], events: [{ jobId: "", podId: "", kind: "failover", message: `appmaster ${this.opts.advertise} leads with epoch ${leadership.epoch} (${jobs.length} jobs)`, at: now }] });
@@ -184,7 +188,7 @@ export class AppMasterShell implements GroupGate {
     const core = this.mustCore();
     const now = Date.now();
     const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
-    const hinted = lastHints(new Map(this.placements.entries()), core.pods.values(), this.jobIds());
+    const hinted = lastHints(this.saved, core.pods.values(), this.jobIds());
     await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups, hints: hinted });
     this.sent.clear();
     for (const g of groups) this.sent.set(g.id, JSON.stringify(g));

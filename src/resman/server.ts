@@ -112,24 +112,16 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
     await s.persist(writes);
     return reply;
   }, { auth: "internal" });
-  server.register("ResMan/CreateGroup", async (req) => {
+  // AppMaster's group requests: fenced by its epoch, decided, persisted, answered with the group as ResMan holds it.
+  const groupRequest = async (amEpoch: number, id: string, change: (core: ResManCore, now: number) => Write[]) => {
     const core = s.mustCore();
-    core.fenceAm(req.amEpoch);
-    await s.persist(core.createGroup(req.group, Date.now()));
-    return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
-  }, { auth: "internal" });
-  server.register("ResMan/UpdateGroup", async (req) => {
-    const core = s.mustCore();
-    core.fenceAm(req.amEpoch);
-    await s.persist(core.updateGroup(req.group, Date.now()));
-    return { epoch: core.epoch, group: core.groups.get(req.group.id)!.spec };
-  }, { auth: "internal" });
-  server.register("ResMan/ScaleGroup", async (req) => {
-    const core = s.mustCore();
-    core.fenceAm(req.amEpoch);
-    await s.persist(core.scaleGroup(req.id, req.replica, Date.now()));
-    return { epoch: core.epoch, group: core.groups.get(req.id)!.spec };
-  }, { auth: "internal" });
+    core.fenceAm(amEpoch);
+    await s.persist(change(core, Date.now()));
+    return { epoch: core.epoch, group: core.groups.get(id)!.spec };
+  };
+  server.register("ResMan/CreateGroup", (req) => groupRequest(req.amEpoch, req.group.id, (c, now) => c.createGroup(req.group, now)), { auth: "internal" });
+  server.register("ResMan/UpdateGroup", (req) => groupRequest(req.amEpoch, req.group.id, (c, now) => c.updateGroup(req.group, now)), { auth: "internal" });
+  server.register("ResMan/ScaleGroup", (req) => groupRequest(req.amEpoch, req.id, (c, now) => c.scaleGroup(req.id, req.replica, now)), { auth: "internal" });
   server.register("ResMan/RemoveGroup", async (req) => {
     s.mustCore().fenceAm(req.amEpoch);
     await s.persist(s.mustCore().removeGroup(req.id));

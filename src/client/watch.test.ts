@@ -24,5 +24,6 @@ describe("watch", () => {
   test("counts per state, most advanced first", () => {
     expect(countsLine(job(), [pod("a", "running"), pod("b", "deploying"), pod("c", "pending")])).toBe("1/3 running, 1 deploying, 1 pending");
     expect(countsLine(job(), [])).toBe("0/3 placed");
+    expect(countsLine(job(), [pod("a", "pending"), pod("b", "pending")])).toBe("0/3 running, 2 pending");
   });
 });

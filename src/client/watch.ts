@@ -29,13 +29,15 @@ export function judge(mode: WatchMode, job: Job, pods: Pod[]): { ok: boolean; re
   return null;
 }
 
-/** "2/3 running, 1 deploying" — the states present, most advanced first. */
+/** "2/3 running, 1 deploying": running pods out of the replica, then the other states present, most advanced first. */
 export function countsLine(job: Job, pods: Pod[]): string {
   const order = ["running", "finished", "starting", "deploying", "pending", "lost", "stopping", "failed", "terminated"];
   const counts = new Map<string, number>();
   for (const p of pods) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
-  const parts = order.filter((s) => counts.has(s)).map((s, i) => (i === 0 ? `${counts.get(s)}/${job.replica} ${s}` : `${counts.get(s)} ${s}`));
-  return parts.join(", ") || `0/${job.replica} placed`;
+  if (pods.length === 0) return `0/${job.replica} placed`;
+  // Only running pods count towards the replica; the other states are just counted.
+  const rest = order.filter((s) => s !== "running" && counts.has(s)).map((s) => `${counts.get(s)} ${s}`);
+  return [`${counts.get("running") ?? 0}/${job.replica} running`, ...rest].join(", ");
 }
 
 export async function watchJob(

@@ -33,7 +33,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestCluster(opts: { agents?: number; token?: string } = {}): Promise<TestCluster> {
+/** agentEndpoints: real addresses for the simulated agents (e.g. of a fake agent RPC server a test runs). */
+export async function startTestCluster(opts: { agents?: number; token?: string; agentEndpoints?: string[] } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "galaxy-tc-"));
   const clusterDir = join(dir, "cluster");
   const token = opts.token ?? "test-admin-token";
@@ -45,8 +46,8 @@ export async function startTestCluster(opts: { agents?: number; token?: string }
   });
   const appmaster = await startAppMaster({ dataDir: join(dir, "appmaster"), clusterDir, resman: [], host: "127.0.0.1", port: ap, advertise: `127.0.0.1:${ap}`, log });
   const cd = new ClusterDir(clusterDir);
-  const agents = Array.from({ length: opts.agents ?? 2 }, (_, i) => new SimAgent({
-    endpoint: `sim-${i}:1646`, resman: () => [`127.0.0.1:${rp}`], appmaster: () => [`127.0.0.1:${ap}`], secret: cd.secret(),
+  const agents = Array.from({ length: opts.agentEndpoints?.length ?? opts.agents ?? 2 }, (_, i) => new SimAgent({
+    endpoint: opts.agentEndpoints?.[i] ?? `sim-${i}:1646`, resman: () => [`127.0.0.1:${rp}`], appmaster: () => [`127.0.0.1:${ap}`], secret: cd.secret(),
     portMin: 20000 + 1000 * i, portMax: 20999 + 1000 * i,
   }));
   const config: ClientConfig = { appmaster: [`127.0.0.1:${ap}`], resman: [`127.0.0.1:${rp}`], clusterDir, user: "admin", token };

@@ -12,8 +12,9 @@ export async function runCli(argv: string[], env: Record<string, string> = {}): 
   const err: string[] = [];
   const saved = { exitCode: process.exitCode, out: process.stdout.write, err: process.stderr.write, log: console.log, error: console.error, env: { ...process.env } };
   Object.assign(process.env, { NO_COLOR: "1" }, env);
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  const text = (s: string | Uint8Array) => (typeof s === "string" ? s : new TextDecoder().decode(s));
+  process.stdout.write = ((s: string | Uint8Array) => (out.push(text(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => (err.push(text(s)), true)) as typeof process.stderr.write;
   console.log = (...a: unknown[]) => void out.push(a.join(" ") + "\n");
   console.error = (...a: unknown[]) => void err.push(a.join(" ") + "\n");
   let code = 0;

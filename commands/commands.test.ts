@@ -181,7 +181,8 @@ describe("logs", () => {
     try {
       const run = (...argv: string[]) => runCli(argv, { GALAXY_CONFIG: own.configPath, HOME: own.dir });
       const id = (await run("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
-      await own.settle(async () => JSON.parse((await run("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3);
+      // a fresh cluster: AppMaster warms up for 3 s, then deploys one pod per step; allow for a busy machine
+      await own.settle(async () => JSON.parse((await run("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3, 1500);
       const r = await run("logs", `${id}.1`, "--task", "web");
       expect(r).toMatchObject({ code: 0, stdout: "listening on 20000\nserved /\n" });
       expect(asked[0]).toEqual({ containerId: `${id}.1`, task: "web", stderr: false });

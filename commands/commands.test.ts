@@ -2,8 +2,7 @@
 // tables, --json, exit codes and the one-sentence errors.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { freePort, startTestCluster, type TestCluster } from "../src/testing/cluster.ts";
-import { RpcServer } from "../src/rpc/index.ts";
+import { startTestCluster, type TestCluster } from "../src/testing/cluster.ts";
 import { runCli } from "../src/testing/run-cli.ts";
 
 setDefaultTimeout(60_000); // the test cluster settles in rounds; some waits take longer than bun's 5 s default
@@ -164,36 +163,5 @@ describe("update and recover", () => {
     const bad = await cli("recover", id, `${id}.9`);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^Error: no pod /);
-  });
-});
-
-describe("logs", () => {
-  test("reads a pod's task output through its agent (a fake agent answering ReadLogs)", async () => {
-    const text = new TextEncoder().encode("listening on 20000\nserved /\n");
-    const asked: { containerId: string; task: string; stderr: boolean }[] = [];
-    const agent = new RpcServer({ role: "agent", secret: () => "unused" });
-    agent.register("Agent/ReadLogs", (req) => {
-      asked.push({ containerId: req.containerId, task: req.task, stderr: req.stderr });
-      return req.offset >= text.length ? { data: new Uint8Array(), offset: text.length, exists: true } : { data: text, offset: text.length, exists: true };
-    }, { auth: "none" });
-    const { port } = agent.listen("127.0.0.1", await freePort());
-    const own = await startTestCluster({ agentEndpoints: [`127.0.0.1:${port}`] });
-    try {
-      const run = (...argv: string[]) => runCli(argv, { GALAXY_CONFIG: own.configPath, HOME: own.dir });
-      const id = (await run("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
-      // a fresh cluster: AppMaster warms up for 3 s, then deploys one pod per step; allow for a busy machine
-      await own.settle(async () => JSON.parse((await run("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3, 1500);
-      const r = await run("logs", `${id}.1`, "--task", "web");
-      expect(r).toMatchObject({ code: 0, stdout: "listening on 20000\nserved /\n" });
-      expect(asked[0]).toEqual({ containerId: `${id}.1`, task: "web", stderr: false });
-      expect((await run("logs", `${id}.1`, "--err")).code).toBe(0);
-      expect(asked.at(-1)!.stderr).toBe(true);
-      const missing = await run("logs", `${id}.9`);
-      expect(missing.code).toBe(1);
-      expect(missing.stderr).toMatch(/^Error: .*\n$/);
-    } finally {
-      await own.stop();
-      await agent.stop();
-    }
   });
 });

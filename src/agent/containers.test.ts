@@ -121,6 +121,57 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       await m2.destroy("half.0");
     });
 
+    test.skipIf(!isRoot || driver.kind === "none")("namespaces: a worker restarted (killed, after an agent restart) enters its init's namespaces and finds its task; a dead init's are made again", async () => {
+      // a stand-in for the appworker: takes the task of task.pid back when it is still there, else starts one
+      const task = `p=$(cat task.pid 2>/dev/null); if [ "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" = "sleep 1001 " ]; then echo adopted >> adopt.log;`
+        + ` else sleep 1001 > /dev/null 2>&1 & echo $! > task.pid; echo started >> adopt.log; fi; exec sleep 1000`;
+      const ns: Namespace[] = ["mount", "uts", "pid"];
+      const store = openMemoryStore();
+      const first = manager(store, ns, ["/bin/sh", "-c", task]);
+      first.grant([capOf("re.0")]);
+      expect(await running(first, "re.0")).toBe(true);
+      const cp = first.held.get("re.0")!;
+      const init = cp.initPid!;
+      const history = () => readFileSync(join(cp.workspace, "adopt.log"), "utf8").trim().split("\n");
+      const kids = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      /** nsenter ─► the wrapper ─► the worker (now `sleep 1000`) */
+      const worker = (m: ContainerManager) => kids(kids(m.held.get("re.0")!.pid)[0]!)[0] ?? 0;
+      expect(await waitFor(() => existsSync(join(cp.workspace, "adopt.log")) && worker(first) > 0, 5000)).toBe(true);
+      const taskPid = kids(worker(first))[0]!; // the task, as the host sees it
+      expect(readFileSync(`/proc/${taskPid}/cmdline`, "utf8")).toBe("sleep\u00001001\u0000");
+      process.kill(worker(first), "SIGKILL");
+      expect(await waitFor(() => history().length === 2, 10_000)).toBe(true);
+      expect(history()).toEqual(["started", "adopted"]);
+      expect(logs).toContain("agent: starting the worker of re.0 again: worker killed by signal 9");
+      expect([first.held.get("re.0")!.initPid, isAlive(taskPid)]).toEqual([init, true]);
+
+      first.held.clear(); // kill -9 of the agent; the new one finds the init in its checkpoint
+      const second = manager(store, ns, ["/bin/sh", "-c", task], makeDriver());
+      await second.recover();
+      const pid = second.held.get("re.0")!.pid;
+      expect(logs).toContain(`agent: re-adopted re.0 (pid ${pid})`);
+      expect(await waitFor(() => worker(second) > 0, 5000)).toBe(true);
+      process.kill(worker(second), "SIGKILL");
+      expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+      // not its child: the wrapper's recorded status says why, and the heartbeat starts it again (after a back-off)
+      expect(await waitFor(() => (second.refresh(), history().length === 3), 10_000)).toBe(true);
+      expect(logs).toContain("agent: re.0: worker killed by signal 9; starting it again in 1000 ms");
+      expect(history()[2]).toBe("adopted");
+      expect(isAlive(taskPid)).toBe(true);
+
+      process.kill(init, "SIGKILL"); // pid 1 gone: the kernel kills its namespace, task and worker with it
+      expect(await waitFor(() => (second.refresh(), history().length === 4), 10_000)).toBe(true);
+      expect(history()[3]).toBe("started");
+      expect(logs).toContain(`agent: re.0: its init (pid ${init}) is gone; making its namespaces again`);
+      const now = second.held.get("re.0")!;
+      expect(now.initPid).not.toBe(init);
+      expect(isAlive(now.initPid!)).toBe(true);
+      expect(isAlive(taskPid)).toBe(false);
+      await second.destroy("re.0");
+      expect(isAlive(now.initPid!)).toBe(false);
+      expect(driver.exists(now.cgroup)).toBe(false);
+    }, 30_000);
+
     test.skipIf(!isRoot || driver.kind === "none")("namespaces: a tmpfs volume is a mount of its size, gone after destroy; SIGTERM reaches the worker", async () => {
       const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.txt; sleep 1000 & wait']);
       const cap = capOf("ns.0", { volumes: [{ path: "/galaxy-unit-cache", size: 8 * MiB, medium: "tmpfs", exclusive: false, readonly: false }] });

@@ -1,12 +1,11 @@
 // The agent's container table: checkpoint in LMDB first, then act (create: ports, volumes, cgroup, namespaces,
 // worker; destroy: SIGTERM, cgroup kill, unmount, delete). Workers run detached (their own session), so an agent
-// restart never touches them; recover() re-adopts them.
+// restart never touches them; recover() re-adopts them. A namespaced container's init holds its namespaces for its
+// whole life, so that a restarted worker runs inside them, beside its tasks (container-procs.ts).
 //
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
 //   any ─(cap revoked)─► destroying ─► gone (a failed one's workspace is kept for --gc-delay)
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
@@ -15,11 +14,12 @@ import { isAlive, processStartTicks, signal, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { NONE_MARKER } from "./cgroup/none.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
+import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
 import {
   type ContainerCheckpoint, type LocalState, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
-import { HOST_PROC_FD, type Namespace, WORKER_EXIT_FILE, launchCommand } from "./launch.ts";
+import { HOST_PROC_FD, type Namespace } from "./launch.ts";
 import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { UsageMeter } from "./usage.ts";
 import { fsFree } from "./volume-io.ts";
@@ -123,7 +123,7 @@ export class ContainerManager {
       this.checkpoint(cp); // volumes and mounts are known before any is made
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
       this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
-      this.startWorker(cp, "");
+      if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
     } finally {
@@ -137,18 +137,30 @@ export class ContainerManager {
     this.o.log(`agent: ${cp.id} failed: ${message}`);
   }
 
+  /** Makes the namespaces and mounts of a container and checkpoints its init; false (and failed) when it cannot. */
+  private async startInit(cp: ContainerCheckpoint): Promise<boolean> {
+    const env = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", GALAXY_CONTAINER_ID: cp.id, GALAXY_CGROUP_PROCS: this.o.driver.procsFiles(cp.cgroup).join(" ") };
+    const r = await startInit(cp, mountPlanOf(cp, this.o.layout), env);
+    if (r.ok) {
+      cp.initPid = r.pid;
+      cp.initStart = r.start;
+      this.checkpoint(cp);
+      return true;
+    }
+    const v = classifyWorkerExit(r.code, r.signal, logTail(workerLog(cp)));
+    this.markFailed(cp, v.kind === "failed" ? v.message : `container setup failed: ${r.message}`);
+    return false;
+  }
+
+  /** Starts the worker, inside the container's namespaces when it has an init; makes them again when the init died. */
   private startWorker(cp: ContainerCheckpoint, why: string): void {
+    if (hasInit(cp) && !initAlive(cp)) {
+      if (this.busy.has(cp.id)) return this.markFailed(cp, "container setup failed: its init died as it started");
+      return void this.relaunch(cp, why);
+    }
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
     this.restartAt.delete(cp.id);
-    const ns = cp.namespaces ?? [];
-    const launch = launchCommand(ns, ns.length > 0 ? mountPlanOf(cp, this.o.layout) : null, this.workerArgv());
-    const log = openSync(join(cp.workspace, "logs", "worker.log"), "a");
-    const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
-      cwd: cp.workspace, detached: true, stdio: ["ignore", log, log],
-      env: { ...this.workerEnv(cp, this.o.driver.procsFiles(cp.cgroup)), ...launch.env },
-    });
-    closeSync(log);
-    child.unref();
+    const child = spawnWorker(cp, this.workerArgv(), this.workerEnv(cp, this.o.driver.procsFiles(cp.cgroup)));
     const pid = child.pid ?? 0;
     child.on("exit", (code, sig) => this.onWorkerExit(cp.id, pid, code, sig));
     if (this.o.driver.kind === "none" && pid) this.o.driver.addProcess(cp.cgroup, pid);
@@ -157,6 +169,23 @@ export class ContainerManager {
     cp.startedAt = Date.now();
     cp.workerRestarts += why ? 1 : 0;
     this.setState(cp, "running", why || cp.message); // why it was restarted, or what was noted before
+  }
+
+  /**
+   * The init of a container is gone (killed; or an older agent started the container): with a pid namespace every
+   * process of the container went with it. Its namespaces and mounts are made again, then the worker is started.
+   */
+  private async relaunch(cp: ContainerCheckpoint, why: string): Promise<void> {
+    this.busy.add(cp.id);
+    this.restartAt.delete(cp.id);
+    try {
+      this.o.log(`agent: ${cp.id}: its init${cp.initPid ? ` (pid ${cp.initPid})` : ""} is gone; making its namespaces again`);
+      if (await this.startInit(cp)) this.startWorker(cp, why || "its init was gone");
+    } catch (e) {
+      this.markFailed(cp, `cannot start container: ${(e as Error).message}`);
+    } finally {
+      this.busy.delete(cp.id);
+    }
   }
 
   private workerArgv(): string[] {
@@ -191,7 +220,7 @@ export class ContainerManager {
   private onWorkerExit(id: string, pid: number, code: number | null, sig: string | null): void {
     const cp = this.held.get(id);
     if (!cp || cp.pid !== pid || cp.state !== "running" || this.restartAt.has(id)) return;
-    const v = classifyWorkerExit(code, sig, logTail(join(cp.workspace, "logs", "worker.log")));
+    const v = classifyWorkerExit(code, sig, logTail(workerLog(cp)));
     cp.exitCode = code ?? -1;
     if (v.kind === "exited") this.setState(cp, "exited", v.message);
     else if (v.kind === "failed") this.markFailed(cp, v.message);
@@ -263,9 +292,7 @@ export class ContainerManager {
 
   private async stopWorker(cp: ContainerCheckpoint): Promise<void> {
     if (!cp.pid || !isAlive(cp.pid, cp.pidStart)) return;
-    // In a pid namespace the worker runs under galaxy-init, unshare's child: init forwards SIGTERM to it.
-    const target = (cp.namespaces ?? []).includes("pid") ? (firstChild(cp.pid) ?? cp.pid) : cp.pid;
-    signal(target, "SIGTERM");
+    signal(stopTarget(cp), "SIGTERM"); // the wrapper forwards it to the worker; the init dies with the cgroup kill
     await waitFor(() => !isAlive(cp.pid, cp.pidStart), stopTimeoutOf(cp.cap, this.o.stopGraceMs) + 2000);
   }
 
@@ -296,33 +323,5 @@ export class ContainerManager {
       containerId: cp.id, groupId: cp.cap.groupId, state: cp.state, pid: cp.pid, startedAt: cp.startedAt,
       message: cp.message, usage: this.usage.latest(cp.id, now).usage, cap: cp.cap, exitCode: cp.exitCode,
     }));
-  }
-}
-
-/** The first child of a process (unshare's child is the container's init). */
-function firstChild(pid: number): number | null {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
-    return first ? Number(first) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The status the wrapper recorded when the worker ended; null when there is none (the wrapper was killed too). */
-function readExitStatus(workspace: string): number | null {
-  try {
-    const text = readFileSync(join(workspace, WORKER_EXIT_FILE), "utf8").trim();
-    return /^\d+$/.test(text) ? Number(text) : null;
-  } catch {
-    return null;
-  }
-}
-
-function logTail(file: string): string {
-  try {
-    return readFileSync(file, "utf8").slice(-2000);
-  } catch {
-    return "";
   }
 }

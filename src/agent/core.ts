@@ -14,7 +14,7 @@ export interface ContainerCheckpoint {
   state: LocalState;
   cgroup: string;
   workspace: string;
-  /** the process the agent started: the worker, or `unshare` when the container has a pid namespace */
+  /** the worker's launch the agent started: the wrapper, or `nsenter` (the wrapper's parent) with namespaces */
   pid: number;
   /** /proc start time of that process, so a recycled pid is never mistaken for it. */
   pidStart: number;
@@ -24,6 +24,11 @@ export interface ContainerCheckpoint {
   workerRestarts: number;
   /** namespaces it was started in ([] = none: a process group) */
   namespaces?: Namespace[];
+  /** with namespaces: host pid of its init (galaxy-init, pid 1 of its pid namespace), which holds them for its life;
+   * a restarted worker enters them through it (nsenter). 0/absent: none yet (or an older agent's container). */
+  initPid?: number;
+  /** /proc start time of the init */
+  initStart?: number;
   /** where each volume lives on this host */
   volumes?: VolumePlan[];
   /** host mounts the agent made for it (tmpfs volumes), unmounted when it is destroyed */

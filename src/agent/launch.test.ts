@@ -1,12 +1,16 @@
-// The launch scripts, read and run for real: the wrapper alone (any user), and with mount+uts+pid namespaces (root):
-// hidden neighbours and agent state, a bound volume, a /proc of its own, SIGTERM forwarded, the exit status recorded.
+// The launch scripts, read and run for real: the wrapper alone (any user); with mount+uts+pid namespaces (root) an
+// init that holds them, and workers entered into them: hidden neighbours and agent state, a bound volume, a /proc of
+// its own, SIGTERM forwarded, the exit status recorded, and a second worker beside the tasks the first one left.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, waitFor } from "../sys/proc.ts";
+import { isAlive, signal, waitFor } from "../sys/proc.ts";
 import { EXIT_SETUP_FAILED } from "./core.ts";
-import { type MountPlan, WORKER_EXIT_FILE, initScript, launchCommand, parseNamespaces, resolveNamespaces } from "./launch.ts";
+import {
+  INIT_READY_FILE, type MountPlan, type Namespace, WORKER_EXIT_FILE, enterCommand, initCommand, initScript, nsenterFlags, parseNamespaces,
+  plainCommand, resolveNamespaces, unshareFlags,
+} from "./launch.ts";
 
 const root = mkdtempSync(join(tmpdir(), "galaxy-launch-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,14 +22,24 @@ function workspace(name: string): string {
   return ws;
 }
 
+const baseEnv = () => ({ PATH: process.env.PATH!, GALAXY_CGROUP_PROCS: "" });
+
 /** Runs a launch; resolves with its exit code and the status the wrapper recorded. */
 async function run(argv: string[], env: Record<string, string>, cwd: string, onStart?: (pid: number) => Promise<void>) {
-  const p = Bun.spawn(argv, { cwd, env: { PATH: process.env.PATH!, GALAXY_CGROUP_PROCS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const p = Bun.spawn(argv, { cwd, env: { ...baseEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   if (onStart) await onStart(p.pid);
   const code = await p.exited;
   const recorded = readFileSync(join(cwd, WORKER_EXIT_FILE), "utf8").trim();
   return { code, recorded, stderr: await new Response(p.stderr).text() };
 }
+
+const children = (pid: number): number[] => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
 
 describe("namespaces", () => {
   test("parse: a list, none, or nothing; mount is implied by the others", () => {
@@ -35,20 +49,61 @@ describe("namespaces", () => {
     expect(() => parseNamespaces("net")).toThrow(/want some of mount, uts, pid/);
   });
 
-  test("resolve: the default is mount+uts; none without root, cgroups or unshare, saying why", () => {
-    const ok = { root: true, isolation: "cgroup-v1", hasUnshare: true };
-    expect(resolveNamespaces("auto", ok)).toEqual({ namespaces: ["mount", "uts"], note: "namespaces mount, uts" });
-    expect(resolveNamespaces(["mount", "uts", "pid"], ok).namespaces).toEqual(["mount", "uts", "pid"]);
+  test("resolve: the default is mount+uts+pid; none without root, cgroups, unshare or nsenter, saying why", () => {
+    const ok = { root: true, isolation: "cgroup-v1", hasUnshare: true, hasNsenter: true };
+    expect(resolveNamespaces("auto", ok)).toEqual({ namespaces: ["mount", "uts", "pid"], note: "namespaces mount, uts, pid" });
+    expect(resolveNamespaces(["mount", "uts"], ok).namespaces).toEqual(["mount", "uts"]);
+    expect(resolveNamespaces([], ok)).toEqual({ namespaces: [], note: "no namespaces (as asked)" });
     expect(resolveNamespaces("auto", { ...ok, root: false }).note).toBe("no namespaces (not root)");
     expect(resolveNamespaces("auto", { ...ok, isolation: "none" }).note).toBe("no namespaces (isolation none)");
     expect(resolveNamespaces("auto", { ...ok, hasUnshare: false }).note).toBe("no namespaces (no unshare(1) on PATH)");
+    expect(resolveNamespaces("auto", { ...ok, hasNsenter: false })).toEqual({ namespaces: [], note: "no namespaces (no nsenter(1) on PATH)" });
+  });
+});
+
+describe("the builders", () => {
+  const plan: MountPlan = { workspace: "/d/containers/c1", stage: "/d/stage", binds: [], hide: ["/d/state"], hideFiles: [], detach: [] };
+
+  test("unshare makes the namespaces asked (mount always); a pid namespace forks, mounts its /proc, dies with unshare", () => {
+    expect(unshareFlags(["mount"])).toEqual(["--mount"]);
+    expect(unshareFlags(["mount", "uts", "pid"])).toEqual(["--mount", "--uts", "--pid", "--fork", "--mount-proc", "--kill-child"]);
+  });
+
+  test("nsenter enters the init's namespaces, only those it has; a pid that cannot be an init is refused", () => {
+    expect(nsenterFlags(["mount", "uts", "pid"], 812)).toEqual(["-t", "812", "-m", "-u", "-p"]);
+    expect(nsenterFlags(["mount", "pid"], 812)).toEqual(["-t", "812", "-m", "-p"]);
+    expect(nsenterFlags(["mount"], 812)).toEqual(["-t", "812", "-m"]);
+    for (const bad of [0, 1, -5, 2.5, Number.NaN]) expect(() => nsenterFlags(["mount"], bad)).toThrow(/bad init pid/);
+  });
+
+  test("the init joins the cgroup, unshares, mounts, says it is ready and holds; it runs no worker", () => {
+    const l = initCommand(["mount", "uts", "pid"], plan);
+    expect(l.argv).toEqual(["/bin/sh", "-c", 'eval "$GALAXY_LAUNCH"', "galaxy-container"]);
+    const [join, enter] = l.env.GALAXY_LAUNCH!.split("\n");
+    expect(join).toStartWith("for f in $GALAXY_CGROUP_PROCS;");
+    expect(enter).toBe(`exec unshare --mount --uts --pid --fork --mount-proc --kill-child /bin/sh -c 'eval "$GALAXY_INIT"' galaxy-init`);
+    const init = l.env.GALAXY_INIT!.split("\n");
+    expect(init.indexOf(`: > ${INIT_READY_FILE}`)).toBeGreaterThan(init.indexOf("cd '/d/containers/c1' || fail \"cannot enter the workspace\""));
+    expect(init.at(-1)).toBe("while :; do sleep 2147483647 & wait; done");
+    expect(l.env.GALAXY_INIT).not.toContain('"$@"');
+  });
+
+  test("a worker joins the cgroup, enters the init's namespaces (with the host's /proc on fd 9 for a pid one), cds, runs", () => {
+    const l = enterCommand(["mount", "uts", "pid"], 812, "/d/it's", ["galaxy", "appworker"]);
+    expect(l.argv).toEqual(["/bin/sh", "-c", 'eval "$GALAXY_LAUNCH"', "galaxy-container", "galaxy", "appworker"]);
+    expect(l.env.GALAXY_LAUNCH!.split("\n").slice(1)).toEqual([
+      "exec 9</proc", `exec nsenter -t 812 -m -u -p -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`,
+    ]);
+    expect(l.env.GALAXY_ENTER!.split("\n")[0]).toStartWith(`cd '/d/it'\\''s' || {`);
+    expect(l.env.GALAXY_ENTER).toContain(`unset GALAXY_LAUNCH GALAXY_INIT GALAXY_ENTER`);
+    expect(enterCommand(["mount"], 812, "/d", ["w"]).env.GALAXY_LAUNCH).not.toContain("9</proc");
   });
 });
 
 describe("the wrapper (no namespaces)", () => {
   test("joins the cgroup files, runs the worker, records and returns its exit status", async () => {
     const ws = workspace("plain");
-    const l = launchCommand([], null, ["/bin/sh", "-c", "echo $0 $1 > out; exit 3", "a", "b"]);
+    const l = plainCommand(["/bin/sh", "-c", "echo $0 $1 > out; exit 3", "a", "b"]);
     expect(l.argv.slice(0, 3)).toEqual(["/bin/sh", "-c", 'eval "$GALAXY_LAUNCH"']);
     const r = await run(l.argv, l.env, ws);
     expect([r.code, r.recorded, readFileSync(join(ws, "out"), "utf8")]).toEqual([3, "3", "a b\n"]);
@@ -56,7 +111,7 @@ describe("the wrapper (no namespaces)", () => {
 
   test("forwards SIGTERM to the worker and keeps the launch scripts out of its environment", async () => {
     const ws = workspace("term");
-    const l = launchCommand([], null, ["/bin/sh", "-c", 'env > env.txt; trap "kill \\$s; exit 7" TERM; touch up; sleep 100 & s=$!; wait']);
+    const l = plainCommand(["/bin/sh", "-c", 'env > env.txt; trap "kill \\$s; exit 7" TERM; touch up; sleep 100 & s=$!; wait']);
     const r = await run(l.argv, l.env, ws, async (pid) => {
       await waitFor(() => existsSync(join(ws, "up")), 5000);
       process.kill(pid, "SIGTERM");
@@ -65,6 +120,7 @@ describe("the wrapper (no namespaces)", () => {
     expect(readFileSync(join(ws, "env.txt"), "utf8")).not.toContain("GALAXY_LAUNCH");
   });
 });
+
 
 describe.skipIf(!isRoot)("mount, uts and pid namespaces (root)", () => {
   const data = join(root, "ns");
@@ -87,39 +143,100 @@ describe.skipIf(!isRoot)("mount, uts and pid namespaces (root)", () => {
     `echo "fd=$(ls $GALAXY_HOST_PROC_DIR >/dev/null 2>&1 && echo host-proc)"`,
   ].join("; ");
 
+  /** Starts an init; resolves once it is ready, with unshare (the spawned process) and the init's host pid. */
+  async function startInit(ns: Namespace[]) {
+    rmSync(join(ws, INIT_READY_FILE), { force: true });
+    const l = initCommand(ns, plan);
+    const p = Bun.spawn(l.argv, { cwd: ws, env: { ...baseEnv(), ...l.env }, stdio: ["ignore", "ignore", "ignore"] });
+    expect(await waitFor(() => existsSync(join(ws, INIT_READY_FILE)), 5000)).toBe(true);
+    const init = ns.includes("pid") ? children(p.pid)[0]! : p.pid;
+    const stop = async () => {
+      const held = children(init); // the init's sleep (outlives it without a pid namespace)
+      p.kill("SIGKILL"); // with a pid namespace --kill-child takes the init, and so every process of the namespace
+      await p.exited;
+      for (const c of held) signal(c, "SIGKILL");
+      expect(await waitFor(() => !isAlive(init) && held.every((c) => !isAlive(c)), 5000)).toBe(true);
+    };
+    return { init, stop };
+  }
+
   test("the worker sees its own /proc, its workspace and volume, not its neighbours or the agent's state", async () => {
-    const l = launchCommand(["mount", "uts", "pid"], plan, ["/bin/sh", "-c", `(${probe}) > seen.txt; exit 5`]);
-    const r = await run(l.argv, { ...l.env, GALAXY_HOST_PROC_DIR: "/proc/self/fd/9" }, ws);
-    expect([r.code, r.recorded, r.stderr]).toEqual([5, "5", ""]);
-    const seen = Object.fromEntries(readFileSync(join(ws, "seen.txt"), "utf8").trim().split("\n").map((l) => l.split("=")) as [string, string][]);
-    const [, count, me] = /^pids=(\d+) me=(\d+)$/m.exec(readFileSync(join(ws, "seen.txt"), "utf8"))!.map(Number);
-    expect(count).toBeLessThan(8); // init, the worker's shell and its pipeline: no host process
-    expect(me).toBeLessThan(50); // a pid of the new namespace (the mounts before it took a few), not a host pid
-    expect(seen.neighbours!.trim()).toBe("c1");
-    expect(seen.state).toBe("0");
-    expect(seen.volume).toBe("volume data");
-    expect(readFileSync(join(ws, "seen.txt"), "utf8")).toContain("read-only");
-    expect(seen.fd).toBe("host-proc");
+    const { init, stop } = await startInit(["mount", "uts", "pid"]);
+    try {
+      expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m); // pid 1 of its namespace
+      const l = enterCommand(["mount", "uts", "pid"], init, ws, ["/bin/sh", "-c", `(${probe}) > seen.txt; exit 5`]);
+      const r = await run(l.argv, { ...l.env, GALAXY_HOST_PROC_DIR: "/proc/self/fd/9" }, ws);
+      expect([r.code, r.recorded, r.stderr]).toEqual([5, "5", ""]);
+      const text = readFileSync(join(ws, "seen.txt"), "utf8");
+      const seen = Object.fromEntries(text.trim().split("\n").map((l) => l.split("=")) as [string, string][]);
+      const [, count, me] = /^pids=(\d+) me=(\d+)$/m.exec(text)!.map(Number);
+      expect(count).toBeLessThan(9); // init and its sleep, the wrapper, the worker's shell and its pipeline: no host process
+      expect(me).toBeLessThan(50); // a pid of the new namespace (the mounts before it took a few), not a host pid
+      expect(seen.neighbours!.trim()).toBe("c1");
+      expect(seen.state).toBe("0");
+      expect(seen.volume).toBe("volume data");
+      expect(text).toContain("read-only");
+      expect(seen.fd).toBe("host-proc");
+    } finally {
+      await stop();
+    }
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(root); // nothing leaked to the host
   });
 
-  test("SIGTERM to galaxy-init (unshare's child) reaches the worker", async () => {
-    const l = launchCommand(["mount", "pid"], plan, ["/bin/sh", "-c", 'trap "exit 9" TERM; touch up; sleep 100 & wait']);
-    const r = await run(l.argv, l.env, ws, async (pid) => {
-      await waitFor(() => existsSync(join(ws, "up")), 5000);
-      const init = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0]);
-      expect(isAlive(init)).toBe(true);
-      process.kill(init, "SIGTERM");
-    });
-    expect([r.code, r.recorded]).toEqual([9, "9"]);
+  test("a second worker runs beside what the first one left (same pids, hostname); the init reaps the orphans", async () => {
+    const { init, stop } = await startInit(["mount", "uts", "pid"]);
+    try {
+      const first = enterCommand(["mount", "uts", "pid"], init, ws, ["/bin/sh", "-c", "hostname galaxy-c1; sleep 1000 >/dev/null 2>&1 & echo $! > task.pid; exit 3"]);
+      expect(await run(first.argv, first.env, ws)).toMatchObject({ code: 3, recorded: "3" });
+      const task = Number(readFileSync(join(ws, "task.pid"), "utf8")); // a pid of the namespace: the first worker's task
+      const second = enterCommand(["mount", "uts", "pid"], init, ws, ["/bin/sh", "-c", `echo "$(cat /proc/${task}/comm) $(hostname)" > seen.txt; kill ${task}`]);
+      expect(await run(second.argv, second.env, ws)).toMatchObject({ code: 0, recorded: "0" });
+      expect(readFileSync(join(ws, "seen.txt"), "utf8")).toBe("sleep galaxy-c1\n");
+      expect(readFileSync("/proc/sys/kernel/hostname", "utf8")).not.toContain("galaxy-c1");
+      // the orphaned task was the init's child once killed: reaped, so only the init's own sleep is left
+      const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0];
+      expect(await waitFor(() => children(init).length === 1, 5000)).toBe(true);
+      expect(state(children(init)[0]!)).toBe("S");
+      expect(isAlive(init)).toBe(true); // the workers came and went; the namespaces stay
+    } finally {
+      await stop();
+    }
   });
 
-  test("a mount that fails ends the launch with EXIT_SETUP_FAILED and says which", async () => {
+  test("SIGTERM to nsenter's child (the wrapper) reaches the worker", async () => {
+    const { init, stop } = await startInit(["mount", "pid"]);
+    try {
+      rmSync(join(ws, "up"), { force: true });
+      const l = enterCommand(["mount", "pid"], init, ws, ["/bin/sh", "-c", 'trap "exit 9" TERM; touch up; sleep 100 >/dev/null 2>&1 & wait']);
+      const r = await run(l.argv, l.env, ws, async (pid) => {
+        await waitFor(() => existsSync(join(ws, "up")), 5000);
+        process.kill(children(pid)[0]!, "SIGTERM");
+      });
+      expect([r.code, r.recorded]).toEqual([9, "9"]);
+    } finally {
+      await stop();
+    }
+  });
+
+  test("without a pid namespace the init is unshare itself; a worker enters its mounts", async () => {
+    const { init, stop } = await startInit(["mount"]);
+    try {
+      const l = enterCommand(["mount"], init, ws, ["/bin/sh", "-c", `ls ${join(data, "state")} | wc -l > seen.txt`]);
+      expect(await run(l.argv, l.env, ws)).toMatchObject({ code: 0, recorded: "0" });
+      expect(readFileSync(join(ws, "seen.txt"), "utf8").trim()).toBe("0");
+    } finally {
+      await stop();
+    }
+  });
+
+  test("a mount that fails ends the init with EXIT_SETUP_FAILED, says which, and never says ready", async () => {
+    rmSync(join(ws, INIT_READY_FILE), { force: true });
     const bad = { ...plan, binds: [{ source: join(root, "missing"), target, readonly: false }] };
-    const l = launchCommand(["mount"], bad, ["/bin/true"]);
-    const p = Bun.spawn(l.argv, { cwd: ws, env: { PATH: process.env.PATH!, GALAXY_CGROUP_PROCS: "", ...l.env }, stdio: ["ignore", "ignore", "pipe"] });
+    const l = initCommand(["mount", "pid"], bad);
+    const p = Bun.spawn(l.argv, { cwd: ws, env: { ...baseEnv(), ...l.env }, stdio: ["ignore", "ignore", "pipe"] });
     expect(await p.exited).toBe(EXIT_SETUP_FAILED);
     expect(await new Response(p.stderr).text()).toContain(`galaxy-init: cannot bind ${join(root, "missing")} at ${target}`);
+    expect(existsSync(join(ws, INIT_READY_FILE))).toBe(false);
   });
 
   test("the init script quotes every path", () => {

@@ -1,15 +1,22 @@
-// How a container's first process starts, pure: the shell command that joins the cgroup, enters the namespaces and
-// sets up the mounts, then runs the worker. No instruction of the worker ever runs outside its cgroup.
+// How a container's processes start, pure: the shell commands that join the cgroup, enter the namespaces and set up
+// the mounts, then run the worker. No instruction of the worker ever runs outside its cgroup.
 //
-//   /bin/sh galaxy-container: joins every cgroup procs file ($GALAXY_CGROUP_PROCS)
-//     ├─ no namespaces: the wrapper (below) runs the worker
-//     └─exec─► unshare --mount [--uts] [--pid --fork --mount-proc --kill-child]   (with a pid ns unshare stays outside)
-//                └─► /bin/sh galaxy-init: bind the volumes, detach other containers' mounts, hide the agent's state,
-//                      the other workspaces and the cluster secret, move the workspace back in, cd into it
-//                      └─ the wrapper (pid 1 in a pid namespace)
-//   the wrapper: runs the worker as its child, forwards SIGTERM/SIGINT, reaps orphans, records the worker's exit
-//   status in .galaxy/worker.exit (read by an agent that re-adopted the container), exits with it.
-// The scripts travel in the environment (GALAXY_LAUNCH, GALAXY_INIT) so that `ps` stays readable.
+//   without namespaces: /bin/sh galaxy-container joins every cgroup procs file ($GALAXY_CGROUP_PROCS), then the
+//     wrapper (below) runs the worker.
+//   with namespaces, two launches:
+//   1. the init, once per container (initCommand):
+//      /bin/sh galaxy-container: joins the cgroup
+//        └─exec─► unshare --mount [--uts] [--pid --fork --mount-proc --kill-child]   (with a pid ns unshare stays outside)
+//                   └─► /bin/sh galaxy-init: bind the volumes, detach other containers' mounts, hide the agent's state,
+//                         the other workspaces and the cluster secret, move the workspace back in, cd into it, write
+//                         INIT_READY_FILE, then hold the namespaces until the container is destroyed (pid 1 of a pid
+//                         namespace: it reaps the orphans, e.g. the tasks of a worker that died)
+//   2. the worker, at create and at every restart (enterCommand):
+//      /bin/sh galaxy-container: joins the cgroup ─exec─► nsenter -t <init> -m [-u] [-p] ─► /bin/sh galaxy-worker:
+//        cd into the workspace, then the wrapper. A restarted worker shares its tasks' namespaces, so it re-adopts them.
+//   the wrapper: runs the worker as its child, forwards SIGTERM/SIGINT, records the worker's exit status in
+//   .galaxy/worker.exit (read by an agent that re-adopted the container), exits with it.
+// The scripts travel in the environment (GALAXY_LAUNCH, GALAXY_INIT, GALAXY_ENTER) so that `ps` stays readable.
 import { EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED } from "./core.ts";
 import { InvalidError } from "../core/errors.ts";
 
@@ -27,20 +34,31 @@ export function parseNamespaces(text: string): Namespace[] {
 }
 
 /**
- * Namespaces a container gets when the operator does not say. pid is opt-in (`--namespaces mount,pid,uts`): workers
- * report host pids (appworker/host-pid.ts), but a worker the agent restarts would start in a new pid namespace and
- * could not re-adopt its tasks; restarting it inside the container's namespace (nsenter) is still to do.
+ * Namespaces a container gets when the operator does not say: all of them. The container's init holds them for its
+ * whole life, and a worker the agent restarts enters them (nsenter), so it sees, and re-adopts, its running tasks.
  */
-export const DEFAULT_NAMESPACES: readonly Namespace[] = ["mount", "uts"];
+export const DEFAULT_NAMESPACES: readonly Namespace[] = ["mount", "uts", "pid"];
 
-/** Which namespaces containers get here: none without root, without a cgroup driver, or without unshare(1). */
-export function resolveNamespaces(
-  requested: readonly Namespace[] | "auto",
-  host: { root: boolean; isolation: string; hasUnshare: boolean },
-): { namespaces: Namespace[]; note: string } {
+export interface NamespaceHost {
+  root: boolean;
+  isolation: string;
+  hasUnshare: boolean;
+  hasNsenter: boolean;
+}
+
+/** Which namespaces containers get here: none without root, without a cgroup driver, or without unshare(1)/nsenter(1). */
+export function resolveNamespaces(requested: readonly Namespace[] | "auto", host: NamespaceHost): { namespaces: Namespace[]; note: string } {
   const want = requested === "auto" ? [...DEFAULT_NAMESPACES] : [...requested];
   if (want.length === 0) return { namespaces: [], note: "no namespaces (as asked)" };
-  const why = !host.root ? "not root" : host.isolation === "none" ? "isolation none" : !host.hasUnshare ? "no unshare(1) on PATH" : "";
+  const why = !host.root
+    ? "not root"
+    : host.isolation === "none"
+      ? "isolation none"
+      : !host.hasUnshare
+        ? "no unshare(1) on PATH"
+        : !host.hasNsenter
+          ? "no nsenter(1) on PATH"
+          : "";
   if (why) return { namespaces: [], note: `no namespaces (${why})` };
   return { namespaces: want, note: `namespaces ${want.join(", ")}` };
 }
@@ -70,12 +88,15 @@ export const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 /** Where the wrapper records the worker's exit status, relative to the workspace (read after a re-adoption). */
 export const WORKER_EXIT_FILE = ".galaxy/worker.exit";
 
+/** Where galaxy-init notes that the mounts are made and the namespaces ready to enter (relative to the workspace). */
+export const INIT_READY_FILE = ".galaxy/init.ready";
+
 /**
- * The worker's parent for its whole life, in every mode: forwards SIGTERM and SIGINT to it, reaps orphans (it is pid 1
- * in a pid namespace), records its exit status in WORKER_EXIT_FILE, and exits with it.
+ * The worker's parent for its whole life, in every mode: forwards SIGTERM and SIGINT to it, reaps orphans, records its
+ * exit status in WORKER_EXIT_FILE, and exits with it.
  */
 const WRAP = [
-  `unset GALAXY_LAUNCH GALAXY_INIT`,
+  `unset GALAXY_LAUNCH GALAXY_INIT GALAXY_ENTER`,
   `: > ${WORKER_EXIT_FILE}`, // emptied with a builtin: an earlier worker's status must not be read as this one's
   // The traps are set before the worker exists; a signal that comes first is passed on once it does.
   `w= p=`,
@@ -90,7 +111,19 @@ const WRAP = [
   `exit $s`,
 ];
 
-/** The script of galaxy-init in the new namespaces: mounts, then the wrapped worker (`"$@"`). */
+/**
+ * galaxy-init once its mounts are made: says so, then holds the namespaces until the container's cgroup is killed.
+ * `wait` reaps every child (dash and bash wait for any pid), so as pid 1 it reaps the orphans of the namespace; as
+ * pid 1 it also ignores signals it has no trap for (the kernel's rule), so only SIGKILL ends it.
+ */
+const HOLD = [
+  `unset GALAXY_LAUNCH GALAXY_INIT`,
+  `exec </dev/null`,
+  `: > ${INIT_READY_FILE}`,
+  `while :; do sleep 2147483647 & wait; done`,
+];
+
+/** The script of galaxy-init in the new namespaces: the mounts, then it holds them. */
 export function initScript(m: MountPlan): string {
   const lines = [
     `fail() { echo "galaxy-init: $*" >&2; exit ${EXIT_SETUP_FAILED}; }`,
@@ -107,7 +140,7 @@ export function initScript(m: MountPlan): string {
     `mkdir -p ${q(m.workspace)} && mount --move ${q(m.stage)} ${q(m.workspace)} || fail "cannot mount the workspace"`,
     `cd ${q(m.workspace)} || fail "cannot enter the workspace"`,
   );
-  return [...lines, ...WRAP].join("\n");
+  return [...lines, ...HOLD].join("\n");
 }
 
 const JOIN = `for f in $GALAXY_CGROUP_PROCS; do echo $$ > "$f" || exit ${EXIT_CANNOT_JOIN_CGROUP}; done`;
@@ -121,14 +154,46 @@ export interface Launch {
   env: Record<string, string>;
 }
 
-/** How to spawn a container's first process (in its workspace): join the cgroup, enter `namespaces`, run `worker`. */
-export function launchCommand(namespaces: readonly Namespace[], plan: MountPlan | null, worker: readonly string[]): Launch {
-  const evalOf = (v: string) => ["/bin/sh", "-c", `eval "$${v}"`];
-  if (namespaces.length === 0 || plan === null) {
-    return { argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker], env: { GALAXY_LAUNCH: [JOIN, ...WRAP].join("\n") } };
-  }
-  const pid = namespaces.includes("pid");
-  const flags = ["--mount", ...(namespaces.includes("uts") ? ["--uts"] : []), ...(pid ? ["--pid", "--fork", "--mount-proc", "--kill-child"] : [])];
-  const enter = `${pid ? `exec ${HOST_PROC_FD}</proc\n` : ""}exec unshare ${flags.join(" ")} /bin/sh -c 'eval "$GALAXY_INIT"' galaxy-init "$@"`;
-  return { argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker], env: { GALAXY_LAUNCH: `${JOIN}\n${enter}`, GALAXY_INIT: initScript(plan) } };
+const evalOf = (v: string) => ["/bin/sh", "-c", `eval "$${v}"`];
+
+/** A container without namespaces (spawned in its workspace): join the cgroup, run `worker` under the wrapper. */
+export function plainCommand(worker: readonly string[]): Launch {
+  return { argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker], env: { GALAXY_LAUNCH: [JOIN, ...WRAP].join("\n") } };
+}
+
+/** The flags of unshare(1) that make a container's namespaces (mount always: the others' setup needs it). */
+export function unshareFlags(namespaces: readonly Namespace[]): string[] {
+  const pid = namespaces.includes("pid") ? ["--pid", "--fork", "--mount-proc", "--kill-child"] : [];
+  return ["--mount", ...(namespaces.includes("uts") ? ["--uts"] : []), ...pid];
+}
+
+/**
+ * A namespaced container's init (spawned in its workspace): join the cgroup, make the namespaces and the mounts, note
+ * INIT_READY_FILE, hold. With a pid namespace unshare stays outside as the init's parent (--kill-child: it takes the
+ * init, hence the whole namespace, with it); without, unshare execs the init.
+ */
+export function initCommand(namespaces: readonly Namespace[], plan: MountPlan): Launch {
+  const enter = `exec unshare ${unshareFlags(namespaces).join(" ")} /bin/sh -c 'eval "$GALAXY_INIT"' galaxy-init`;
+  return { argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container"], env: { GALAXY_LAUNCH: `${JOIN}\n${enter}`, GALAXY_INIT: initScript(plan) } };
+}
+
+/** The flags of nsenter(1) that enter the namespaces of the init with host pid `initPid`. */
+export function nsenterFlags(namespaces: readonly Namespace[], initPid: number): string[] {
+  if (!(Number.isInteger(initPid) && initPid > 1)) throw new InvalidError(`bad init pid ${initPid}`);
+  return ["-t", String(initPid), "-m", ...(namespaces.includes("uts") ? ["-u"] : []), ...(namespaces.includes("pid") ? ["-p"] : [])];
+}
+
+/**
+ * A namespaced container's worker (at create and at every restart): join the cgroup, enter the init's namespaces,
+ * cd into the workspace, run `worker` under the wrapper. With a pid namespace nsenter forks and stays outside as the
+ * wrapper's parent, passing its exit status on; the worker gets the host's /proc on HOST_PROC_FD.
+ */
+export function enterCommand(namespaces: readonly Namespace[], initPid: number, workspace: string, worker: readonly string[]): Launch {
+  const hostProc = namespaces.includes("pid") ? `exec ${HOST_PROC_FD}</proc\n` : "";
+  const enter = `${hostProc}exec nsenter ${nsenterFlags(namespaces, initPid).join(" ")} -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`;
+  const cd = `cd ${q(workspace)} || { echo "galaxy-worker: cannot enter the workspace" >&2; exit ${EXIT_SETUP_FAILED}; }`;
+  return {
+    argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker],
+    env: { GALAXY_LAUNCH: `${JOIN}\n${enter}`, GALAXY_ENTER: [cd, ...WRAP].join("\n") },
+  };
 }

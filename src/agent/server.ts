@@ -62,8 +62,8 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   if (!secret()) throw new Error("the agent needs the cluster secret: give --cluster-dir or --secret");
   const store = openLmdbStore(`${o.dataDir}/state`);
   const driver = detectDriver();
-  const hasUnshare = Bun.which("unshare") !== null;
-  const ns = resolveNamespaces(o.namespaces, { root: isRoot(), isolation: driver.kind, hasUnshare });
+  const has = (tool: string) => Bun.which(tool) !== null;
+  const ns = resolveNamespaces(o.namespaces, { root: isRoot(), isolation: driver.kind, hasUnshare: has("unshare"), hasNsenter: has("nsenter") });
   o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}`);
   const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir };
   prepareLayout(layout);

@@ -1,5 +1,5 @@
-// The agent end to end, with the compiled executable and one `galaxy up` (one agent, namespaces mount+uts+pid):
-// a tmpfs volume of its size, a /proc with only the container's processes, `galaxy logs`, a cpu quota of 200
+// The agent end to end, with the compiled executable and one `galaxy up` (one agent, the default namespaces: mount,
+// uts, pid): a tmpfs volume of its size, a /proc with only the container's processes, `galaxy logs`, a cpu quota of 200
 // millicores, an OOM kill told apart, a fixed port taken on the host, and kill -9 of the agent that leaves every
 // container process running with the same pid. Stopping `galaxy up` leaves no process, cgroup or mount.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -25,7 +25,7 @@ interface PodView {
 
 describe.skipIf(!hasV1)("agent: isolation, volumes, ports, usage, restart", () => {
   const w = new World();
-  w.env.GALAXY_NAMESPACES = "mount,uts,pid";
+  delete w.env.GALAXY_NAMESPACES; // the default: mount, uts and pid
   let up: ChildProcess | null = null;
   let base = 0;
   let holder: Server | null = null;
@@ -81,6 +81,7 @@ describe.skipIf(!hasV1)("agent: isolation, volumes, ports, usage, restart", () =
     expect(pids).toContain(1);
     expect(pids.length).toBeLessThan(12); // init, the worker, the task's shell and its pipeline: no host process
     expect(line("init")).toContain("galaxy-init");
+    expect(readFileSync(join(w.dir, "g", "logs", "agent-0.log"), "utf8")).toContain("; namespaces mount, uts, pid");
     // On the host the same container holds host pids, and its tmpfs is a real mount of 16M.
     expect(procsOf(pod.id).length).toBeGreaterThanOrEqual(3);
     const mounts = readFileSync("/proc/self/mountinfo", "utf8");

@@ -4,12 +4,21 @@ import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
+import { InvalidError } from "../src/core/errors.ts";
+
+/** A number from 0 to 1 ("0.8"), or one clear sentence. */
+export function parseFraction(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1) throw new InvalidError(`${flag} ${JSON.stringify(text)}: want a number from 0 to 1, e.g. 0.8`);
+  return v;
+}
 
 export default class ResMan extends Command {
   static override description = `Run the resource manager (ResMan). It stands by while another ResMan holds the lock in the cluster directory, and takes over within a second of the leader's death.`;
   static override examples = [
     "<%= config.bin %> resman --data-dir /var/lib/galaxy/resman --cluster-dir /shared/galaxy",
     "<%= config.bin %> resman --data-dir ./rm --cluster-dir ./cluster --listen 127.0.0.1:1645 --auto-pool",
+    "<%= config.bin %> resman --data-dir ./rm --cluster-dir ./cluster --safe-mode-fraction 0.5 --safe-mode-timeout 10s",
   ];
   static override flags = {
     "data-dir": Flags.string({ description: "LMDB directory for ResMan's hard state", required: true }),
@@ -20,6 +29,9 @@ export default class ResMan extends Command {
     "agent-timeout": Flags.string({ description: "an agent silent this long is dead", default: "10s" }),
     "recovery-window": Flags.string({ description: "after taking over, how long to wait for agents' reports before scheduling", default: "5s" }),
     "heartbeat-interval": Flags.string({ description: "how often agents heartbeat", default: "1s" }),
+    "safe-mode-fraction": Flags.string({ description: "after start, schedule nothing until this fraction (0-1) of known agents reported; 0 turns safe mode off", default: "0.8" }),
+    "safe-mode-timeout": Flags.string({ description: "leave safe mode after this long even if fewer agents reported", default: "30s" }),
+    "am-wait": Flags.string({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: "60s" }),
   };
 
   async run(): Promise<void> {
@@ -33,6 +45,8 @@ export default class ResMan extends Command {
         config: {
           autoPool: flags["auto-pool"], agentTimeoutMs: parseDuration(flags["agent-timeout"]),
           recoveryMs: parseDuration(flags["recovery-window"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
+          safeModeFraction: parseFraction("--safe-mode-fraction", flags["safe-mode-fraction"]),
+          safeModeTimeoutMs: parseDuration(flags["safe-mode-timeout"]), amWaitMs: parseDuration(flags["am-wait"]),
         },
       });
       await runUntilStopped(() => handle.stop(), handle.lost);

@@ -16,7 +16,7 @@ export default class BenchAgents extends Command {
     shape: Flags.string({ description: "agent shape CPU/MEMORY[/DISK]", default: "32/128G/1T" }),
     fleet: Flags.integer({ description: "fleet number (distinguishes endpoints)", default: 0, min: 0 }),
     interval: Flags.string({ description: "heartbeat interval (0: as ResMan says)", default: "0ms" }),
-    "ack-now": Flags.boolean({ description: "heartbeat again as soon as new caps arrive" }),
+    "heartbeat-only": Flags.boolean({ description: "no WatchCaps; new caps are reported at the next interval" }),
     "max-in-flight": Flags.integer({ description: "heartbeats in flight at most", default: 256, min: 1 }),
   };
 
@@ -24,7 +24,7 @@ export default class BenchAgents extends Command {
     const { flags } = await this.parse(BenchAgents);
     await runBench(() => runFleetChild({
       resman: flags.resman.split(","), clusterDir: resolve(flags["cluster-dir"]), count: flags.count, shape: parseShape(flags.shape),
-      fleet: flags.fleet, intervalMs: parseDuration(flags.interval), ackNow: flags["ack-now"], maxInFlight: flags["max-in-flight"],
+      fleet: flags.fleet, intervalMs: parseDuration(flags.interval), heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"],
     }));
     process.exit(0);
   }

@@ -12,7 +12,7 @@ import { benchLog, runBench } from "./common.ts";
 export default class BenchCluster extends Command {
   static override description = `Benchmark ResMan as a real process with N simulated agents heartbeating over HTTP (protobuf, full reports) from child processes: heartbeats/s handled and their latency, submit-to-placed and submit-to-confirmed-running of one group, and ResMan's RSS (optionally after filling the cluster with --containers).
 
-JSON fields: machine, figures (agents, heartbeatIntervalMs, ackNow, idle, load[], submit, filled), targets[]`;
+JSON fields: machine, figures (agents, heartbeatIntervalMs, heartbeatOnly, idle, load[], submit, filled), targets[]`;
   static override examples = [
     "<%= config.bin %> bench cluster",
     "<%= config.bin %> bench cluster --agents 10000 --containers 1000000",
@@ -32,7 +32,7 @@ JSON fields: machine, figures (agents, heartbeatIntervalMs, ackNow, idle, load[]
     warmup: Flags.string({ description: "settle time before each window", default: "3s" }),
     measure: Flags.string({ description: "length of each measurement window", default: "10s" }),
     "load-intervals": Flags.string({ description: "extra windows with agents heartbeating this often (comma list; none: skip)", default: "800ms,500ms" }),
-    "ack-now": Flags.boolean({ description: "agents heartbeat again as soon as new caps arrive (the proposed fast acknowledgement)" }),
+    "heartbeat-only": Flags.boolean({ description: "agents only heartbeat: no WatchCaps, new caps reported at the next interval (the protocol before WatchCaps, for comparison)" }),
     "max-in-flight": Flags.integer({ description: "heartbeats in flight per fleet at most", default: 256, min: 1 }),
     galaxy: Flags.string({ description: "galaxy executable to run ResMan and the agents with (default: this one)" }),
     "resman-command": Flags.string({ description: "command that runs galaxy for ResMan alone, split on spaces (profiling)", hidden: true }),
@@ -46,7 +46,7 @@ JSON fields: machine, figures (agents, heartbeatIntervalMs, ackNow, idle, load[]
       const figures = await runClusterBench({
         galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), resmanCommand: flags["resman-command"]?.split(" ").filter(Boolean), agents: flags.agents, fleets: flags.fleets,
         shape: parseShape(flags["agent-shape"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]), recoveryWindow: "5s",
-        ackNow: flags["ack-now"], maxInFlight: flags["max-in-flight"], standby: false, log: benchLog,
+        heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"], standby: false, log: benchLog,
         replicas: flags.replicas, container: parseShape(flags.container), warmupSec: parseDuration(flags.warmup) / 1000,
         measureSec: parseDuration(flags.measure) / 1000,
         loadIntervalsMs: flags["load-intervals"] === "none" ? [] : flags["load-intervals"].split(",").map(parseDuration), fill: flags.containers, fillGroupSize: flags["fill-group"],

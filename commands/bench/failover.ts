@@ -39,7 +39,7 @@ JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, kill
       const figures = await runFailoverBench({
         galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), resmanCommand: flags["resman-command"]?.split(" ").filter(Boolean), agents: flags.agents, fleets: flags.fleets,
         shape: parseShape(flags["agent-shape"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
-        recoveryWindow: flags["recovery-window"], ackNow: false, maxInFlight: flags["max-in-flight"], standby: true, log: benchLog,
+        recoveryWindow: flags["recovery-window"], heartbeatOnly: false, maxInFlight: flags["max-in-flight"], standby: true, log: benchLog,
         perAgent: flags["per-agent"], groupSize: 1000, newGroupReplicas: flags["new-group"], settleSec: parseDuration(flags.settle) / 1000,
       });
       const targets = failoverTargets(figures);

@@ -28,7 +28,13 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
   const managers: ContainerManager[] = [];
 
   afterAll(async () => {
-    for (const m of managers) for (const id of [...m.held.keys()]) await m.destroy(id);
+    // an empty cap set first: a container destroyed while still granted would be built again
+    for (const m of managers) m.grant([]);
+    for (const m of managers) {
+      await waitFor(() => [...m.held.keys()].every((id) => m.held.get(id)!.state === "destroying") || m.held.size === 0, 15_000);
+      for (const id of [...m.held.keys()]) await m.destroy(id);
+      await waitFor(() => m.held.size === 0, 15_000);
+    }
     await driver.remove(`galaxy/${key}`).catch(() => {});
     if (driver.list("galaxy").length === 0) await driver.remove("galaxy").catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
@@ -68,6 +74,31 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(driver.exists(cp.cgroup)).toBe(false);
       expect(existsSync(cp.workspace)).toBe(false);
       expect(m.table.get("web.0")).toBeUndefined();
+    });
+
+    test("a cap granted again while its container is being destroyed is built once the old one is gone", async () => {
+      const m = manager(openMemoryStore());
+      m.grant([capOf("again.0", { grantedAt: 10 })]);
+      expect(await running(m, "again.0")).toBe(true);
+      const first = m.held.get("again.0")!.pid;
+      m.grant([]); // moved off: destroying starts (SIGTERM, then the cgroup kill)
+      expect(m.held.get("again.0")!.state).toBe("destroying");
+      m.grant([capOf("again.0", { grantedAt: 20 })]); // placed back here before the destroy finished
+      expect(await waitFor(() => m.held.get("again.0")?.cap.grantedAt === 20 && m.held.get("again.0")?.state === "running", 10_000)).toBe(true);
+      expect(m.held.get("again.0")!.pid).not.toBe(first);
+      expect(isAlive(first)).toBe(false);
+    });
+
+    test("a newer grant of a held container recreates it (a new generation: new resources)", async () => {
+      const m = manager(openMemoryStore());
+      m.grant([capOf("gen.0", { grantedAt: 10 })]);
+      expect(await running(m, "gen.0")).toBe(true);
+      const first = m.held.get("gen.0")!.pid;
+      m.grant([capOf("gen.0", { grantedAt: 10 })]); // the same grant: untouched
+      expect(m.held.get("gen.0")!.pid).toBe(first);
+      m.grant([capOf("gen.0", { grantedAt: 30 })]);
+      expect(await waitFor(() => m.held.get("gen.0")?.cap.grantedAt === 30 && m.held.get("gen.0")?.state === "running", 10_000)).toBe(true);
+      expect(isAlive(first)).toBe(false);
     });
 
     test("a taken port fails the container at once, without a worker; its workspace outlives it for the gc delay", async () => {

@@ -53,7 +53,7 @@ export class ContainerManager {
   readonly gc: WorkspaceGc;
   private readonly busy = new Set<string>(); // containers with a create/destroy/kill in flight
   private readonly restartAt = new Map<string, { at: number; why: string }>();
-  private granted: Set<string> | null = null; // the last cap set from ResMan (null until one arrives)
+  private granted: Map<string, Cap> | null = null; // the last cap set from ResMan (null until one arrives)
 
   constructor(readonly o: ContainerManagerOptions) {
     this.table = o.store.table<ContainerCheckpoint>("containers");
@@ -95,10 +95,9 @@ export class ContainerManager {
     this.o.log(`agent: re-adopted ${cp.id} (pid ${cp.pid})`);
   }
 
-  /** The cap set from ResMan: new caps are checkpointed and built; what left it is destroyed (by refresh()). */
+  /** The cap set from ResMan: refresh() builds what is new and destroys what left it (or was granted anew). */
   grant(caps: readonly Cap[]): void {
-    this.granted = new Set(caps.map((c) => c.containerId));
-    for (const cap of diffCaps(this.held, caps).create) this.create(cap);
+    this.granted = new Map(caps.map((c) => [c.containerId, c]));
     this.refresh();
   }
 
@@ -238,9 +237,11 @@ export class ContainerManager {
 
   /** Every heartbeat: restart dead workers (after a re-adoption nobody waits on them), destroy what was revoked. */
   refresh(now = Date.now()): void {
+    const diff = this.granted ? diffCaps(this.held, [...this.granted.values()]) : { create: [], destroy: [] };
+    const revoked = new Set(diff.destroy); // left the cap set, or granted anew (a new generation: recreate)
     for (const cp of this.held.values()) {
       if (this.busy.has(cp.id)) continue;
-      if (this.granted && !this.granted.has(cp.id)) void this.destroy(cp.id);
+      if (revoked.has(cp.id) || (this.granted && cp.state === "destroying")) void this.destroy(cp.id);
       else if (cp.state === "running" && !isAlive(cp.pid, cp.pidStart)) {
         const pending = this.restartAt.get(cp.id);
         // Not our child after a re-adoption: its wrapper left the worker's exit status in the workspace.
@@ -248,6 +249,8 @@ export class ContainerManager {
         else if (now >= pending.at) this.startWorker(cp, pending.why);
       }
     }
+    // New caps; also one granted again while its previous container was still being destroyed (built once it is gone).
+    for (const cap of diff.create) if (!this.busy.has(cap.containerId)) this.create(cap);
   }
 
   /** Kills every process of a container that must stop now (disk over size, memory pressure); keeps it, failed. */
@@ -283,6 +286,7 @@ export class ContainerManager {
       this.usage.forget(id);
       this.o.store.writeSync((tx) => tx.delete(this.table, id));
       this.o.log(`agent: destroyed ${id}${keep ? " (its workspace is kept for a while)" : ""}`);
+      if (this.granted?.has(id)) queueMicrotask(() => this.refresh()); // granted anew meanwhile: build it now, not at the next beat
     } catch (e) {
       this.o.log(`agent: destroying ${id} failed: ${(e as Error).message}; will retry`);
     } finally {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Cap } from "../rpc/types.ts";
 import { capOf, MiB } from "./test-fixtures.ts";
 import {
-  type ContainerCheckpoint, EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED, acceptEpoch, cgroupName, classifyWorkerExit, diffCaps,
+  type ContainerCheckpoint, EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED, acceptEpoch, newerCaps, cgroupName, classifyWorkerExit, diffCaps,
   limitsOf, optionsOf, stopTimeoutOf, workerRestartDelay,
 } from "./core.ts";
 
@@ -78,5 +78,16 @@ describe("diffCaps: a new grant for a held container id recreates it", () => {
     expect(diffCaps(new Map([held("g.0", 5, "destroying")]), [cap("g.0", 9)])).toEqual({ create: [], destroy: [] });
     expect(diffCaps(new Map(), [cap("g.0", 9)]).create.map((c) => c.containerId)).toEqual(["g.0"]);
     expect(diffCaps(new Map([held("g.0", 5)]), [cap("g.0", 0)])).toEqual({ create: [], destroy: [] });
+  });
+});
+
+describe("newerCaps: heartbeat and watch replies may cross", () => {
+  test("a newer version or epoch replaces the held set; the same or an older one never does", () => {
+    expect(newerCaps({ epoch: 3, capsVersion: 8 }, 3, 7)).toBe(true);
+    expect(newerCaps({ epoch: 4, capsVersion: 1 }, 3, 7)).toBe(true);
+    expect(newerCaps({ epoch: 3, capsVersion: 7 }, 3, 7)).toBe(false);
+    expect(newerCaps({ epoch: 3, capsVersion: 6 }, 3, 7)).toBe(false);
+    expect(newerCaps({ epoch: 2, capsVersion: 99 }, 3, 7)).toBe(false);
+    expect(newerCaps({ epoch: 1, capsVersion: 1 }, 0, 0)).toBe(true); // a fresh agent takes its first set
   });
 });

@@ -72,6 +72,17 @@ export function acceptEpoch(seen: number, got: number): boolean {
   return got >= seen;
 }
 
+/** How long one ResMan/WatchCaps call waits for new caps before the agent asks again. */
+export const WATCH_MS = 15_000;
+
+/**
+ * Whether a reply's cap set is newer than the one held: heartbeat and watch replies can cross, and an older set
+ * must never replace a newer one. Versions count up within an epoch; a new epoch starts them again.
+ */
+export function newerCaps(reply: { epoch: number; capsVersion: number }, capsEpoch: number, capsVersion: number): boolean {
+  return reply.epoch > capsEpoch || (reply.epoch === capsEpoch && reply.capsVersion > capsVersion);
+}
+
 export interface ContainerOptions {
   cpuExcess: boolean;
   memoryExcess: boolean;

@@ -15,7 +15,7 @@ import { detectDriver } from "./cgroup/index.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { type HostLayout, prepareLayout } from "./container-fs.ts";
 import { ContainerManager } from "./containers.ts";
-import { acceptEpoch, agentKey } from "./core.ts";
+import { acceptEpoch, agentKey, newerCaps, WATCH_MS } from "./core.ts";
 import { type Namespace, resolveNamespaces } from "./launch.ts";
 import { readLogs } from "./logs.ts";
 import { Monitor } from "./monitor.ts";
@@ -132,6 +132,10 @@ export function agentInfo(o: AgentOptions, driver: CgroupDriver, startedAt: numb
   };
 }
 
+/**
+ * Heartbeats every interval (proof of life, full report), and beside them a blocking WatchCaps query that brings new
+ * caps as soon as ResMan decides them. New caps from either are granted, then reported at once by an extra heartbeat.
+ */
 class HeartbeatLoop {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -140,6 +144,11 @@ class HeartbeatLoop {
   private capsVersion = 0;
   private intervalMs = 1000;
   private lastError = "";
+  private inFlight = false;
+  /** heartbeat again as soon as the one in flight is answered (new caps arrived meanwhile) */
+  private again = false;
+  private registered = false;
+  private readonly cancel = new AbortController();
 
   constructor(
     readonly o: AgentOptions,
@@ -154,22 +163,39 @@ class HeartbeatLoop {
 
   start(): void {
     void this.beat();
+    void this.watchLoop();
   }
 
   stop(): void {
     this.stopped = true;
+    this.cancel.abort();
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** A heartbeat now, or right after the one in flight: ResMan learns at once what became of new caps. */
+  private beatSoon(): void {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    void this.beat();
   }
 
   private async beat(): Promise<void> {
     if (this.stopped) return;
+    this.inFlight = true;
+    this.timer = null;
+    let changed = false;
     try {
       this.manager.refresh();
       const reply = await this.resman.call("ResMan/Heartbeat", {
         agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: true,
         containers: this.manager.reports(Date.now()), usage: this.monitor.hostUsage, pressure: this.monitor.pressure,
       });
-      this.apply(reply);
+      changed = this.apply(reply);
+      this.registered = true;
       if (this.lastError) this.o.log(`agent: heartbeat to ResMan works again`);
       this.lastError = "";
     } catch (e) {
@@ -177,22 +203,47 @@ class HeartbeatLoop {
       if (msg !== this.lastError) this.o.log(`agent: heartbeat failed: ${msg}`);
       this.lastError = msg;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.beat(), this.intervalMs);
+    this.inFlight = false;
+    // New caps (from this reply or a watch meanwhile) are reported at once; a reply to such an extra heartbeat that
+    // again brings new caps waits for the interval, so the agent never heartbeats in a loop.
+    const soon = this.again || changed;
+    this.again = false;
+    if (!this.stopped) this.timer = setTimeout(() => void this.beat(), soon ? 0 : this.intervalMs);
   }
 
-  private apply(reply: HeartbeatReply): void {
+  /** WatchCaps after WatchCaps while the agent lives; after a failure, again one interval later. */
+  private async watchLoop(): Promise<void> {
+    while (!this.stopped) {
+      if (this.registered) {
+        try {
+          const reply = await this.resman.call("ResMan/WatchCaps", {
+            endpoint: this.info.endpoint, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, waitMs: WATCH_MS,
+          }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal });
+          if (this.apply(reply)) this.beatSoon();
+          continue;
+        } catch {
+          // the heartbeat loop logs what is wrong with ResMan; caps still come with heartbeats
+        }
+      }
+      await Bun.sleep(this.intervalMs);
+    }
+  }
+
+  /** Takes a reply from a leader whose epoch is not older than one seen; returns whether it granted new caps. */
+  private apply(reply: HeartbeatReply): boolean {
     if (!acceptEpoch(this.epochSeen, reply.epoch)) {
       this.o.log(`agent: ignored a reply from epoch ${reply.epoch}; epoch ${this.epochSeen} was seen`);
-      return;
+      return false;
     }
     if (reply.epoch > this.epochSeen) {
       this.epochSeen = reply.epoch;
       this.store.writeSync((tx) => tx.put(this.store.table<number>("meta"), "epochSeen", reply.epoch));
     }
     if (reply.intervalMs > 0) this.intervalMs = reply.intervalMs;
-    if (!reply.capsChanged) return;
+    if (!reply.capsChanged || !newerCaps(reply, this.capsEpoch, this.capsVersion)) return false;
     this.manager.grant(reply.caps);
     this.capsEpoch = reply.epoch;
     this.capsVersion = reply.capsVersion;
+    return true;
   }
 }

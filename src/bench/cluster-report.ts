@@ -28,12 +28,13 @@ export function clusterTables(f: ClusterFigures): string {
     { header: "CAP AT AGENT P50/P99/MAX MS", value: (r) => `${format(r.capP50Ms)} / ${format(r.capP99Ms)} / ${format(r.capMaxMs)}` },
     { header: "CONFIRMED P50/P99/MAX MS", value: (r) => `${format(r.confirmedP50Ms)} / ${format(r.confirmedP99Ms)} / ${format(r.confirmedMaxMs)}` },
     { header: "CONFIRMED/S", value: (r) => r.confirmedPerSec },
+    { header: "CAPS BY WATCH", value: (r) => r.viaWatch },
   ]);
   const h = f.filled?.hints;
   const hints = h ? `; one GetHints(all) (AppMaster's sync loop, every 500 ms): ${format(h.bytes / 2 ** 20)} MiB, ${format(h.fetchMs)} ms + ${format(h.decodeMs)} ms to decode` : "";
   const fill = f.filled ? `\nfilled ${format(f.filled.containers)} containers in ${f.filled.fillSec} s${hints}` : "";
   const over = `\nover-committed agents: ${f.overcommitted.length}`;
-  return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.ackNow ? ", agents acknowledge new caps at once" : ""}`;
+  return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.heartbeatOnly ? ", agents only heartbeat (no WatchCaps)" : ", agents watch their caps (WatchCaps) and report new ones at once"}`;
 }
 
 /** >= 10,000 heartbeats/s with p99 < 20 ms at 10,000 agents; submit-to-confirmed p99 < 1 s; RSS < 1 GiB at 1M. */

@@ -11,7 +11,7 @@ import { parseShape } from "./workload.ts";
 
 const common = {
   galaxy: selfCommand(), fleets: 1, shape: parseShape("4/16G/100G"), heartbeatIntervalMs: 200, recoveryWindow: "2s",
-  ackNow: false, maxInFlight: 64, standby: false, log: () => {},
+  heartbeatOnly: false, maxInFlight: 64, standby: false, log: () => {},
 };
 
 describe("bench cluster and failover, small", () => {
@@ -27,6 +27,8 @@ describe("bench cluster and failover, small", () => {
     expect(f.submit.replicas).toBe(30);
     expect(f.submit.capMaxMs).toBeGreaterThan(0);
     expect(f.submit.confirmedMaxMs).toBeGreaterThanOrEqual(f.submit.capMaxMs);
+    // caps go out on ResMan's tick through the agents' parked WatchCaps, not at their next heartbeat
+    expect(f.submit.viaWatch).toBeGreaterThan(0);
     expect(f.filled!.containers).toBe(90);
     expect(f.filled!.window.resmanRssMiB).toBeGreaterThan(0);
     expect(f.filled!.hints!.containers).toBe(90);

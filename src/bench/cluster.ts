@@ -58,12 +58,14 @@ export interface SubmitFigures {
   confirmedP99Ms: number;
   confirmedMaxMs: number;
   confirmedPerSec: number;
+  /** Caps that reached their agent with a WatchCaps answer rather than a heartbeat reply. */
+  viaWatch: number;
 }
 
 export interface ClusterFigures {
   agents: number;
   heartbeatIntervalMs: number;
-  ackNow: boolean;
+  heartbeatOnly: boolean;
   idle: WindowFigures;
   load: WindowFigures[];
   submit: SubmitFigures;
@@ -108,7 +110,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFi
       o.log(`filled ${total} containers in ${fillSec.toFixed(1)} s; ResMan RSS ${filled.window.resmanRssMiB} MiB`);
     }
     const overcommitted = await sim.overcommitted();
-    return { agents: o.agents, heartbeatIntervalMs: o.heartbeatIntervalMs, ackNow: o.ackNow, idle, load, submit, filled, overcommitted };
+    return { agents: o.agents, heartbeatIntervalMs: o.heartbeatIntervalMs, heartbeatOnly: o.heartbeatOnly, idle, load, submit, filled, overcommitted };
   } finally {
     await sim.stop();
   }
@@ -156,6 +158,7 @@ export async function measureSubmit(sim: SimCluster, g: GroupDef, timeoutMs = 12
     capP50Ms: round(worst((t) => t.placedMs.p50), 1), capP99Ms: round(worst((t) => t.placedMs.p99), 1), capMaxMs: round(worst((t) => t.placedMs.max), 1),
     confirmedP50Ms: round(worst((t) => t.confirmedMs.p50), 1), confirmedP99Ms: round(worst((t) => t.confirmedMs.p99), 1),
     confirmedMaxMs: round(confirmedMax, 1), confirmedPerSec: Math.round(g.replica / Math.max(confirmedMax / 1000, 1e-3)),
+    viaWatch: times.reduce((s, t) => s + t.viaWatch, 0),
   };
 }
 

@@ -21,7 +21,7 @@ export interface FleetChildOptions {
   /** Distinguishes the endpoints of several fleets on one ResMan. */
   fleet: number;
   intervalMs: number;
-  ackNow: boolean;
+  heartbeatOnly: boolean;
   maxInFlight: number;
 }
 
@@ -52,7 +52,7 @@ export async function runFleetChild(o: FleetChildOptions): Promise<void> {
   const fleet = new SimFleet({
     resman: leaderAddresses(o.clusterDir, o.resman), secret: readFileSync(secretFile, "utf8").trim(),
     infos: Array.from({ length: o.count }, (_, i) => agentInfoOf(simEndpoint(o.fleet, i), o.shape)),
-    intervalMs: o.intervalMs, ackNow: o.ackNow, maxInFlight: o.maxInFlight,
+    intervalMs: o.intervalMs, heartbeatOnly: o.heartbeatOnly, maxInFlight: o.maxInFlight,
   });
   fleet.start();
   const write = (v: unknown) => process.stdout.write(JSON.stringify(v) + "\n");
@@ -95,9 +95,11 @@ export class FleetProcess {
     const argv = [
       ...galaxy, "bench", "agents", "--resman", o.resman.join(","), "--cluster-dir", o.clusterDir, "--count", String(o.count),
       "--shape", `${o.shape.millicores}m/${o.shape.memory}/${o.shape.disk}`, "--fleet", String(o.fleet),
-      "--interval", `${o.intervalMs}ms`, "--max-in-flight", String(o.maxInFlight), ...(o.ackNow ? ["--ack-now"] : []),
+      "--interval", `${o.intervalMs}ms`, "--max-in-flight", String(o.maxInFlight), ...(o.heartbeatOnly ? ["--heartbeat-only"] : []),
     ];
-    const proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    // Every agent keeps a WatchCaps in flight: lift fetch's default limit of 256 concurrent requests per process.
+    const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.min(65_000, o.count + o.maxInFlight + 64)) };
+    const proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
     return new FleetProcess(proc, []);
   }
 

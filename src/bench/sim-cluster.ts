@@ -22,7 +22,7 @@ export interface SimClusterOptions {
   recoveryWindow: string;
   /** ResMan's --agent-timeout (default its own, 10 s). */
   agentTimeout?: string;
-  ackNow: boolean;
+  heartbeatOnly: boolean;
   maxInFlight: number;
   standby: boolean;
   log: (msg: string) => void;
@@ -81,7 +81,7 @@ export class SimCluster {
       if (count <= 0) break;
       this.fleets.push(FleetProcess.start({
         resman: [this.resman.addr, `127.0.0.1:${this.port + 1}`], clusterDir: this.dir.clusterDir, count, shape: this.o.shape,
-        fleet: f, intervalMs: 0, ackNow: this.o.ackNow, maxInFlight: this.o.maxInFlight,
+        fleet: f, intervalMs: 0, heartbeatOnly: this.o.heartbeatOnly, maxInFlight: this.o.maxInFlight,
       }, this.o.galaxy));
     }
     await Promise.all(this.fleets.map((f) => f.ready));
@@ -163,7 +163,8 @@ function mergeStats(a: FleetStats, b: FleetStats): FleetStats {
   const w = (x: FleetStats) => (replies > 0 ? x.replies / replies : 0.5);
   return {
     agents: a.agents + b.agents, registered: a.registered + b.registered, windowSec: Math.max(a.windowSec, b.windowSec),
-    replies, capReplies: a.capReplies + b.capReplies, errors: a.errors + b.errors, lastError: a.lastError || b.lastError, repliesPerSec: a.repliesPerSec + b.repliesPerSec,
+    replies, capReplies: a.capReplies + b.capReplies, watchCapReplies: a.watchCapReplies + b.watchCapReplies, watching: a.watching + b.watching,
+    errors: a.errors + b.errors, lastError: a.lastError || b.lastError, repliesPerSec: a.repliesPerSec + b.repliesPerSec,
     rttMs: {
       count: a.rttMs.count + b.rttMs.count, p50: a.rttMs.p50 * w(a) + b.rttMs.p50 * w(b), p99: Math.max(a.rttMs.p99, b.rttMs.p99),
       max: Math.max(a.rttMs.max, b.rttMs.max), mean: a.rttMs.mean * w(a) + b.rttMs.mean * w(b),

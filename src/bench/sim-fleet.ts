@@ -1,14 +1,17 @@
-// A fleet of simulated agents in one process: each speaks the real heartbeat protocol (RpcClient,
-// ResMan/Heartbeat, full reports, epoch fencing, whole-cap-set replies) and holds caps without running anything.
+// A fleet of simulated agents in one process: each speaks the real agent protocol (RpcClient, ResMan/Heartbeat
+// with full reports, ResMan/WatchCaps blocking queries, epoch fencing, whole-cap-set replies) and holds caps without
+// running anything.
 //
 //   pump every few ms ──► agents due (reply + interval passed, none in flight) ──► Heartbeat (body cached
 //   until the agent's state changes) ──► reply: epoch fenced ──► caps changed? replace the cap set:
-//   new caps are reported "running" in the next heartbeat, caps that vanish are counted as revoked
+//   new caps are reported "running" in a heartbeat sent at once, caps that vanish are counted as revoked
+//   registered agents also keep one WatchCaps parked at ResMan (answered when their caps change), as real ones do
 //
 // What it measures: replies per second, round-trip times, per-container times (cap received = placed, reply to the
 // heartbeat that first reported it running = confirmed) for tracked groups, and revoked caps.
 import { RpcClient, type DeepPartial } from "../rpc/index.ts";
 import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
+import { newerCaps, WATCH_MS } from "../agent/core.ts";
 import { runningReport } from "./protocol.ts";
 import { summarize, wallMs, type Summary } from "./stats.ts";
 
@@ -19,8 +22,8 @@ export interface SimFleetOptions {
   infos: AgentInfo[];
   /** Heartbeat interval; 0 takes the one ResMan's replies name. */
   intervalMs: number;
-  /** Heartbeat again as soon as a reply brings new caps (the proposed fast acknowledgement). */
-  ackNow: boolean;
+  /** Only heartbeat: no WatchCaps, new caps reported at the next interval (the protocol before WatchCaps). */
+  heartbeatOnly: boolean;
   /** At most this many heartbeats in flight at once. */
   maxInFlight: number;
   timeoutMs?: number;
@@ -39,6 +42,9 @@ interface SimAgent {
   nextAt: number;
   inFlight: boolean;
   answered: boolean;
+  watching: boolean;
+  /** new caps came by a watch while a heartbeat was in flight: heartbeat again at once */
+  ackPending: boolean;
 }
 
 export interface FleetStats {
@@ -48,6 +54,9 @@ export interface FleetStats {
   replies: number;
   /** Replies that carried the agent's whole cap set (capsChanged). */
   capReplies: number;
+  /** WatchCaps answers with new caps, and watches parked now. */
+  watchCapReplies: number;
+  watching: number;
   errors: number;
   lastError: string;
   repliesPerSec: number;
@@ -70,6 +79,8 @@ export interface TrackedTimes {
   /** Milliseconds after `since` (the submit time), over the containers seen; max is the last one. */
   placedMs: Summary;
   confirmedMs: Summary;
+  /** Containers whose cap came with a WatchCaps answer (the others with a heartbeat reply). */
+  viaWatch: number;
 }
 
 export class SimFleet {
@@ -79,7 +90,9 @@ export class SimFleet {
   private inFlight = 0;
   private intervalMs: number;
   private replyIntervalMs = 1000;
-  private window = { start: wallMs(), replies: 0, capReplies: 0, errors: 0, rtts: [] as number[], lags: [] as number[] };
+  private window = { start: wallMs(), replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [] as number[], lags: [] as number[] };
+  private watching = 0;
+  private readonly cancel = new AbortController();
   private lastPump = 0;
   private pumpMs = 2;
   private lastError = "";
@@ -87,7 +100,10 @@ export class SimFleet {
   private readonly tracked = new Set<string>();
   private readonly placedAt = new Map<string, number>();
   private readonly confirmedAt = new Map<string, number>();
+  private readonly viaWatch = new Set<string>();
   private cursor = 0;
+  /** Agents with new caps to acknowledge: served before the round-robin, as each real agent sends its own at once. */
+  private acks: SimAgent[] = [];
 
   constructor(private readonly o: SimFleetOptions) {
     this.intervalMs = o.intervalMs || 1000;
@@ -96,7 +112,7 @@ export class SimFleet {
     // The first heartbeats are spread over one interval, as agents started at random times would be.
     this.agents = o.infos.map((info, i) => ({
       info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], body: null, unconfirmed: [],
-      nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false,
+      nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false, watching: false, ackPending: false,
     }));
   }
 
@@ -108,6 +124,7 @@ export class SimFleet {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.cancel.abort();
   }
 
   /** Sends every due heartbeat, up to the in-flight cap, resuming where the last pump stopped. */
@@ -116,12 +133,43 @@ export class SimFleet {
     // How late this pump runs: the fleet's own event-loop delay, which every round trip it measures includes.
     if (this.lastPump > 0) this.window.lags.push(Math.max(0, now - this.lastPump - this.pumpMs));
     this.lastPump = now;
+    if (this.acks.length > 0) {
+      const later: SimAgent[] = [];
+      for (const a of this.acks) {
+        if (a.inFlight) a.ackPending = true;
+        else if (this.inFlight < this.o.maxInFlight) void this.beat(a);
+        else later.push(a);
+      }
+      this.acks = later;
+    }
     const n = this.agents.length;
     for (let k = 0; k < n && this.inFlight < this.o.maxInFlight; k++) {
       const a = this.agents[this.cursor]!;
       this.cursor = (this.cursor + 1) % n;
       if (!a.inFlight && a.nextAt <= now) void this.beat(a);
+      if (a.answered && !a.watching && !this.o.heartbeatOnly) void this.watch(a);
     }
+  }
+
+  /** One WatchCaps, parked at ResMan until the agent's caps change or its wait ends; new caps are acknowledged at once. */
+  private async watch(a: SimAgent): Promise<void> {
+    a.watching = true;
+    this.watching++;
+    try {
+      const reply = await this.client.call("ResMan/WatchCaps", {
+        endpoint: a.info.endpoint, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, waitMs: WATCH_MS,
+      }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal });
+      if (this.apply(a, reply, wallMs(), true)) {
+        this.window.watchCapReplies++;
+        if (a.inFlight) a.ackPending = true;
+        else this.acks.push(a);
+      }
+      a.watching = false;
+    } catch {
+      // as the real agent does: watch again after one interval (the pump sees `watching` until then)
+      setTimeout(() => (a.watching = false), this.intervalMs);
+    }
+    this.watching--;
   }
 
   private async beat(a: SimAgent): Promise<void> {
@@ -133,7 +181,7 @@ export class SimFleet {
       agent: a.info, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, full: true, containers: a.reports,
     }));
     const start = wallMs();
-    let next = this.intervalMs;
+    let ack = false;
     try {
       const reply = await this.client.callEncoded("ResMan/Heartbeat", body);
       const end = wallMs();
@@ -142,7 +190,7 @@ export class SimFleet {
       a.answered = true;
       for (const id of confirming) if (!this.confirmedAt.has(id)) this.confirmedAt.set(id, end);
       if (reply.capsChanged) this.window.capReplies++;
-      if (this.apply(a, reply, end) && this.o.ackNow) next = 0;
+      ack = this.apply(a, reply, end) && !this.o.heartbeatOnly;
       if (reply.intervalMs > 0) this.replyIntervalMs = reply.intervalMs;
       if (!this.o.intervalMs) this.intervalMs = this.replyIntervalMs;
     } catch (e) {
@@ -153,22 +201,27 @@ export class SimFleet {
     }
     a.inFlight = false;
     this.inFlight--;
-    a.nextAt = wallMs() + next;
+    a.nextAt = wallMs() + this.intervalMs;
+    if (a.ackPending || ack) this.acks.push(a); // the new caps reported at once (then the interval again)
+    a.ackPending = false;
   }
 
   /** Applies a reply as a real agent does; returns whether the cap set changed. */
-  private apply(a: SimAgent, reply: HeartbeatReply, now: number): boolean {
+  private apply(a: SimAgent, reply: HeartbeatReply, now: number, byWatch = false): boolean {
     if (reply.epoch < a.epochSeen) return false; // fencing: a deposed leader's reply
     if (reply.epoch > a.epochSeen) {
       a.epochSeen = reply.epoch;
       a.body = null;
     }
-    if (!reply.capsChanged) return false;
+    if (!reply.capsChanged || !newerCaps(reply, a.capsEpoch, a.capsVersion)) return false;
     const next = new Map<string, Cap>();
     for (const cap of reply.caps) {
       next.set(cap.containerId, cap);
       if (!a.caps.has(cap.containerId) && this.tracked.has(cap.groupId)) {
-        if (!this.placedAt.has(cap.containerId)) this.placedAt.set(cap.containerId, now);
+        if (!this.placedAt.has(cap.containerId)) {
+          this.placedAt.set(cap.containerId, now);
+          if (byWatch) this.viaWatch.add(cap.containerId);
+        }
         a.unconfirmed.push(cap.containerId);
       }
     }
@@ -198,8 +251,10 @@ export class SimFleet {
     const prefix = `${group}.`;
     for (const [id, t] of this.placedAt) if (id.startsWith(prefix)) placed.push(t - since);
     for (const [id, t] of this.confirmedAt) if (id.startsWith(prefix)) confirmed.push(t - since);
+    let viaWatch = 0;
+    for (const id of this.viaWatch) if (id.startsWith(prefix)) viaWatch++;
     return {
-      group, placed: placed.length, confirmed: confirmed.length, placedMs: summarize(placed), confirmedMs: summarize(confirmed),
+      group, placed: placed.length, confirmed: confirmed.length, placedMs: summarize(placed), confirmedMs: summarize(confirmed), viaWatch,
     };
   }
 
@@ -221,12 +276,13 @@ export class SimFleet {
       epochs.add(a.epochSeen);
     }
     const out: FleetStats = {
-      agents: this.agents.length, registered, windowSec, replies: w.replies, capReplies: w.capReplies, errors: w.errors, lastError: this.lastError,
+      agents: this.agents.length, registered, windowSec, replies: w.replies, capReplies: w.capReplies,
+      watchCapReplies: w.watchCapReplies, watching: this.watching, errors: w.errors, lastError: this.lastError,
       repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0, rttMs: summarize(w.rtts), lagMs: summarize(w.lags), inFlight: this.inFlight, caps,
       capsPerAgent: [fewest === Infinity ? 0 : fewest, most],
       revoked: this.revoked.length, revokedIds: this.revoked.slice(0, 20), epochs: [...epochs].sort((x, y) => x - y),
     };
-    if (reset) this.window = { start: now, replies: 0, capReplies: 0, errors: 0, rtts: [], lags: [] };
+    if (reset) this.window = { start: now, replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [], lags: [] };
     return out;
   }
 }

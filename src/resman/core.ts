@@ -93,8 +93,18 @@ export class ResManCore {
     }
     this.reconcileReports(rec, req.containers, now);
     maybeRelievePressure(this, rec, req.pressure);
-    const behind = req.capsEpoch !== this.epoch || req.capsVersion !== rec.capsVersion;
-    const reply: HeartbeatReply = {
+    return { reply: this.capsReply(rec, req.capsEpoch, req.capsVersion), writes };
+  }
+
+  /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
+  capsBehind(rec: AgentRec, capsEpoch: number, capsVersion: number): boolean {
+    return capsEpoch !== this.epoch || capsVersion !== rec.capsVersion;
+  }
+
+  /** The answer to an agent holding (capsEpoch, capsVersion): its whole cap set when behind, else nothing new. */
+  capsReply(rec: AgentRec, capsEpoch: number, capsVersion: number): HeartbeatReply {
+    const behind = this.capsBehind(rec, capsEpoch, capsVersion);
+    return {
       epoch: this.epoch,
       capsVersion: rec.capsVersion,
       capsChanged: behind,
@@ -102,7 +112,6 @@ export class ResManCore {
       wantFull: false,
       intervalMs: this.cfg.heartbeatIntervalMs,
     };
-    return { reply, writes };
   }
 
   /** The first heartbeat registers an agent in the pool it names; later its pool and labels are the operator's. */
@@ -117,8 +126,11 @@ export class ResManCore {
         this.pools.add(pool);
         writes.push({ table: "pools", key: pool, value: { name: pool, createdAt: now } });
       }
+      // An agent removed and back within this epoch holds a cap set of this epoch: count on from its version, as
+      // agents never take an older set (heartbeat and watch replies can cross).
+      const capsVersion = req.capsEpoch === this.epoch ? req.capsVersion + 1 : 1;
       rec = { endpoint: info.endpoint, info, pool, labels: [...info.labels], admin: "active", registeredAt: now,
-        lastHeartbeat: now, dead: false, reported: true, capsVersion: 1, usage: null, pressure: false, idle: emptyResources() };
+        lastHeartbeat: now, dead: false, reported: true, capsVersion, usage: null, pressure: false, idle: emptyResources() };
       this.agents.set(info.endpoint, rec);
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;

@@ -7,6 +7,7 @@ import { RpcServer, type Principal } from "../rpc/index.ts";
 import type { Grant } from "../rpc/types.ts";
 import { openLmdbStore, type Store } from "../store/index.ts";
 import { ResManCore } from "./core.ts";
+import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
 import { UserDirectory, type UserHard } from "./users.ts";
 import { containerInfo, hints } from "./views.ts";
@@ -32,6 +33,7 @@ export class ResManShell {
   users = new UserDirectory([], []);
   leadership: Leadership | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  readonly watches = new CapsWatch(() => this.mustCore());
 
   constructor(
     readonly store: Store,
@@ -86,7 +88,12 @@ export class ResManShell {
       now,
       this.users,
     );
-    this.timer = setInterval(() => this.core?.tick(Date.now()), 100);
+    this.timer = setInterval(() => {
+      if (!this.core) return;
+      const now = Date.now();
+      this.core.tick(now);
+      this.watches.poke(now); // new placements go out now, not at each agent's next heartbeat
+    }, 100);
     this.opts.log(`resman: leader at ${this.opts.advertise}, epoch ${leadership.epoch}; recovering placement from agents`);
   }
 
@@ -102,6 +109,7 @@ export class ResManShell {
   stopTimers(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.watches.close("this ResMan is no longer the leader");
   }
 }
 
@@ -112,11 +120,13 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
     await s.persist(writes);
     return reply;
   }, { auth: "internal" });
+  server.register("ResMan/WatchCaps", (req) => s.watches.watch(req, Date.now()), { auth: "internal" });
   // AppMaster's group requests: fenced by its epoch, decided, persisted, answered with the group as ResMan holds it.
   const groupRequest = async (amEpoch: number, id: string, change: (core: ResManCore, now: number) => Write[]) => {
     const core = s.mustCore();
     core.fenceAm(amEpoch);
     await s.persist(change(core, Date.now()));
+    s.watches.poke(Date.now());
     return { epoch: core.epoch, group: core.groups.get(id)!.spec };
   };
   server.register("ResMan/CreateGroup", (req) => groupRequest(req.amEpoch, req.group.id, (c, now) => c.createGroup(req.group, now)), { auth: "internal" });
@@ -125,6 +135,7 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/RemoveGroup", async (req) => {
     s.mustCore().fenceAm(req.amEpoch);
     await s.persist(s.mustCore().removeGroup(req.id));
+    s.watches.poke(Date.now());
     return {};
   }, { auth: "internal" });
   server.register("ResMan/SyncGroups", async (req) => {
@@ -132,12 +143,15 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
     core.fenceAm(req.amEpoch);
     const { writes, unknown } = core.syncGroups(req.groups, Date.now(), req.hints);
     await s.persist(writes);
+    s.watches.poke(Date.now());
     return { epoch: core.epoch, unknown };
   }, { auth: "internal" });
   server.register("ResMan/RescheduleContainer", (req) => {
     const core = s.mustCore();
     core.fenceAm(req.amEpoch);
-    return containerInfo(core, core.rescheduleContainer(req.containerId, req.reason));
+    const info = containerInfo(core, core.rescheduleContainer(req.containerId, req.reason));
+    s.watches.poke(Date.now());
+    return info;
   }, { auth: "internal" });
   server.register("ResMan/GetHints", (req) => {
     const core = s.mustCore();

@@ -22,6 +22,13 @@ export interface Credentials {
   token?: string;
 }
 
+export interface CallOptions {
+  /** this call's limit (default: the client's timeoutMs) */
+  timeoutMs?: number;
+  /** cancels the call (a long-poll its caller no longer needs) */
+  signal?: AbortSignal;
+}
+
 export interface RpcClientOptions {
   /** "host:port", tried in order; a function is re-evaluated on each call (leader files). */
   addresses: string[] | (() => string[]);
@@ -58,7 +65,7 @@ export class RpcClient {
   async call<M extends MethodName>(
     method: M,
     req: DeepPartial<Methods[M]["req"]>,
-    opts: { timeoutMs?: number } = {},
+    opts: CallOptions = {},
   ): Promise<Methods[M]["res"]> {
     return this.callEncoded(method, this.encodeRequest(method, req), opts);
   }
@@ -73,7 +80,7 @@ export class RpcClient {
   async callEncoded<M extends MethodName>(
     method: M,
     body: Uint8Array<ArrayBuffer> | string,
-    opts: { timeoutMs?: number } = {},
+    opts: CallOptions = {},
   ): Promise<Methods[M]["res"]> {
     const t = this.target(method);
     const headers = this.staticHeaders ?? this.headers((this.opts.credentials as () => Credentials)());
@@ -85,7 +92,7 @@ export class RpcClient {
     let next = 0;
     let addr: string | undefined = addresses[next++];
     while (addr !== undefined) {
-      const r = await this.attempt(addr, t, body, headers, timeoutMs);
+      const r = await this.attempt(addr, t, body, headers, timeoutMs, opts.signal);
       if (r.ok) return r.value as Methods[M]["res"];
       if ("reason" in r) {
         failures.push(`${addr} (${r.reason})`);
@@ -109,12 +116,14 @@ export class RpcClient {
   /** One POST to one address. Never throws: a failure to reach a Galaxy server is a reason, an answer an error. */
   private async attempt(
     addr: string, t: Target, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string>, timeoutMs: number,
+    cancel?: AbortSignal,
   ): Promise<Outcome> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res: Response;
     let bytes: Uint8Array;
     try {
       res = await fetch(`http://${addr}${t.path}`, {
-        method: "POST", body, headers, signal: AbortSignal.timeout(timeoutMs),
+        method: "POST", body, headers, signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       });
       bytes = await res.bytes();
     } catch (e) {

@@ -2,7 +2,7 @@
 export { RpcServer, DEFAULT_MAX_BODY_BYTES } from "./server.ts";
 export type { CallContext, Handler, RpcServerOptions } from "./server.ts";
 export { RpcClient, failureReason } from "./client.ts";
-export type { Credentials, RpcClientOptions } from "./client.ts";
+export type { CallOptions, Credentials, RpcClientOptions } from "./client.ts";
 export { ANONYMOUS, INTERNAL, SECRET_HEADER, TOKEN_HEADER, USER_HEADER, safeEqual } from "./auth.ts";
 export type { AuthMode, Principal } from "./auth.ts";
 export {

@@ -12,6 +12,7 @@ export type Cap = Plain<galaxy.v1.ICap>;
 export type ContainerReport = Plain<galaxy.v1.IContainerReport>;
 export type AgentInfo = Plain<galaxy.v1.IAgentInfo>;
 export type HeartbeatRequest = Plain<galaxy.v1.IHeartbeatRequest>;
+export type WatchCapsRequest = Plain<galaxy.v1.IWatchCapsRequest>;
 export type HeartbeatReply = Plain<galaxy.v1.IHeartbeatReply>;
 export type GroupSpec = Plain<galaxy.v1.IGroupSpec>;
 export type ContainerInfo = Plain<galaxy.v1.IContainerInfo>;

@@ -23,6 +23,15 @@ describe("the executable", () => {
       expect(r.stdout).toBe("galaxy 0.1.0\n");
       const help = spawnSync(join(dir, "galaxy"), ["--help"], { cwd: "/", encoding: "utf8" });
       for (const c of ["resman", "agent", "appmaster", "up", "submit", "jobs", "pods", "remove", "status"]) expect(help.stdout).toContain(c);
+      // topics say what they are for (oclif.topics in package.json, compiled in)
+      expect(help.stdout).toMatch(/pool +Add and remove pools of agents/);
+      expect(help.stdout).toMatch(/safemode +Enter or leave ResMan's safe mode/);
+      expect(spawnSync(join(dir, "galaxy"), ["label", "--help"], { cwd: "/", encoding: "utf8" }).stdout).toContain("Add and remove agent labels");
+      // a bad flag value is one sentence and exit 1, before anything is created
+      const bad = spawnSync(join(dir, "galaxy"), ["resman", "--data-dir", join(dir, "rm"), "--cluster-dir", join(dir, "c"), "--safe-mode-fraction", "2"], { cwd: "/", encoding: "utf8" });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toBe('Error: resman: --safe-mode-fraction "2": want a number from 0 to 1, e.g. 0.8\n');
+      expect(existsSync(join(dir, "rm"))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

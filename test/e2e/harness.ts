@@ -58,9 +58,10 @@ export class World {
     return existsSync(f) ? readFileSync(f, "utf8") : "";
   }
 
-  /** SIGTERM every started child, SIGKILL after 20 s, then remove the temp dir. */
+  /** SIGTERM every started child, SIGKILL after 20 s, then remove the temp dir (GALAXY_E2E_KEEP=1 keeps it to read). */
   async cleanup(): Promise<void> {
     await Promise.all(this.children.map((c) => stopChild(c, "SIGTERM", 20_000)));
+    if (process.env.GALAXY_E2E_KEEP === "1") return void console.error(`kept ${this.dir}`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,8 @@
 // An agent host in the simulation. What survives an agent crash: its checkpoint (caps, highest epoch seen) and its
 // containers (processes). What does not: the agent's memory (the cap version it holds). Each container start gets
 // a new incarnation number, so "the same process" is checkable.
-import { acceptEpoch, diffCaps, type ContainerCheckpoint } from "../../agent/core.ts";
-import type { Cap, ContainerReport, HeartbeatReply, HeartbeatRequest } from "../../rpc/types.ts";
+import { acceptEpoch, diffCaps, newerCaps, WATCH_MS, type ContainerCheckpoint } from "../../agent/core.ts";
+import type { Cap, ContainerReport, HeartbeatReply, HeartbeatRequest, WatchCapsRequest } from "../../rpc/types.ts";
 
 export interface SimContainer {
   cap: Cap;
@@ -24,6 +24,10 @@ export class SimNode {
   readonly checkpoint = new Map<string, Cap>();
   readonly containers = new Map<string, SimContainer>();
   epochSeen = 0;
+  /** A WatchCaps of this agent is parked at ResMan. */
+  watching = false;
+  /** Which watch is the current one (an answer to an older one, e.g. from before an agent restart, is ignored). */
+  watchSeq = 0;
   private capsEpoch = 0;
   private capsVersion = 0;
 
@@ -35,6 +39,8 @@ export class SimNode {
 
   /** The agent process restarts: its memory is gone, its checkpoint and containers are not. */
   restartAgent(): void {
+    this.watching = false;
+    this.watchSeq++;
     this.capsEpoch = 0;
     this.capsVersion = 0;
   }
@@ -55,11 +61,18 @@ export class SimNode {
     } as HeartbeatRequest;
   }
 
-  /** Applies a heartbeat reply as the real agent does: fencing, then the whole cap set (checkpoint first). */
-  apply(reply: HeartbeatReply, now: number): void {
-    if (!acceptEpoch(this.epochSeen, reply.epoch)) return;
+  watchRequest(): WatchCapsRequest {
+    return { endpoint: this.endpoint, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, waitMs: WATCH_MS };
+  }
+
+  /**
+   * Applies a heartbeat or watch reply as the real agent does: fencing, then the whole cap set (checkpoint first)
+   * unless it is older than the one held. Returns whether the cap set changed.
+   */
+  apply(reply: HeartbeatReply, now: number): boolean {
+    if (!acceptEpoch(this.epochSeen, reply.epoch)) return false;
     this.epochSeen = reply.epoch;
-    if (!reply.capsChanged) return;
+    if (!reply.capsChanged || !newerCaps(reply, this.capsEpoch, this.capsVersion)) return false;
     const held = new Map<string, ContainerCheckpoint>();
     for (const [id, cap] of this.checkpoint) held.set(id, { id, cap, state: "running" } as ContainerCheckpoint);
     const { create, destroy } = diffCaps(held, reply.caps);
@@ -77,5 +90,6 @@ export class SimNode {
     }
     this.capsEpoch = reply.epoch;
     this.capsVersion = reply.capsVersion;
+    return true;
   }
 }

@@ -3,6 +3,7 @@
 // lost, disk kept; a restart is a failover to a new epoch), pause (neither acts nor answers) or be cut off.
 import { parseJobFile } from "../../core/jobspec.ts";
 import type { Hint } from "../../rpc/types.ts";
+import { CapsWatch } from "../../resman/caps-watch.ts";
 import { hints as resmanHints } from "../../resman/views.ts";
 import { SimNetwork, Unreachable } from "./network.ts";
 import { SimAppMaster, type ResManApi } from "./sim-appmaster.ts";
@@ -30,6 +31,10 @@ export class World {
   /** Worker of each container incarnation (survives agent restarts; ends when its container is destroyed). */
   private readonly workers = new Map<number, WorkerState>();
   private incarnations = 0;
+  /** The ResMan leader's parked WatchCaps (a new leader starts with none). */
+  private watches: CapsWatch | null = null;
+  /** Agents that got new caps from a watch: they heartbeat at once, as the real agent does. */
+  private acks: SimNode[] = [];
 
   constructor(agents = 3) {
     const record = (e: ContainerEvent) => {
@@ -38,8 +43,13 @@ export class World {
       if (w) w.gone = true;
     };
     this.nodes = Array.from({ length: agents }, (_, i) => new SimNode(`a${i}`, () => ++this.incarnations, record));
-    this.rm.start(this.now);
+    this.startResMan();
     this.am.start(this.now);
+  }
+
+  private startResMan(): void {
+    this.rm.start(this.now);
+    this.watches = new CapsWatch(() => this.rm.core!);
   }
 
   node(name: string): SimNode {
@@ -57,14 +67,18 @@ export class World {
 
   crash(name: string): void {
     this.net.set(name, "down");
-    if (name === RM) this.rm.crash();
+    if (name === RM) {
+      this.rm.crash();
+      this.watches?.close("ResMan crashed");
+      this.watches = null;
+    }
     else if (name === AM) this.am.crash();
   }
 
   /** A crashed master's standby takes over (new epoch); a crashed agent restarts from its checkpoint. */
   restart(name: string): void {
     this.net.set(name, "up");
-    if (name === RM) this.rm.start(this.now);
+    if (name === RM) this.startResMan();
     else if (name === AM) this.am.start(this.now);
     else this.node(name).restartAgent();
   }
@@ -104,8 +118,15 @@ export class World {
 
   private step(): void {
     this.now += TICK;
-    if (this.net.get(RM) === "up") this.rm.core!.tick(this.now);
+    if (this.net.get(RM) === "up") {
+      this.rm.core!.tick(this.now);
+      this.watches?.poke(this.now);
+    }
+    const acks = this.acks;
+    this.acks = [];
+    for (const n of acks) this.heartbeat(n);
     for (const [i, n] of this.nodes.entries()) if ((this.now / TICK) % 10 === i % 10) this.heartbeat(n);
+    for (const n of this.nodes) this.watch(n);
     if ((this.now / TICK) % 5 === 0 && this.net.get(AM) === "up") {
       try {
         this.am.sync(this.resmanApi(), this.now);
@@ -121,6 +142,29 @@ export class World {
     const { reply, writes } = this.rm.core!.heartbeat(n.request(), this.now);
     this.rm.persist(writes);
     n.apply(reply, this.now);
+  }
+
+  /** A registered agent without a parked WatchCaps asks again; answers reach it only while it can hear ResMan. */
+  private watch(n: SimNode): void {
+    const w = this.watches;
+    if (!w || n.watching || n.epochSeen === 0 || !this.net.reachable(n.endpoint, RM)) return;
+    n.watching = true;
+    const seq = ++n.watchSeq;
+    const mine = () => n.watchSeq === seq; // an answer to a watch the agent forgot (it restarted) reaches nobody
+    try {
+      w.park(n.watchRequest(), this.now, {
+        resolve: (reply) => {
+          if (!mine()) return;
+          n.watching = false;
+          if (this.net.reachable(n.endpoint, RM) && n.apply(reply, this.now)) this.acks.push(n);
+        },
+        reject: () => {
+          if (mine()) n.watching = false;
+        },
+      });
+    } catch {
+      n.watching = false; // not known to this leader yet: its heartbeat registers it
+    }
   }
 
   /** Each worker on the machine pulls its plan from AppMaster. */

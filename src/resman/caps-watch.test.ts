@@ -1,0 +1,135 @@
+import { describe, expect, test } from "bun:test";
+import { CapsWatch, MAX_WATCH_MS } from "./caps-watch.ts";
+import { ResManCore } from "./core.ts";
+import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
+
+const req = (endpoint: string, capsVersion: number, waitMs = 10_000, capsEpoch = 1, epochSeen = 1) =>
+  ({ endpoint, epochSeen, capsEpoch, capsVersion, waitMs });
+
+/** A settled promise's value, or "pending" (microtasks run first). */
+async function state<T>(p: T | Promise<T>): Promise<T | "pending"> {
+  return Promise.race([Promise.resolve(p), new Promise<"pending">((r) => setTimeout(() => r("pending"), 0))]);
+}
+
+describe("CapsWatch", () => {
+  test("an agent behind is answered at once with its whole cap set", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    const reply = await w.watch(req("a", 0), 10);
+    expect(reply.capsChanged).toBe(true);
+    expect(reply.capsVersion).toBe(core.agents.get("a")!.capsVersion);
+    expect(w.size).toBe(0);
+  });
+
+  test("a current agent is parked and answered right after the tick that places on it", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    const version = core.agents.get("a")!.capsVersion;
+    const parked = w.watch(req("a", version), 10);
+    w.poke(20);
+    expect(await state(parked)).toBe("pending");
+    expect(w.size).toBe(1);
+    core.createGroup(group("web", 2), 30);
+    core.tick(40);
+    w.poke(40);
+    const reply = await parked;
+    expect(reply.capsChanged).toBe(true);
+    expect(reply.caps.map((c) => c.containerId).sort()).toEqual(["web.0", "web.1"]);
+    expect(reply.capsVersion).toBeGreaterThan(version);
+    expect(w.size).toBe(0);
+  });
+
+  test("a parked watch ends with nothing new when its wait is over (capped at MAX_WATCH_MS)", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    const v = core.agents.get("a")!.capsVersion;
+    const short = w.watch(req("a", v, 500), 1000);
+    w.poke(1499);
+    expect(await state(short)).toBe("pending");
+    w.poke(1500);
+    expect((await short).capsChanged).toBe(false);
+    const long = w.watch(req("a", v, 10 * MAX_WATCH_MS), 0);
+    w.poke(MAX_WATCH_MS - 1);
+    expect(await state(long)).toBe("pending");
+    w.poke(MAX_WATCH_MS);
+    expect((await long).capsChanged).toBe(false);
+  });
+
+  test("wait_ms 0 answers at once; a newer watch of the same agent answers the older", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    const v = core.agents.get("a")!.capsVersion;
+    expect((await w.watch(req("a", v, 0), 0)).capsChanged).toBe(false);
+    const first = w.watch(req("a", v), 0);
+    const second = w.watch(req("a", v), 5);
+    expect((await first).capsChanged).toBe(false);
+    expect(await state(second)).toBe("pending");
+    expect(w.size).toBe(1);
+  });
+
+  test("unknown agents, stale epochs and a leader stepping down are errors", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    await expect(w.watch(req("nobody", 0), 0)).rejects.toThrow(/no agent "nobody"/);
+    await expect(w.watch(req("a", 0, 1000, 1, 7), 0)).rejects.toThrow(/epoch 1 is older than epoch 7/);
+    const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
+    w.close("this ResMan is no longer the leader");
+    await expect(parked).rejects.toThrow(/no longer the leader/);
+    expect(w.size).toBe(0);
+  });
+
+  test("an agent removed while its watch is parked ends the watch with not found", async () => {
+    const core = cluster(["a"]);
+    const w = new CapsWatch(() => core);
+    const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
+    core.agents.delete("a");
+    w.poke(1);
+    await expect(parked).rejects.toThrow(/no agent "a"/);
+  });
+});
+
+describe("CapsWatch never speaks for an agent ResMan has not heard from", () => {
+  test("after a failover, a watch waits for the agent's first report; the caps then include what it runs", async () => {
+    const core = cluster(["a"]);
+    core.createGroup(group("web", 1), 1);
+    core.tick(2);
+    const c = [...core.placement.containers.values()][0]!;
+    const next = new ResManCore(cfg, 2, { agents: [...core.agents.values()], groups: [...core.groups.values()], pools: ["default"] }, 100, core.users);
+    const w = new CapsWatch(() => next);
+    // the agent holds epoch 1's caps; the new leader's set for it is still empty: it must not be sent
+    expect((await w.watch(req("a", 5, 0, 1, 1), 100)).capsChanged).toBe(false);
+    const parked = w.watch(req("a", 5, 10_000, 1, 1), 100);
+    w.poke(200);
+    expect(await state(parked)).toBe("pending");
+    next.heartbeat(hb("a", [running({ containerId: c.id, groupId: c.group, ports: c.ports })], 1, 1, 5), 300);
+    w.poke(300);
+    const reply = await parked;
+    expect(reply).toMatchObject({ epoch: 2, capsChanged: true });
+    expect(reply.caps.map((x) => x.containerId)).toEqual([c.id]);
+  });
+
+  test("a dead agent's watch gets nothing until it heartbeats again", async () => {
+    const core = cluster(["a", "b"]);
+    core.heartbeat(hb("a", [], 1, 1, core.agents.get("a")!.capsVersion), 0);
+    core.tick(cfg.agentTimeoutMs + 10);
+    expect(core.agents.get("b")!.dead).toBe(true);
+    const w = new CapsWatch(() => core);
+    const parked = w.watch(req("b", 0, 500), cfg.agentTimeoutMs + 10);
+    w.poke(cfg.agentTimeoutMs + 20);
+    expect(await state(parked)).toBe("pending");
+    w.poke(cfg.agentTimeoutMs + 510);
+    expect((await parked).capsChanged).toBe(false);
+  });
+});
+
+describe("cap versions never go back for an agent", () => {
+  test("an agent removed and back within the epoch counts on from the version it holds", () => {
+    const core = cluster(["a"]);
+    core.agents.delete("a");
+    const { reply } = core.heartbeat(hb("a", [], 1, 1, 41), 100);
+    expect(reply.capsVersion).toBe(42);
+    expect(reply.capsChanged).toBe(true);
+    const other = core.heartbeat(hb("b", [], 1, 0, 0), 100).reply;
+    expect(other.capsVersion).toBe(1);
+  });
+});

@@ -1,0 +1,96 @@
+// Agents' blocking queries for their cap sets (ResMan/WatchCaps). A watch is answered at once when the agent is
+// behind, else parked until its cap set changes (checked right after every scheduling tick and every call that can
+// change caps) or until its wait ends. This is what takes the wait for the next heartbeat out of submit-to-running:
+//
+//   CreateGroup ──► tick places ──► poke(): parked watch of each agent with new caps answered ──► agent grants,
+//   heartbeats at once with the new containers' state ──► ResMan sees them running
+//
+// Only an agent that has heartbeated to this leader (and is not dead) is ever answered with caps: until its report
+// is reconciled, ResMan's cap set for it lacks what it runs (after a failover, or after it was declared dead), and
+// the agent would destroy those containers. Such a watch waits; the agent's heartbeat makes it current.
+//
+// Time is passed in; the shell calls poke(now) from its timer.
+import { NotFoundError, StaleEpochError, UnavailableError } from "../core/errors.ts";
+import type { HeartbeatReply, WatchCapsRequest } from "../rpc/types.ts";
+import type { ResManCore } from "./core.ts";
+import type { AgentRec } from "./state.ts";
+
+/** Whether ResMan's cap set for the agent reflects what the agent runs: it reported to this leader and is alive. */
+const current = (rec: AgentRec): boolean => rec.reported && !rec.dead;
+
+/** Longest a watch is held (the RPC server's idle timeout is 60 s). */
+export const MAX_WATCH_MS = 30_000;
+
+/** Where a watch's answer goes: the RPC call's promise, or a simulated agent. */
+export interface WatchAnswer {
+  resolve(reply: HeartbeatReply): void;
+  reject(e: Error): void;
+}
+
+interface Parked extends WatchAnswer {
+  endpoint: string;
+  capsEpoch: number;
+  capsVersion: number;
+  deadline: number;
+}
+
+export class CapsWatch {
+  /** At most one parked watch per agent: a newer one answers the older (its client has given up on it). */
+  private readonly parked = new Map<string, Parked>();
+
+  constructor(private readonly core: () => ResManCore) {}
+
+  get size(): number {
+    return this.parked.size;
+  }
+
+  /** The RPC: resolves now when there is something to say (or wait_ms is 0), else when poke() or close() answers. */
+  watch(req: WatchCapsRequest, now: number): Promise<HeartbeatReply> {
+    return new Promise<HeartbeatReply>((resolve, reject) => this.park(req, now, { resolve, reject }));
+  }
+
+  /** Answers at once through `answer`, or parks it; throws for an unknown agent or a stale epoch. */
+  park(req: WatchCapsRequest, now: number, answer: WatchAnswer): void {
+    const core = this.core();
+    if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
+    const rec = core.agents.get(req.endpoint);
+    if (!rec) throw new NotFoundError("agent", req.endpoint);
+    if (current(rec) && core.capsBehind(rec, req.capsEpoch, req.capsVersion)) return answer.resolve(core.capsReply(rec, req.capsEpoch, req.capsVersion));
+    if (req.waitMs === 0) return answer.resolve(nothingNew(core, rec.capsVersion));
+    this.parked.get(req.endpoint)?.resolve(nothingNew(core, rec.capsVersion));
+    this.parked.set(req.endpoint, {
+      endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion,
+      deadline: now + Math.min(req.waitMs, MAX_WATCH_MS), resolve: answer.resolve, reject: answer.reject,
+    });
+  }
+
+  /** Answers every parked watch whose agent is now behind or whose wait is over. */
+  poke(now: number): void {
+    if (this.parked.size === 0) return;
+    const core = this.core();
+    for (const p of this.parked.values()) {
+      const rec = core.agents.get(p.endpoint);
+      if (!rec) {
+        this.parked.delete(p.endpoint);
+        p.reject(new NotFoundError("agent", p.endpoint));
+      } else if (current(rec) && core.capsBehind(rec, p.capsEpoch, p.capsVersion)) {
+        this.parked.delete(p.endpoint);
+        p.resolve(core.capsReply(rec, p.capsEpoch, p.capsVersion));
+      } else if (now >= p.deadline) {
+        this.parked.delete(p.endpoint);
+        p.resolve(nothingNew(core, rec.capsVersion));
+      }
+    }
+  }
+
+  /** Ends every parked watch with an error (this ResMan stops leading); agents watch the new leader. */
+  close(why: string): void {
+    for (const p of this.parked.values()) p.reject(new UnavailableError(why));
+    this.parked.clear();
+  }
+}
+
+/** An answer that changes nothing at the agent (its wait is over, or ResMan cannot speak for it yet). */
+function nothingNew(core: ResManCore, capsVersion: number): HeartbeatReply {
+  return { epoch: core.epoch, capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: core.cfg.heartbeatIntervalMs };
+}

@@ -11,7 +11,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
-import { openLmdbStore, type Store, type Table } from "../store/index.ts";
+import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
 import { isRefusal, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
 import { EventLog } from "./event-log.ts";
@@ -297,7 +297,9 @@ export const randomSuffix = (): string => randomBytes(2).toString("hex");
 
 export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
   const cluster = new ClusterDir(opts.clusterDir);
-  const store = openLmdbStore(opts.dataDir);
+  // A standby opens its LMDB env only when it takes the lock (src/store/lazy-store.ts); the dir is checked now.
+  const store = new LazyStore(() => openLmdbStore(usableDir(opts.dataDir)));
+  usableDir(opts.dataDir);
   const shell = new AppMasterShell(store, cluster, opts);
   const server = new RpcServer({
     role: "appmaster",

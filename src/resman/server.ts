@@ -5,7 +5,7 @@ import { InvalidError, UnauthenticatedError } from "../core/errors.ts";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcServer, type Principal } from "../rpc/index.ts";
 import type { Grant } from "../rpc/types.ts";
-import { openLmdbStore, type Store } from "../store/index.ts";
+import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
 import { ResManCore } from "./core.ts";
 import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
@@ -167,7 +167,9 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
 
 export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
   const cluster = new ClusterDir(opts.clusterDir);
-  const store = openLmdbStore(opts.dataDir);
+  // A standby opens its LMDB env only when it takes the lock (src/store/lazy-store.ts); the dir is checked now.
+  const store = new LazyStore(() => openLmdbStore(usableDir(opts.dataDir)));
+  usableDir(opts.dataDir);
   const shell = new ResManShell(store, cluster, opts);
   const server = new RpcServer({
     role: "resman",

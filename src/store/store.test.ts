@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLmdbStore } from "./lmdb-store.ts";
 import { openMemoryStore } from "./memory-store.ts";
+import { LazyStore } from "./lazy-store.ts";
 import { runStoreContract } from "./store.contract.ts";
 
 const root = mkdtempSync(join(tmpdir(), "galaxy-store-test-"));
@@ -13,6 +14,32 @@ const freshDir = () => mkdtempSync(join(root, "db-"));
 runStoreContract("memory", openMemoryStore);
 runStoreContract("lmdb", () => openLmdbStore(freshDir()));
 runStoreContract("lmdb noSync", () => openLmdbStore(freshDir(), { noSync: true, mapSizeMB: 64 }));
+runStoreContract("lazy lmdb", () => new LazyStore(() => openLmdbStore(freshDir())));
+
+describe("LazyStore", () => {
+  test("opens its backing store on first use only, and a table taken before works after", async () => {
+    const dir = freshDir();
+    const lazy = new LazyStore(() => openLmdbStore(dir));
+    const t = lazy.table<number>("t");
+    expect(lazy.opened).toBe(false);
+    expect(existsSync(join(dir, "data.mdb"))).toBe(false);
+    await lazy.write((tx) => tx.put(t, "k", 1));
+    expect(lazy.opened).toBe(true);
+    expect(t.get("k")).toBe(1);
+    await lazy.close();
+    const again = new LazyStore(() => openLmdbStore(dir));
+    expect(again.table<number>("t").get("k")).toBe(1);
+    await again.close();
+  });
+
+  test("closed before it was ever opened: nothing is opened, and use is refused", async () => {
+    let opens = 0;
+    const lazy = new LazyStore(() => (opens++, openMemoryStore()));
+    await lazy.close();
+    expect(opens).toBe(0);
+    expect(() => lazy.table("t")).toThrow(/closed/);
+  });
+});
 
 /** Collects a child's stdout in the background; `ended` resolves once the stream is closed. */
 function collect(stdout: ReadableStream<Uint8Array>): { text: () => string; ended: Promise<void> } {

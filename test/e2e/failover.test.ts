@@ -42,12 +42,13 @@ describe("failure scenarios with real processes", () => {
   const killAppMaster = () => killAndWait("AppMaster leader", () => leaderPid("appmaster"));
   const killAgent = (i: number) => killAndWait(`agent ${i}`, () => agentPid(i));
 
-  /** Every pod of both jobs running, ResMan settled with exactly 6 containers and none pending. */
+  /** Every pod of both jobs running where AppMaster knows it runs (after its failover it learns the agent from
+   *  ResMan's hints once ResMan has recovered), ResMan settled with exactly 6 containers and none pending. */
   const converged = () =>
     waitFor("the cluster to converge", () => {
       const s = w.json(["status"]);
       const all = [...pods(web), ...pods(batch)];
-      return s.agentsAlive === 3 && !s.recovering && s.containers === 6 && s.pending === 0 && all.length === 6 && all.every((p) => p.state === "running");
+      return s.agentsAlive === 3 && !s.recovering && s.containers === 6 && s.pending === 0 && all.length === 6 && all.every((p) => p.state === "running" && p.agent !== "");
     }, 60_000);
 
   /** Online: same agent, same pid, still alive, never restarted. */

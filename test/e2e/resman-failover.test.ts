@@ -41,6 +41,10 @@ describe("ResMan failover with a standby", () => {
 
     standby = w.start("standby", ["resman", "--data-dir", join(w.dir, "g", "resman"), "--cluster-dir", cluster(), "--listen", `127.0.0.1:${base + 5}`, "--recovery-window", "3s"]);
     await waitFor("the standby to wait on the lock", () => w.log("standby").includes("standby; leader is"), 20_000);
+    // a standby holds no LMDB env on its leader's data dir: it opens it when it takes the lock
+    const dataFile = join(w.dir, "g", "resman", "data.mdb");
+    const mapped = () => readFileSync(`/proc/${standby.pid}/maps`, "utf8").includes(dataFile);
+    expect(mapped()).toBe(false);
     const old = leader();
     expect(old.addr).toBe(`127.0.0.1:${base}`);
 
@@ -51,6 +55,7 @@ describe("ResMan failover with a standby", () => {
     }, 10_000);
     expect(next.epoch).toBe(old.epoch + 1);
     expect(next.addr).toBe(`127.0.0.1:${base + 5}`); // the standby, which was already waiting, wins
+    expect(await waitFor("the new leader to open its store", mapped, 10_000)).toBe(true);
 
     // agents heartbeat to the new leader; status through it shows both alive and all 3 containers placed
     const s = await waitFor("status from the new leader", () => {

@@ -21,11 +21,21 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-/** The leaderCheck an RpcServer of a master uses. */
-export function leaderCheck(role: MasterRole, cluster: ClusterDir, advertise: string, shell: MasterShell) {
+/** How long a standby reuses the leader address it read (it answers every call NOT_LEADER with it). */
+export const LEADER_ADDR_TTL_MS = 200;
+
+/**
+ * The leaderCheck an RpcServer of a master uses. A standby reads the leader file at most every LEADER_ADDR_TTL_MS:
+ * thousands of agents retrying against it would otherwise make it open and parse that file for every call.
+ */
+export function leaderCheck(role: MasterRole, cluster: ClusterDir, advertise: string, shell: MasterShell, now: () => number = Date.now) {
+  let cached = { addr: "", at: -Infinity };
   return () => {
     const leader = shell.leadership?.isLeader() === true && shell.ready();
-    return { leader, leaderAddr: leader ? advertise : (cluster.readLeader(role)?.addr ?? "") };
+    if (leader) return { leader, leaderAddr: advertise };
+    const t = now();
+    if (t - cached.at >= LEADER_ADDR_TTL_MS) cached = { addr: cluster.readLeader(role)?.addr ?? "", at: t };
+    return { leader, leaderAddr: cached.addr };
   };
 }
 

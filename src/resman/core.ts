@@ -15,7 +15,7 @@ import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
 import {
-  agentHard, containerId, indexOf, type AgentHard, type AgentRec, type ContainerRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
+  agentHard, containerId, ContainerRec, indexOf, type AgentHard, type AgentRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
 } from "./state.ts";
 import { UserDirectory, type Action } from "./users.ts";
 
@@ -399,19 +399,11 @@ export class ResManCore {
 const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 };
 
 export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
-  return {
-    id, group, index, agent: "", ports: [], state: "pending", pid: 0, startedAt: 0, exitCode: 0, message: "", usage: null,
-    grantedAt: 0, orphan: false, resources, charged: resources, bindings: [], lastError: "", reasons: {}, evictedFrom: "", preemptedBy: "",
-  };
+  return new ContainerRec(id, group, index, resources);
 }
 
 function updateFromReport(c: ContainerRec, r: ContainerReport): void {
-  c.state = (r.state || "running") as ContainerRec["state"];
-  c.pid = r.pid;
-  c.startedAt = r.startedAt;
-  c.message = r.message;
-  c.exitCode = r.exitCode;
-  c.usage = r.usage;
+  c.applyReport(r);
 }
 
 /** A guaranteed container that reported its usage lends what it does not use to best-effort ones. */

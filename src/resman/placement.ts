@@ -1,9 +1,11 @@
 // The soft placement table: every container ResMan knows, indexed by agent and by group, with each agent's load
 // (charged resources, ports, per-group counts, batch count, exclusive devices) kept incrementally so a scheduling
-// pass never re-sums containers.
+// pass never re-sums containers. Per container: one slot in the ContainerIndex (by id and group) and one in its
+// agent's list, both holding the record itself, so listing a group or an agent does no lookups (bench B5).
 import type { PortBinding, Resources } from "../rpc/types.ts";
 import type { VolumeBinding } from "../scheduler/index.ts";
-import type { ContainerRec } from "./state.ts";
+import { ContainerIndex } from "./container-index.ts";
+import { NO_PORTS, type ContainerRec } from "./state.ts";
 
 export interface AgentLoad {
   assigned: Resources;
@@ -11,7 +13,8 @@ export interface AgentLoad {
   groupCount: Map<string, number>;
   /** Its batch and best-effort containers (as they were when placed: a later type change does not skew the count). */
   batch: Set<string>;
-  containers: Set<string>;
+  /** Unordered; a release scans it from the end (releasing all of 20,000 containers on one agent: ~40 ms). */
+  containers: ContainerRec[];
   devices: Set<string>;
 }
 
@@ -20,13 +23,12 @@ const newLoad = (): AgentLoad => ({
   ports: new Set(),
   groupCount: new Map(),
   batch: new Set(),
-  containers: new Set(),
+  containers: [],
   devices: new Set(),
 });
 
 export class PlacementTable {
-  readonly containers = new Map<string, ContainerRec>();
-  readonly byGroup = new Map<string, Set<string>>();
+  readonly containers = new ContainerIndex();
   readonly pending = new Set<string>();
   private readonly loads = new Map<string, AgentLoad>();
 
@@ -43,19 +45,16 @@ export class PlacementTable {
   }
 
   ofGroup(group: string): ContainerRec[] {
-    return [...(this.byGroup.get(group) ?? [])].map((id) => this.containers.get(id)!);
+    return this.containers.ofGroup(group);
   }
 
   ofAgent(agent: string): ContainerRec[] {
-    return [...(this.loads.get(agent)?.containers ?? [])].map((id) => this.containers.get(id)!);
+    const l = this.loads.get(agent);
+    return l ? l.containers.slice() : [];
   }
 
   add(c: ContainerRec): void {
-    if (this.containers.has(c.id)) throw new Error(`invariant: container ${c.id} added twice`);
-    this.containers.set(c.id, c);
-    let g = this.byGroup.get(c.group);
-    if (!g) this.byGroup.set(c.group, (g = new Set()));
-    g.add(c.id);
+    this.containers.add(c);
     if (c.agent) this.charge(c);
     else this.pending.add(c.id);
   }
@@ -65,8 +64,8 @@ export class PlacementTable {
     if (c.agent) throw new Error(`invariant: container ${c.id} is already on ${c.agent}`);
     this.pending.delete(c.id);
     c.agent = agent;
-    c.ports = ports;
-    c.charged = charged;
+    c.ports = ports.length > 0 ? ports : NO_PORTS;
+    c.charged = charged; // kept as its resources (no second object) when equal
     c.bindings = bindings;
     c.evictedFrom = "";
     c.preemptedBy = "";
@@ -80,8 +79,9 @@ export class PlacementTable {
     if (!c.agent) return;
     this.release(c);
     c.agent = "";
-    c.ports = [];
+    c.ports = NO_PORTS;
     c.bindings = [];
+    c.charged = c.resources;
     c.state = "pending";
     c.pid = 0;
     this.pending.add(c.id);
@@ -90,14 +90,12 @@ export class PlacementTable {
   remove(c: ContainerRec): void {
     if (c.agent) this.release(c);
     this.pending.delete(c.id);
-    this.containers.delete(c.id);
-    this.byGroup.get(c.group)?.delete(c.id);
-    if (this.byGroup.get(c.group)?.size === 0) this.byGroup.delete(c.group);
+    this.containers.delete(c);
   }
 
   /** Forgets an agent's (empty) load when the agent is removed. */
   dropAgent(agent: string): void {
-    if ((this.loads.get(agent)?.containers.size ?? 0) > 0) throw new Error(`invariant: agent ${agent} still has containers`);
+    if ((this.loads.get(agent)?.containers.length ?? 0) > 0) throw new Error(`invariant: agent ${agent} still has containers`);
     this.loads.delete(agent);
   }
 
@@ -108,7 +106,7 @@ export class PlacementTable {
     for (const b of c.bindings) l.devices.add(b.hostPath);
     l.groupCount.set(c.group, (l.groupCount.get(c.group) ?? 0) + 1);
     if (this.isBatch(c.group)) l.batch.add(c.id);
-    l.containers.add(c.id);
+    l.containers.push(c);
   }
 
   private release(c: ContainerRec): void {
@@ -120,8 +118,16 @@ export class PlacementTable {
     if (n > 0) l.groupCount.set(c.group, n);
     else l.groupCount.delete(c.group);
     l.batch.delete(c.id);
-    l.containers.delete(c.id);
+    removeFrom(l.containers, c);
   }
+}
+
+/** Swap-remove: an array slot per container instead of a Set entry (~30 bytes less), order not kept. */
+function removeFrom(list: ContainerRec[], c: ContainerRec): void {
+  const i = list.lastIndexOf(c);
+  if (i < 0) throw new Error(`invariant: container ${c.id} is not in its agent's list`);
+  const last = list.pop()!;
+  if (i < list.length) list[i] = last;
 }
 
 export function addRes(to: Resources, r: Resources, sign: 1 | -1): void {

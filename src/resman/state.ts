@@ -1,7 +1,8 @@
 // ResMan's records. Hard state (agents' registration, groups, pools, users, grants, quotas) is persisted through
 // Write lists the core returns; placement (which container runs where) is soft and rebuilt from agents' reports.
-import type { AgentInfo, ContainerState, GroupSpec, PortBinding, Resources, Usage } from "../rpc/types.ts";
-import type { VolumeBinding } from "../scheduler/index.ts";
+import type { AgentInfo, GroupSpec, Resources, Usage } from "../rpc/types.ts";
+
+export { ContainerRec, NO_BINDINGS, NO_PORTS, NO_REASONS } from "./container-rec.ts";
 
 export interface ResManConfig {
   /** After a failover, how long to wait for AppMaster's full requests before scheduling anyway (see awaitingAm). */
@@ -57,36 +58,6 @@ export interface AgentRec extends AgentHard {
   pressure: boolean;
   /** Assigned-but-idle cpu and memory of its guaranteed containers (from their reported usage). */
   idle: Resources;
-}
-
-export interface ContainerRec {
-  id: string;
-  group: string;
-  index: number;
-  agent: string; // "" while pending
-  ports: PortBinding[];
-  /** "preempted": taken off its agent for a more important container, waiting to be placed again. */
-  state: ContainerState | "preempted";
-  pid: number;
-  startedAt: number;
-  exitCode: number;
-  message: string;
-  usage: Usage | null;
-  grantedAt: number;
-  /** Reported by an agent for a group ResMan does not know yet: held, as if requested, until the group appears. */
-  orphan: boolean;
-  /** What it asks for (the group's per-container resources). */
-  resources: Resources;
-  /** What it is charged on its agent (exclusive volumes at their device's full size). */
-  charged: Resources;
-  /** Exclusive volumes: the devices they took. */
-  bindings: VolumeBinding[];
-  /** While pending: why the last pass did not place it, and the count per reason. */
-  lastError: string;
-  reasons: Record<string, number>;
-  /** The agent it was deliberately taken off (preempted, drained, moved): never adopted back from that agent's report. */
-  evictedFrom: string;
-  preemptedBy: string;
 }
 
 /** A user's limits; 0 on a dimension means no limit. */

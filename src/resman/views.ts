@@ -7,18 +7,19 @@ import type { AgentRec, ContainerRec } from "./state.ts";
 
 const noUsage = (): Usage => ({ millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 });
 
+/** A container as AppMaster and the CLI see it (usage copied: the container's own object is updated in place). */
 export function containerInfo(core: ResManCore, c: ContainerRec): ContainerInfo {
   const g = core.groups.get(c.group);
   return {
     id: c.id, groupId: c.group, agent: c.agent, state: c.state, ports: c.ports, volumes: c.bindings,
     lastError: c.agent ? "" : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
-    usage: c.usage ?? noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
+    usage: c.usage ? { ...c.usage } : noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
     jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons,
   };
 }
 
 export function hints(core: ResManCore, groups: string[] | null): Hint[] {
-  const ids = groups ?? [...core.placement.byGroup.keys()];
+  const ids = groups ?? core.placement.containers.groupIds();
   return ids.map((id) => ({
     groupId: id,
     containers: core.placement.ofGroup(id).sort((a, b) => a.index - b.index).map((c) => containerInfo(core, c)),
@@ -48,7 +49,7 @@ export function agentStatus(core: ResManCore, a: AgentRec): AgentStatus {
   const load = core.placement.load(a.endpoint);
   return {
     info: { ...a.info, pool: a.pool, labels: a.labels }, state: agentState(a), lastHeartbeat: a.lastHeartbeat,
-    assigned: { ...load.assigned }, used: agentUsed(core, a), containers: load.containers.size, pressure: a.pressure,
+    assigned: { ...load.assigned }, used: agentUsed(core, a), containers: load.containers.length, pressure: a.pressure,
     devicesTaken: [...load.devices].sort(),
   };
 }

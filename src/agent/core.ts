@@ -73,7 +73,7 @@ export function acceptEpoch(seen: number, got: number): boolean {
 }
 
 /** How long one ResMan/WatchCaps call waits for new caps before the agent asks again. */
-export const WATCH_MS = 15_000;
+export const WATCH_MS = 25_000;
 
 /**
  * Whether a reply's cap set is newer than the one held: heartbeat and watch replies can cross, and an older set

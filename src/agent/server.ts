@@ -18,6 +18,7 @@ import { ContainerManager } from "./containers.ts";
 import { acceptEpoch, agentKey, newerCaps, WATCH_MS } from "./core.ts";
 import { type Namespace, resolveNamespaces } from "./launch.ts";
 import { readLogs } from "./logs.ts";
+import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
 import { isRoot } from "./volume-io.ts";
@@ -149,6 +150,8 @@ class HeartbeatLoop {
   private again = false;
   private registered = false;
   private readonly cancel = new AbortController();
+  /** Full reports only when ResMan may not know what runs here; else what changed (report-delta.ts). */
+  private readonly delta = new ReportDelta();
 
   constructor(
     readonly o: AgentOptions,
@@ -190,10 +193,20 @@ class HeartbeatLoop {
     let changed = false;
     try {
       this.manager.refresh();
+      const now = Date.now();
+      const batch = this.delta.next(this.manager.reports(now), now);
       const reply = await this.resman.call("ResMan/Heartbeat", {
-        agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: true,
-        containers: this.manager.reports(Date.now()), usage: this.monitor.hostUsage, pressure: this.monitor.pressure,
+        agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: batch.full,
+        containers: batch.containers, usage: this.monitor.hostUsage, pressure: this.monitor.pressure,
+      }).catch((e: unknown) => {
+        this.delta.failed();
+        throw e;
       });
+      this.delta.commit();
+      if (reply.wantFull) {
+        this.delta.wantFull();
+        this.again = true; // ResMan cannot speak for this agent until it has the full report: send it at once
+      }
       changed = this.apply(reply);
       this.registered = true;
       if (this.lastError) this.o.log(`agent: heartbeat to ResMan works again`);

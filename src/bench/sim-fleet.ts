@@ -1,9 +1,10 @@
 // A fleet of simulated agents in one process: each speaks the real agent protocol (RpcClient, ResMan/Heartbeat
-// with full reports, ResMan/WatchCaps blocking queries, epoch fencing, whole-cap-set replies) and holds caps without
-// running anything.
+// with full or delta reports, ResMan/WatchCaps blocking queries, epoch fencing, whole-cap-set replies) and holds
+// caps without running anything.
 //
-//   pump every few ms ──► agents due (reply + interval passed, none in flight) ──► Heartbeat (body cached
-//   until the agent's state changes) ──► reply: epoch fenced ──► caps changed? replace the cap set:
+//   pump every few ms ──► agents due (reply + interval passed, none in flight) ──► Heartbeat: full when ResMan may
+//   not know what runs there (first, after a failure, want_full, every FULL_EVERY_MS), else the new caps' reports
+//   (body cached until the agent's state changes) ──► reply: epoch fenced ──► caps changed? replace the cap set:
 //   new caps are reported "running" in a heartbeat sent at once, caps that vanish are counted as revoked
 //   registered agents also keep one WatchCaps parked at ResMan (answered when their caps change), as real ones do
 //
@@ -12,6 +13,7 @@
 import { RpcClient, type DeepPartial } from "../rpc/index.ts";
 import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
 import { newerCaps, WATCH_MS } from "../agent/core.ts";
+import { FULL_EVERY_MS } from "../agent/report-delta.ts";
 import { runningReport } from "./protocol.ts";
 import { summarize, wallMs, type Summary } from "./stats.ts";
 
@@ -22,7 +24,7 @@ export interface SimFleetOptions {
   infos: AgentInfo[];
   /** Heartbeat interval; 0 takes the one ResMan's replies name. */
   intervalMs: number;
-  /** Only heartbeat: no WatchCaps, new caps reported at the next interval (the protocol before WatchCaps). */
+  /** Only heartbeat with full reports: no WatchCaps, no deltas, new caps reported at the next interval (the protocol before both). */
   heartbeatOnly: boolean;
   /** At most this many heartbeats in flight at once. */
   maxInFlight: number;
@@ -36,7 +38,13 @@ interface SimAgent {
   capsVersion: number;
   caps: Map<string, Cap>;
   reports: DeepPartial<ContainerReport>[];
+  /** Reports of caps received since the last acknowledged heartbeat (a delta carries only these). */
+  changed: DeepPartial<ContainerReport>[];
+  /** The next heartbeat is full (first, after a failure, when ResMan asks, every FULL_EVERY_MS). */
+  needFull: boolean;
+  lastFullAt: number;
   body: Uint8Array<ArrayBuffer> | string | null;
+  bodyFull: boolean;
   /** Tracked containers received but not yet reported running in an answered heartbeat. */
   unconfirmed: string[];
   nextAt: number;
@@ -111,7 +119,8 @@ export class SimFleet {
     const now = wallMs();
     // The first heartbeats are spread over one interval, as agents started at random times would be.
     this.agents = o.infos.map((info, i) => ({
-      info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], body: null, unconfirmed: [],
+      info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], changed: [], needFull: true, lastFullAt: 0,
+      body: null, bodyFull: false, unconfirmed: [],
       nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false, watching: false, ackPending: false,
     }));
   }
@@ -177,13 +186,30 @@ export class SimFleet {
     this.inFlight++;
     const confirming = a.unconfirmed;
     a.unconfirmed = [];
-    const body = (a.body ??= this.client.encodeRequest("ResMan/Heartbeat", {
-      agent: a.info, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, full: true, containers: a.reports,
-    }));
     const start = wallMs();
+    // as the real agent (agent/report-delta.ts): full when ResMan may not know what runs here, else what changed
+    const full = this.o.heartbeatOnly || a.needFull || start - a.lastFullAt >= FULL_EVERY_MS;
+    if (a.body === null || a.bodyFull !== full) {
+      a.body = this.client.encodeRequest("ResMan/Heartbeat", {
+        agent: a.info, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, full, containers: full ? a.reports : a.changed,
+      });
+      a.bodyFull = full;
+    }
+    const body = a.body;
+    const sent = a.changed;
+    a.changed = [];
+    if (sent.length > 0) a.body = null;
     let ack = false;
     try {
       const reply = await this.client.callEncoded("ResMan/Heartbeat", body);
+      if (full) {
+        a.needFull = false;
+        a.lastFullAt = start;
+      }
+      if (reply.wantFull) {
+        a.needFull = true;
+        a.ackPending = true; // sent at once, as the real agent does
+      }
       const end = wallMs();
       this.window.replies++;
       this.window.rtts.push(end - start);
@@ -197,6 +223,9 @@ export class SimFleet {
       this.window.errors++;
       this.lastError = (e as Error).message;
       a.unconfirmed.push(...confirming);
+      a.changed = [...sent, ...a.changed];
+      a.needFull = true; // its fate is unknown: the next report is full
+      a.body = null;
       // as the real agent does: try again after one interval
     }
     a.inFlight = false;
@@ -226,10 +255,12 @@ export class SimFleet {
       }
     }
     for (const id of a.caps.keys()) if (!next.has(id)) this.revoked.push(id);
+    const old = a.caps;
     a.caps = next;
     a.capsEpoch = reply.epoch;
     a.capsVersion = reply.capsVersion;
     a.reports = [...next.values()].map((c) => runningReport(c, c.grantedAt || 1));
+    for (const c of next.values()) if (old.get(c.containerId)?.grantedAt !== c.grantedAt) a.changed.push(runningReport(c, c.grantedAt || 1));
     a.body = null;
     return true;
   }

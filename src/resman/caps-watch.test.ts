@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CapsWatch, MAX_WATCH_MS } from "./caps-watch.ts";
+import { CapsWatch, EXPIRY_SCAN_MS, MAX_WATCH_MS } from "./caps-watch.ts";
 import { ResManCore } from "./core.ts";
 import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
 
@@ -39,19 +39,19 @@ describe("CapsWatch", () => {
     expect(w.size).toBe(0);
   });
 
-  test("a parked watch ends with nothing new when its wait is over (capped at MAX_WATCH_MS)", async () => {
+  test("a parked watch ends with nothing new when its wait is over (capped at MAX_WATCH_MS, seen within EXPIRY_SCAN_MS)", async () => {
     const core = cluster(["a"]);
     const w = new CapsWatch(() => core);
     const v = core.agents.get("a")!.capsVersion;
     const short = w.watch(req("a", v, 500), 1000);
     w.poke(1499);
     expect(await state(short)).toBe("pending");
-    w.poke(1500);
+    w.poke(1499 + EXPIRY_SCAN_MS);
     expect((await short).capsChanged).toBe(false);
     const long = w.watch(req("a", v, 10 * MAX_WATCH_MS), 0);
     w.poke(MAX_WATCH_MS - 1);
     expect(await state(long)).toBe("pending");
-    w.poke(MAX_WATCH_MS);
+    w.poke(MAX_WATCH_MS - 1 + EXPIRY_SCAN_MS);
     expect((await long).capsChanged).toBe(false);
   });
 
@@ -88,6 +88,22 @@ describe("CapsWatch", () => {
   });
 });
 
+describe("CapsWatch cost", () => {
+  test("between expiry scans a tick looks only at agents whose caps changed", async () => {
+    const core = cluster(["a", "b"]);
+    const w = new CapsWatch(() => core);
+    w.poke(0); // the first scan
+    const pa = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
+    const pb = w.watch(req("b", core.agents.get("b")!.capsVersion), 0);
+    core.bumpCaps(core.agents.get("b")!);
+    expect(core.capsDirty.has("b")).toBe(true);
+    w.poke(10);
+    expect(core.capsDirty.size).toBe(0);
+    expect((await pb).capsChanged).toBe(true);
+    expect(await state(pa)).toBe("pending");
+  });
+});
+
 describe("CapsWatch never speaks for an agent ResMan has not heard from", () => {
   test("after a failover, a watch waits for the agent's first report; the caps then include what it runs", async () => {
     const core = cluster(["a"]);
@@ -117,7 +133,7 @@ describe("CapsWatch never speaks for an agent ResMan has not heard from", () => 
     const parked = w.watch(req("b", 0, 500), cfg.agentTimeoutMs + 10);
     w.poke(cfg.agentTimeoutMs + 20);
     expect(await state(parked)).toBe("pending");
-    w.poke(cfg.agentTimeoutMs + 510);
+    w.poke(cfg.agentTimeoutMs + 20 + EXPIRY_SCAN_MS);
     expect((await parked).capsChanged).toBe(false);
   });
 });

@@ -20,6 +20,8 @@ const current = (rec: AgentRec): boolean => rec.reported && !rec.dead;
 
 /** Longest a watch is held (the RPC server's idle timeout is 60 s). */
 export const MAX_WATCH_MS = 30_000;
+/** How often parked watches are checked for the end of their wait (a watch ends up to this late). */
+export const EXPIRY_SCAN_MS = 1_000;
 
 /** Where a watch's answer goes: the RPC call's promise, or a simulated agent. */
 export interface WatchAnswer {
@@ -37,6 +39,7 @@ interface Parked extends WatchAnswer {
 export class CapsWatch {
   /** At most one parked watch per agent: a newer one answers the older (its client has given up on it). */
   private readonly parked = new Map<string, Parked>();
+  private lastExpiryScan = -Infinity;
 
   constructor(private readonly core: () => ResManCore) {}
 
@@ -56,30 +59,45 @@ export class CapsWatch {
     const rec = core.agents.get(req.endpoint);
     if (!rec) throw new NotFoundError("agent", req.endpoint);
     if (current(rec) && core.capsBehind(rec, req.capsEpoch, req.capsVersion)) return answer.resolve(core.capsReply(rec, req.capsEpoch, req.capsVersion));
-    if (req.waitMs === 0) return answer.resolve(nothingNew(core, rec.capsVersion));
-    this.parked.get(req.endpoint)?.resolve(nothingNew(core, rec.capsVersion));
+    if (req.waitMs === 0) return answer.resolve(core.nothingNew(rec));
+    this.parked.get(req.endpoint)?.resolve(core.nothingNew(rec));
     this.parked.set(req.endpoint, {
       endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion,
       deadline: now + Math.min(req.waitMs, MAX_WATCH_MS), resolve: answer.resolve, reject: answer.reject,
     });
   }
 
-  /** Answers every parked watch whose agent is now behind or whose wait is over. */
+  /**
+   * Answers the parked watches of agents whose caps changed (core.capsDirty, cleared here) and, at most every
+   * EXPIRY_SCAN_MS, every watch whose wait is over: O(changed agents) per tick, not O(parked watches).
+   */
   poke(now: number): void {
-    if (this.parked.size === 0) return;
     const core = this.core();
-    for (const p of this.parked.values()) {
-      const rec = core.agents.get(p.endpoint);
-      if (!rec) {
-        this.parked.delete(p.endpoint);
-        p.reject(new NotFoundError("agent", p.endpoint));
-      } else if (current(rec) && core.capsBehind(rec, p.capsEpoch, p.capsVersion)) {
-        this.parked.delete(p.endpoint);
-        p.resolve(core.capsReply(rec, p.capsEpoch, p.capsVersion));
-      } else if (now >= p.deadline) {
-        this.parked.delete(p.endpoint);
-        p.resolve(nothingNew(core, rec.capsVersion));
-      }
+    if (this.parked.size === 0) {
+      core.capsDirty.clear();
+      return;
+    }
+    for (const endpoint of core.capsDirty) {
+      const p = this.parked.get(endpoint);
+      if (p) this.check(core, p, now, false);
+    }
+    core.capsDirty.clear();
+    if (now - this.lastExpiryScan < EXPIRY_SCAN_MS) return;
+    this.lastExpiryScan = now;
+    for (const p of this.parked.values()) this.check(core, p, now, true);
+  }
+
+  private check(core: ResManCore, p: Parked, now: number, expire: boolean): void {
+    const rec = core.agents.get(p.endpoint);
+    if (!rec) {
+      this.parked.delete(p.endpoint);
+      p.reject(new NotFoundError("agent", p.endpoint));
+    } else if (current(rec) && core.capsBehind(rec, p.capsEpoch, p.capsVersion)) {
+      this.parked.delete(p.endpoint);
+      p.resolve(core.capsReply(rec, p.capsEpoch, p.capsVersion));
+    } else if (expire && now >= p.deadline) {
+      this.parked.delete(p.endpoint);
+      p.resolve(core.nothingNew(rec));
     }
   }
 
@@ -88,9 +106,4 @@ export class CapsWatch {
     for (const p of this.parked.values()) p.reject(new UnavailableError(why));
     this.parked.clear();
   }
-}
-
-/** An answer that changes nothing at the agent (its wait is over, or ResMan cannot speak for it yet). */
-function nothingNew(core: ResManCore, capsVersion: number): HeartbeatReply {
-  return { epoch: core.epoch, capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: core.cfg.heartbeatIntervalMs };
 }

@@ -75,7 +75,7 @@ function applyResult(core: ResManCore, result: ScheduleResult, now: number): voi
     c.state = "allocated";
     c.message = "";
     c.grantedAt = now;
-    core.agents.get(p.agent)!.capsVersion++;
+    core.bumpCaps(core.agents.get(p.agent)!);
   }
   for (const o of result.outcomes) {
     const g = core.groups.get(o.groupId);

@@ -7,7 +7,7 @@
 //   tick      ──► end recovery window ──► end safe mode ──► agent timeouts (offline revoked, online lost)
 //             ──► moves (drain, lost labels, pool changes; core-admin.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
-import type { Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
+import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { applyMoves, maybeRelievePressure } from "./core-admin.ts";
@@ -41,6 +41,8 @@ export class ResManCore {
   recovering = true;
   safeMode: SafeMode;
   scheduleDirty = true;
+  /** Agents whose cap set changed, or that ResMan can speak for again, since CapsWatch last looked (it clears it). */
+  readonly capsDirty = new Set<string>();
   lastScheduleAt = 0;
   seed = 1;
   /**
@@ -84,14 +86,21 @@ export class ResManCore {
     if (req.epochSeen > this.epoch) throw new StaleEpochError(this.epoch, req.epochSeen);
     const writes: Write[] = [];
     const rec = this.registerAgent(req, now, writes);
+    if (!req.full && (!rec.reported || rec.dead)) {
+      // Only changes, from an agent this leader does not know in full (it took over, or declared the agent dead):
+      // nothing is decided on a partial view, not even liveness. The agent sends its full report at once.
+      return { reply: { ...this.nothingNew(rec), wantFull: true }, writes };
+    }
     rec.lastHeartbeat = now;
+    if (!rec.reported) this.capsDirty.add(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
     rec.reported = true;
     rec.usage = req.usage;
     if (rec.dead) {
       rec.dead = false;
       this.scheduleDirty = true;
+      this.capsDirty.add(rec.endpoint);
     }
-    this.reconcileReports(rec, req.containers, now);
+    if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
     return { reply: this.capsReply(rec, req.capsEpoch, req.capsVersion), writes };
   }
@@ -99,6 +108,17 @@ export class ResManCore {
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
   capsBehind(rec: AgentRec, capsEpoch: number, capsVersion: number): boolean {
     return capsEpoch !== this.epoch || capsVersion !== rec.capsVersion;
+  }
+
+  /** A new cap set for the agent: its version moves on, and its parked watch (caps-watch.ts) is looked at. */
+  bumpCaps(a: AgentRec): void {
+    a.capsVersion++;
+    this.capsDirty.add(a.endpoint);
+  }
+
+  /** An answer that changes nothing at the agent. */
+  nothingNew(rec: AgentRec): HeartbeatReply {
+    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs };
   }
 
   /** The answer to an agent holding (capsEpoch, capsVersion): its whole cap set when behind, else nothing new. */
@@ -130,11 +150,11 @@ export class ResManCore {
       // agents never take an older set (heartbeat and watch replies can cross).
       const capsVersion = req.capsEpoch === this.epoch ? req.capsVersion + 1 : 1;
       rec = { endpoint: info.endpoint, info, pool, labels: [...info.labels], admin: "active", registeredAt: now,
-        lastHeartbeat: now, dead: false, reported: true, capsVersion, usage: null, pressure: false, idle: emptyResources() };
+        lastHeartbeat: now, dead: false, reported: req.full, capsVersion, usage: null, pressure: false, idle: emptyResources() };
       this.agents.set(info.endpoint, rec);
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
-    } else if (JSON.stringify(rec.info) !== JSON.stringify(info)) {
+    } else if (!sameAgentInfo(rec.info, info)) {
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
@@ -143,7 +163,7 @@ export class ResManCore {
   }
 
   /** Makes placement agree with what the agent says it runs; sums the idle share of its guaranteed containers. */
-  private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number): void {
+  private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number, full: boolean): void {
     const idle = emptyResources();
     for (const r of reports) {
       const c = this.placement.get(r.containerId);
@@ -157,11 +177,16 @@ export class ResManCore {
         this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
         c.grantedAt = r.cap.grantedAt; // the agent's grant, so its cap set does not look like a new one
         updateFromReport(c, r);
-        rec.capsVersion++;
+        this.bumpCaps(rec);
       } else if (!c) {
         this.maybeAdopt(rec, r, now);
       }
       // else: placed on another agent, or evicted from this one; not in its cap set, so the agent destroys its copy.
+    }
+    if (!full) {
+      // a delta: the unchanged containers' idle share still counts (their last report is in placement)
+      idle.millicores = idle.memory = 0;
+      for (const c of this.placement.ofAgent(rec.endpoint)) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
     }
     rec.idle = idle;
   }
@@ -177,7 +202,7 @@ export class ResManCore {
     this.placement.add(c);
     this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
     updateFromReport(c, r);
-    rec.capsVersion++;
+    this.bumpCaps(rec);
   }
 
   capsFor(endpoint: string): Cap[] {
@@ -199,7 +224,7 @@ export class ResManCore {
     const from = c.agent;
     if (!from) return;
     const a = this.agents.get(from);
-    if (a) a.capsVersion++;
+    if (a) this.bumpCaps(a);
     this.placement.unassign(c);
     const g = this.groups.get(c.group);
     if (g) c.resources = g.spec.resources; // placed again with what its group asks now (an update may recreate it)
@@ -307,7 +332,7 @@ export class ResManCore {
     this.placement.assign(c, agent, ports, adoptedCharge(this, c, a, []), []);
     c.state = "lost";
     c.grantedAt = 0; // unknown here: the agent's report supplies it (a 0 grant never makes the agent replace its copy)
-    a.capsVersion++;
+    this.bumpCaps(a);
   }
 
   /** AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. */
@@ -338,7 +363,7 @@ export class ResManCore {
 
   private revoke(c: ContainerRec): void {
     const a = c.agent ? this.agents.get(c.agent) : undefined;
-    if (a) a.capsVersion++;
+    if (a) this.bumpCaps(a);
     this.placement.remove(c);
   }
 
@@ -385,7 +410,7 @@ export class ResManCore {
     for (const a of this.agents.values()) {
       if (a.dead || now - a.lastHeartbeat <= this.cfg.agentTimeoutMs) continue;
       a.dead = true;
-      a.capsVersion++;
+      this.bumpCaps(a);
       for (const c of this.placement.ofAgent(a.endpoint)) {
         const type = this.groups.get(c.group)?.spec.jobType ?? "service";
         if (isOnline(type)) c.state = "lost"; // online containers are never revoked by a timeout
@@ -411,6 +436,18 @@ function addIdle(idle: ContainerRec["resources"], c: ContainerRec, type: string 
   if (type === "best-effort" || c.state !== "running" || !c.usage || !c.usage.at) return;
   idle.millicores += Math.max(0, c.charged.millicores - c.usage.millicores);
   idle.memory += Math.max(0, c.charged.memory - c.usage.memoryRss);
+}
+
+/** Whether an agent's self-description changed (every heartbeat carries it; compared field by field, not as JSON). */
+export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
+  const t = a.total;
+  const u = b.total;
+  return a.endpoint === b.endpoint && a.pool === b.pool && a.portMin === b.portMin && a.portMax === b.portMax &&
+    a.isolation === b.isolation && a.hostname === b.hostname && a.version === b.version && a.startedAt === b.startedAt &&
+    a.maxBatch === b.maxBatch && t.millicores === u.millicores && t.memory === u.memory && t.disk === u.disk && t.ssd === u.ssd &&
+    a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels[i]) &&
+    a.volumes.length === b.volumes.length &&
+    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size);
 }
 
 function validateGroup(s: GroupSpec): void {

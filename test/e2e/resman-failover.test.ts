@@ -66,9 +66,13 @@ describe("ResMan failover with a standby", () => {
     expect(s.pending).toBe(0);
 
     // the job was not touched: same processes, no restarts, still answering
-    const after = w.json(["pods", "-j", jobId]);
+    // (AppMaster's view may lag the new leader by a sync round: wait for it to show every pod running again)
+    const after = await waitFor("AppMaster to show every pod running", () => {
+      const ps = w.json(["pods", "-j", jobId]);
+      return ps.every((p: { state: string }) => p.state === "running") ? ps : null;
+    }, 20_000);
     expect(after.map((p: { tasks: { pid: number }[] }) => p.tasks[0]!.pid)).toEqual(pids);
-    expect(after.every((p: { state: string; restarts: number }) => p.state === "running" && p.restarts === 0)).toBe(true);
+    expect(after.map((p: { state: string; restarts: number }) => [p.state, p.restarts])).toEqual(after.map(() => ["running", 0]));
     for (const pid of pids) expect(alive(pid)).toBe(true);
     for (const p of after) expect(await httpGet(p.ports[0].port)).toBe(`hello from ${p.id}\n`);
   });

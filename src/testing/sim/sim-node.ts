@@ -2,6 +2,7 @@
 // containers (processes). What does not: the agent's memory (the cap version it holds). Each container start gets
 // a new incarnation number, so "the same process" is checkable.
 import { acceptEpoch, diffCaps, newerCaps, WATCH_MS, type ContainerCheckpoint } from "../../agent/core.ts";
+import { ReportDelta } from "../../agent/report-delta.ts";
 import type { Cap, ContainerReport, HeartbeatReply, HeartbeatRequest, WatchCapsRequest } from "../../rpc/types.ts";
 
 export interface SimContainer {
@@ -30,6 +31,8 @@ export class SimNode {
   watchSeq = 0;
   private capsEpoch = 0;
   private capsVersion = 0;
+  /** Which reports go out: the agent's real delta logic (full only when ResMan may not know what runs here). */
+  private delta = new ReportDelta();
 
   constructor(
     readonly endpoint: string,
@@ -39,13 +42,14 @@ export class SimNode {
 
   /** The agent process restarts: its memory is gone, its checkpoint and containers are not. */
   restartAgent(): void {
+    this.delta = new ReportDelta();
     this.watching = false;
     this.watchSeq++;
     this.capsEpoch = 0;
     this.capsVersion = 0;
   }
 
-  request(): HeartbeatRequest {
+  request(now: number): HeartbeatRequest {
     const reports: ContainerReport[] = [...this.checkpoint.values()].map((cap) => ({
       containerId: cap.containerId, groupId: cap.groupId, state: this.containers.has(cap.containerId) ? "running" : "creating",
       pid: this.containers.get(cap.containerId)?.incarnation ?? 0, startedAt: this.containers.get(cap.containerId)?.startedAt ?? 0,
@@ -56,9 +60,20 @@ export class SimNode {
         endpoint: this.endpoint, pool: "default", labels: [], total: { millicores: 8000, memory: 16 * 1024 ** 3, disk: 1024 ** 4, ssd: 0 },
         portMin: 20000, portMax: 29999, isolation: "none", hostname: this.endpoint, version: "sim", startedAt: 0, maxBatch: 0, volumes: [],
       },
-      epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: true, containers: reports,
+      epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, ...this.delta.next(reports, now),
       usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, pressure: false,
     } as HeartbeatRequest;
+  }
+
+  /** The heartbeat was answered (its reports are known to ResMan), or not; true when ResMan wants the full report. */
+  answered(reply: HeartbeatReply | null): boolean {
+    if (!reply) {
+      this.delta.failed();
+      return false;
+    }
+    this.delta.commit();
+    if (reply.wantFull) this.delta.wantFull();
+    return reply.wantFull;
   }
 
   watchRequest(): WatchCapsRequest {

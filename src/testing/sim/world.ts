@@ -139,9 +139,16 @@ export class World {
 
   private heartbeat(n: SimNode): void {
     if (!this.net.reachable(n.endpoint, RM)) return;
-    const { reply, writes } = this.rm.core!.heartbeat(n.request(), this.now);
-    this.rm.persist(writes);
-    n.apply(reply, this.now);
+    let answer;
+    try {
+      answer = this.rm.core!.heartbeat(n.request(this.now), this.now);
+    } catch (e) {
+      n.answered(null);
+      throw e;
+    }
+    this.rm.persist(answer.writes);
+    if (n.answered(answer.reply)) this.acks.push(n); // ResMan wants the full report: the agent sends it at once
+    n.apply(answer.reply, this.now);
   }
 
   /** A registered agent without a parked WatchCaps asks again; answers reach it only while it can hear ResMan. */

@@ -148,7 +148,10 @@ class HeartbeatLoop {
   private inFlight = false;
   /** heartbeat again as soon as the one in flight is answered (new caps arrived meanwhile) */
   private again = false;
+  /** ResMan (this leader) knows this agent in full: only then is a watch worth parking there. */
   private registered = false;
+  /** The granted containers and generations, to tell a new cap set from the same one under a new epoch. */
+  private capsKey = "";
   private readonly cancel = new AbortController();
   /** Full reports only when ResMan may not know what runs here; else what changed (report-delta.ts). */
   private readonly delta = new ReportDelta();
@@ -208,7 +211,7 @@ class HeartbeatLoop {
         this.again = true; // ResMan cannot speak for this agent until it has the full report: send it at once
       }
       changed = this.apply(reply);
-      this.registered = true;
+      this.registered = !reply.wantFull && reply.watch; // (no watches while a new leader recovers)
       if (this.lastError) this.o.log(`agent: heartbeat to ResMan works again`);
       this.lastError = "";
     } catch (e) {
@@ -231,18 +234,22 @@ class HeartbeatLoop {
         try {
           const reply = await this.resman.call("ResMan/WatchCaps", {
             endpoint: this.info.endpoint, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, waitMs: WATCH_MS,
-          }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal });
+          }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal, firstOnly: true });
           if (this.apply(reply)) this.beatSoon();
           continue;
         } catch {
-          // the heartbeat loop logs what is wrong with ResMan; caps still come with heartbeats
+          // The heartbeat loop logs what is wrong with ResMan; caps still come with heartbeats. A broken watch is
+          // also the first sign of a leader change: the next heartbeat is full, so a new leader learns what runs
+          // here in one round trip instead of asking for it (want_full) first.
+          this.delta.wantFull();
+          this.registered = false; // watch again once a heartbeat has told the (maybe new) leader what runs here
         }
       }
       await Bun.sleep(this.intervalMs);
     }
   }
 
-  /** Takes a reply from a leader whose epoch is not older than one seen; returns whether it granted new caps. */
+  /** Takes a reply from a leader whose epoch is not older than one seen; returns whether containers came or went. */
   private apply(reply: HeartbeatReply): boolean {
     if (!acceptEpoch(this.epochSeen, reply.epoch)) {
       this.o.log(`agent: ignored a reply from epoch ${reply.epoch}; epoch ${this.epochSeen} was seen`);
@@ -257,6 +264,10 @@ class HeartbeatLoop {
     this.manager.grant(reply.caps);
     this.capsEpoch = reply.epoch;
     this.capsVersion = reply.capsVersion;
-    return true;
+    // Worth an immediate heartbeat only when containers come or go (not when the same set moves to a new epoch).
+    const key = reply.caps.map((c) => `${c.containerId}@${c.grantedAt}`).sort().join(",");
+    const moved = key !== this.capsKey;
+    this.capsKey = key;
+    return moved;
   }
 }

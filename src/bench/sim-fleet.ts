@@ -51,6 +51,8 @@ interface SimAgent {
   inFlight: boolean;
   answered: boolean;
   watching: boolean;
+  /** This leader knows the agent in full (its last heartbeat was taken): only then is a watch worth parking. */
+  watchReady: boolean;
   /** new caps came by a watch while a heartbeat was in flight: heartbeat again at once */
   ackPending: boolean;
 }
@@ -121,7 +123,7 @@ export class SimFleet {
     this.agents = o.infos.map((info, i) => ({
       info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], changed: [], needFull: true, lastFullAt: 0,
       body: null, bodyFull: false, unconfirmed: [],
-      nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false, watching: false, ackPending: false,
+      nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false, watching: false, watchReady: false, ackPending: false,
     }));
   }
 
@@ -156,7 +158,7 @@ export class SimFleet {
       const a = this.agents[this.cursor]!;
       this.cursor = (this.cursor + 1) % n;
       if (!a.inFlight && a.nextAt <= now) void this.beat(a);
-      if (a.answered && !a.watching && !this.o.heartbeatOnly) void this.watch(a);
+      if (a.watchReady && !a.watching && !this.o.heartbeatOnly) void this.watch(a);
     }
   }
 
@@ -167,15 +169,21 @@ export class SimFleet {
     try {
       const reply = await this.client.call("ResMan/WatchCaps", {
         endpoint: a.info.endpoint, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, waitMs: WATCH_MS,
-      }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal });
-      if (this.apply(a, reply, wallMs(), true)) {
-        this.window.watchCapReplies++;
+      }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal, firstOnly: true });
+      if (this.apply(a, reply, wallMs(), true)) this.window.watchCapReplies++;
+      if (a.changed.length > 0) { // new containers to report (a cap set that only moved to a new epoch has none)
         if (a.inFlight) a.ackPending = true;
         else this.acks.push(a);
       }
       a.watching = false;
     } catch {
-      // as the real agent does: watch again after one interval (the pump sees `watching` until then)
+      // as the real agent does: the next heartbeat is full (a broken watch is the first sign of a leader change),
+      // and it watches again after one interval (the pump sees `watching` until then)
+      if (!this.cancel.signal.aborted) {
+        a.needFull = true;
+        a.body = null;
+        a.watchReady = false; // watch again once a heartbeat has told the (maybe new) leader what runs here
+      }
       setTimeout(() => (a.watching = false), this.intervalMs);
     }
     this.watching--;
@@ -206,6 +214,7 @@ export class SimFleet {
         a.needFull = false;
         a.lastFullAt = start;
       }
+      a.watchReady = !reply.wantFull && reply.watch; // as the real agent: no watches while a new leader recovers
       if (reply.wantFull) {
         a.needFull = true;
         a.ackPending = true; // sent at once, as the real agent does
@@ -216,7 +225,7 @@ export class SimFleet {
       a.answered = true;
       for (const id of confirming) if (!this.confirmedAt.has(id)) this.confirmedAt.set(id, end);
       if (reply.capsChanged) this.window.capReplies++;
-      ack = this.apply(a, reply, end) && !this.o.heartbeatOnly;
+      ack = this.apply(a, reply, end) && !this.o.heartbeatOnly && a.changed.length > 0;
       if (reply.intervalMs > 0) this.replyIntervalMs = reply.intervalMs;
       if (!this.o.intervalMs) this.intervalMs = this.replyIntervalMs;
     } catch (e) {

@@ -118,7 +118,7 @@ export class ResManCore {
 
   /** An answer that changes nothing at the agent. */
   nothingNew(rec: AgentRec): HeartbeatReply {
-    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs };
+    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs, watch: !this.recovering };
   }
 
   /** The answer to an agent holding (capsEpoch, capsVersion): its whole cap set when behind, else nothing new. */
@@ -131,6 +131,7 @@ export class ResManCore {
       caps: behind ? this.capsFor(rec.endpoint) : [],
       wantFull: false,
       intervalMs: this.cfg.heartbeatIntervalMs,
+      watch: !this.recovering,
     };
   }
 

@@ -27,6 +27,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** cancels the call (a long-poll its caller no longer needs) */
   signal?: AbortSignal;
+  /**
+   * Only the first address, no redirect: a long-poll bound to the leader it was sent to. When that leader dies, a
+   * herd of such calls must not fall on its standby while it takes over (the caller's regular calls find the new one).
+   */
+  firstOnly?: boolean;
 }
 
 export interface RpcClientOptions {
@@ -85,7 +90,8 @@ export class RpcClient {
     const t = this.target(method);
     const headers = this.staticHeaders ?? this.headers((this.opts.credentials as () => Credentials)());
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
-    const addresses = typeof this.opts.addresses === "function" ? this.opts.addresses() : this.opts.addresses;
+    const all = typeof this.opts.addresses === "function" ? this.opts.addresses() : this.opts.addresses;
+    const addresses = opts.firstOnly ? all.slice(0, 1) : all;
     if (addresses.length === 0) throw new UnavailableError(`no ${t.service} address is known`);
     const failures: string[] = [];
     let redirects = 0;
@@ -100,7 +106,7 @@ export class RpcClient {
         throw r.error;
       } else {
         const leader = r.error.details.leader ?? "";
-        if (leader !== "" && leader !== addr && redirects < (this.opts.maxRedirects ?? 3)) {
+        if (leader !== "" && leader !== addr && redirects < (opts.firstOnly ? 0 : (this.opts.maxRedirects ?? 3))) {
           redirects++;
           addr = leader;
           continue;

@@ -150,6 +150,8 @@ class HeartbeatLoop {
   private again = false;
   /** ResMan (this leader) knows this agent in full: only then is a watch worth parking there. */
   private registered = false;
+  /** The last reply said the leader parks no watches yet (it is recovering). */
+  private watchBlocked = false;
   /** The granted containers and generations, to tell a new cap set from the same one under a new epoch. */
   private capsKey = "";
   private readonly cancel = new AbortController();
@@ -212,6 +214,7 @@ class HeartbeatLoop {
       }
       changed = this.apply(reply);
       this.registered = !reply.wantFull && reply.watch; // (no watches while a new leader recovers)
+      this.watchBlocked = !reply.wantFull && !reply.watch;
       if (this.lastError) this.o.log(`agent: heartbeat to ResMan works again`);
       this.lastError = "";
     } catch (e) {
@@ -224,7 +227,10 @@ class HeartbeatLoop {
     // again brings new caps waits for the interval, so the agent never heartbeats in a loop.
     const soon = this.again || changed;
     this.again = false;
-    if (!this.stopped) this.timer = setTimeout(() => void this.beat(), soon ? 0 : this.intervalMs);
+    // A recovering leader parks no watches (its replies say watch: false): with a long interval, ask again within a
+    // few seconds rather than an interval, so that caps come by watch again soon after its recovery.
+    const next = soon ? 0 : this.watchBlocked ? Math.min(this.intervalMs, 2000 + Math.random() * 1000) : this.intervalMs;
+    if (!this.stopped) this.timer = setTimeout(() => void this.beat(), next);
   }
 
   /** WatchCaps after WatchCaps while the agent lives; after a failure, again one interval later. */

@@ -2,7 +2,8 @@
 // Every accepted change is committed to LMDB before it is answered or acted on; requests to ResMan follow from the
 // persisted jobs, so a lost request is simply re-sent by the next round.
 //
-//   every 500 ms: GetHints ──► (new ResMan epoch: SyncGroups, the full request set) ──► applyHints
+//   every 500 ms: GetHints{since} ──► merge into the hints cache (hints-cache.ts: only changed groups come)
+//     ──► (new ResMan epoch: SyncGroups, the full request set) ──► applyHints (the whole merged set)
 //     ──► tick (plan every job) ──► persist ──► group specs that changed (blacklist, resources, replica) ──► moves
 //     (RescheduleContainer) ──► release removed jobs ──► naming files
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -18,7 +19,10 @@ import { EventLog } from "./event-log.ts";
 import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
 import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
+import { allHints, emptyHintsCache, hintsRequest, mergeHints, type HintsCache } from "./hints-cache.ts";
 import { lastHints, placementChanges, type PlacementRec } from "./placements.ts";
+
+const FULL_HINTS_TIMEOUT_MS = 30_000;
 
 export interface AppMasterOptions {
   dataDir: string;
@@ -38,6 +42,8 @@ export class AppMasterShell implements GroupGate {
   readonly events: EventLog;
   readonly resman: RpcClient;
   private syncedEpoch = -1;
+  /** ResMan's hints as last merged (soft: a new leader starts empty and asks for everything). */
+  private hintsCache: HintsCache = emptyHintsCache();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private authCache = new Map<string, { at: number; principal: Principal; grants: Map<string, string[]> }>();
   private lastSyncError = "";
@@ -104,6 +110,7 @@ export class AppMasterShell implements GroupGate {
     const now = Date.now();
     const jobs = this.jobsTable.list().map((j) => normalizeJob(j));
     this.saved = new Map(this.placements.entries()); // hard state: read only now (a standby shares the data dir)
+    this.hintsCache = emptyHintsCache();
     this.core = new AppMasterCore(leadership.epoch, jobs, now, { ...DEFAULT_CORE_OPTIONS, ...this.opts.core });
     this.opts.log(`appmaster: leader at ${this.opts.advertise}, epoch ${leadership.epoch}, ${jobs.length} jobs`);
     await this.persist({ writes: [], moves: [], events: [{ jobId: "", podId: "", kind: "failover", message: `appmaster ${this.opts.advertise} leads with epoch ${leadership.epoch} (${jobs.length} jobs)`, at: now }] });
@@ -158,22 +165,23 @@ export class AppMasterShell implements GroupGate {
     let hints: Methods["ResMan/GetHints"]["res"] | null = null;
     let failure: unknown = null;
     try {
-      hints = await this.resman.call("ResMan/GetHints", { amEpoch: core.epoch, all: true });
+      hints = await this.fetchHints(core.epoch);
     } catch (e) {
       failure = e;
     }
     const fresh = hints !== null && hints.epoch !== this.syncedEpoch;
     if (hints && fresh) await this.fullSync(hints.epoch);
     const usable = hints !== null && !fresh && !hints.recovering; // recovering: ResMan's hints are partial
+    const all = usable ? allHints(this.hintsCache) : [];
     if (usable) {
-      await this.persist(core.applyHints(hints!.hints, Date.now()));
+      await this.persist(core.applyHints(all, Date.now()));
       await this.rememberPlacements();
     }
     const out = core.tick(Date.now());
     await this.persist(out);
     if (usable) {
       // groups ResMan holds: those with containers (hinted) and those it accepted this epoch (maybe with none)
-      const known = new Set([...hints!.hints.map((h) => h.groupId), ...this.sent.keys()]);
+      const known = new Set([...this.hintsCache.groups.keys(), ...this.sent.keys()]);
       await this.syncGroups(known);
       await this.performMoves(out.moves);
       await this.release(known);
@@ -181,6 +189,20 @@ export class AppMasterShell implements GroupGate {
     this.writeNamingFiles();
     await this.events.trim();
     if (failure) throw failure;
+  }
+
+  /** GetHints since the last reply of the same ResMan epoch, merged into the cache (the reply's hints: only news). */
+  private async fetchHints(amEpoch: number): Promise<Methods["ResMan/GetHints"]["res"]> {
+    const asked = this.hintsCache;
+    const req = hintsRequest(asked);
+    // Everything (first ask, new ResMan) is big in a big cluster (1M containers: ~90 MiB, ~10 s): give it time.
+    const timeoutMs = req.since === 0 ? FULL_HINTS_TIMEOUT_MS : undefined;
+    const reply = await this.resman.call("ResMan/GetHints", { amEpoch, all: true, ...req }, { timeoutMs });
+    this.hintsCache = mergeHints(asked, reply);
+    if (this.hintsCache.epoch !== reply.epoch) {
+      throw new Error(`GetHints: ResMan epoch ${reply.epoch} sent changes to hints of epoch ${asked.epoch}; asking for all of them next`);
+    }
+    return reply;
   }
 
   /** After either master changed: ResMan gets AppMaster's whole request set. */

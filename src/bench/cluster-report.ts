@@ -1,6 +1,7 @@
 // Tables and targets of `galaxy bench cluster`.
 import type { ClusterFigures, WindowFigures } from "./cluster.ts";
 import { format, table, type Target } from "./report.ts";
+import type { HintsCall } from "./procs.ts";
 
 export function clusterTables(f: ClusterFigures): string {
   const windows: { name: string; w: WindowFigures }[] = [f.idle, ...f.load].map((w) => ({ name: w.name, w }));
@@ -31,7 +32,9 @@ export function clusterTables(f: ClusterFigures): string {
     { header: "CAPS BY WATCH", value: (r) => r.viaWatch },
   ]);
   const h = f.filled?.hints;
-  const hints = h ? `; one GetHints(all) (AppMaster's sync loop, every 500 ms): ${format(h.bytes / 2 ** 20)} MiB, ${format(h.fetchMs)} ms + ${format(h.decodeMs)} ms to decode` : "";
+  const call = (c: HintsCall) => `${format(c.bytes / 2 ** 20)} MiB (${format(c.groups)} groups, ${format(c.containers)} containers), ${format(c.fetchMs)} ms + ${format(c.decodeMs)} ms to decode`;
+  const hints = h ? `
+GetHints(all) (AppMaster's sync loop, every 500 ms): incremental (since the previous reply, median of 5 rounds) ${call(h.incremental)}, slowest round ${format(h.incrementalMaxMs)} ms (in ResMan's handler <= ${format(h.incrementalServerMaxMs)} ms); full ${call(h)}` : "";
   const fill = f.filled ? `\nfilled ${format(f.filled.containers)} containers in ${f.filled.fillSec} s${hints}` : "";
   const over = `\nover-committed agents: ${f.overcommitted.length}`;
   return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.heartbeatOnly ? ", agents only heartbeat, with full reports (no WatchCaps, no deltas)" : ", agents watch their caps (WatchCaps), report new ones at once, and send full reports only when needed (deltas)"}`;

@@ -32,6 +32,9 @@ describe("bench cluster and failover, small", () => {
     expect(f.filled!.containers).toBe(90);
     expect(f.filled!.window.resmanRssMiB).toBeGreaterThan(0);
     expect(f.filled!.hints!.containers).toBe(90);
+    // every container is placed and running: nothing changes between the full GetHints and the incremental one
+    expect(f.filled!.hints!.incremental.containers).toBeLessThan(90);
+    expect(clusterTables(f)).toContain("incremental (since the previous reply");
     expect(f.overcommitted).toEqual([]);
     expect(clusterTables(f)).toContain("HEARTBEATS/S");
     expect(clusterTargets(f).every((t) => t.atScale === false)).toBe(true);

@@ -176,27 +176,65 @@ export async function scrapeMetrics(addr: string): Promise<string> {
   return res.text();
 }
 
-export interface HintsCost {
+export interface HintsCall {
+  groups: number;
   containers: number;
   bytes: number;
-  /** Request to last byte received (ResMan builds and encodes every hint). */
+  /** Request to last byte received (ResMan builds and encodes the hints). */
   fetchMs: number;
   /** Decoding the reply, as AppMaster does. */
   decodeMs: number;
 }
 
-/** One GetHints(all), as AppMaster's sync loop sends every 500 ms: its size and cost. */
+/** GetHints as AppMaster's loop sends it: incremental rounds (each since the previous reply), and one full call. */
+export interface HintsCost extends HintsCall {
+  /** The median (by fetch time) of INCREMENTAL_ROUNDS rounds 500 ms apart, before the full call. */
+  incremental: HintsCall;
+  /** The slowest of those rounds. */
+  incrementalMaxMs: number;
+  /** ResMan's own time for the slowest round (the upper bound of its /metrics bucket): the rest is queueing. */
+  incrementalServerMaxMs: number;
+}
+
+const INCREMENTAL_ROUNDS = 5;
+
+/**
+ * AppMaster's sync loop (every 500 ms) asks GetHints(all) since its last reply: everything once (first ask, new
+ * ResMan), then only the groups that changed. Times a few incremental rounds in the steady state (starting from the
+ * current version, read with an empty named-groups call), then one full call (the figures before B8).
+ */
 export async function measureHints(dir: BenchDir, addr: string): Promise<HintsCost> {
+  let last = (await timedGetHints(dir, addr, { all: false, groups: [] })).at;
+  const rounds: HintsCall[] = [];
+  const before = latencyBuckets(await scrapeMetrics(addr), "ResMan/GetHints");
+  for (let i = 0; i < INCREMENTAL_ROUNDS; i++) {
+    if (i > 0) await Bun.sleep(500);
+    const r = await timedGetHints(dir, addr, { all: true, since: last.version, sinceEpoch: last.epoch });
+    rounds.push(r.cost);
+    last = r.at;
+  }
+  const server = bucketPercentileMs(before, latencyBuckets(await scrapeMetrics(addr), "ResMan/GetHints"), 100);
+  const full = await timedGetHints(dir, addr, { all: true });
+  const byTime = rounds.slice().sort((a, b) => a.fetchMs - b.fetchMs);
+  return {
+    ...full.cost, incremental: byTime[Math.floor(byTime.length / 2)]!, incrementalMaxMs: byTime[byTime.length - 1]!.fetchMs,
+    incrementalServerMaxMs: server,
+  };
+}
+
+type HintsReplyHead = { epoch: number; version: number; hints: { containers: unknown[] }[] };
+
+async function timedGetHints(dir: BenchDir, addr: string, req: object): Promise<{ cost: HintsCall; at: { epoch: number; version: number } }> {
   const t0 = performance.now();
   const res = await fetch(`http://${addr}/rpc/ResMan/GetHints`, {
-    method: "POST", body: encode("GetHintsRequest", { all: true }), headers: { "content-type": PROTOBUF, [SECRET_HEADER]: dir.secret },
+    method: "POST", body: encode("GetHintsRequest", req), headers: { "content-type": PROTOBUF, [SECRET_HEADER]: dir.secret },
     signal: AbortSignal.timeout(120_000),
   });
   const bytes = await res.bytes();
   const t1 = performance.now();
   if (res.status !== 200) throw new UnavailableError(`GetHints answered HTTP ${res.status}`);
-  const reply = decode<{ hints: { containers: unknown[] }[] }>("GetHintsReply", bytes);
+  const reply = decode<HintsReplyHead>("GetHintsReply", bytes);
   const t2 = performance.now();
   const containers = reply.hints.reduce((n, h) => n + h.containers.length, 0);
-  return { containers, bytes: bytes.length, fetchMs: Math.round(t1 - t0), decodeMs: Math.round(t2 - t1) };
+  return { at: { epoch: reply.epoch, version: reply.version }, cost: { groups: reply.hints.length, containers, bytes: bytes.length, fetchMs: Math.round(t1 - t0), decodeMs: Math.round(t2 - t1) } };
 }

@@ -81,6 +81,11 @@ export class ContainerIndex {
     return out;
   }
 
+  /** How many containers a group has. */
+  sizeOf(group: string): number {
+    return this.groups.get(group)?.size ?? 0;
+  }
+
   /** Groups that have containers (requested or held). */
   groupIds(): string[] {
     return [...this.groups.keys()];

@@ -12,6 +12,8 @@ export const NO_BINDINGS = Object.freeze([]) as unknown as VolumeBinding[];
 export const NO_REASONS = Object.freeze({}) as Record<string, number>;
 
 export type ContainerRecState = ContainerState | "preempted";
+/** What a report changed that hints show (see applyReport). */
+export type ReportChange = "hint" | "usage" | "";
 
 /** Every state's literal: a decoded report's fresh string is swapped for it. */
 const STATES: Record<string, ContainerRecState> = {
@@ -135,27 +137,43 @@ export class ContainerRec {
     this.put("preemptedBy", g);
   }
 
-  /** Takes what an agent reports about it, allocating nothing that outlives the report. */
-  applyReport(r: ContainerReport): void {
-    this.state = r.state ? (STATES[r.state] ?? (r.state as ContainerRecState)) : "running";
-    this.pid = r.pid;
-    this.startedAt = r.startedAt;
-    this.message = r.message;
-    this.exitCode = r.exitCode;
-    this.setUsage(r.usage);
+  /**
+   * Takes what an agent reports about it, allocating nothing that outlives the report. Returns what changed that a
+   * hint shows: "hint" (state, pid, start, message, exit code), "usage" (only usage), "" (nothing).
+   */
+  applyReport(r: ContainerReport): ReportChange {
+    const state = r.state ? (STATES[r.state] ?? (r.state as ContainerRecState)) : "running";
+    const changed = state !== this.state || r.pid !== this.pid || r.startedAt !== this.startedAt || r.message !== this.message ||
+      r.exitCode !== this.exitCode;
+    if (changed) {
+      this.state = state;
+      this.pid = r.pid;
+      this.startedAt = r.startedAt;
+      this.message = r.message;
+      this.exitCode = r.exitCode;
+    }
+    const usage = this.setUsage(r.usage);
+    return changed ? "hint" : usage ? "usage" : "";
   }
 
-  private setUsage(u: Usage | null): void {
-    if (!u || (u.at === 0 && u.millicores === 0 && u.memoryRss === 0 && u.memoryCache === 0 && u.disk === 0)) this.usage = null;
-    else if (!this.usage) this.usage = { millicores: u.millicores, memoryRss: u.memoryRss, memoryCache: u.memoryCache, disk: u.disk, at: u.at };
-    else {
-      const own = this.usage;
-      own.millicores = u.millicores;
-      own.memoryRss = u.memoryRss;
-      own.memoryCache = u.memoryCache;
-      own.disk = u.disk;
-      own.at = u.at;
+  /** Returns whether the usage changed. */
+  private setUsage(u: Usage | null): boolean {
+    const own = this.usage;
+    if (!u || (u.at === 0 && u.millicores === 0 && u.memoryRss === 0 && u.memoryCache === 0 && u.disk === 0)) {
+      this.usage = null;
+      return own !== null;
     }
+    if (!own) {
+      this.usage = { millicores: u.millicores, memoryRss: u.memoryRss, memoryCache: u.memoryCache, disk: u.disk, at: u.at };
+      return true;
+    }
+    if (own.millicores === u.millicores && own.memoryRss === u.memoryRss && own.memoryCache === u.memoryCache && own.disk === u.disk && own.at === u.at) return false;
+    own.millicores = u.millicores;
+    own.memoryRss = u.memoryRss;
+    own.memoryCache = u.memoryCache;
+    own.disk = u.disk;
+    own.at = u.at;
+    return true;
   }
 
   private put<K extends keyof ContainerExtra>(key: K, v: ContainerExtra[K]): void {

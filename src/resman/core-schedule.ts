@@ -80,12 +80,27 @@ function applyResult(core: ResManCore, result: ScheduleResult, now: number): voi
   for (const o of result.outcomes) {
     const g = core.groups.get(o.groupId);
     const text = o.unplaced.length ? formatReasons(o.reasons) || "no agents" : "";
+    let changed = g !== undefined && g.lastError !== text;
     if (g) g.lastError = text;
     for (const id of o.unplaced) {
       const c = core.placement.get(id);
-      if (c) (c.lastError = text), (c.reasons = o.reasons);
+      if (!c) continue;
+      changed ||= c.lastError !== text || !sameCounts(c.reasons, o.reasons);
+      (c.lastError = text), (c.reasons = o.reasons);
     }
+    if (changed) core.placement.touch(o.groupId); // hints show why a container waits
   }
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
 
 function applyEviction(core: ResManCore, e: Eviction): void {

@@ -11,6 +11,7 @@ import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, Heartb
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { applyMoves, maybeRelievePressure } from "./core-admin.ts";
+import { HintVersions } from "./hint-versions.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
@@ -36,6 +37,8 @@ export class ResManCore {
   readonly pools = new Set<string>();
   readonly quotas = new Map<string, QuotaRec>();
   readonly placement: PlacementTable;
+  /** Per-group hint versions: every change a hint shows bumps its group (placement's choke point, reports, lost). */
+  readonly hintVersions = new HintVersions((g) => this.placement.containers.sizeOf(g) > 0);
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
   readonly moving = new Set<string>();
   recovering = true;
@@ -64,7 +67,7 @@ export class ResManCore {
     now: number,
     readonly users: UserDirectory = new UserDirectory([], []),
   ) {
-    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""));
+    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => this.hintVersions.touch(g));
     for (const p of hard.pools) this.pools.add(p);
     for (const q of hard.quotas ?? []) this.quotas.set(q.user, q);
     for (const g of hard.groups) this.groups.set(g.spec.id, g);
@@ -170,14 +173,14 @@ export class ResManCore {
       const c = this.placement.get(r.containerId);
       if (c && c.agent === rec.endpoint) {
         if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
-        updateFromReport(c, r);
+        this.updateFromReport(c, r);
         addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
       } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
         // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
         // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
         this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
         c.grantedAt = r.cap.grantedAt; // the agent's grant, so its cap set does not look like a new one
-        updateFromReport(c, r);
+        this.updateFromReport(c, r);
         this.bumpCaps(rec);
       } else if (!c) {
         this.maybeAdopt(rec, r, now);
@@ -202,8 +205,15 @@ export class ResManCore {
     c.orphan = !known;
     this.placement.add(c);
     this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
-    updateFromReport(c, r);
+    this.updateFromReport(c, r);
     this.bumpCaps(rec);
+  }
+
+  /** A report's news: a change hints show bumps the group's version now, a usage-only one at a bounded rate. */
+  private updateFromReport(c: ContainerRec, r: ContainerReport): void {
+    const change = c.applyReport(r);
+    if (change === "hint") this.placement.touch(c.group);
+    else if (change === "usage") this.hintVersions.usageChanged(c.group);
   }
 
   capsFor(endpoint: string): Cap[] {
@@ -278,6 +288,7 @@ export class ResManCore {
     const existing = this.groups.get(spec.id);
     const rec: GroupRec = { spec, lastError: existing?.lastError ?? "", createdAt: existing?.createdAt ?? now };
     this.groups.set(spec.id, rec);
+    this.placement.touch(spec.id); // hints show its job type, and its pending containers' resources
     this.ensureContainers(rec);
     // Orphans held for this group (reported before the request arrived) now belong to it.
     for (const c of this.placement.ofGroup(spec.id)) if (c.orphan) (c.orphan = false), (c.resources = spec.resources);
@@ -371,6 +382,7 @@ export class ResManCore {
   // ───────── time ─────────
 
   tick(now: number): void {
+    this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec ?? 10_000, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
       this.scheduleDirty = true;
@@ -414,7 +426,7 @@ export class ResManCore {
       this.bumpCaps(a);
       for (const c of this.placement.ofAgent(a.endpoint)) {
         const type = this.groups.get(c.group)?.spec.jobType ?? "service";
-        if (isOnline(type)) c.state = "lost"; // online containers are never revoked by a timeout
+        if (isOnline(type)) (c.state = "lost"), this.placement.touch(c.group); // online: never revoked by a timeout
         else this.placement.unassign(c); // offline: back to pending, rescheduled elsewhere
       }
       this.scheduleDirty = true;
@@ -426,10 +438,6 @@ const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, me
 
 export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
   return new ContainerRec(id, group, index, resources);
-}
-
-function updateFromReport(c: ContainerRec, r: ContainerReport): void {
-  c.applyReport(r);
 }
 
 /** A guaranteed container that reported its usage lends what it does not use to best-effort ones. */

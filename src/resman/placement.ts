@@ -2,6 +2,8 @@
 // (charged resources, ports, per-group counts, batch count, exclusive devices) kept incrementally so a scheduling
 // pass never re-sums containers. Per container: one slot in the ContainerIndex (by id and group) and one in its
 // agent's list, both holding the record itself, so listing a group or an agent does no lookups (bench B5).
+// Every change of where a container is (add, assign, unassign, remove) tells `touched` its group: the choke point of
+// the hint versions (hint-versions.ts); other changes a hint shows go through touch().
 import type { PortBinding, Resources } from "../rpc/types.ts";
 import type { VolumeBinding } from "../scheduler/index.ts";
 import { ContainerIndex } from "./container-index.ts";
@@ -32,7 +34,15 @@ export class PlacementTable {
   readonly pending = new Set<string>();
   private readonly loads = new Map<string, AgentLoad>();
 
-  constructor(private readonly isBatch: (group: string) => boolean) {}
+  constructor(
+    private readonly isBatch: (group: string) => boolean,
+    private readonly touched: (group: string) => void = () => {},
+  ) {}
+
+  /** Something a hint of the group shows changed (state, pid, message, reasons, its spec). */
+  touch(group: string): void {
+    this.touched(group);
+  }
 
   load(agent: string): AgentLoad {
     let l = this.loads.get(agent);
@@ -55,6 +65,7 @@ export class PlacementTable {
 
   add(c: ContainerRec): void {
     this.containers.add(c);
+    this.touched(c.group);
     if (c.agent) this.charge(c);
     else this.pending.add(c.id);
   }
@@ -72,6 +83,7 @@ export class PlacementTable {
     c.lastError = "";
     c.reasons = {};
     this.charge(c);
+    this.touched(c.group);
   }
 
   /** Takes a container off its agent and back to pending. */
@@ -85,12 +97,14 @@ export class PlacementTable {
     c.state = "pending";
     c.pid = 0;
     this.pending.add(c.id);
+    this.touched(c.group);
   }
 
   remove(c: ContainerRec): void {
     if (c.agent) this.release(c);
     this.pending.delete(c.id);
     this.containers.delete(c);
+    this.touched(c.group);
   }
 
   /** Forgets an agent's (empty) load when the agent is removed. */

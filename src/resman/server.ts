@@ -10,7 +10,7 @@ import { ResManCore } from "./core.ts";
 import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
 import { UserDirectory, type UserHard } from "./users.ts";
-import { containerInfo, hints } from "./views.ts";
+import { containerInfo, hintsReply } from "./views.ts";
 import { registerAdminHandlers } from "./admin-handlers.ts";
 import { registerClusterHandlers } from "./cluster-handlers.ts";
 
@@ -156,7 +156,7 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/GetHints", (req) => {
     const core = s.mustCore();
     core.fenceAm(req.amEpoch);
-    return { epoch: core.epoch, hints: hints(core, req.all ? null : req.groups), recovering: core.recovering };
+    return hintsReply(core, req);
   }, { auth: "internal" });
   server.register("ResMan/Authenticate", async (req) => {
     const u = s.users.authenticate(req.user, req.token);

@@ -19,6 +19,8 @@ export interface ResManConfig {
   safeModeTimeoutMs: number;
   /** While containers wait, schedule again at least this often (idle resources and usage change without events). */
   retryMs: number;
+  /** Usage-only changes reach AppMaster's hints at this many containers per second (default 10,000; see hint-versions.ts). */
+  usageHintsPerSec?: number;
 }
 
 export const DEFAULT_CONFIG: ResManConfig = {

@@ -1,5 +1,5 @@
 // Read-only views of ResMan's state for hints, listings and status (no decisions, no writes).
-import type { AgentStatus, ContainerInfo, GroupStatus, Hint, Resources, StatusReply, Usage } from "../rpc/types.ts";
+import type { AgentStatus, ContainerInfo, GroupStatus, Hint, HintsReply, HintsRequest, Resources, StatusReply, Usage } from "../rpc/types.ts";
 import { emptyResources } from "../rpc/types.ts";
 import type { ResManCore } from "./core.ts";
 import { addRes } from "./placement.ts";
@@ -24,6 +24,26 @@ export function hints(core: ResManCore, groups: string[] | null): Hint[] {
     groupId: id,
     containers: core.placement.ofGroup(id).sort((a, b) => a.index - b.index).map((c) => containerInfo(core, c)),
   }));
+}
+
+/**
+ * GetHints: named groups; or, with `all`, every group (full) or only those changed after `since` of this epoch, each
+ * whole, with the changed groups that no longer have containers as removed (see hint-versions.ts).
+ */
+export function hintsReply(core: ResManCore, req: Pick<HintsRequest, "all" | "groups" | "since" | "sinceEpoch">): HintsReply {
+  const v = core.hintVersions;
+  const base = { epoch: core.epoch, recovering: core.recovering, version: v.version };
+  if (!req.all) {
+    v.servedAll(); // its version is out: a later change must get a newer one
+    return { ...base, hints: hints(core, req.groups), full: false, removedGroups: [] };
+  }
+  const changed = req.sinceEpoch === core.epoch ? v.changedSince(req.since) : null;
+  if (changed === null) {
+    v.servedAll();
+    return { ...base, hints: hints(core, null), full: true, removedGroups: [] };
+  }
+  const live = changed.filter((g) => core.placement.containers.sizeOf(g) > 0);
+  return { ...base, hints: hints(core, live), full: false, removedGroups: changed.filter((g) => core.placement.containers.sizeOf(g) === 0) };
 }
 
 export function agentState(a: AgentRec): AgentStatus["state"] {

@@ -1,15 +1,17 @@
 // AppMaster in the simulation: the real AppMasterCore over a "disk" (its jobs table), driving ResMan through the
-// same sequence as its shell's sync round (GetHints; on a new ResMan epoch, SyncGroups with the full requests and
-// the last hints; applyHints; tick; missing groups; moves; release) and answering workers' FetchTask.
+// same sequence as its shell's sync round (GetHints since the last reply, merged into the hints cache as the shell
+// does; on a new ResMan epoch, SyncGroups with the full requests and the last hints; applyHints with the merged set;
+// tick; missing groups; moves; release) and answering workers' FetchTask.
 import { AppMasterCore, type Out } from "../../appmaster/core.ts";
+import { allHints, emptyHintsCache, hintsRequest, mergeHints, type HintsCache } from "../../appmaster/hints-cache.ts";
 import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
 import { lastHints, placementChanges, type PlacementRec } from "../../appmaster/placements.ts";
 import type { JobSpec } from "../../core/jobspec.ts";
-import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint } from "../../rpc/types.ts";
+import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint, HintsReply } from "../../rpc/types.ts";
 
 /** What the simulated AppMaster asks of ResMan (the world routes it, or throws when unreachable). */
 export interface ResManApi {
-  getHints(amEpoch: number): { epoch: number; hints: Hint[]; recovering: boolean };
+  getHints(amEpoch: number, since: number, sinceEpoch: number): HintsReply;
   syncGroups(amEpoch: number, groups: GroupSpec[], hints: Hint[]): void;
   createGroup(amEpoch: number, group: GroupSpec): void;
   removeGroup(amEpoch: number, id: string): void;
@@ -23,12 +25,15 @@ export class SimAppMaster {
   core: AppMasterCore | null = null;
   epoch = 0;
   private syncedEpoch = -1;
+  /** ResMan's hints as last merged (soft: lost with a crash). */
+  hintsCache: HintsCache = emptyHintsCache();
   private readonly known = new Set<string>();
   private seq = 0;
 
   start(now: number): void {
     this.epoch++;
     this.syncedEpoch = -1;
+    this.hintsCache = emptyHintsCache();
     this.known.clear();
     this.core = new AppMasterCore(this.epoch, [...this.disk.values()].map((j) => structuredClone(j)), now);
   }
@@ -64,7 +69,10 @@ export class SimAppMaster {
   /** One sync round with ResMan (throws when ResMan is unreachable, after the time-driven part). */
   sync(rm: ResManApi, now: number): void {
     const core = this.core!;
-    const hints = rm.getHints(core.epoch);
+    const { since, sinceEpoch } = hintsRequest(this.hintsCache);
+    const hints = rm.getHints(core.epoch, since, sinceEpoch);
+    this.hintsCache = mergeHints(this.hintsCache, hints);
+    if (this.hintsCache.epoch !== hints.epoch) throw new Error(`invariant: an incremental hints reply of epoch ${hints.epoch} to epoch ${sinceEpoch}`);
     const fresh = hints.epoch !== this.syncedEpoch;
     if (fresh) {
       const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
@@ -74,14 +82,15 @@ export class SimAppMaster {
       this.syncedEpoch = hints.epoch;
     }
     const usable = !fresh && !hints.recovering;
+    const all = usable ? allHints(this.hintsCache) : [];
     if (usable) {
-      this.persist(core.applyHints(hints.hints, now));
+      this.persist(core.applyHints(all, now));
       this.rememberPlacements();
     }
     const out = core.tick(now);
     this.persist(out);
     if (!usable) return;
-    for (const h of hints.hints) this.known.add(h.groupId);
+    for (const h of all) this.known.add(h.groupId);
     for (const j of core.jobs.values()) {
       if (j.state === "destroying" || this.known.has(j.id)) continue;
       rm.createGroup(core.epoch, groupSpecOf(j, now));

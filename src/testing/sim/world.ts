@@ -4,7 +4,7 @@
 import { parseJobFile } from "../../core/jobspec.ts";
 import type { Hint } from "../../rpc/types.ts";
 import { CapsWatch } from "../../resman/caps-watch.ts";
-import { hints as resmanHints } from "../../resman/views.ts";
+import { hints as resmanHints, hintsReply } from "../../resman/views.ts";
 import { SimNetwork, Unreachable } from "./network.ts";
 import { SimAppMaster, type ResManApi } from "./sim-appmaster.ts";
 import { SimNode, type ContainerEvent } from "./sim-node.ts";
@@ -204,9 +204,9 @@ export class World {
     };
     const rm = this.rm;
     return {
-      getHints: (e) => call(() => {
+      getHints: (e, since, sinceEpoch) => call(() => {
         rm.core!.fenceAm(e);
-        return { epoch: rm.core!.epoch, hints: resmanHints(rm.core!, null) as Hint[], recovering: rm.core!.recovering };
+        return hintsReply(rm.core!, { all: true, groups: [], since, sinceEpoch });
       }),
       syncGroups: (e, groups, hinted) => call(() => {
         rm.core!.fenceAm(e);
@@ -256,6 +256,18 @@ export class World {
       const c = core.placement.get(id);
       if (!c) return `leak: ${id} runs on ${on.map((o) => o.agent).join(",")} but ResMan has no such container`;
     }
-    return null;
+    return this.hintsDrift();
+  }
+
+  /** AppMaster's merged incremental hints differ from one full GetHints now (a change that bumped no version). */
+  hintsDrift(): string | null {
+    const core = this.rm.core!;
+    const cache = this.am.hintsCache;
+    if (cache.epoch !== core.epoch) return `AppMaster's hints are of ResMan epoch ${cache.epoch}, not ${core.epoch}`;
+    const full = resmanHints(core, null) as Hint[];
+    const text = (h: Hint | undefined) => JSON.stringify(h, (k, v) => (k === "usage" ? undefined : v));
+    if (full.length !== cache.groups.size) return `AppMaster's hints hold ${cache.groups.size} groups, ResMan ${full.length}`;
+    const drift = full.find((h) => text(h) !== text(cache.groups.get(h.groupId)));
+    return drift ? `AppMaster's hints of ${drift.groupId} are stale: ${text(cache.groups.get(drift.groupId))} vs ${text(drift)}` : null;
   }
 }

@@ -74,6 +74,8 @@ export function acceptEpoch(seen: number, got: number): boolean {
 
 /** How long one ResMan/WatchCaps call waits for new caps before the agent asks again. */
 export const WATCH_MS = 25_000;
+/** The client's limit on one WatchCaps call: its wait plus room for a busy ResMan. */
+export const WATCH_TIMEOUT_MS = WATCH_MS + 5_000;
 
 /**
  * Whether a reply's cap set is newer than the one held: heartbeat and watch replies can cross, and an older set

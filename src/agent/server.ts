@@ -15,7 +15,7 @@ import { detectDriver } from "./cgroup/index.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { type HostLayout, prepareLayout } from "./container-fs.ts";
 import { ContainerManager } from "./containers.ts";
-import { acceptEpoch, agentKey, newerCaps, WATCH_MS } from "./core.ts";
+import { acceptEpoch, agentKey, newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "./core.ts";
 import { type Namespace, resolveNamespaces } from "./launch.ts";
 import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
@@ -240,7 +240,7 @@ class HeartbeatLoop {
         try {
           const reply = await this.resman.call("ResMan/WatchCaps", {
             endpoint: this.info.endpoint, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, waitMs: WATCH_MS,
-          }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal, firstOnly: true });
+          }, { timeoutMs: WATCH_TIMEOUT_MS, signal: this.cancel.signal, firstOnly: true });
           if (this.apply(reply)) this.beatSoon();
           continue;
         } catch {

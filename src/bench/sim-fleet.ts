@@ -12,7 +12,7 @@
 // heartbeat that first reported it running = confirmed) for tracked groups, and revoked caps.
 import { RpcClient, type DeepPartial } from "../rpc/index.ts";
 import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
-import { newerCaps, WATCH_MS } from "../agent/core.ts";
+import { newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "../agent/core.ts";
 import { FULL_EVERY_MS } from "../agent/report-delta.ts";
 import { runningReport } from "./protocol.ts";
 import { summarize, wallMs, type Summary } from "./stats.ts";
@@ -169,7 +169,7 @@ export class SimFleet {
     try {
       const reply = await this.client.call("ResMan/WatchCaps", {
         endpoint: a.info.endpoint, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, waitMs: WATCH_MS,
-      }, { timeoutMs: WATCH_MS + 5000, signal: this.cancel.signal, firstOnly: true });
+      }, { timeoutMs: WATCH_TIMEOUT_MS, signal: this.cancel.signal, firstOnly: true });
       if (this.apply(a, reply, wallMs(), true)) this.window.watchCapReplies++;
       if (a.changed.length > 0) { // new containers to report (a cap set that only moved to a new epoch has none)
         if (a.inFlight) a.ackPending = true;

@@ -174,7 +174,7 @@ export class ResManCore {
       if (c && c.agent === rec.endpoint) {
         if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
         this.updateFromReport(c, r);
-        addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
+        if (full) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
       } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
         // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
         // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
@@ -189,7 +189,6 @@ export class ResManCore {
     }
     if (!full) {
       // a delta: the unchanged containers' idle share still counts (their last report is in placement)
-      idle.millicores = idle.memory = 0;
       for (const c of this.placement.ofAgent(rec.endpoint)) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
     }
     rec.idle = idle;

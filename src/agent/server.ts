@@ -251,7 +251,7 @@ class HeartbeatLoop {
           this.registered = false; // watch again once a heartbeat has told the (maybe new) leader what runs here
         }
       }
-      await Bun.sleep(this.intervalMs);
+      await Bun.sleep(Math.min(this.intervalMs, 1000)); // a local check: watch soon after a heartbeat makes it worth it
     }
   }
 

@@ -52,7 +52,12 @@ describe("caps by WatchCaps", () => {
       const st = await resman.call("ResMan/Status", {}).catch(() => null);
       return st !== null && st.agentsAlive === 1 && !st.recovering;
     }, 30_000);
-    // the agent's first heartbeat is done; its next one is 60 s away
+    // the agent's WatchCaps is parked at ResMan (an RPC in flight; agents park none while the leader recovers)
+    await waitFor("the agent's watch parked at ResMan", async () => {
+      const m = await (await fetch(`http://127.0.0.1:${base}/metrics`)).text();
+      return Number(/galaxy_rpc_in_flight\{role="resman"\} (\d+)/.exec(m)?.[1] ?? 0) >= 1;
+    }, 30_000);
+    // the agent's heartbeats are 60 s apart from now on
     await resman.call("ResMan/CreateGroup", {
       amEpoch: 1,
       group: { id: "w", user: "", jobType: "batch", replica: 1, resources: { millicores: 100, memory: 64 * 2 ** 20 }, pools: ["default"], version: 1, step: 1 },

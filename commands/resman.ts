@@ -2,6 +2,7 @@ import { Command, Flags } from "@oclif/core";
 import { resolve } from "node:path";
 import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
+import { rehearseTakeover } from "../src/bench/recovery-cost.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
 import { InvalidError } from "../src/core/errors.ts";
@@ -40,7 +41,7 @@ export default class ResMan extends Command {
       const listen = parseListen(flags.listen);
       const handle = await startResMan({
         dataDir: resolve(flags["data-dir"]), clusterDir: resolve(flags["cluster-dir"]), ...listen,
-        advertise: advertiseOf(listen, flags.advertise), log: roleLog,
+        advertise: advertiseOf(listen, flags.advertise), log: roleLog, warmUp: rehearseTakeover,
         bootstrapAdminToken: process.env.GALAXY_BOOTSTRAP_ADMIN_TOKEN || undefined,
         config: {
           autoPool: flags["auto-pool"], agentTimeoutMs: parseDuration(flags["agent-timeout"]),

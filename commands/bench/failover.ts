@@ -12,7 +12,7 @@ import { benchLog, runBench } from "./common.ts";
 export default class BenchFailover extends Command {
   static override description = `Benchmark a ResMan failover: two ResMan processes on one cluster dir and data dir, N simulated agents x C containers running; kill -9 the leader and time the standby until it knows every container and places again, counting caps revoked (must be 0).
 
-JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, killToLockMs, lockToFirstAnswerMs, lockToFullKnowledgeMs, lockToRecoveryEndMs, lockToPlacedAgainMs, newGroupPlacedMs, revoked, agentsOnNewEpoch, standbyRssMiB), targets[]`;
+JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, killToLockMs, lockToFirstAnswerMs, lockToFullKnowledgeMs, lockToRecoveryEndMs, lockToPlacedAgainMs, lockToSyncedMs, newGroupPlacedMs, revoked, agentsOnNewEpoch, standbyRssMiB, timeline: [ms after the lock, pending, agents reported]), targets[]`;
   static override examples = [
     "<%= config.bin %> bench failover",
     "<%= config.bin %> bench failover --agents 1000 --per-agent 10",

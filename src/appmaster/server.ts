@@ -211,7 +211,8 @@ export class AppMasterShell implements GroupGate {
     const now = Date.now();
     const groups = [...core.jobs.values()].filter((j) => j.state !== "destroying").map((j) => groupSpecOf(j, now));
     const hinted = lastHints(this.saved, core.pods.values(), this.jobIds());
-    await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups, hints: hinted });
+    // Every request and where every pod runs: big in a big cluster (1 M pods: ~70 MiB), so as long as a full GetHints.
+    await this.resman.call("ResMan/SyncGroups", { amEpoch: core.epoch, groups, hints: hinted }, { timeoutMs: FULL_HINTS_TIMEOUT_MS });
     this.sent.clear();
     for (const g of groups) this.sent.set(g.id, JSON.stringify(g));
     const first = this.syncedEpoch < 0;

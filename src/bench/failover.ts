@@ -3,8 +3,9 @@
 //
 //   fill (C per agent: the container is 1/C of an agent) ──► kill -9 leader ──► leader file: new epoch, `since` = lock
 //   ──► poll Status through the leader file: first answer, recovery over, full knowledge (every container
-//   reported: none pending, all known) ──► create a new group: placed again ──► settle ──► caps revoked (must be 0)
+//   reported: every agent reported, none pending, all known) ──► create a new group: placed again ──► settle ──► caps revoked (must be 0)
 import { ClusterDir, type LeaderInfo } from "../cluster/index.ts";
+import type { Hint } from "../rpc/types.ts";
 import { cpuSecondsOf, STATUS_POLL_MS, waitUntil } from "./procs.ts";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster.ts";
 import { groupSpecOf } from "./protocol.ts";
@@ -34,6 +35,8 @@ export interface FailoverFigures {
   lockToFullKnowledgeMs: number;
   lockToRecoveryEndMs: number;
   lockToPlacedAgainMs: number;
+  /** AppMaster's SyncGroups (every request and where each container runs) answered. */
+  lockToSyncedMs: number;
   newGroupPlacedMs: number;
   revoked: number;
   revokedIds: string[];
@@ -48,8 +51,8 @@ export interface FailoverFigures {
   recoveryAgentsCpuPct: number;
   /** Over-committed agents at the end, as the new leader lists them (must be none). */
   overcommitted: string[];
-  /** [ms after the lock, containers still pending] every ~250 ms until full knowledge. */
-  timeline: [number, number][];
+  /** [ms after the lock, containers still pending, agents reported in full] every ~250 ms until full knowledge. */
+  timeline: [number, number, number][];
 }
 
 export async function runFailoverBench(o: FailoverBenchOptions): Promise<FailoverFigures> {
@@ -58,6 +61,11 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
     const groups = fillGroups(o);
     const total = await fill(sim, o, groups);
     const before = leaderInfo(sim);
+    // What AppMaster's sync loop holds when ResMan fails: the last hints (where every container runs).
+    // AppMaster keeps and sends back only where each container runs (see lastHints).
+    const hints = (await sim.client.call("ResMan/GetHints", { amEpoch: 1, all: true }, { timeoutMs: 120_000 })).hints.map((h) => ({
+      groupId: h.groupId, containers: h.containers.map((c) => ({ id: c.id, groupId: c.groupId, agent: c.agent, ports: c.ports })),
+    })) as Hint[];
     const base = await sim.fleetStats(true);
     const cpu0 = { b: cpuSecondsOf(sim.standby!.pid), fleet: sim.fleetCpuSeconds() };
     const killedAt = wallMs();
@@ -68,7 +76,7 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
       return l.epoch > before.epoch ? l : null;
     }, 30_000, 5);
     const lockAt = after.since;
-    const t = await watchRecovery(sim, total, lockAt, groups);
+    const t = await watchRecovery(sim, total, lockAt, groups, hints);
     const during = await sim.fleetStats(true);
     const busy = (cpu: number) => Math.round((cpu / Math.max(1e-3, (t.fullKnowledge - killedAt) / 1000)) * 100);
     const cpu = { b: busy(cpuSecondsOf(sim.standby!.pid) - cpu0.b), fleet: busy(sim.fleetCpuSeconds() - cpu0.fleet) };
@@ -88,7 +96,7 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
       agents: o.agents, containers: total, perAgent: base.capsPerAgent, recoveryWindow: o.recoveryWindow, epochBefore: before.epoch, epochAfter: after.epoch,
       killToLockMs: round(lockAt - killedAt, 1), lockToFirstAnswerMs: round(t.firstAnswer - lockAt, 1),
       lockToFullKnowledgeMs: round(t.fullKnowledge - lockAt, 1), lockToRecoveryEndMs: round(t.recoveryEnd - lockAt, 1),
-      lockToPlacedAgainMs: round(placedAt - lockAt, 1), newGroupPlacedMs: round(placedAt - created, 1),
+      lockToPlacedAgainMs: round(placedAt - lockAt, 1), lockToSyncedMs: round(t.syncedAt - lockAt, 1), newGroupPlacedMs: round(placedAt - created, 1),
       revoked: end.revoked - base.revoked, revokedIds: end.revokedIds, agentsOnNewEpoch: end.epochs.length === 1 && end.epochs[0] === after.epoch,
       standbyRssMiB: Math.round(rssOf(sim.standby!.pid) / 2 ** 20), timeline: t.timeline, overcommitted,
       recoveryErrors: during.errors, recoveryRttP50Ms: round(during.rttMs.p50, 1), recoveryRttP99Ms: round(during.rttMs.p99, 1),
@@ -129,27 +137,27 @@ function leaderInfo(sim: SimCluster): LeaderInfo {
 }
 
 /**
- * Plays AppMaster on the new epoch (SyncGroups: its full request set, at the first answer), and polls the new
+ * Plays AppMaster on the new epoch (SyncGroups: its full request set and its last hints, at the first answer: the
+ * hints hold a container on an agent that has not reported yet, as AppMaster's do), and polls the new
  * leader's Status until it knows every container (none pending) and its recovery is over.
  */
-async function watchRecovery(sim: SimCluster, total: number, lockAt: number, groups: GroupDef[]): Promise<{ firstAnswer: number; fullKnowledge: number; recoveryEnd: number; timeline: [number, number][] }> {
-  const timeline: [number, number][] = [];
+async function watchRecovery(sim: SimCluster, total: number, lockAt: number, groups: GroupDef[], hints: Hint[]): Promise<{ firstAnswer: number; fullKnowledge: number; recoveryEnd: number; syncedAt: number; timeline: [number, number, number][] }> {
+  const timeline: [number, number, number][] = [];
   let firstAnswer = 0;
   let fullKnowledge = 0;
   let recoveryEnd = 0;
-  let synced = false;
+  let sync: Promise<number> | null = null; // AppMaster's SyncGroups runs beside the polls, as it would
   await waitUntil("the standby to know every container", async () => {
     const st = await sim.status();
     const now = wallMs();
     if (!firstAnswer) firstAnswer = now;
-    if (!synced) {
-      await sim.client.call("ResMan/SyncGroups", { amEpoch: 1, groups: groups.map((g) => groupSpecOf(g)) }, { timeoutMs: 60_000 });
-      synced = true;
-    }
-    if (timeline.length === 0 || now - lockAt - timeline.at(-1)![0] >= 250) timeline.push([Math.round(now - lockAt), st.pending]);
-    if (!fullKnowledge && st.pending === 0 && st.containers >= total) fullKnowledge = now;
+    sync ??= sim.client.call("ResMan/SyncGroups", { amEpoch: 1, groups: groups.map((g) => groupSpecOf(g)), hints }, { timeoutMs: 60_000 }).then(() => wallMs());
+    if (timeline.length === 0 || now - lockAt - timeline.at(-1)![0] >= 250) timeline.push([Math.round(now - lockAt), st.pending, st.agentsReported]);
+    // Every agent has reported in full (a container AppMaster's hints hold on a silent agent is not known yet).
+    if (!fullKnowledge && st.pending === 0 && st.containers >= total && st.agentsReported >= st.agentsKnown) fullKnowledge = now;
     if (!recoveryEnd && !st.recovering) recoveryEnd = now;
     return fullKnowledge && recoveryEnd;
   }, 120_000, STATUS_POLL_MS);
-  return { firstAnswer, fullKnowledge, recoveryEnd, timeline };
+  const syncedAt = await sync!;
+  return { firstAnswer, fullKnowledge, recoveryEnd, syncedAt, timeline };
 }

@@ -19,6 +19,8 @@ export interface ElectionOptions {
   leaseMs?: number;
   now?: () => number;
   log?: (msg: string) => void;
+  /** Called once, when this process first finds another one holding the lock (it is a standby). */
+  onStandby?: () => void;
 }
 
 export interface ResolvedElection {
@@ -48,6 +50,7 @@ export async function campaign(opts: ElectionOptions, signal?: AbortSignal): Pro
   const o = resolveElection(opts);
   let obs: HolderObservation | null = null;
   let announced = "";
+  let standby = false;
   for (;;) {
     signal?.throwIfAborted();
     const lock = tryFlock(o.dir.rolePath(o.role, "lock"));
@@ -66,6 +69,10 @@ export async function campaign(opts: ElectionOptions, signal?: AbortSignal): Pro
       } else if (announced !== `${leader?.pid}/${leader?.epoch}`) {
         announced = `${leader?.pid}/${leader?.epoch}`;
         o.log(`${o.role}: standby; leader is ${describe(leader)}`);
+      }
+      if (!standby && why === null) {
+        standby = true;
+        opts.onStandby?.();
       }
     }
     await sleep(o.pollMs, signal);

@@ -20,6 +20,23 @@ describe("ContainerIndex", () => {
     expect(() => ix.add(rec("a.1", "a"))).toThrow(/added twice/);
   });
 
+  test("the group looked up last is remembered, and forgotten when its group goes (a new one of that name is found)", () => {
+    const ix = new ContainerIndex();
+    ix.add(rec("ab.0", "ab"));
+    ix.add(rec("a.0", "a"));
+    expect(ix.get("ab.0")?.group).toBe("ab");
+    expect(ix.get("a.0")?.group).toBe("a"); // a shorter name after a longer one that starts with it
+    expect(ix.get("ab.0")?.group).toBe("ab");
+    const first = ix.get("ab.0")!;
+    ix.delete(first); // the group is gone with its last container
+    expect(ix.get("ab.0")).toBeUndefined();
+    const again = rec("ab.0", "ab");
+    ix.add(again);
+    expect(ix.get("ab.0")).toBe(again);
+    ix.add(rec("ab.1", "ab"));
+    expect(ix.ofGroup("ab").length).toBe(2);
+  });
+
   test("oddly named containers are kept aside, found by id and listed last with their group", () => {
     const ix = new ContainerIndex();
     ix.add(rec("g.1", "g"));

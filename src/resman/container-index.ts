@@ -21,6 +21,9 @@ export class ContainerIndex {
   private readonly groups = new Map<string, GroupSlots>();
   private readonly odd = new Map<string, ContainerRec>();
   private count = 0;
+  /** The group last looked up: runs of ids of one group (AppMaster's hints, a group's reports) skip the slice + hash. */
+  private lastName = "";
+  private lastSlots: GroupSlots | undefined;
 
   get size(): number {
     return this.count;
@@ -30,7 +33,17 @@ export class ContainerIndex {
     const dot = id.lastIndexOf(".");
     const index = dot > 0 ? slotIndex(id, dot + 1) : -1;
     if (index >= 0) {
-      const c = this.groups.get(id.slice(0, dot))?.slots[index];
+      let g: GroupSlots | undefined;
+      if (dot === this.lastName.length && id.startsWith(this.lastName)) g = this.lastSlots;
+      else {
+        const name = id.slice(0, dot);
+        g = this.groups.get(name);
+        if (g) {
+          this.lastName = name;
+          this.lastSlots = g;
+        }
+      }
+      const c = g?.slots[index];
       if (c) return c;
     }
     return this.odd.size > 0 ? this.odd.get(id) : undefined;
@@ -43,7 +56,10 @@ export class ContainerIndex {
   add(c: ContainerRec): void {
     if (this.has(c.id)) throw new Error(`invariant: container ${c.id} added twice`);
     let g = this.groups.get(c.group);
-    if (!g) this.groups.set(c.group, (g = { slots: [], others: null, size: 0 }));
+    if (!g) {
+      this.groups.set(c.group, (g = { slots: [], others: null, size: 0 }));
+      this.lastName = "";
+    }
     if (c.index >= 0 && c.index <= g.slots.length + MAX_GAP && c.id === containerId(c.group, c.index)) {
       while (g.slots.length < c.index) g.slots.push(undefined); // dense, never holey
       g.slots[c.index] = c;
@@ -67,7 +83,11 @@ export class ContainerIndex {
     } else return false;
     g.size--;
     this.count--;
-    if (g.size === 0) this.groups.delete(c.group);
+    if (g.size === 0) {
+      this.groups.delete(c.group);
+      this.lastName = "";
+      this.lastSlots = undefined;
+    }
     return true;
   }
 

@@ -14,6 +14,9 @@ import { containerInfo, hintsReply } from "./views.ts";
 import { registerAdminHandlers } from "./admin-handlers.ts";
 import { registerClusterHandlers } from "./cluster-handlers.ts";
 
+/** SyncGroups carries AppMaster's every request and where each container runs (~70 B each): room for millions. */
+export const SYNC_GROUPS_MAX_BYTES = 512 * 1024 * 1024;
+
 export { requireAdmin } from "./authz.ts";
 
 export interface ResManOptions {
@@ -26,6 +29,8 @@ export interface ResManOptions {
   /** Creates user `admin` with this token on first start (used by `galaxy up`). */
   bootstrapAdminToken?: string;
   log: (msg: string) => void;
+  /** One small rehearsal of a takeover, a standby's warm-up slice (see runMaster). */
+  warmUp?: () => void;
 }
 
 export class ResManShell {
@@ -145,7 +150,7 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
     await s.persist(writes);
     s.watches.poke(Date.now());
     return { epoch: core.epoch, unknown };
-  }, { auth: "internal" });
+  }, { auth: "internal", maxBodyBytes: SYNC_GROUPS_MAX_BYTES });
   server.register("ResMan/RescheduleContainer", (req) => {
     const core = s.mustCore();
     core.fenceAm(req.amEpoch);
@@ -181,5 +186,8 @@ export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
   registerInternalHandlers(server, shell);
   registerClusterHandlers(server, shell);
   registerAdminHandlers(server, shell);
-  return runMaster({ role: "resman", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close() });
+  return runMaster({
+    role: "resman", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close(),
+    warmUp: opts.warmUp,
+  });
 }

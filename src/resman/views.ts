@@ -54,7 +54,8 @@ export function agentState(a: AgentRec): AgentStatus["state"] {
 export function agentUsed(core: ResManCore, a: AgentRec): Usage {
   if (a.usage && a.usage.at > 0) return a.usage;
   const u = noUsage();
-  for (const c of core.placement.ofAgent(a.endpoint)) {
+  // read in place (no copy of the list): Status sums this over every agent
+  for (const c of core.placement.load(a.endpoint).containers) {
     if (!c.usage) continue;
     u.millicores += c.usage.millicores;
     u.memoryRss += c.usage.memoryRss;

@@ -33,6 +33,7 @@ beforeAll(() => {
   });
   server.register("ResMan/Authenticate", (req) => ({ user: { name: req.user } }), { auth: "none", anyRole: true });
   server.register("ResMan/Status", () => ({ agentsAlive: 3 }), { auth: "internal" });
+  server.register("ResMan/SyncGroups", (req) => ({ epoch: req.hints.length }), { auth: "internal", maxBodyBytes: 8192 });
   server.register("ResMan/ListUsers", (_req, ctx) => ({ users: [{ name: ctx.principal.user ?? ctx.principal.kind }] }), {
     auth: "user",
   });
@@ -151,6 +152,18 @@ describe("RpcServer refusals", () => {
     const streamed = await post("ResMan/Heartbeat", stream, internal);
     expect(streamed.status).toBe(413);
     expect((await protoErr(streamed)).code).toBe("TOO_LARGE");
+  });
+
+  test("a method with its own larger limit takes a body over the server's", async () => {
+    const hints = Array.from({ length: 40 }, (_, i) => ({ groupId: `group-${i}`, containers: [{ id: `group-${i}.0`, agent: "10.0.0.1:1646" }] }));
+    const body = encode("SyncGroupsRequest", { amEpoch: 1, hints });
+    expect(body.length).toBeGreaterThan(1024);
+    const ok = await post("ResMan/SyncGroups", body, internal);
+    expect(ok.status).toBe(200);
+    expect(decode<{ epoch: number }>("SyncGroupsReply", await ok.bytes()).epoch).toBe(40);
+    const over = await post("ResMan/SyncGroups", new Uint8Array(9000), internal);
+    expect(over.status).toBe(413);
+    expect((await post("ResMan/Heartbeat", body, internal)).status).toBe(413);
   });
 
   test("auth: internal needs the secret, user needs a good token, none needs nothing", async () => {

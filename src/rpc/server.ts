@@ -57,6 +57,7 @@ interface Route {
   handler: (req: unknown, ctx: CallContext) => unknown;
   auth: AuthMode;
   anyRole: boolean;
+  maxBody: number;
   ok: CounterChild;
   latency: HistogramChild;
   byCode: Map<string, CounterChild>;
@@ -85,7 +86,11 @@ export class RpcServer {
     this.inFlight = this.metrics.gauge("galaxy_rpc_in_flight", "RPC calls being answered.", ["role"]).labels(opts.role);
   }
 
-  register<M extends MethodName>(method: M, handler: Handler<M>, opts: { auth?: AuthMode; anyRole?: boolean } = {}): void {
+  /**
+   * maxBodyBytes: this method's own limit, above the server's (AppMaster's full request set after a failover carries
+   * where every container runs: ~70 B each). Register before listen(): Bun's limit is set from the largest.
+   */
+  register<M extends MethodName>(method: M, handler: Handler<M>, opts: { auth?: AuthMode; anyRole?: boolean; maxBodyBytes?: number } = {}): void {
     const names = (METHODS as Record<string, readonly [string, string]>)[method];
     if (!names) throw new InternalError(`no RPC method ${method} in proto/galaxy.proto`);
     const path = `/rpc/${method}`;
@@ -98,6 +103,7 @@ export class RpcServer {
       handler: handler as (req: unknown, ctx: CallContext) => unknown,
       auth: opts.auth ?? "internal-or-user",
       anyRole: opts.anyRole ?? false,
+      maxBody: opts.maxBodyBytes ?? this.maxBody,
       ok: this.requests.labels(this.opts.role, method, "OK"),
       latency: this.latency.labels(this.opts.role, method),
       byCode: new Map(),
@@ -112,7 +118,7 @@ export class RpcServer {
         hostname: host,
         port,
         // Bun's own limit sits above ours so that ours answers with a typed error body.
-        maxRequestBodySize: Math.max(this.maxBody * 4, 64 * 1024 * 1024),
+        maxRequestBodySize: Math.max(this.maxBody * 4, 64 * 1024 * 1024, ...[...this.routes.values()].map((r) => r.maxBody + 1024 * 1024)),
         idleTimeout: 60,
         fetch: (req, server) => this.handle(req, server),
         error: (e) => errorReply(toGalaxyError(e, "rpc server"), true),
@@ -168,7 +174,7 @@ export class RpcServer {
     }
     let principal = authenticate(route.auth, req.headers, this.opts.secret, this.opts.authenticateUser);
     if (principal instanceof Promise) principal = await principal;
-    const body = await readBody(req, this.maxBody);
+    const body = await readBody(req, route.maxBody);
     const input = json
       ? decodeJsonWith(route.reqType, route.reqName, body)
       : decodeWith(route.reqType, route.reqName, body);

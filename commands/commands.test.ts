@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../src/testing/cluster.ts";
 import { runCli } from "../src/testing/run-cli.ts";
+import { RpcClient } from "../src/rpc/index.ts";
 
 setDefaultTimeout(60_000); // the test cluster settles in rounds; some waits take longer than bun's 5 s default
 const ROOT = join(import.meta.dir, "..");
@@ -39,6 +40,12 @@ describe("client commands", () => {
     expect(table[1]).toMatch(/running\s+3\/0\/0\/0\/0\s+3\s+100m\s+64M\s+\d+s ago/);
     const jobs = JSON.parse((await cli("jobs", "--json")).stdout);
     expect(jobs[0]).toMatchObject({ id, name: "hello", jobType: "service", user: "admin", state: "running", replica: 3, running: 3 });
+    // `galaxy jobs` asks for a brief listing: no spec as JSON (most of the reply), the rest as in a full one
+    const am = new RpcClient({ addresses: tc.config.appmaster, credentials: { user: "admin", token: tc.config.token } });
+    const [full, brief] = [(await am.call("AppMaster/ListJobs", {})).jobs, (await am.call("AppMaster/ListJobs", { brief: true })).jobs];
+    expect(JSON.parse(full[0]!.specJson).name).toBe("hello");
+    expect(brief[0]!.specJson).toBe("");
+    expect({ ...brief[0], specJson: full[0]!.specJson }).toEqual(full[0]!);
     const pods = JSON.parse((await cli("pods", "-j", "hello", "--json")).stdout);
     expect(pods.map((p: { id: string }) => p.id)).toEqual([0, 1, 2].map((i) => `${id}.${i}`));
     expect((await cli("pods", "-j", id.slice(0, 10))).stdout).toMatch(/^POD\s+AGENT\s+STATUS/);

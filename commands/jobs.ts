@@ -18,7 +18,7 @@ JSON fields: id, name, jobType, user, state, replica, running, pending, deployin
   async run(): Promise<void> {
     const { flags } = await this.parse(Jobs);
     this.connect(flags);
-    const { jobs } = await this.am().call("AppMaster/ListJobs", { all: flags.all });
+    const { jobs } = await this.am().call("AppMaster/ListJobs", { all: flags.all, brief: true });
     if (flags.json) return this.printJson(jobs.map(({ specJson, prevSpecJson, warnings, ...j }) => j));
     if (jobs.length === 0) return this.log("No jobs.");
     const color = useColor();

@@ -39,7 +39,7 @@ const groupChanged = (a: JobRecord, b: JobRecord, now: number) =>
   JSON.stringify({ ...groupSpecOf(a, now), version: 0 }) !== JSON.stringify({ ...groupSpecOf(b, now), version: 0 });
 
 export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void {
-  const view = (j: JobRecord) => jobView(j, s.mustCore().podsOf(j.id), Date.now());
+  const view = (j: JobRecord, brief = false) => jobView(j, s.mustCore().podsOf(j.id), Date.now(), brief);
 
   server.register("AppMaster/SubmitJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -54,7 +54,7 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     const core = s.mustCore();
     const mine = (j: JobRecord) => seesAll(ctx) || j.user === ctx.principal.user;
     const jobs = [...core.jobs.values()].filter((j) => (req.user ? j.user === req.user : req.all || mine(j)));
-    return { jobs: jobs.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map(view) };
+    return { jobs: jobs.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map((j) => view(j, req.brief)) };
   });
   server.register("AppMaster/ShowJob", (req, ctx) => {
     const core = s.mustCore();

@@ -4,18 +4,19 @@ import type { Job } from "../rpc/types.ts";
 import { activeBlacklist, isBatch, type JobRecord } from "./jobs.ts";
 import type { PodRec } from "./pods.ts";
 
-export function jobView(job: JobRecord, pods: readonly PodRec[], now: number): Job {
+/** brief: without the job's specs as JSON (a listing of many jobs). */
+export function jobView(job: JobRecord, pods: readonly PodRec[], now: number, brief = false): Job {
   const count = (...states: string[]) => pods.filter((p) => states.includes(p.state)).length;
   const runningTarget = pods.filter((p) => p.version === job.version && (p.state === "running" || (isBatch(job.spec) && p.state === "finished"))).length;
   const done = job.state === "finished" && job.result;
   return {
     id: job.id, name: job.spec.name, jobType: job.spec.type, user: job.user, state: job.state,
-    specJson: JSON.stringify(job.spec), version: job.version, createdAt: job.createdAt, updatedAt: job.updatedAt,
+    specJson: brief ? "" : JSON.stringify(job.spec), version: job.version, createdAt: job.createdAt, updatedAt: job.updatedAt,
     replica: job.spec.deploy.replica, running: count("running"), pending: count("pending"),
     deploying: count("deploying", "starting"), dead: count("lost", "terminated", "stopping"),
     failed: done ? job.result!.failed : count("failed"), finished: done ? job.result!.succeeded : count("finished"),
     resources: podResources(job.spec), message: job.message,
-    prevSpecJson: job.prevSpec ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
+    prevSpecJson: job.prevSpec && !brief ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
     update: updateProgress(job, pods.length, runningTarget),
     blacklist: activeBlacklist(job, now).map((b) => ({ agent: b.agent, until: b.until, reason: b.reason })),
     finishedAt: job.finishedAt, warnings: [],

@@ -13,9 +13,10 @@ import type { FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { plan, type Move, type PlanResult } from "./planner.ts";
 import {
-  applyHint, isStaleCopy, newPod, podIndex, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
+  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
 } from "./pods.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
+import { PodTable } from "./pod-table.ts";
 
 export type { PodRec } from "./pods.ts";
 
@@ -61,7 +62,7 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
-  readonly pods = new Map<string, PodRec>();
+  readonly pods = new PodTable();
   private readonly warmUntil: number;
 
   constructor(
@@ -145,7 +146,7 @@ export class AppMasterCore {
   /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
   forget(id: string): Out {
     this.jobs.delete(id);
-    for (const p of this.podsOf(id)) this.pods.delete(p.id);
+    this.pods.deleteJob(id);
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
   }
 
@@ -154,7 +155,7 @@ export class AppMasterCore {
   applyHints(hints: Hint[], now: number): Out {
     const out = emptyOut();
     const hinted = new Set(hints.map((h) => h.groupId));
-    for (const p of [...this.pods.values()]) if (!hinted.has(p.jobId)) this.pods.delete(p.id); // a group without containers
+    for (const jobId of this.pods.jobIds()) if (!hinted.has(jobId)) this.pods.deleteJob(jobId); // a group without containers
     for (const h of hints) {
       const job = this.jobs.get(h.groupId);
       if (!job) continue;
@@ -255,10 +256,9 @@ export class AppMasterCore {
     throw new NotFoundError("pod", ref);
   }
 
+  /** A job's pods, by index. */
   podsOf(jobId: string): PodRec[] {
-    const out: PodRec[] = [];
-    for (const p of this.pods.values()) if (p.jobId === jobId) out.push(p);
-    return out.sort((a, b) => podIndex(a.id) - podIndex(b.id));
+    return this.pods.ofJob(jobId);
   }
 
   // ───────── internals ─────────
@@ -291,7 +291,7 @@ export class AppMasterCore {
 
   private podFor(id: string, jobId: string, now: number): PodRec {
     let p = this.pods.get(id);
-    if (!p) this.pods.set(id, (p = newPod(id, jobId, now)));
+    if (!p) this.pods.add((p = newPod(id, jobId, now)));
     return p;
   }
 }

@@ -1,0 +1,39 @@
+// AppMaster's cost per sync round, in process: AppMasterCore with G jobs x P pods, every pod hinted running;
+// then applyHints (the whole merged set, as each round applies it), tick (every job planned) and podsOf.
+//
+//   node_modules/.bin/bun src/bench/appmaster-cost.ts [jobs=100] [pods per job=1000]
+import { AppMasterCore, DEFAULT_CORE_OPTIONS } from "../appmaster/core.ts";
+import { spec } from "../appmaster/fixtures.ts";
+import type { Hint } from "../rpc/types.ts";
+
+const T0 = Date.UTC(2026, 10, 21);
+
+export function measureAppMasterRound(jobs: number, perJob: number, log: (line: string) => void): void {
+  const core = new AppMasterCore(3, [], T0, { ...DEFAULT_CORE_OPTIONS, warmupMs: 0 });
+  const hints: Hint[] = [];
+  for (let g = 0; g < jobs; g++) {
+    const { job } = core.submit(spec({ replica: perJob }), "alice", T0, g.toString(16).padStart(4, "0"));
+    hints.push({
+      groupId: job.id,
+      containers: Array.from({ length: perJob }, (_, i) => ({
+        id: `${job.id}.${i}`, groupId: job.id, agent: `a${i % 97}:1`, state: "running", ports: [{ name: "http", port: 20000 + i }], volumes: [],
+        lastError: "", pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
+        resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {},
+      })),
+    });
+  }
+  const ms = (f: () => void) => {
+    const t = performance.now();
+    f();
+    return (performance.now() - t).toFixed(1);
+  };
+  core.applyHints(hints, T0 + 1);
+  for (let r = 0; r < 3; r++) log(`applyHints ${jobs} x ${perJob}: ${ms(() => core.applyHints(hints, T0 + 2 + r))} ms`);
+  for (let r = 0; r < 3; r++) log(`tick: ${ms(() => core.tick(T0 + 10 + r))} ms`);
+  log(`podsOf, 1,000 calls: ${ms(() => { for (let i = 0; i < 1000; i++) core.podsOf(hints[i % jobs]!.groupId); })} ms`);
+}
+
+if (import.meta.main) {
+  const [jobs = 100, perJob = 1000] = process.argv.slice(2).map(Number);
+  measureAppMasterRound(jobs, perJob, console.log);
+}

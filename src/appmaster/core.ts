@@ -9,7 +9,7 @@
 import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
-import type { FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
+import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { plan, type Move, type PlanResult } from "./planner.ts";
 import {
@@ -17,6 +17,7 @@ import {
 } from "./pods.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
+import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
 
 export type { PodRec } from "./pods.ts";
 
@@ -63,6 +64,15 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new PodTable();
+  /**
+   * Pods to apply their hint to again at the next incremental round although their group's hint did not change:
+   * one a worker created by reporting (no hint may name it), one moved (its stale agents expire), one ResMan says is
+   * lost (it turns lost after a silence), one placed nowhere (its last error is the hint's, a worker may overwrite it).
+   */
+  private readonly reapply = new Set<string>();
+  /** Pods whose placement (agent, ports) may have changed since takePlacementNews (null: any), and whether jobs went. */
+  private placementNews: Set<string> | null = null;
+  private jobsGone = true;
   private readonly warmUntil: number;
 
   constructor(
@@ -146,28 +156,103 @@ export class AppMasterCore {
   /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
   forget(id: string): Out {
     this.jobs.delete(id);
+    this.jobsGone = true;
+    for (const p of this.pods.ofJob(id)) this.reapply.delete(p.id);
     this.pods.deleteJob(id);
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
   }
 
   // ───────── inputs ─────────
 
+  /** Every group's hint (a full GetHints, or the whole merged cache): pods no hint names are dropped. */
   applyHints(hints: Hint[], now: number): Out {
     const out = emptyOut();
     const hinted = new Set(hints.map((h) => h.groupId));
     for (const jobId of this.pods.jobIds()) if (!hinted.has(jobId)) this.pods.deleteJob(jobId); // a group without containers
-    for (const h of hints) {
-      const job = this.jobs.get(h.groupId);
-      if (!job) continue;
-      const seen = new Set<string>();
-      for (const c of h.containers) {
-        seen.add(c.id);
-        this.addPodEvents(out, job.id, applyHint(this.podFor(c.id, job.id, now), c, now), now);
+    this.reapply.clear();
+    this.placementNews = null;
+    for (const h of hints) this.applyGroupHint(out, h, now);
+    return out;
+  }
+
+  /**
+   * What the saved placements (AppMaster's hints for a later failover) must look at: the pods whose agent or ports may
+   * have changed since the last call (null: every pod), and whether a job went (its saved placements are dropped).
+   */
+  takePlacementNews(): { pods: PodRec[] | null; jobsGone: boolean } {
+    const ids = this.placementNews;
+    const news = { pods: ids && [...ids].flatMap((id) => this.pods.get(id) ?? []), jobsGone: this.jobsGone };
+    this.placementNews = new Set();
+    this.jobsGone = false;
+    return news;
+  }
+
+  /** The news of the merged hints: every group, or only what changed (see HintNews). */
+  applyNews(news: HintNews, cache: HintsCache, now: number): Out {
+    return news.all ? this.applyHints(allHints(cache), now) : this.applyHintChanges(news.changed, news.removed, cache.groups, now);
+  }
+
+  /**
+   * Only what changed since the last apply (bench B13): the groups whose hint changed, the groups gone (by id), and
+   * the pods whose unchanged hint still means something new (see `reapply`). `all` is every group's hint, as merged.
+   * The outcome equals applyHints(all) (core-hints.test.ts checks it against the full apply, round by round).
+   */
+  applyHintChanges(changed: Iterable<string>, removed: Iterable<string>, all: ReadonlyMap<string, Hint>, now: number): Out {
+    const out = emptyOut();
+    for (const g of removed) if (!all.has(g)) this.pods.deleteJob(g);
+    const again = [...this.reapply]; // this round notes the next round's
+    this.reapply.clear();
+    const done = new Set<string>();
+    for (const g of changed) {
+      const h = all.get(g);
+      if (!h || done.has(g)) continue;
+      done.add(g);
+      this.applyGroupHint(out, h, now);
+    }
+    for (const id of again) {
+      const p = this.pods.get(id);
+      if (!p || done.has(p.jobId)) continue;
+      const h = all.get(p.jobId);
+      if (h && !this.jobs.has(p.jobId)) continue; // as applyHints: a hinted group without a job is left alone
+      const c = h ? containerOf(h, id) : undefined;
+      if (!c) {
+        this.pods.delete(id); // no hint names it (a worker reported a pod ResMan has no container for)
+        continue;
       }
-      for (const p of this.podsOf(job.id)) if (!seen.has(p.id)) this.pods.delete(p.id);
-      if (job.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
+      this.addPodEvents(out, p.jobId, applyHint(p, c, now), now);
+      this.noteVolatile(p, c);
+      this.placementNews?.add(p.id);
+    }
+    for (const h of all.values()) {
+      const job = this.jobs.get(h.groupId);
+      if (job?.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
     }
     return out;
+  }
+
+  private applyGroupHint(out: Out, h: Hint, now: number): void {
+    const job = this.jobs.get(h.groupId);
+    if (!job) return;
+    const seen = new Set<string>();
+    for (const c of h.containers) {
+      seen.add(c.id);
+      const p = this.podFor(c.id, job.id, now);
+      this.addPodEvents(out, job.id, applyHint(p, c, now), now);
+      this.noteVolatile(p, c);
+      this.placementNews?.add(p.id);
+    }
+    for (const p of this.podsOf(job.id)) {
+      if (!seen.has(p.id)) {
+        this.pods.delete(p.id);
+        this.reapply.delete(p.id);
+      }
+    }
+    if (job.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
+  }
+
+  /** A pod whose unchanged hint may still change it later: time decides (stale agents, lost), or it is placed nowhere. */
+  private noteVolatile(p: PodRec, c: ContainerInfo): void {
+    if (p.staleAgents.length > 0 || c.state === "lost" || !p.agent) this.reapply.add(p.id);
   }
 
   fetchTask(req: FetchTaskRequest, now: number): { reply: FetchTaskReply; out: Out } {
@@ -179,6 +264,7 @@ export class AppMasterCore {
     });
     if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
     const pod = this.podFor(req.podId, job.id, now);
+    if (!pod.agent) this.reapply.add(pod.id);
     if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
     if (job.state === "destroying") return reply("terminate");
@@ -208,7 +294,11 @@ export class AppMasterCore {
   moved(m: MoveOrder, now: number): Out {
     const out = emptyOut();
     const pod = this.pods.get(m.pod);
-    if (pod) resetAfterMove(pod, m.agent, now, this.opts.moveGraceMs);
+    if (pod) {
+      resetAfterMove(pod, m.agent, now, this.opts.moveGraceMs);
+      this.reapply.add(pod.id);
+      this.placementNews?.add(pod.id);
+    }
     const job = this.jobs.get(m.jobId);
     if (!job) return out;
     this.event(out, job.id, m.pod, m.recreate ? "update" : "failover", `moved off ${m.agent}: ${m.reason}`, now);
@@ -291,7 +381,18 @@ export class AppMasterCore {
 
   private podFor(id: string, jobId: string, now: number): PodRec {
     let p = this.pods.get(id);
-    if (!p) this.pods.add((p = newPod(id, jobId, now)));
+    if (!p) {
+      this.pods.add((p = newPod(id, jobId, now)));
+      this.reapply.add(id);
+    }
     return p;
   }
+}
+
+/** A hint's containers by id, built once per hint object (a changed group comes as a new one). */
+const containersById = new WeakMap<Hint, Map<string, ContainerInfo>>();
+function containerOf(h: Hint, id: string): ContainerInfo | undefined {
+  let m = containersById.get(h);
+  if (!m) containersById.set(h, (m = new Map(h.containers.map((c) => [c.id, c]))));
+  return m.get(id);
 }

@@ -40,3 +40,25 @@ export function mergeHints(cache: HintsCache, reply: Pick<HintsReply, "epoch" | 
 export function allHints(cache: HintsCache): Hint[] {
   return [...cache.groups.values()];
 }
+
+/**
+ * What AppMaster has not applied yet of its merged hints (bench B13): everything (after a full reply, a new epoch, a
+ * reset cache), or the groups changed and gone since. Rounds whose hints are not usable (ResMan recovering) add to it.
+ */
+export interface HintNews {
+  all: boolean;
+  changed: Set<string>;
+  removed: Set<string>;
+}
+
+export const hintNews = (all: boolean): HintNews => ({ all, changed: new Set(), removed: new Set() });
+
+/** Adds a reply's news (merged into `merged` from `asked`). */
+export function noteNews(news: HintNews, asked: HintsCache, merged: HintsCache, reply: Pick<HintsReply, "full" | "hints" | "removedGroups">): void {
+  if (reply.full || merged.epoch !== asked.epoch || merged.version === 0) {
+    news.all = true;
+    return;
+  }
+  for (const h of reply.hints) news.changed.add(h.groupId);
+  for (const g of reply.removedGroups) news.removed.add(g);
+}

@@ -15,6 +15,8 @@ export function placementChanges(
   saved: ReadonlyMap<string, PlacementRec>,
   pods: Iterable<PodRec>,
   jobs: ReadonlySet<string>,
+  /** Also drop the saved placements of jobs gone (a pass over every saved one). */
+  sweep = true,
 ): { put: [string, PlacementRec][]; del: string[] } {
   const put: [string, PlacementRec][] = [];
   const del: string[] = [];
@@ -26,7 +28,7 @@ export function placementChanges(
       if (!old || old.agent !== p.agent || JSON.stringify(old.ports) !== JSON.stringify(p.ports)) put.push([p.id, { jobId: p.jobId, agent: p.agent, ports: p.ports }]);
     } else if (old && p.state === "pending") del.push(p.id); // placed nowhere now (rescheduled, revoked)
   }
-  for (const [id, rec] of saved) if (!jobs.has(rec.jobId) && !seen.has(id)) del.push(id);
+  if (sweep) for (const [id, rec] of saved) if (!jobs.has(rec.jobId) && !seen.has(id)) del.push(id);
   return { put, del };
 }
 

@@ -3,7 +3,8 @@
 // persisted jobs, so a lost request is simply re-sent by the next round.
 //
 //   every 500 ms: GetHints{since} ──► merge into the hints cache (hints-cache.ts: only changed groups come)
-//     ──► (new ResMan epoch: SyncGroups, the full request set) ──► applyHints (the whole merged set)
+//     ──► (new ResMan epoch: SyncGroups, the full request set) ──► applyNews (every group after a full reply, else
+//     only the groups changed or gone, and the pods time may change: AppMasterCore.applyHintChanges)
 //     ──► tick (plan every job) ──► persist ──► group specs that changed (blacklist, resources, replica) ──► moves
 //     (RescheduleContainer) ──► release removed jobs ──► naming files
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -19,7 +20,7 @@ import { EventLog } from "./event-log.ts";
 import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
 import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
-import { allHints, emptyHintsCache, hintsRequest, mergeHints, type HintsCache } from "./hints-cache.ts";
+import { allHints, emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
 import { lastHints, placementChanges, type PlacementRec } from "./placements.ts";
 
 const FULL_HINTS_TIMEOUT_MS = 30_000;
@@ -44,6 +45,7 @@ export class AppMasterShell implements GroupGate {
   private syncedEpoch = -1;
   /** ResMan's hints as last merged (soft: a new leader starts empty and asks for everything). */
   private hintsCache: HintsCache = emptyHintsCache();
+  private hintNews = hintNews(true);
   private timer: ReturnType<typeof setTimeout> | null = null;
   private authCache = new Map<string, { at: number; principal: Principal; grants: Map<string, string[]> }>();
   private lastSyncError = "";
@@ -81,7 +83,10 @@ export class AppMasterShell implements GroupGate {
 
   /** Saves where pods run when that changed (one transaction), for the hints of a later failover. */
   private async rememberPlacements(): Promise<void> {
-    const { put, del } = placementChanges(this.saved, this.mustCore().pods.values(), this.jobIds());
+    const core = this.mustCore();
+    const news = core.takePlacementNews();
+    const all = news.pods === null || news.jobsGone; // else only the pods whose placement may have moved
+    const { put, del } = placementChanges(this.saved, all ? core.pods.values() : news.pods!, this.jobIds(), all);
     if (put.length === 0 && del.length === 0) return;
     await this.store.write((tx) => {
       for (const [k, v] of put) tx.put(this.placements, k, v);
@@ -111,6 +116,7 @@ export class AppMasterShell implements GroupGate {
     const jobs = this.jobsTable.list().map((j) => normalizeJob(j));
     this.saved = new Map(this.placements.entries()); // hard state: read only now (a standby shares the data dir)
     this.hintsCache = emptyHintsCache();
+    this.hintNews = hintNews(true);
     this.core = new AppMasterCore(leadership.epoch, jobs, now, { ...DEFAULT_CORE_OPTIONS, ...this.opts.core });
     this.opts.log(`appmaster: leader at ${this.opts.advertise}, epoch ${leadership.epoch}, ${jobs.length} jobs`);
     await this.persist({ writes: [], moves: [], events: [{ jobId: "", podId: "", kind: "failover", message: `appmaster ${this.opts.advertise} leads with epoch ${leadership.epoch} (${jobs.length} jobs)`, at: now }] });
@@ -172,9 +178,10 @@ export class AppMasterShell implements GroupGate {
     const fresh = hints !== null && hints.epoch !== this.syncedEpoch;
     if (hints && fresh) await this.fullSync(hints.epoch);
     const usable = hints !== null && !fresh && !hints.recovering; // recovering: ResMan's hints are partial
-    const all = usable ? allHints(this.hintsCache) : [];
     if (usable) {
-      await this.persist(core.applyHints(all, Date.now()));
+      const news = this.hintNews;
+      this.hintNews = hintNews(false);
+      await this.persist(core.applyNews(news, this.hintsCache, Date.now()));
       await this.rememberPlacements();
     }
     const out = core.tick(Date.now());
@@ -199,6 +206,7 @@ export class AppMasterShell implements GroupGate {
     const timeoutMs = req.since === 0 ? FULL_HINTS_TIMEOUT_MS : undefined;
     const reply = await this.resman.call("ResMan/GetHints", { amEpoch, all: true, ...req }, { timeoutMs });
     this.hintsCache = mergeHints(asked, reply);
+    noteNews(this.hintNews, asked, this.hintsCache, reply);
     if (this.hintsCache.epoch !== reply.epoch) {
       throw new Error(`GetHints: ResMan epoch ${reply.epoch} sent changes to hints of epoch ${asked.epoch}; asking for all of them next`);
     }

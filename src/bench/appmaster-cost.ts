@@ -1,9 +1,11 @@
 // AppMaster's cost per sync round, in process: AppMasterCore with G jobs x P pods, every pod hinted running;
-// then applyHints (the whole merged set, as each round applies it), tick (every job planned) and podsOf.
+// then applyHints (the whole merged set: after a full reply), applyHintChanges (a round's news: none, or 1% of the
+// groups), tick (every job planned) and podsOf.
 //
 //   node_modules/.bin/bun src/bench/appmaster-cost.ts [jobs=100] [pods per job=1000]
 import { AppMasterCore, DEFAULT_CORE_OPTIONS } from "../appmaster/core.ts";
 import { spec } from "../appmaster/fixtures.ts";
+import { placementChanges } from "../appmaster/placements.ts";
 import type { Hint } from "../rpc/types.ts";
 
 const T0 = Date.UTC(2026, 10, 21);
@@ -29,6 +31,18 @@ export function measureAppMasterRound(jobs: number, perJob: number, log: (line: 
   };
   core.applyHints(hints, T0 + 1);
   for (let r = 0; r < 3; r++) log(`applyHints ${jobs} x ${perJob}: ${ms(() => core.applyHints(hints, T0 + 2 + r))} ms`);
+  const all = new Map(hints.map((h) => [h.groupId, h]));
+  for (let r = 0; r < 3; r++) log(`applyHintChanges, nothing changed: ${ms(() => core.applyHintChanges([], [], all, T0 + 5 + r))} ms`);
+  const some = hints.slice(0, Math.max(1, Math.round(jobs / 100))).map((h) => h.groupId);
+  for (let r = 0; r < 3; r++) log(`applyHintChanges, ${some.length} of ${jobs} groups changed: ${ms(() => core.applyHintChanges(some, [], all, T0 + 8 + r))} ms`);
+  const saved = new Map(placementChanges(new Map(), core.pods.values(), new Set(core.jobs.keys())).put);
+  log(`placementChanges, every pod: ${ms(() => placementChanges(saved, core.pods.values(), new Set(core.jobs.keys())))} ms`);
+  core.takePlacementNews(); // the round above took every pod
+  core.applyHintChanges(some, [], all, T0 + 9);
+  log(`placementChanges, the news of ${some.length} changed groups: ${ms(() => {
+    const news = core.takePlacementNews();
+    placementChanges(saved, news.pods ?? core.pods.values(), new Set(core.jobs.keys()), news.pods === null);
+  })} ms`);
   for (let r = 0; r < 3; r++) log(`tick: ${ms(() => core.tick(T0 + 10 + r))} ms`);
   log(`podsOf, 1,000 calls: ${ms(() => { for (let i = 0; i < 1000; i++) core.podsOf(hints[i % jobs]!.groupId); })} ms`);
 }

@@ -1,9 +1,9 @@
 // AppMaster in the simulation: the real AppMasterCore over a "disk" (its jobs table), driving ResMan through the
 // same sequence as its shell's sync round (GetHints since the last reply, merged into the hints cache as the shell
-// does; on a new ResMan epoch, SyncGroups with the full requests and the last hints; applyHints with the merged set;
-// tick; missing groups; moves; release) and answering workers' FetchTask.
+// does; on a new ResMan epoch, SyncGroups with the full requests and the last hints; applyNews (as the shell: only
+// what changed since the last apply); tick; missing groups; moves; release) and answering workers' FetchTask.
 import { AppMasterCore, type Out } from "../../appmaster/core.ts";
-import { allHints, emptyHintsCache, hintsRequest, mergeHints, type HintsCache } from "../../appmaster/hints-cache.ts";
+import { allHints, emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintNews, type HintsCache } from "../../appmaster/hints-cache.ts";
 import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
 import { lastHints, placementChanges, type PlacementRec } from "../../appmaster/placements.ts";
 import type { JobSpec } from "../../core/jobspec.ts";
@@ -27,6 +27,7 @@ export class SimAppMaster {
   private syncedEpoch = -1;
   /** ResMan's hints as last merged (soft: lost with a crash). */
   hintsCache: HintsCache = emptyHintsCache();
+  private news: HintNews = hintNews(true);
   private readonly known = new Set<string>();
   private seq = 0;
 
@@ -34,6 +35,7 @@ export class SimAppMaster {
     this.epoch++;
     this.syncedEpoch = -1;
     this.hintsCache = emptyHintsCache();
+    this.news = hintNews(true);
     this.known.clear();
     this.core = new AppMasterCore(this.epoch, [...this.disk.values()].map((j) => structuredClone(j)), now);
   }
@@ -61,7 +63,10 @@ export class SimAppMaster {
   }
 
   private rememberPlacements(): void {
-    const { put, del } = placementChanges(this.placements, this.core!.pods.values(), this.jobIds());
+    const core = this.core!;
+    const news = core.takePlacementNews();
+    const all = news.pods === null || news.jobsGone; // as the shell
+    const { put, del } = placementChanges(this.placements, all ? core.pods.values() : news.pods!, this.jobIds(), all);
     for (const [k, v] of put) this.placements.set(k, v);
     for (const k of del) this.placements.delete(k);
   }
@@ -71,7 +76,9 @@ export class SimAppMaster {
     const core = this.core!;
     const { since, sinceEpoch } = hintsRequest(this.hintsCache);
     const hints = rm.getHints(core.epoch, since, sinceEpoch);
-    this.hintsCache = mergeHints(this.hintsCache, hints);
+    const asked = this.hintsCache;
+    this.hintsCache = mergeHints(asked, hints);
+    noteNews(this.news, asked, this.hintsCache, hints);
     if (this.hintsCache.epoch !== hints.epoch) throw new Error(`invariant: an incremental hints reply of epoch ${hints.epoch} to epoch ${sinceEpoch}`);
     const fresh = hints.epoch !== this.syncedEpoch;
     if (fresh) {
@@ -84,7 +91,9 @@ export class SimAppMaster {
     const usable = !fresh && !hints.recovering;
     const all = usable ? allHints(this.hintsCache) : [];
     if (usable) {
-      this.persist(core.applyHints(all, now));
+      const news = this.news;
+      this.news = hintNews(false);
+      this.persist(core.applyNews(news, this.hintsCache, now));
       this.rememberPlacements();
     }
     const out = core.tick(now);

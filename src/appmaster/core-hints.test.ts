@@ -1,6 +1,7 @@
-// applyHintChanges (only what changed) against applyHints (every group), round by round: two cores fed the same
-// random history (hint changes, groups gone and back, worker reports, moves, lost agents, time passing) must hold the
-// same pods, jobs and saved placements, and say the same things. Deterministic: seeded.
+// AppMaster's incremental paths against the plain ones, round by round: a core that applies only the hints' news and
+// reuses quiet plans (B13, B14) and one that applies every hint and plans every time, fed the same random history
+// (hint changes, groups gone and back, worker reports, moves, lost agents, scaling, updates, time passing), must hold
+// the same pods, jobs and saved placements, answer workers alike and say the same things. Deterministic: seeded.
 import { describe, expect, test } from "bun:test";
 import type { ContainerInfo, FetchTaskRequest, Hint } from "../rpc/types.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type Out } from "./core.ts";
@@ -10,7 +11,8 @@ import { placementChanges, type PlacementRec } from "./placements.ts";
 import type { PodRec } from "./pods.ts";
 
 const T0 = Date.UTC(2026, 10, 21, 20, 0);
-const opts = { ...DEFAULT_CORE_OPTIONS, warmupMs: 0 };
+// short timeouts, so the planner's time rules (pod_lost_timeout, blacklist expiry, deploy timeout) fire within a history
+const opts = { ...DEFAULT_CORE_OPTIONS, warmupMs: 0, podLostTimeout: 15_000, blacklistTtl: 20_000 };
 const AGENTS = ["a:1", "b:1", "c:1", "d:1"];
 const STATES = ["running", "running", "running", "allocated", "lost", "pending", "preempted"];
 
@@ -22,10 +24,10 @@ function container(id: string, agent: string, state: string, lastError: string):
   };
 }
 
-function report(podId: string, agent: string, state: string, message: string): FetchTaskRequest {
+function report(podId: string, agent: string, state: string, message: string, version: number, opId = ""): FetchTaskRequest {
   return {
-    podId, containerId: podId, jobId: podId.slice(0, podId.lastIndexOf(".")), epochSeen: 0, state, version: 1,
-    tasks: [], agent, pid: 1, token: "", opId: "", message,
+    podId, containerId: podId, jobId: podId.slice(0, podId.lastIndexOf(".")), epochSeen: 0, state, version,
+    tasks: [], agent, pid: 1, token: "", opId, message,
   };
 }
 
@@ -44,11 +46,13 @@ const snapshot = (core: AppMasterCore) => ({
 function history(seed: number, rounds: number): void {
   const r = seededRandom(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const full = new AppMasterCore(3, [], T0, opts);
+  const full = new AppMasterCore(3, [], T0, { ...opts, planCache: false });
   const inc = new AppMasterCore(3, [], T0, opts);
   const ids: string[] = [];
   for (let j = 0; j < 4; j++) {
-    const s = spec({ replica: 3 });
+    const s = spec({
+      replica: 3, type: pick(["service", "service", "batch"]), step: pick([1, 2]), interval: pick(["0s", "5s"]), deployTimeout: pick(["10s", "30s"]),
+    });
     const suffix = j.toString(16).padStart(4, "0");
     ids.push(full.submit(s, "alice", T0, suffix).job.id);
     inc.submit(s, "alice", T0, suffix);
@@ -92,10 +96,12 @@ function history(seed: number, rounds: number): void {
     for (let k = 0; k < 6; k++) {
       const g = pick(ids);
       const podId = `${g}.${Math.floor(r() * 5)}`;
-      const req = report(podId, pick([...AGENTS, ""]), pick(["running", "starting", "failed"]), pick(["", "main: exited 3"]));
+      const req = report(podId, pick([...AGENTS, ""]), pick(["running", "running", "starting", "failed", "finished", "pending"]), pick(["", "", "main: exited 3"]), pick([0, 1, 1, 2]));
       const a = full.fetchTask(req, now);
       const b = inc.fetchTask(req, now);
       expect(b.reply).toEqual(a.reply);
+      expect(sortedEvents(b.out)).toEqual(sortedEvents(a.out));
+      expect(b.out.writes).toEqual(a.out.writes);
     }
     if (r() < 0.3) {
       const g = pick(ids);
@@ -106,10 +112,28 @@ function history(seed: number, rounds: number): void {
       const g = pick(ids);
       expect(inc.forget(g)).toEqual(full.forget(g));
     }
+    if (r() < 0.05) { // the user scales a job, or updates it to a new package
+      const g = pick(ids);
+      if (full.jobs.get(g) && full.jobs.get(g)!.state !== "destroying" && full.jobs.get(g)!.state !== "finished") {
+        const act = (core: AppMasterCore) => {
+          try {
+            return r2() < 0.5 ? core.scale(g, 1 + Math.floor(r2() * 4), now).out : core.update(g, spec({ replica: 3, pkg: String(round) }), 0, now).out;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        };
+        const seed2 = Math.floor(r() * 1e9);
+        let r2 = seededRandom(seed2);
+        const a = act(full);
+        r2 = seededRandom(seed2);
+        expect(act(inc)).toEqual(a);
+      }
+    }
     const tickFull = full.tick(now);
     const tickInc = inc.tick(now);
     expect(sortedEvents(tickInc)).toEqual(sortedEvents(tickFull));
     expect(tickInc.moves).toEqual(tickFull.moves);
+    expect(tickInc.writes).toEqual(tickFull.writes);
     now += pick([100, 500, 1_000, 3_000, 6_000]);
   }
 }

@@ -11,7 +11,7 @@ import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
 import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
-import { plan, type Move, type PlanResult } from "./planner.ts";
+import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
   applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
 } from "./pods.ts";
@@ -53,6 +53,8 @@ export interface CoreOptions {
   warmupMs: number;
   /** After a move: hints still naming the old agent are ignored this long (a GetHints answered before the move). */
   moveGraceMs: number;
+  /** Reuse a job's plan that changed nothing while its inputs stay the same (false: plan every time; for tests). */
+  planCache?: boolean;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -63,7 +65,14 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
-  readonly pods = new PodTable();
+  readonly pods = new PodTable((jobId) => this.dirty.add(jobId));
+  /**
+   * Each job's last plan that changed nothing (same job, no moves, no events), good until `until` (nextDeadline) or
+   * until the job or one of its pods changes (`dirty`): a tick and every worker's FetchTask reuse it instead of
+   * planning the job's pods again (bench B14).
+   */
+  private readonly plans = new Map<string, { job: JobRecord; result: PlanResult; until: number }>();
+  private readonly dirty = new Set<string>();
   /**
    * Pods to apply their hint to again at the next incremental round although their group's hint did not change:
    * one a worker created by reporting (no hint may name it), one moved (its stale agents expire), one ResMan says is
@@ -140,6 +149,7 @@ export class AppMasterCore {
     const pod = this.resolvePod(job.id, podRef);
     if (!pod.reported) throw new ConflictError(`pod ${pod.id} has no worker reporting; it cannot be rebuilt in place`);
     pod.pendingOp = `recover-${now}`;
+    this.touch(pod);
     const { [pod.id]: _, ...moves } = job.moves;
     const out = this.put({ ...job, moves, updatedAt: now });
     this.event(out, job.id, pod.id, "recover", `rebuilding in place on ${pod.agent} at version ${job.version}`, now);
@@ -222,6 +232,7 @@ export class AppMasterCore {
       this.addPodEvents(out, p.jobId, applyHint(p, c, now), now);
       this.noteVolatile(p, c);
       this.placementNews?.add(p.id);
+      this.touch(p);
     }
     for (const h of all.values()) {
       const job = this.jobs.get(h.groupId);
@@ -239,6 +250,7 @@ export class AppMasterCore {
       const p = this.podFor(c.id, job.id, now);
       this.addPodEvents(out, job.id, applyHint(p, c, now), now);
       this.noteVolatile(p, c);
+      this.touch(p);
       this.placementNews?.add(p.id);
     }
     for (const p of this.podsOf(job.id)) {
@@ -266,7 +278,9 @@ export class AppMasterCore {
     const pod = this.podFor(req.podId, job.id, now);
     if (!pod.agent) this.reapply.add(pod.id);
     if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
+    const before = podView(pod);
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
+    if (!sameView(before, podView(pod))) this.touch(pod);
     if (job.state === "destroying") return reply("terminate");
     if (now < this.warmUntil) return reply("none", { intervalMs: 500 });
     const podJson = () => JSON.stringify(podPlanOf(job.id, job.version, job.spec));
@@ -297,6 +311,7 @@ export class AppMasterCore {
     if (pod) {
       resetAfterMove(pod, m.agent, now, this.opts.moveGraceMs);
       this.reapply.add(pod.id);
+      this.touch(pod);
       this.placementNews?.add(pod.id);
     }
     const job = this.jobs.get(m.jobId);
@@ -354,10 +369,22 @@ export class AppMasterCore {
   // ───────── internals ─────────
 
   private planJob(job: JobRecord, now: number, out: Out): PlanResult {
-    const r = plan(job, this.podsOf(job.id).map(podView), now, this.opts);
+    const cached = this.plans.get(job.id);
+    if (cached && cached.job === job && now < cached.until && !this.dirty.has(job.id)) return cached.result;
+    const views = this.podsOf(job.id).map(podView);
+    const r = plan(job, views, now, this.opts);
+    this.dirty.delete(job.id);
+    const quiet = r.job === job && r.moves.length === 0 && r.events.length === 0;
+    if (quiet && this.opts.planCache !== false) this.plans.set(job.id, { job, result: r, until: nextDeadline(job, views, now, this.opts) });
+    else this.plans.delete(job.id);
     if (r.job !== job) this.merge(out, this.put(r.job));
     for (const e of r.events) this.event(out, job.id, e.pod, e.kind, e.message, now);
     return r;
+  }
+
+  /** Something a pod's view shows (podView) may have changed: its job is planned again. */
+  private touch(p: PodRec): void {
+    this.dirty.add(p.jobId);
   }
 
   private put(job: JobRecord): Out {
@@ -395,4 +422,9 @@ function containerOf(h: Hint, id: string): ContainerInfo | undefined {
   let m = containersById.get(h);
   if (!m) containersById.set(h, (m = new Map(h.containers.map((c) => [c.id, c]))));
   return m.get(id);
+}
+
+function sameView(a: PodView, b: PodView): boolean {
+  for (const k in a) if (a[k as keyof PodView] !== b[k as keyof PodView]) return false;
+  return true;
 }

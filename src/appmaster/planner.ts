@@ -91,6 +91,24 @@ export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOpt
   return { job: j, commands: commandsFor(j, ctx), moves: ctx.moves, events: ctx.events };
 }
 
+/**
+ * The earliest time at which `now` alone could make plan(job, pods) decide differently: a blacklist entry expiring,
+ * a step pod's deploy timeout, a lost pod's pod_lost_timeout, the step interval ending. Until then a plan that
+ * changed nothing (same job, no moves, no events) stays right for the same job and pods (AppMasterCore caches it).
+ * Every rule of this file that compares `now` must be listed here.
+ */
+export function nextDeadline(job: JobRecord, pods: readonly PodView[], now: number, opts: PlanOptions): number {
+  let at = Infinity;
+  const consider = (t: number) => {
+    if (t > now && t < at) at = t;
+  };
+  for (const b of job.blacklist) consider(b.until);
+  for (const sp of job.step?.pods ?? []) consider(sp.at + job.spec.deploy.deployTimeout + 1); // late: now - at > timeout
+  for (const p of pods) if (p.lostSince) consider(p.lostSince + opts.podLostTimeout);
+  if (job.step && job.spec.deploy.interval > 0) consider(job.step.doneAt + job.spec.deploy.interval);
+  return at;
+}
+
 // ───────── outcomes ─────────
 
 type Outcome = "ok" | "failed" | "pending";

@@ -13,6 +13,9 @@ export class PodTable {
   private readonly byId = new Map<string, PodRec>();
   private readonly byJob = new Map<string, JobPods>();
 
+  /** changed: a job's set of pods changed (one came or went). */
+  constructor(private readonly changed: (jobId: string) => void = () => {}) {}
+
   get size(): number {
     return this.byId.size;
   }
@@ -36,6 +39,7 @@ export class PodTable {
     if (!j) this.byJob.set(p.jobId, (j = { pods: new Map(), sorted: null }));
     j.pods.set(p.id, p);
     j.sorted = null;
+    this.changed(p.jobId);
   }
 
   delete(id: string): boolean {
@@ -46,6 +50,7 @@ export class PodTable {
     j.pods.delete(id);
     j.sorted = null;
     if (j.pods.size === 0) this.byJob.delete(p.jobId);
+    this.changed(p.jobId);
     return true;
   }
 
@@ -54,6 +59,7 @@ export class PodTable {
     if (!j) return;
     for (const id of j.pods.keys()) this.byId.delete(id);
     this.byJob.delete(jobId);
+    this.changed(jobId);
   }
 
   /** A job's pods by index (a fresh array the caller may keep). */

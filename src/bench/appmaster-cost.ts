@@ -44,6 +44,14 @@ export function measureAppMasterRound(jobs: number, perJob: number, log: (line: 
     placementChanges(saved, news.pods ?? core.pods.values(), new Set(core.jobs.keys()), news.pods === null);
   })} ms`);
   for (let r = 0; r < 3; r++) log(`tick: ${ms(() => core.tick(T0 + 10 + r))} ms`);
+  // every worker reports "running" at the job's version once (its pod's view changes), then again unchanged
+  const ids = hints.slice(0, 10).flatMap((h) => h.containers.map((c) => c.id));
+  const report = (podId: string) => ({
+    podId, containerId: podId, jobId: podId.slice(0, podId.lastIndexOf(".")), epochSeen: 0, state: "running", version: 1, tasks: [],
+    agent: `a${Number(podId.slice(podId.lastIndexOf(".") + 1)) % 97}:1`, pid: 1, token: "", opId: "", message: "",
+  });
+  log(`FetchTask x ${ids.length}, first reports: ${ms(() => { for (const id of ids) core.fetchTask(report(id), T0 + 20); })} ms`);
+  for (let r = 0; r < 2; r++) log(`FetchTask x ${ids.length}, unchanged: ${ms(() => { for (const id of ids) core.fetchTask(report(id), T0 + 21 + r); })} ms`);
   log(`podsOf, 1,000 calls: ${ms(() => { for (let i = 0; i < 1000; i++) core.podsOf(hints[i % jobs]!.groupId); })} ms`);
 }
 

@@ -1,7 +1,8 @@
 // AppMaster's incremental paths against the plain ones, round by round: a core that applies only the hints' news and
 // reuses quiet plans (B13, B14) and one that applies every hint and plans every time, fed the same random history
 // (hint changes, groups gone and back, worker reports, moves, lost agents, scaling, updates, time passing), must hold
-// the same pods, jobs and saved placements, answer workers alike and say the same things. Deterministic: seeded.
+// the same pods, jobs, saved placements and naming documents, answer workers alike and say the same things.
+// Deterministic: seeded.
 import { describe, expect, test } from "bun:test";
 import type { ContainerInfo, FetchTaskRequest, Hint } from "../rpc/types.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type Out } from "./core.ts";
@@ -9,6 +10,7 @@ import { seededRandom } from "../scheduler/random.ts";
 import { spec } from "./fixtures.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
 import type { PodRec } from "./pods.ts";
+import { namingDocument, servicesOf } from "./services.ts";
 
 const T0 = Date.UTC(2026, 10, 21, 20, 0);
 // short timeouts, so the planner's time rules (pod_lost_timeout, blacklist expiry, deploy timeout) fire within a history
@@ -24,11 +26,25 @@ function container(id: string, agent: string, state: string, lastError: string):
   };
 }
 
-function report(podId: string, agent: string, state: string, message: string, version: number, opId = ""): FetchTaskRequest {
+function report(podId: string, agent: string, state: string, message: string, version: number, health: string): FetchTaskRequest {
+  const tasks = health === "none" ? [] : [{
+    name: "main", state: health === "exited" ? "exited" : "running", pid: 100, exitCode: -1, signal: "", coreDumped: false, restarts: 0,
+    message: "", startedAt: 5, version: "1", healthy: health === "healthy",
+  }];
   return {
     podId, containerId: podId, jobId: podId.slice(0, podId.lastIndexOf(".")), epochSeen: 0, state, version,
-    tasks: [], agent, pid: 1, token: "", opId, message,
+    tasks, agent, pid: 1, token: "", opId: "", message,
   };
+}
+
+/** Every live job's naming document, as the shell writes them. */
+function namingDocs(core: AppMasterCore, ids: Iterable<string>, into = new Map<string, string>()): Map<string, string> {
+  for (const id of ids) {
+    const j = core.jobs.get(id);
+    if (!j || j.state === "destroying") into.delete(id);
+    else into.set(id, namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsOf(j.id))));
+  }
+  return into;
 }
 
 function remember(saved: Map<string, PlacementRec>, pods: Iterable<PodRec>, jobs: Set<string>, sweep: boolean): void {
@@ -60,6 +76,7 @@ function history(seed: number, rounds: number): void {
   const hints = new Map<string, Hint>();
   const savedFull = new Map<string, PlacementRec>();
   const savedInc = new Map<string, PlacementRec>();
+  const namingInc = new Map<string, string>();
   let now = T0;
   for (let round = 0; round < rounds; round++) {
     // ResMan's side: some groups change, some go, some come back (a new object per changed group, as merged)
@@ -96,7 +113,7 @@ function history(seed: number, rounds: number): void {
     for (let k = 0; k < 6; k++) {
       const g = pick(ids);
       const podId = `${g}.${Math.floor(r() * 5)}`;
-      const req = report(podId, pick([...AGENTS, ""]), pick(["running", "running", "starting", "failed", "finished", "pending"]), pick(["", "", "main: exited 3"]), pick([0, 1, 1, 2]));
+      const req = report(podId, pick([...AGENTS, ""]), pick(["running", "running", "starting", "failed", "finished", "pending"]), pick(["", "", "main: exited 3"]), pick([0, 1, 1, 2]), pick(["none", "healthy", "healthy", "unhealthy", "exited"]));
       const a = full.fetchTask(req, now);
       const b = inc.fetchTask(req, now);
       expect(b.reply).toEqual(a.reply);
@@ -134,6 +151,10 @@ function history(seed: number, rounds: number): void {
     expect(sortedEvents(tickInc)).toEqual(sortedEvents(tickFull));
     expect(tickInc.moves).toEqual(tickFull.moves);
     expect(tickInc.writes).toEqual(tickFull.writes);
+    // naming files: every job's document vs only those of the jobs the core says may have changed
+    const naming = inc.takeNamingNews();
+    namingDocs(inc, naming ?? inc.jobs.keys(), namingInc);
+    expect(namingInc).toEqual(namingDocs(full, full.jobs.keys()));
     now += pick([100, 500, 1_000, 3_000, 6_000]);
   }
 }
@@ -156,5 +177,20 @@ describe("applyHintChanges", () => {
     const back: Hint = { groupId: id, containers: [h.containers[0]!, container(`${id}.1`, "b:1", "running", "")] };
     hints.set(id, back);
     expect(core.applyHintChanges([id], [], hints, T0 + 3).events.map((e) => e.kind)).toEqual(["found"]);
+  });
+
+  test("naming news: a task's health alone, and a job record's change alone, name the job", () => {
+    const core = new AppMasterCore(3, [], T0, opts);
+    const id = core.submit(spec({ replica: 1 }), "alice", T0, "0001").job.id;
+    const h: Hint = { groupId: id, containers: [container(`${id}.0`, "a:1", "running", "")] };
+    core.applyHintChanges([id], [], new Map([[id, h]]), T0 + 1);
+    core.fetchTask(report(`${id}.0`, "a:1", "starting", "", 1, "unhealthy"), T0 + 2);
+    expect(core.takeNamingNews()).toBeNull(); // a new core: everything once
+    expect(core.fetchTask(report(`${id}.0`, "a:1", "starting", "", 1, "unhealthy"), T0 + 3).reply.command).toBeDefined();
+    expect(core.takeNamingNews()).toEqual([]); // nothing changed
+    core.fetchTask(report(`${id}.0`, "a:1", "starting", "", 1, "healthy"), T0 + 4); // same view, healthier task
+    expect(core.takeNamingNews()).toEqual([id]);
+    core.groupRefused(id, "over quota", T0 + 5); // only the job record changes
+    expect(core.takeNamingNews()).toEqual([id]);
   });
 });

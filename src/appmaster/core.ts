@@ -65,7 +65,7 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
-  readonly pods = new PodTable((jobId) => this.dirty.add(jobId));
+  readonly pods = new PodTable((jobId) => this.changed(jobId));
   /**
    * Each job's last plan that changed nothing (same job, no moves, no events), good until `until` (nextDeadline) or
    * until the job or one of its pods changes (`dirty`): a tick and every worker's FetchTask reuse it instead of
@@ -73,6 +73,8 @@ export class AppMasterCore {
    */
   private readonly plans = new Map<string, { job: JobRecord; result: PlanResult; until: number }>();
   private readonly dirty = new Set<string>();
+  /** Jobs whose naming document (their pods' endpoints) may have changed since takeNamingNews (null: every job). */
+  private namingNews: Set<string> | null = null;
   /**
    * Pods to apply their hint to again at the next incremental round although their group's hint did not change:
    * one a worker created by reporting (no hint may name it), one moved (its stale agents expire), one ResMan says is
@@ -167,6 +169,7 @@ export class AppMasterCore {
   forget(id: string): Out {
     this.jobs.delete(id);
     this.jobsGone = true;
+    this.namingNews?.add(id);
     for (const p of this.pods.ofJob(id)) this.reapply.delete(p.id);
     this.pods.deleteJob(id);
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
@@ -195,6 +198,13 @@ export class AppMasterCore {
     this.placementNews = new Set();
     this.jobsGone = false;
     return news;
+  }
+
+  /** The jobs whose naming document may have changed since the last call (null: every job). */
+  takeNamingNews(): string[] | null {
+    const ids = this.namingNews;
+    this.namingNews = new Set();
+    return ids && [...ids];
   }
 
   /** The news of the merged hints: every group, or only what changed (see HintNews). */
@@ -279,8 +289,10 @@ export class AppMasterCore {
     if (!pod.agent) this.reapply.add(pod.id);
     if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
     const before = podView(pod);
+    const endpoints = namingKey(pod);
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
     if (!sameView(before, podView(pod))) this.touch(pod);
+    else if (namingKey(pod) !== endpoints) this.namingNews?.add(job.id); // a task's health
     if (job.state === "destroying") return reply("terminate");
     if (now < this.warmUntil) return reply("none", { intervalMs: 500 });
     const podJson = () => JSON.stringify(podPlanOf(job.id, job.version, job.spec));
@@ -384,11 +396,17 @@ export class AppMasterCore {
 
   /** Something a pod's view shows (podView) may have changed: its job is planned again. */
   private touch(p: PodRec): void {
-    this.dirty.add(p.jobId);
+    this.changed(p.jobId);
+  }
+
+  private changed(jobId: string): void {
+    this.dirty.add(jobId);
+    this.namingNews?.add(jobId);
   }
 
   private put(job: JobRecord): Out {
     this.jobs.set(job.id, job);
+    this.namingNews?.add(job.id);
     return { writes: [{ key: job.id, value: job }], events: [], moves: [] };
   }
 
@@ -427,4 +445,11 @@ function containerOf(h: Hint, id: string): ContainerInfo | undefined {
 function sameView(a: PodView, b: PodView): boolean {
   for (const k in a) if (a[k as keyof PodView] !== b[k as keyof PodView]) return false;
   return true;
+}
+
+/** What a pod's naming entries read (services.ts servicesOf): where, its state, and its tasks' health. */
+function namingKey(p: PodRec): string {
+  let k = `${p.agent}|${p.state}|${p.ports.map((x) => `${x.name}=${x.port}`).join(",")}`;
+  for (const t of p.tasks) k += `|${t.name}:${t.state}:${t.healthy}`;
+  return k;
 }

@@ -53,6 +53,8 @@ export class AppMasterShell implements GroupGate {
   private readonly sent = new Map<string, string>();
   private readonly refusedUntil = new Map<string, number>();
   private readonly naming = new Map<string, string>();
+  /** Jobs whose naming file could not be written: tried again next round. */
+  private readonly namingRetry = new Set<string>();
   private readonly moveErrors = new Map<string, string>();
 
   constructor(
@@ -301,8 +303,13 @@ export class AppMasterShell implements GroupGate {
   /** <cluster-dir>/naming/<job>.json, replaced atomically whenever a job's endpoints change. */
   private writeNamingFiles(): void {
     const core = this.mustCore();
-    for (const j of core.jobs.values()) {
-      if (j.state === "destroying") continue;
+    const news = core.takeNamingNews(); // only the jobs whose endpoints may have changed (null: all)
+    const ids = new Set(news ?? core.jobs.keys());
+    for (const id of this.namingRetry) ids.add(id);
+    this.namingRetry.clear();
+    for (const id of ids) {
+      const j = core.jobs.get(id);
+      if (!j || j.state === "destroying") continue;
       const doc = namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsOf(j.id)));
       if (this.naming.get(j.id) === doc) continue;
       try {
@@ -310,6 +317,7 @@ export class AppMasterShell implements GroupGate {
         this.naming.set(j.id, doc);
       } catch (e) {
         this.opts.log(`appmaster: cannot write the naming file of ${j.id}: ${(e as Error).message}`);
+        this.namingRetry.add(j.id);
       }
     }
   }

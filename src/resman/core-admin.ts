@@ -35,6 +35,7 @@ export function removeAgent(core: ResManCore, endpoint: string): Write[] {
   }
   for (const c of containers) core.evict(c, `agent ${a.endpoint} removed`);
   core.agents.delete(a.endpoint);
+  core.agentSet++;
   core.placement.dropAgent(a.endpoint);
   core.moving.delete(a.endpoint);
   return [{ table: "agents", key: a.endpoint, value: null }];

@@ -12,6 +12,7 @@ import {
   type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
+import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
 export function schedGroup(s: GroupSpec, pending: string[]): SchedGroup {
@@ -25,24 +26,88 @@ export function agentSchedState(a: AgentRec): SchedAgent["state"] {
   return a.dead ? "dead" : a.admin === "active" ? "alive" : a.admin;
 }
 
-export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
-  const l = core.placement.load(a.endpoint);
-  let containers: SchedContainer[] | null = null;
-  return {
-    endpoint: a.endpoint, pool: a.pool, labels: a.labels, state: agentSchedState(a), total: a.info.total,
-    assigned: l.assigned, usedPorts: l.ports, portMin: a.info.portMin, portMax: a.info.portMax, groupCount: l.groupCount,
-    batchCount: l.batch.size, maxBatch: a.info.maxBatch, devices: a.info.volumes, takenDevices: l.devices, idle: a.idle,
-    pressure: a.pressure,
-    get containers() {
-      return (containers ??= core.placement.ofAgent(a.endpoint).map((c) => schedContainer(core, c)));
-    },
-  };
+/**
+ * ResMan's view of one agent for the scheduler (bench B2): made once per AgentRec and kept. Its resources, ports,
+ * group counts and devices are the placement table's live objects; the fields an agent's record replaces (state,
+ * batch count, idle, pressure, info) are copied in by refresh() at the start of each pass: plain fields, which the
+ * scheduler reads far more often than a pass builds. The containers (read only by preemption) are listed when asked.
+ */
+class AgentView implements SchedAgent {
+  readonly endpoint: string;
+  readonly assigned: Resources;
+  readonly usedPorts: ReadonlySet<number>;
+  readonly groupCount: ReadonlyMap<string, number>;
+  readonly takenDevices: ReadonlySet<string>;
+  pool = "";
+  labels: readonly string[] = [];
+  state: SchedAgent["state"] = "alive";
+  total: Resources;
+  portMin = 0;
+  portMax = 0;
+  batchCount = 0;
+  maxBatch = 0;
+  devices: SchedAgent["devices"] = [];
+  idle: Resources;
+  pressure = false;
+  private readonly load: AgentLoad;
+
+  constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
+    // the load is one object for the agent's life in the placement table (dropped with the agent)
+    const l = (this.load = core.placement.load(a.endpoint));
+    this.endpoint = a.endpoint;
+    this.assigned = l.assigned;
+    this.usedPorts = l.ports;
+    this.groupCount = l.groupCount;
+    this.takenDevices = l.devices;
+    this.total = a.info.total;
+    this.idle = a.idle;
+  }
+
+  refresh(): this {
+    const a = this.a;
+    this.pool = a.pool;
+    this.labels = a.labels;
+    this.state = agentSchedState(a);
+    this.total = a.info.total;
+    this.portMin = a.info.portMin;
+    this.portMax = a.info.portMax;
+    this.batchCount = this.load.batch.size;
+    this.maxBatch = a.info.maxBatch;
+    this.devices = a.info.volumes;
+    this.idle = a.idle;
+    this.pressure = a.pressure;
+    return this;
+  }
+
+  get containers(): readonly SchedContainer[] {
+    return this.core.placement.ofAgent(this.a.endpoint).map((c) => schedContainer(this.core, c));
+  }
 }
 
-export function schedAgents(core: ResManCore): SchedAgent[] {
-  const out: SchedAgent[] = [];
-  for (const a of core.agents.values()) out.push(schedAgent(core, a));
-  return out;
+const views = new WeakMap<AgentRec, AgentView>();
+const viewLists = new WeakMap<ResManCore, { agentSet: number; list: AgentView[] }>();
+
+function viewOf(core: ResManCore, a: AgentRec): AgentView {
+  let v = views.get(a);
+  if (!v) views.set(a, (v = new AgentView(core, a)));
+  return v;
+}
+
+/** One agent's view, current (see AgentView). */
+export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
+  return viewOf(core, a).refresh();
+}
+
+/** Every agent's view, current, in the agents' order: the same objects in the same array until an agent comes or goes. */
+export function schedAgents(core: ResManCore): readonly SchedAgent[] {
+  let cached = viewLists.get(core);
+  if (!cached || cached.agentSet !== core.agentSet) {
+    const list: AgentView[] = [];
+    for (const a of core.agents.values()) list.push(viewOf(core, a));
+    viewLists.set(core, (cached = { agentSet: core.agentSet, list }));
+  }
+  for (const v of cached.list) v.refresh();
+  return cached.list;
 }
 
 function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {

@@ -42,6 +42,8 @@ export class ResManCore {
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
   readonly moving = new Set<string>();
   recovering = true;
+  /** Bumped whenever an agent is added or removed (the scheduler's agent views are rebuilt then). */
+  agentSet = 0;
   safeMode: SafeMode;
   scheduleDirty = true;
   /** Agents whose cap set changed, or that ResMan can speak for again, since CapsWatch last looked (it clears it). */
@@ -156,6 +158,7 @@ export class ResManCore {
       rec = { endpoint: info.endpoint, info, pool, labels: [...info.labels], admin: "active", registeredAt: now,
         lastHeartbeat: now, dead: false, reported: req.full, capsVersion, usage: null, pressure: false, idle: emptyResources() };
       this.agents.set(info.endpoint, rec);
+      this.agentSet++;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
     } else if (!sameAgentInfo(rec.info, info)) {

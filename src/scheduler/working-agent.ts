@@ -16,6 +16,8 @@ export class WorkingAgent {
   private taken: Set<string> | null = null;
   /** Containers of the base evicted in this pass. */
   private removed: Set<string> | null = null;
+  /** The base's containers, read once per pass (a base may list them afresh on every read). */
+  private baseContainers: readonly SchedContainer[] | null = null;
   private nextPort: number;
 
   constructor(readonly base: SchedAgent) {
@@ -123,7 +125,8 @@ export class WorkingAgent {
   /** The base's containers not evicted in this pass. */
   liveContainers(): SchedContainer[] {
     const removed = this.removed;
-    return removed ? this.base.containers.filter((c) => !removed.has(c.id)) : [...this.base.containers];
+    const all = (this.baseContainers ??= this.base.containers);
+    return removed ? all.filter((c) => !removed.has(c.id)) : [...all];
   }
 
   /** An independent copy (preemption tries victim sets on it). */
@@ -139,6 +142,7 @@ export class WorkingAgent {
     w.counts = this.counts && new Map(this.counts);
     w.taken = this.taken && new Set(this.taken);
     w.removed = this.removed && new Set(this.removed);
+    w.baseContainers = this.baseContainers;
     return w;
   }
 

@@ -17,14 +17,14 @@ import { preemptGroup } from "./preempt.ts";
 import { seededRandom } from "./random.ts";
 import { rankAgents } from "./score.ts";
 import type { Eviction, GroupOutcome, Placement, ScheduleOptions, ScheduleResult, SchedAgent, SchedGroup } from "./types.ts";
-import { WorkingAgent } from "./working-agent.ts";
+import { WorkingFleet, type WorkingAgent } from "./working-agent.ts";
 
 /** Feasible agents a group examines before it ranks and fills (more when it needs more): Nomad's limit. */
 export const MIN_BATCH = 64;
 
 export function place(agents: readonly SchedAgent[], groups: readonly SchedGroup[], opts: ScheduleOptions): ScheduleResult {
   const rand = seededRandom(opts.seed);
-  const working = agents.map((a) => new WorkingAgent(a));
+  const working = new WorkingFleet(agents);
   const order = shuffledOrder(working.length, rand);
   const ordered = [...groups].sort((x, y) => IMPORTANCE[y.jobType] - IMPORTANCE[x.jobType] || cmp(x.id, y.id));
   const placements: Placement[] = [];
@@ -35,7 +35,7 @@ export function place(agents: readonly SchedAgent[], groups: readonly SchedGroup
     const d = prepare(g);
     const outcome = placeGroup(d, working, order, rand, placements);
     if (outcome.unplaced.length > 0 && opts.preempt !== false && d.importance > 0) {
-      preemptGroup(d, working, rand, outcome, placements, evictions);
+      preemptGroup(d, working.all(), rand, outcome, placements, evictions);
     }
     outcomes.push(outcome);
   }
@@ -55,7 +55,7 @@ function shuffledOrder(n: number, rand: () => number): Uint32Array {
   return order;
 }
 
-function placeGroup(d: Demand, working: WorkingAgent[], order: Uint32Array, rand: () => number, out: Placement[]): GroupOutcome {
+function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: () => number, out: Placement[]): GroupOutcome {
   const pending = d.group.pending;
   const reasons: Record<string, number> = {};
   const n = working.length;
@@ -67,7 +67,7 @@ function placeGroup(d: Demand, working: WorkingAgent[], order: Uint32Array, rand
   const nextBatch = (size: number): WorkingAgent[] => {
     const batch: WorkingAgent[] = [];
     while (scanned < n && batch.length < size) {
-      const a = working[order[(start + scanned++) % n]!]!;
+      const a = working.at(order[(start + scanned++) % n]!);
       const reason = checkFeasible(d, a);
       if (reason === null) batch.push(a);
       else reasons[reason] = (reasons[reason] ?? 0) + 1;

@@ -176,3 +176,30 @@ export class WorkingAgent {
 
 const NO_DEVICES: SchedDevice[] = [];
 const share = (used: number, total: number) => (total > 0 ? Math.max(0, used) / total : 0);
+
+/**
+ * A pass's WorkingAgents, made on first use (bench B2): a pass that reads a few agents of a big fleet (a small
+ * group finding room near the front of the order) builds a few, not one per agent.
+ */
+export class WorkingFleet {
+  private readonly made: (WorkingAgent | undefined)[];
+
+  constructor(private readonly agents: readonly SchedAgent[]) {
+    this.made = new Array(agents.length);
+  }
+
+  get length(): number {
+    return this.agents.length;
+  }
+
+  at(i: number): WorkingAgent {
+    return (this.made[i] ??= new WorkingAgent(this.agents[i]!));
+  }
+
+  /** Every agent's (preemption looks at all of them). */
+  all(): WorkingAgent[] {
+    const out: WorkingAgent[] = [];
+    for (let i = 0; i < this.agents.length; i++) out.push(this.at(i));
+    return out;
+  }
+}

@@ -29,8 +29,9 @@ export function agentSchedState(a: AgentRec): SchedAgent["state"] {
 /**
  * ResMan's view of one agent for the scheduler (bench B2): made once per AgentRec and kept. Its resources, ports,
  * group counts and devices are the placement table's live objects; the fields an agent's record replaces (state,
- * batch count, idle, pressure, info) are copied in by refresh() at the start of each pass: plain fields, which the
- * scheduler reads far more often than a pass builds. The containers (read only by preemption) are listed when asked.
+ * batch count, idle, pressure, info) are copied in by refresh(), which place() calls when a pass first reads the
+ * agent: plain fields, which the scheduler reads far more often than a pass builds, and nothing for agents a pass
+ * never reads. The containers (read only by preemption) are listed when asked.
  */
 class AgentView implements SchedAgent {
   readonly endpoint: string;
@@ -61,9 +62,10 @@ class AgentView implements SchedAgent {
     this.takenDevices = l.devices;
     this.total = a.info.total;
     this.idle = a.idle;
+    this.refresh();
   }
 
-  refresh(): this {
+  refresh(): void {
     const a = this.a;
     this.pool = a.pool;
     this.labels = a.labels;
@@ -76,7 +78,6 @@ class AgentView implements SchedAgent {
     this.devices = a.info.volumes;
     this.idle = a.idle;
     this.pressure = a.pressure;
-    return this;
   }
 
   get containers(): readonly SchedContainer[] {
@@ -93,12 +94,12 @@ function viewOf(core: ResManCore, a: AgentRec): AgentView {
   return v;
 }
 
-/** One agent's view, current (see AgentView). */
+/** One agent's view (brought up to date when a pass first reads it: SchedAgent.refresh). */
 export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
-  return viewOf(core, a).refresh();
+  return viewOf(core, a);
 }
 
-/** Every agent's view, current, in the agents' order: the same objects in the same array until an agent comes or goes. */
+/** Every agent's view, in the agents' order: the same objects in the same array until an agent comes or goes. */
 export function schedAgents(core: ResManCore): readonly SchedAgent[] {
   let cached = viewLists.get(core);
   if (!cached || cached.agentSet !== core.agentSet) {
@@ -106,7 +107,6 @@ export function schedAgents(core: ResManCore): readonly SchedAgent[] {
     for (const a of core.agents.values()) list.push(viewOf(core, a));
     viewLists.set(core, (cached = { agentSet: core.agentSet, list }));
   }
-  for (const v of cached.list) v.refresh();
   return cached.list;
 }
 

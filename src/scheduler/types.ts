@@ -56,6 +56,11 @@ export interface SchedAgent {
   readonly pressure: boolean;
   /** The containers placed on it; read only by preemption (may be computed lazily by a getter). */
   readonly containers: readonly SchedContainer[];
+  /**
+   * A view kept across passes brings its fields up to date here; place() calls it once per pass, before it first
+   * reads the agent (agents a pass never reads cost nothing).
+   */
+  refresh?(): void;
 }
 
 /** One equivalence class: the identical pending containers of one group. */

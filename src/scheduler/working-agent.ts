@@ -21,6 +21,7 @@ export class WorkingAgent {
   private nextPort: number;
 
   constructor(readonly base: SchedAgent) {
+    base.refresh?.();
     this.cpu = base.assigned.millicores;
     this.memory = base.assigned.memory;
     this.disk = base.assigned.disk;

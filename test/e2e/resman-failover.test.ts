@@ -41,6 +41,8 @@ describe("ResMan failover with a standby", () => {
 
     standby = w.start("standby", ["resman", "--data-dir", join(w.dir, "g", "resman"), "--cluster-dir", cluster(), "--listen", `127.0.0.1:${base + 5}`, "--recovery-window", "3s"]);
     await waitFor("the standby to wait on the lock", () => w.log("standby").includes("standby; leader is"), 20_000);
+    // a waiting standby rehearses a takeover (in slices, still polling the lock), so its hot paths are compiled
+    await waitFor("the standby's warm-up", () => w.log("standby").includes("warmed up for a takeover"), 20_000);
     // a standby holds no LMDB env on its leader's data dir: it opens it when it takes the lock
     const dataFile = join(w.dir, "g", "resman", "data.mdb");
     const mapped = () => readFileSync(`/proc/${standby.pid}/maps`, "utf8").includes(dataFile);

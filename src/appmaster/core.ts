@@ -168,10 +168,12 @@ export class AppMasterCore {
   /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
   forget(id: string): Out {
     this.jobs.delete(id);
+    this.plans.delete(id);
     this.jobsGone = true;
     this.namingNews?.add(id);
     for (const p of this.pods.ofJob(id)) this.reapply.delete(p.id);
     this.pods.deleteJob(id);
+    this.dirty.delete(id); // nothing left to plan
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
   }
 

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import {
-  agentStateCheck, batchLimitCheck, blacklistCheck, checkFeasible, cpuCheck, diskCheck, exclusiveVolumesCheck,
+  agentStateCheck, batchLimitCheck, blacklistCheck, checkFeasible, checkStatic, cpuCheck, diskCheck, exclusiveVolumesCheck,
   FEASIBILITY_CHECKS, formatReasons, labelsCheck, maxPerHostCheck, memoryCheck, poolCheck, portsCheck, ssdCheck,
-  type FeasibilityCheck,
+  STATIC_CHECKS, type FeasibilityCheck,
 } from "./checks.ts";
-import { prepare } from "./demand.ts";
+import { prepare, type Demand } from "./demand.ts";
 import { agent, agentWith, container, G, group, res } from "./test-fixtures.ts";
 import type { SchedAgent, SchedGroup } from "./types.ts";
 import { WorkingAgent } from "./working-agent.ts";
@@ -116,6 +116,25 @@ describe("feasibility checks", () => {
     const a = new WorkingAgent(agent("a", { state: "offline", pool: "x", assigned: res(4000, 8 * G) }));
     expect(checkFeasible(prepare(group("g", 1)), a)).toBe("agent offline");
     expect(FEASIBILITY_CHECKS.length).toBe(12);
+  });
+
+  test("checkFeasible and checkStatic, written out, answer as the loops over FEASIBILITY_CHECKS and STATIC_CHECKS", () => {
+    const loop = (checks: readonly FeasibilityCheck[], d: Demand, a: WorkingAgent) => {
+      for (const c of checks) {
+        const r = c(d, a);
+        if (r !== null) return r;
+      }
+      return null;
+    };
+    let rejected = 0;
+    for (const r of rows) {
+      const d = prepare(r.group);
+      const a = new WorkingAgent(r.agent);
+      expect(checkFeasible(d, a)).toBe(loop(FEASIBILITY_CHECKS, d, a));
+      expect(checkStatic(d, a)).toBe(loop(STATIC_CHECKS, d, a));
+      if (checkFeasible(d, a) !== null) rejected++;
+    }
+    expect(rejected).toBeGreaterThan(5); // the table rejects for many reasons
   });
 
   test("evicting a container frees its resources, ports and device", () => {

@@ -9,7 +9,7 @@
 import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
-import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint } from "../rpc/types.ts";
+import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
@@ -17,6 +17,7 @@ import {
 } from "./pods.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
+import { placementChanges, type PlacementRec } from "./placements.ts";
 import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
 
 export type { PodRec } from "./pods.ts";
@@ -171,8 +172,7 @@ export class AppMasterCore {
     this.plans.delete(id);
     this.jobsGone = true;
     this.namingNews?.add(id);
-    for (const p of this.pods.ofJob(id)) this.reapply.delete(p.id);
-    this.pods.deleteJob(id);
+    this.pods.deleteJob(id); // its ids left in `reapply` are skipped: the pods are gone
     this.dirty.delete(id); // nothing left to plan
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
   }
@@ -191,15 +191,17 @@ export class AppMasterCore {
   }
 
   /**
-   * What the saved placements (AppMaster's hints for a later failover) must look at: the pods whose agent or ports may
-   * have changed since the last call (null: every pod), and whether a job went (its saved placements are dropped).
+   * The changes to make to the saved placements (AppMaster's hints for a later failover, placements.ts) since the
+   * last call: only the pods whose agent or ports may have moved, unless every pod may have (after a full apply, or
+   * when a job went and its saved placements are to be dropped).
    */
-  takePlacementNews(): { pods: PodRec[] | null; jobsGone: boolean } {
+  savedPlacementChanges(saved: ReadonlyMap<string, PlacementRec>): { put: [string, PlacementRec][]; del: string[] } {
     const ids = this.placementNews;
-    const news = { pods: ids && [...ids].flatMap((id) => this.pods.get(id) ?? []), jobsGone: this.jobsGone };
+    const every = ids === null || this.jobsGone;
     this.placementNews = new Set();
     this.jobsGone = false;
-    return news;
+    const pods = every ? this.pods.values() : [...ids].flatMap((id) => this.pods.get(id) ?? []);
+    return placementChanges(saved, pods, new Set(this.jobs.keys()), every);
   }
 
   /** The jobs whose naming document may have changed since the last call (null: every job). */
@@ -209,9 +211,13 @@ export class AppMasterCore {
     return ids && [...ids];
   }
 
-  /** The news of the merged hints: every group, or only what changed (see HintNews). */
+  /** Applies the news of the merged hints (every group, or only what changed: see HintNews), and empties it. */
   applyNews(news: HintNews, cache: HintsCache, now: number): Out {
-    return news.all ? this.applyHints(allHints(cache), now) : this.applyHintChanges(news.changed, news.removed, cache.groups, now);
+    const out = news.all ? this.applyHints(allHints(cache), now) : this.applyHintChanges(news.changed, news.removed, cache.groups, now);
+    news.all = false;
+    news.changed.clear();
+    news.removed.clear();
+    return out;
   }
 
   /**
@@ -265,12 +271,7 @@ export class AppMasterCore {
       this.touch(p);
       this.placementNews?.add(p.id);
     }
-    for (const p of this.podsOf(job.id)) {
-      if (!seen.has(p.id)) {
-        this.pods.delete(p.id);
-        this.reapply.delete(p.id);
-      }
-    }
+    for (const p of this.podsOf(job.id)) if (!seen.has(p.id)) this.pods.delete(p.id);
     if (job.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
   }
 
@@ -291,10 +292,10 @@ export class AppMasterCore {
     if (!pod.agent) this.reapply.add(pod.id);
     if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
     const before = podView(pod);
-    const endpoints = namingKey(pod);
+    const tasksBefore = pod.tasks;
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
     if (!sameView(before, podView(pod))) this.touch(pod);
-    else if (namingKey(pod) !== endpoints) this.namingNews?.add(job.id); // a task's health
+    else if (!sameHealth(tasksBefore, pod.tasks)) this.namingNews?.add(job.id); // what naming files show of its tasks
     if (job.state === "destroying") return reply("terminate");
     if (now < this.warmUntil) return reply("none", { intervalMs: 500 });
     const podJson = () => JSON.stringify(podPlanOf(job.id, job.version, job.spec));
@@ -449,9 +450,13 @@ function sameView(a: PodView, b: PodView): boolean {
   return true;
 }
 
-/** What a pod's naming entries read (services.ts servicesOf): where, its state, and its tasks' health. */
-function namingKey(p: PodRec): string {
-  let k = `${p.agent}|${p.state}|${p.ports.map((x) => `${x.name}=${x.port}`).join(",")}`;
-  for (const t of p.tasks) k += `|${t.name}:${t.state}:${t.healthy}`;
-  return k;
+/** Its tasks as a naming file shows them (services.ts): running or not, healthy or not. */
+function sameHealth(a: readonly TaskStatus[], b: readonly TaskStatus[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.state !== y.state || x.healthy !== y.healthy) return false;
+  }
+  return true;
 }

@@ -20,8 +20,8 @@ import { EventLog } from "./event-log.ts";
 import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
 import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
-import { allHints, emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
-import { lastHints, placementChanges, type PlacementRec } from "./placements.ts";
+import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
+import { lastHints, type PlacementRec } from "./placements.ts";
 
 const FULL_HINTS_TIMEOUT_MS = 30_000;
 
@@ -85,10 +85,7 @@ export class AppMasterShell implements GroupGate {
 
   /** Saves where pods run when that changed (one transaction), for the hints of a later failover. */
   private async rememberPlacements(): Promise<void> {
-    const core = this.mustCore();
-    const news = core.takePlacementNews();
-    const all = news.pods === null || news.jobsGone; // else only the pods whose placement may have moved
-    const { put, del } = placementChanges(this.saved, all ? core.pods.values() : news.pods!, this.jobIds(), all);
+    const { put, del } = this.mustCore().savedPlacementChanges(this.saved);
     if (put.length === 0 && del.length === 0) return;
     await this.store.write((tx) => {
       for (const [k, v] of put) tx.put(this.placements, k, v);
@@ -181,9 +178,7 @@ export class AppMasterShell implements GroupGate {
     if (hints && fresh) await this.fullSync(hints.epoch);
     const usable = hints !== null && !fresh && !hints.recovering; // recovering: ResMan's hints are partial
     if (usable) {
-      const news = this.hintNews;
-      this.hintNews = hintNews(false);
-      await this.persist(core.applyNews(news, this.hintsCache, Date.now()));
+      await this.persist(core.applyNews(this.hintNews, this.hintsCache, Date.now()));
       await this.rememberPlacements();
     }
     const out = core.tick(Date.now());

@@ -39,17 +39,18 @@ class AgentView implements SchedAgent {
   readonly usedPorts: ReadonlySet<number>;
   readonly groupCount: ReadonlyMap<string, number>;
   readonly takenDevices: ReadonlySet<string>;
-  pool = "";
-  labels: readonly string[] = [];
-  state: SchedAgent["state"] = "alive";
-  total: Resources;
-  portMin = 0;
-  portMax = 0;
-  batchCount = 0;
-  maxBatch = 0;
-  devices: SchedAgent["devices"] = [];
-  idle: Resources;
-  pressure = false;
+  // copied from the record by refresh()
+  pool!: string;
+  labels!: readonly string[];
+  state!: SchedAgent["state"];
+  total!: Resources;
+  portMin!: number;
+  portMax!: number;
+  batchCount!: number;
+  maxBatch!: number;
+  devices!: SchedAgent["devices"];
+  idle!: Resources;
+  pressure!: boolean;
   private readonly load: AgentLoad;
 
   constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
@@ -60,8 +61,6 @@ class AgentView implements SchedAgent {
     this.usedPorts = l.ports;
     this.groupCount = l.groupCount;
     this.takenDevices = l.devices;
-    this.total = a.info.total;
-    this.idle = a.idle;
     this.refresh();
   }
 
@@ -94,9 +93,11 @@ function viewOf(core: ResManCore, a: AgentRec): AgentView {
   return v;
 }
 
-/** One agent's view (brought up to date when a pass first reads it: SchedAgent.refresh). */
+/** One agent's view, up to date (a pass over schedAgents() brings each up to date as it first reads it). */
 export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
-  return viewOf(core, a);
+  const v = viewOf(core, a);
+  v.refresh();
+  return v;
 }
 
 /** Every agent's view, in the agents' order: the same objects in the same array until an agent comes or goes. */

@@ -58,7 +58,7 @@ export interface SchedAgent {
   readonly containers: readonly SchedContainer[];
   /**
    * A view kept across passes brings its fields up to date here; place() calls it once per pass, before it first
-   * reads the agent (agents a pass never reads cost nothing).
+   * reads the agent (WorkingFleet.at; agents a pass never reads cost nothing).
    */
   refresh?(): void;
 }

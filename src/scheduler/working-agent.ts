@@ -21,7 +21,6 @@ export class WorkingAgent {
   private nextPort: number;
 
   constructor(readonly base: SchedAgent) {
-    base.refresh?.();
     this.cpu = base.assigned.millicores;
     this.memory = base.assigned.memory;
     this.disk = base.assigned.disk;
@@ -194,7 +193,13 @@ export class WorkingFleet {
   }
 
   at(i: number): WorkingAgent {
-    return (this.made[i] ??= new WorkingAgent(this.agents[i]!));
+    let w = this.made[i];
+    if (!w) {
+      const base = this.agents[i]!;
+      base.refresh?.(); // a kept view is brought up to date once per pass, before the pass reads it
+      this.made[i] = w = new WorkingAgent(base);
+    }
+    return w;
   }
 
   /** Every agent's (preemption looks at all of them). */

@@ -3,9 +3,9 @@
 // does; on a new ResMan epoch, SyncGroups with the full requests and the last hints; applyNews (as the shell: only
 // what changed since the last apply); tick; missing groups; moves; release) and answering workers' FetchTask.
 import { AppMasterCore, type Out } from "../../appmaster/core.ts";
-import { allHints, emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintNews, type HintsCache } from "../../appmaster/hints-cache.ts";
+import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintNews, type HintsCache } from "../../appmaster/hints-cache.ts";
 import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
-import { lastHints, placementChanges, type PlacementRec } from "../../appmaster/placements.ts";
+import { lastHints, type PlacementRec } from "../../appmaster/placements.ts";
 import type { JobSpec } from "../../core/jobspec.ts";
 import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint, HintsReply } from "../../rpc/types.ts";
 
@@ -63,10 +63,7 @@ export class SimAppMaster {
   }
 
   private rememberPlacements(): void {
-    const core = this.core!;
-    const news = core.takePlacementNews();
-    const all = news.pods === null || news.jobsGone; // as the shell
-    const { put, del } = placementChanges(this.placements, all ? core.pods.values() : news.pods!, this.jobIds(), all);
+    const { put, del } = this.core!.savedPlacementChanges(this.placements);
     for (const [k, v] of put) this.placements.set(k, v);
     for (const k of del) this.placements.delete(k);
   }
@@ -89,17 +86,14 @@ export class SimAppMaster {
       this.syncedEpoch = hints.epoch;
     }
     const usable = !fresh && !hints.recovering;
-    const all = usable ? allHints(this.hintsCache) : [];
     if (usable) {
-      const news = this.news;
-      this.news = hintNews(false);
-      this.persist(core.applyNews(news, this.hintsCache, now));
+      this.persist(core.applyNews(this.news, this.hintsCache, now));
       this.rememberPlacements();
     }
     const out = core.tick(now);
     this.persist(out);
     if (!usable) return;
-    for (const h of all) this.known.add(h.groupId);
+    for (const g of this.hintsCache.groups.keys()) this.known.add(g);
     for (const j of core.jobs.values()) {
       if (j.state === "destroying" || this.known.has(j.id)) continue;
       rm.createGroup(core.epoch, groupSpecOf(j, now));

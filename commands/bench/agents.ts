@@ -18,6 +18,7 @@ export default class BenchAgents extends Command {
     interval: Flags.string({ description: "heartbeat interval (0: as ResMan says)", default: "0ms" }),
     "heartbeat-only": Flags.boolean({ description: "no WatchCaps; new caps are reported at the next interval" }),
     "max-in-flight": Flags.integer({ description: "heartbeats in flight at most", default: 256, min: 1 }),
+    "shared-pool": Flags.boolean({ description: "send through fetch's shared pool, not two connections per agent" }),
   };
 
   async run(): Promise<void> {
@@ -25,6 +26,7 @@ export default class BenchAgents extends Command {
     await runBench(() => runFleetChild({
       resman: flags.resman.split(","), clusterDir: resolve(flags["cluster-dir"]), count: flags.count, shape: parseShape(flags.shape),
       fleet: flags.fleet, intervalMs: parseDuration(flags.interval), heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"],
+      sharedPool: flags["shared-pool"],
     }));
     process.exit(0);
   }

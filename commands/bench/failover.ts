@@ -27,6 +27,7 @@ JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, kill
     "new-group": Flags.integer({ description: "replicas of the group created after the takeover", default: 100, min: 1 }),
     settle: Flags.string({ description: "wait after the new group is placed before counting revoked caps", default: "3s" }),
     "max-in-flight": Flags.integer({ description: "heartbeats in flight per fleet at most", default: 256, min: 1 }),
+    "shared-pool": Flags.boolean({ description: "simulated agents send through fetch's process-wide keep-alive pool (64 idle sockets) instead of two connections each, as real agents have (for comparison: thousands of new connections a second)" }),
     "heartbeat-only": Flags.boolean({ description: "agents only heartbeat, with full reports (the protocol before WatchCaps and deltas, for comparison)" }),
     galaxy: Flags.string({ description: "galaxy executable to run ResMan and the agents with (default: this one)" }),
     "resman-command": Flags.string({ description: "command that runs galaxy for ResMan alone, split on spaces (profiling)", hidden: true }),
@@ -40,7 +41,7 @@ JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, kill
       const figures = await runFailoverBench({
         galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), resmanCommand: flags["resman-command"]?.split(" ").filter(Boolean), agents: flags.agents, fleets: flags.fleets,
         shape: parseShape(flags["agent-shape"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
-        recoveryWindow: flags["recovery-window"], heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"], standby: true, log: benchLog,
+        recoveryWindow: flags["recovery-window"], heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"], sharedPool: flags["shared-pool"], standby: true, log: benchLog,
         perAgent: flags["per-agent"], groupSize: 1000, newGroupReplicas: flags["new-group"], settleSec: parseDuration(flags.settle) / 1000,
       });
       const targets = failoverTargets(figures);

@@ -13,6 +13,8 @@ export interface ClusterBenchOptions extends SimClusterOptions {
   replicas: number;
   container: Shape;
   warmupSec: number;
+  /** Before the first window (default warmupSec): past the start's transients, see the command's --settle. */
+  settleSec?: number;
   measureSec: number;
   /** Extra windows with the agents heartbeating this often (ms): load above the configured interval. */
   loadIntervalsMs: number[];
@@ -31,6 +33,8 @@ export interface WindowFigures {
   /** Replies that carried a whole cap set. */
   capRepliesPerSec: number;
   errors: number;
+  /** Connections the simulated agents opened per second (-1: through fetch's pool, not counted). */
+  connectsPerSec: number;
   rttP50Ms: number;
   rttP99Ms: number;
   /** The agents' process's own event-loop delay (p99): how much of the round trip is the load generator's. */
@@ -66,6 +70,8 @@ export interface ClusterFigures {
   agents: number;
   heartbeatIntervalMs: number;
   heartbeatOnly: boolean;
+  /** The simulated agents sent through fetch's process-wide pool (--shared-pool). */
+  sharedPool: boolean;
   idle: WindowFigures;
   load: WindowFigures[];
   submit: SubmitFigures;
@@ -77,7 +83,7 @@ export interface ClusterFigures {
 export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFigures> {
   const sim = await SimCluster.start({ ...o, standby: false });
   try {
-    await Bun.sleep(o.warmupSec * 1000);
+    await Bun.sleep((o.settleSec ?? o.warmupSec) * 1000);
     const idle = await measureWindow(sim, sim.resman, o.measureSec, "idle", o.heartbeatIntervalMs);
     o.log(`idle window: ${Math.round(idle.heartbeatsPerSec)} heartbeats/s, rtt p99 ${idle.rttP99Ms} ms`);
     const load: WindowFigures[] = [];
@@ -110,7 +116,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFi
       o.log(`filled ${total} containers in ${fillSec.toFixed(1)} s; ResMan RSS ${filled.window.resmanRssMiB} MiB`);
     }
     const overcommitted = await sim.overcommitted();
-    return { agents: o.agents, heartbeatIntervalMs: o.heartbeatIntervalMs, heartbeatOnly: o.heartbeatOnly, idle, load, submit, filled, overcommitted };
+    return { agents: o.agents, heartbeatIntervalMs: o.heartbeatIntervalMs, heartbeatOnly: o.heartbeatOnly, sharedPool: o.sharedPool ?? false, idle, load, submit, filled, overcommitted };
   } finally {
     await sim.stop();
   }
@@ -129,7 +135,7 @@ export async function measureWindow(sim: SimCluster, resman: ResManProc, seconds
   const wall = (cpu1.t - cpu0.t) / 1000;
   return {
     name, seconds: round(fs.windowSec, 1), offeredPerSec: Math.round((sim.o.agents * 1000) / intervalMs),
-    heartbeatsPerSec: Math.round(fs.repliesPerSec), capRepliesPerSec: Math.round(fs.capReplies / Math.max(fs.windowSec, 1e-3)), errors: fs.errors, rttP50Ms: round(fs.rttMs.p50), rttP99Ms: round(fs.rttMs.p99), fleetLagP99Ms: round(fs.lagMs.p99),
+    heartbeatsPerSec: Math.round(fs.repliesPerSec), capRepliesPerSec: Math.round(fs.capReplies / Math.max(fs.windowSec, 1e-3)), errors: fs.errors, connectsPerSec: fs.connectsPerSec < 0 ? -1 : Math.round(fs.connectsPerSec), rttP50Ms: round(fs.rttMs.p50), rttP99Ms: round(fs.rttMs.p99), fleetLagP99Ms: round(fs.lagMs.p99),
     serverP50Ms: bucketPercentileMs(before, after, 50), serverP99Ms: bucketPercentileMs(before, after, 99),
     resmanCpuPct: Math.round(((cpu1.rm - cpu0.rm) / wall) * 100), fleetCpuPct: Math.round(((cpu1.fleet - cpu0.fleet) / wall) * 100),
     resmanRssMiB: Math.round(rssOf(resman.pid) / 2 ** 20), resmanPeakRssMiB: Math.round(peakRssOf(resman.pid) / 2 ** 20),

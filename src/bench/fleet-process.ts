@@ -23,6 +23,8 @@ export interface FleetChildOptions {
   intervalMs: number;
   heartbeatOnly: boolean;
   maxInFlight: number;
+  /** Send through fetch's process-wide pool instead of two connections per agent (SimFleetOptions.ownConnections). */
+  sharedPool: boolean;
 }
 
 export const simEndpoint = (fleet: number, i: number): string => `sim-${fleet}-${i}:1646`;
@@ -53,6 +55,7 @@ export async function runFleetChild(o: FleetChildOptions): Promise<void> {
     resman: leaderAddresses(o.clusterDir, o.resman), secret: readFileSync(secretFile, "utf8").trim(),
     infos: Array.from({ length: o.count }, (_, i) => agentInfoOf(simEndpoint(o.fleet, i), o.shape)),
     intervalMs: o.intervalMs, heartbeatOnly: o.heartbeatOnly, maxInFlight: o.maxInFlight,
+    ownConnections: !o.sharedPool,
   });
   fleet.start();
   const write = (v: unknown) => process.stdout.write(JSON.stringify(v) + "\n");
@@ -96,6 +99,7 @@ export class FleetProcess {
       ...galaxy, "bench", "agents", "--resman", o.resman.join(","), "--cluster-dir", o.clusterDir, "--count", String(o.count),
       "--shape", `${o.shape.millicores}m/${o.shape.memory}/${o.shape.disk}`, "--fleet", String(o.fleet),
       "--interval", `${o.intervalMs}ms`, "--max-in-flight", String(o.maxInFlight), ...(o.heartbeatOnly ? ["--heartbeat-only"] : []),
+      ...(o.sharedPool ? ["--shared-pool"] : []),
     ];
     // Every agent keeps a WatchCaps in flight: lift fetch's default limit of 256 concurrent requests per process.
     const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: String(Math.min(65_000, o.count + o.maxInFlight + 64)) };

@@ -24,6 +24,8 @@ export interface SimClusterOptions {
   agentTimeout?: string;
   heartbeatOnly: boolean;
   maxInFlight: number;
+  /** Simulated agents send through fetch's shared pool rather than their own connections (for comparison). */
+  sharedPool?: boolean;
   standby: boolean;
   log: (msg: string) => void;
 }
@@ -82,6 +84,7 @@ export class SimCluster {
       this.fleets.push(FleetProcess.start({
         resman: [this.resman.addr, `127.0.0.1:${this.port + 1}`], clusterDir: this.dir.clusterDir, count, shape: this.o.shape,
         fleet: f, intervalMs: 0, heartbeatOnly: this.o.heartbeatOnly, maxInFlight: this.o.maxInFlight,
+        sharedPool: this.o.sharedPool ?? false,
       }, this.o.galaxy));
     }
     await Promise.all(this.fleets.map((f) => f.ready));
@@ -165,6 +168,7 @@ function mergeStats(a: FleetStats, b: FleetStats): FleetStats {
     agents: a.agents + b.agents, registered: a.registered + b.registered, windowSec: Math.max(a.windowSec, b.windowSec),
     replies, capReplies: a.capReplies + b.capReplies, watchCapReplies: a.watchCapReplies + b.watchCapReplies, watching: a.watching + b.watching,
     errors: a.errors + b.errors, lastError: a.lastError || b.lastError, repliesPerSec: a.repliesPerSec + b.repliesPerSec,
+    connectsPerSec: a.connectsPerSec < 0 || b.connectsPerSec < 0 ? -1 : a.connectsPerSec + b.connectsPerSec,
     rttMs: {
       count: a.rttMs.count + b.rttMs.count, p50: a.rttMs.p50 * w(a) + b.rttMs.p50 * w(b), p99: Math.max(a.rttMs.p99, b.rttMs.p99),
       max: Math.max(a.rttMs.max, b.rttMs.max), mean: a.rttMs.mean * w(a) + b.rttMs.mean * w(b),

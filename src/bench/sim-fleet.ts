@@ -11,6 +11,7 @@
 // What it measures: replies per second, round-trip times, per-container times (cap received = placed, reply to the
 // heartbeat that first reported it running = confirmed) for tracked groups, and revoked caps.
 import { RpcClient, type DeepPartial } from "../rpc/index.ts";
+import { KeepAliveConn } from "../rpc/keepalive.ts";
 import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
 import { newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "../agent/core.ts";
 import { FULL_EVERY_MS } from "../agent/report-delta.ts";
@@ -28,6 +29,13 @@ export interface SimFleetOptions {
   heartbeatOnly: boolean;
   /** At most this many heartbeats in flight at once. */
   maxInFlight: number;
+  /**
+   * Keep-alive connections of the fleet's own, as real agents keep theirs: each agent's watch has its own, and
+   * heartbeats take one from a pool of the fleet's (one per heartbeat in flight: 20,000 connections for 10,000
+   * agents would pass the usual 20,000 open files of ResMan's process). False: through fetch's process-wide
+   * pool, which keeps 64 idle sockets, so a fleet of thousands opens and closes thousands a second.
+   */
+  ownConnections?: boolean;
   timeoutMs?: number;
 }
 
@@ -55,6 +63,8 @@ interface SimAgent {
   watchReady: boolean;
   /** new caps came by a watch while a heartbeat was in flight: heartbeat again at once */
   ackPending: boolean;
+  /** The agent's own watch connection (ownConnections), else null: fetch's pool. */
+  watchConn: KeepAliveConn | null;
 }
 
 export interface FleetStats {
@@ -70,6 +80,8 @@ export interface FleetStats {
   errors: number;
   lastError: string;
   repliesPerSec: number;
+  /** Connections opened per second by the fleet's own connections (-1: through fetch's pool, not counted). */
+  connectsPerSec: number;
   rttMs: Summary;
   /** How late the fleet's pump timer fired: its own event-loop delay (part of every round trip above). */
   lagMs: Summary;
@@ -100,7 +112,7 @@ export class SimFleet {
   private inFlight = 0;
   private intervalMs: number;
   private replyIntervalMs = 1000;
-  private window = { start: wallMs(), replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [] as number[], lags: [] as number[] };
+  private window = { start: wallMs(), connects: 0, replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [] as number[], lags: [] as number[] };
   private watching = 0;
   private readonly cancel = new AbortController();
   private lastPump = 0;
@@ -114,16 +126,23 @@ export class SimFleet {
   private cursor = 0;
   /** Agents with new caps to acknowledge: served before the round-robin, as each real agent sends its own at once. */
   private acks: SimAgent[] = [];
+  /** Idle heartbeat connections (ownConnections), else null: fetch's pool. */
+  private readonly beatConns: KeepAliveConn[] | null;
+  /** Connections the fleet's own (ownConnections) have opened. */
+  private readonly conns = { connects: 0 };
 
   constructor(private readonly o: SimFleetOptions) {
     this.intervalMs = o.intervalMs || 1000;
     this.client = new RpcClient({ addresses: o.resman, credentials: { secret: o.secret }, timeoutMs: o.timeoutMs ?? 10_000, maxRedirects: 1 });
     const now = wallMs();
+    const own = o.ownConnections ?? true;
+    this.beatConns = own ? [] : null;
     // The first heartbeats are spread over one interval, as agents started at random times would be.
     this.agents = o.infos.map((info, i) => ({
       info, epochSeen: 0, capsEpoch: 0, capsVersion: 0, caps: new Map(), reports: [], changed: [], needFull: true, lastFullAt: 0,
       body: null, bodyFull: false, unconfirmed: [],
       nextAt: now + (i / Math.max(1, o.infos.length)) * this.intervalMs, inFlight: false, answered: false, watching: false, watchReady: false, ackPending: false,
+      watchConn: own ? new KeepAliveConn(this.conns) : null,
     }));
   }
 
@@ -136,6 +155,8 @@ export class SimFleet {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.cancel.abort();
+    for (const a of this.agents) a.watchConn?.close();
+    for (const c of this.beatConns ?? []) c.close();
   }
 
   /** Sends every due heartbeat, up to the in-flight cap, resuming where the last pump stopped. */
@@ -169,7 +190,7 @@ export class SimFleet {
     try {
       const reply = await this.client.call("ResMan/WatchCaps", {
         endpoint: a.info.endpoint, epochSeen: a.epochSeen, capsEpoch: a.capsEpoch, capsVersion: a.capsVersion, waitMs: WATCH_MS,
-      }, { timeoutMs: WATCH_TIMEOUT_MS, signal: this.cancel.signal, firstOnly: true });
+      }, { timeoutMs: WATCH_TIMEOUT_MS, signal: this.cancel.signal, firstOnly: true, transport: a.watchConn?.transport });
       if (this.apply(a, reply, wallMs(), true)) this.window.watchCapReplies++;
       if (a.changed.length > 0) { // new containers to report (a cap set that only moved to a new epoch has none)
         if (a.inFlight) a.ackPending = true;
@@ -208,8 +229,9 @@ export class SimFleet {
     a.changed = [];
     if (sent.length > 0) a.body = null;
     let ack = false;
+    const conn = this.beatConns === null ? null : (this.beatConns.pop() ?? this.newConn());
     try {
-      const reply = await this.client.callEncoded("ResMan/Heartbeat", body);
+      const reply = await this.client.callEncoded("ResMan/Heartbeat", body, { transport: conn?.transport });
       if (full) {
         a.needFull = false;
         a.lastFullAt = start;
@@ -237,11 +259,16 @@ export class SimFleet {
       a.body = null;
       // as the real agent does: try again after one interval
     }
+    if (conn !== null) this.beatConns!.push(conn);
     a.inFlight = false;
     this.inFlight--;
     a.nextAt = wallMs() + this.intervalMs;
     if (a.ackPending || ack) this.acks.push(a); // the new caps reported at once (then the interval again)
     a.ackPending = false;
+  }
+
+  private newConn(): KeepAliveConn {
+    return new KeepAliveConn(this.conns);
   }
 
   /** Applies a reply as a real agent does; returns whether the cap set changed. */
@@ -318,11 +345,12 @@ export class SimFleet {
     const out: FleetStats = {
       agents: this.agents.length, registered, windowSec, replies: w.replies, capReplies: w.capReplies,
       watchCapReplies: w.watchCapReplies, watching: this.watching, errors: w.errors, lastError: this.lastError,
-      repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0, rttMs: summarize(w.rtts), lagMs: summarize(w.lags), inFlight: this.inFlight, caps,
+      repliesPerSec: windowSec > 0 ? w.replies / windowSec : 0,
+      connectsPerSec: this.beatConns === null ? -1 : windowSec > 0 ? (this.conns.connects - w.connects) / windowSec : 0, rttMs: summarize(w.rtts), lagMs: summarize(w.lags), inFlight: this.inFlight, caps,
       capsPerAgent: [fewest === Infinity ? 0 : fewest, most],
       revoked: this.revoked.length, revokedIds: this.revoked.slice(0, 20), epochs: [...epochs].sort((x, y) => x - y),
     };
-    if (reset) this.window = { start: now, replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [], lags: [] };
+    if (reset) this.window = { start: now, connects: this.conns.connects, replies: 0, capReplies: 0, watchCapReplies: 0, errors: 0, rtts: [], lags: [] };
     return out;
   }
 }

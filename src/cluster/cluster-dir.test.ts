@@ -40,6 +40,20 @@ test("writeFileAtomic replaces the file, sets its mode and leaves no tmp files",
   expect(() => d.writeFileAtomic("../escape", "z")).toThrow(InvalidError);
 });
 
+test("writeFileAtomicIfAsync: the same replace, its check right before the rename, no tmp file left either way", async () => {
+  const d = new ClusterDir(root);
+  writeFileSync(join(root, "resman.leader"), "old\n");
+  let checked = 0;
+  expect(await d.writeFileAtomicIfAsync("resman.leader", "new\n", 0o640, () => (checked++, true))).toBe(true);
+  expect(readFileSync(join(root, "resman.leader"), "utf8")).toBe("new\n");
+  expect(statSync(join(root, "resman.leader")).mode & 0o777).toBe(0o640);
+  expect(await d.writeFileAtomicIfAsync("resman.leader", "refused\n", 0o644, () => (checked++, false))).toBe(false);
+  expect(readFileSync(join(root, "resman.leader"), "utf8")).toBe("new\n");
+  expect(checked).toBe(2);
+  expect(readdirSync(root)).toEqual(["resman.leader"]);
+  expect(d.writeFileAtomicIfAsync("../escape", "z", 0o644, () => true)).rejects.toThrow(InvalidError);
+});
+
 test("leader and epoch files are read back; garbage leader files read as null", () => {
   const d = new ClusterDir(root);
   const info = { addr: "h:1645", epoch: 7, pid: 123, since: 1, renewed: 2 };

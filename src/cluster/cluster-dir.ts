@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync,
 } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { InternalError, InvalidError } from "../core/errors.ts";
 
@@ -116,6 +117,25 @@ export class ClusterDir {
     return true;
   }
 
+  /**
+   * writeFileAtomicIf with the write and both fsyncs off the event loop (a leader renews its lease every second:
+   * a synchronous fsync there stalls every call the leader serves, for as long as the disk takes). `check` and
+   * the rename still run back to back, synchronously.
+   */
+  async writeFileAtomicIfAsync(relPath: string, data: string, mode: number, check: () => boolean): Promise<boolean> {
+    const target = this.resolveInside(relPath);
+    const tmp = await writeTmpAsync(target, data, mode);
+    try {
+      if (!check()) return false;
+      renameSync(tmp.path, target);
+      tmp.path = "";
+    } finally {
+      if (tmp.path) unlinkQuiet(tmp.path);
+    }
+    await fsyncDirAsync(dirname(target));
+    return true;
+  }
+
   /** Creates relPath with data unless it exists (link(2) fails with EEXIST); the loser keeps the winner's file. */
   private createExclusive(relPath: string, data: string, mode: number): void {
     const target = this.resolveInside(relPath);
@@ -153,6 +173,36 @@ function writeTmp(target: string, data: string, mode: number): { path: string } 
   }
   closeSync(fd);
   return { path };
+}
+
+/** writeTmp on the thread pool. */
+async function writeTmpAsync(target: string, data: string, mode: number): Promise<{ path: string }> {
+  const path = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const fh = await open(path, "wx", mode);
+  try {
+    await fh.chmod(mode);
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    unlinkQuiet(path);
+    throw e;
+  }
+  await fh.close();
+  return { path };
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // best effort: some file systems refuse fsync on a directory
+  }
 }
 
 function fsyncDir(dir: string): void {

@@ -27,6 +27,8 @@ export class HeldLeadership implements Leadership {
   private checkedAt = -Infinity;
   private readonly renewTimer: ReturnType<typeof setInterval>;
   private lostPromise: Promise<void> | null = null;
+  /** A renewal's write is in flight (a slow disk skips renewals rather than piling them up). */
+  private renewing = false;
   private wakeLost: (() => void) | null = null;
 
   constructor(
@@ -37,7 +39,7 @@ export class HeldLeadership implements Leadership {
     this.role = o.role;
     this.epoch = info.epoch;
     this.info = info;
-    this.renewTimer = setInterval(() => this.renew(), Math.max(1, Math.floor(o.leaseMs / 3)));
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(1, Math.floor(o.leaseMs / 3)));
     this.renewTimer.unref();
   }
 
@@ -94,12 +96,15 @@ export class HeldLeadership implements Leadership {
     }
   }
 
-  private renew(): void {
-    if (!this.isLeader()) return;
+  /** Rewrites the leader file with a new `renewed`, its write and fsyncs off the event loop (see writeFileAtomicIfAsync). */
+  private async renew(): Promise<void> {
+    if (this.renewing || !this.isLeader()) return;
+    this.renewing = true;
     const info = { ...this.info, renewed: this.o.now() };
     try {
       // Check again right before the rename, so a deposed leader never overwrites its successor's file.
-      const ok = this.o.dir.writeFileAtomicIf(this.o.dir.roleFile(this.role, "leader"), JSON.stringify(info) + "\n", 0o644, () => {
+      const ok = await this.o.dir.writeFileAtomicIfAsync(this.o.dir.roleFile(this.role, "leader"), JSON.stringify(info) + "\n", 0o644, () => {
+        if (this.done !== null) return false;
         const why = this.whyNotLeader();
         if (why !== null) this.markLost(why);
         return why === null;
@@ -107,6 +112,8 @@ export class HeldLeadership implements Leadership {
       if (ok) this.info = info;
     } catch (err) {
       this.o.log(`${this.role}: renewing the lease of epoch ${this.epoch} failed: ${(err as Error).message}`);
+    } finally {
+      this.renewing = false;
     }
   }
 

@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { CapsWatch, EXPIRY_SCAN_MS, MAX_WATCH_MS } from "./caps-watch.ts";
+import { CapsWatch, EXPIRY_SCAN_MS, MAX_WATCH_MS, WATCH_JITTER } from "./caps-watch.ts";
 import { ResManCore } from "./core.ts";
 import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
 
 const req = (endpoint: string, capsVersion: number, waitMs = 10_000, capsEpoch = 1, epochSeen = 1) =>
   ({ endpoint, epochSeen, capsEpoch, capsVersion, waitMs });
+
+const NO_JITTER = () => 0;
 
 /** A settled promise's value, or "pending" (microtasks run first). */
 async function state<T>(p: T | Promise<T>): Promise<T | "pending"> {
@@ -14,7 +16,7 @@ async function state<T>(p: T | Promise<T>): Promise<T | "pending"> {
 describe("CapsWatch", () => {
   test("an agent behind is answered at once with its whole cap set", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const reply = await w.watch(req("a", 0), 10);
     expect(reply.capsChanged).toBe(true);
     expect(reply.capsVersion).toBe(core.agents.get("a")!.capsVersion);
@@ -23,7 +25,7 @@ describe("CapsWatch", () => {
 
   test("a current agent is parked and answered right after the tick that places on it", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const version = core.agents.get("a")!.capsVersion;
     const parked = w.watch(req("a", version), 10);
     w.poke(20);
@@ -41,7 +43,7 @@ describe("CapsWatch", () => {
 
   test("a parked watch ends with nothing new when its wait is over (capped at MAX_WATCH_MS, seen within EXPIRY_SCAN_MS)", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const v = core.agents.get("a")!.capsVersion;
     const short = w.watch(req("a", v, 500), 1000);
     w.poke(1499);
@@ -57,7 +59,7 @@ describe("CapsWatch", () => {
 
   test("wait_ms 0 answers at once; a newer watch of the same agent answers the older", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const v = core.agents.get("a")!.capsVersion;
     expect((await w.watch(req("a", v, 0), 0)).capsChanged).toBe(false);
     const first = w.watch(req("a", v), 0);
@@ -69,7 +71,7 @@ describe("CapsWatch", () => {
 
   test("unknown agents, stale epochs and a leader stepping down are errors", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     await expect(w.watch(req("nobody", 0), 0)).rejects.toThrow(/no agent "nobody"/);
     await expect(w.watch(req("a", 0, 1000, 1, 7), 0)).rejects.toThrow(/epoch 1 is older than epoch 7/);
     const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
@@ -80,7 +82,7 @@ describe("CapsWatch", () => {
 
   test("an agent removed while its watch is parked ends the watch with not found", async () => {
     const core = cluster(["a"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
     core.agents.delete("a");
     w.poke(1);
@@ -91,7 +93,7 @@ describe("CapsWatch", () => {
 describe("CapsWatch cost", () => {
   test("between expiry scans a tick looks only at agents whose caps changed", async () => {
     const core = cluster(["a", "b"]);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     w.poke(0); // the first scan
     const pa = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
     const pb = w.watch(req("b", core.agents.get("b")!.capsVersion), 0);
@@ -111,7 +113,7 @@ describe("CapsWatch never speaks for an agent ResMan has not heard from", () => 
     core.tick(2);
     const c = [...core.placement.containers.values()][0]!;
     const next = new ResManCore(cfg, 2, { agents: [...core.agents.values()], groups: [...core.groups.values()], pools: ["default"] }, 100, core.users);
-    const w = new CapsWatch(() => next);
+    const w = new CapsWatch(() => next, NO_JITTER);
     // the agent holds epoch 1's caps; the new leader's set for it is still empty: it must not be sent
     expect((await w.watch(req("a", 5, 0, 1, 1), 100)).capsChanged).toBe(false);
     const parked = w.watch(req("a", 5, 10_000, 1, 1), 100);
@@ -129,12 +131,40 @@ describe("CapsWatch never speaks for an agent ResMan has not heard from", () => 
     core.heartbeat(hb("a", [], 1, 1, core.agents.get("a")!.capsVersion), 0);
     core.tick(cfg.agentTimeoutMs + 10);
     expect(core.agents.get("b")!.dead).toBe(true);
-    const w = new CapsWatch(() => core);
+    const w = new CapsWatch(() => core, NO_JITTER);
     const parked = w.watch(req("b", 0, 500), cfg.agentTimeoutMs + 10);
     w.poke(cfg.agentTimeoutMs + 20);
     expect(await state(parked)).toBe("pending");
-    w.poke(cfg.agentTimeoutMs + 20 + EXPIRY_SCAN_MS);
+    w.poke(cfg.agentTimeoutMs + 10 + 500 + EXPIRY_SCAN_MS);
     expect((await parked).capsChanged).toBe(false);
+  });
+});
+
+describe("watches parked together do not end together", () => {
+  test("each ends at random in the last WATCH_JITTER of its wait, none early, none late", async () => {
+    const names = Array.from({ length: 400 }, (_, i) => `a${i}`);
+    const core = cluster(names);
+    let seed = 7;
+    const w = new CapsWatch(() => core, () => ((seed = (seed * 16807) % 2147483647) / 2147483647));
+    const wait = 20_000;
+    const ended = new Map<string, number>();
+    let now = 1_000;
+    for (const n of names) void w.watch(req(n, core.agents.get(n)!.capsVersion, wait), now).then(() => ended.set(n, now));
+    const step = 50;
+    for (; now <= 1_000 + wait + EXPIRY_SCAN_MS; now += step) {
+      w.poke(now);
+      await state(null);
+    }
+    expect(ended.size).toBe(names.length);
+    const at = [...ended.values()].map((t) => t - 1_000);
+    expect(Math.min(...at)).toBeGreaterThanOrEqual(wait * (1 - WATCH_JITTER));
+    expect(Math.max(...at)).toBeLessThanOrEqual(wait + EXPIRY_SCAN_MS);
+    // spread over the jitter window: no expiry scan answers more than a few times its fair share
+    const perScan = new Map<number, number>();
+    for (const t of at) perScan.set(t, (perScan.get(t) ?? 0) + 1);
+    const scans = (wait * WATCH_JITTER) / EXPIRY_SCAN_MS;
+    expect(Math.max(...perScan.values())).toBeLessThanOrEqual((3 * names.length) / scans);
+    expect(perScan.size).toBeGreaterThanOrEqual(scans * 0.8);
   });
 });
 

@@ -21,7 +21,14 @@ const current = (rec: AgentRec): boolean => rec.reported && !rec.dead;
 /** Longest a watch is held (the RPC server's idle timeout is 60 s). */
 export const MAX_WATCH_MS = 30_000;
 /** How often parked watches are checked for the end of their wait (a watch ends up to this late). */
-export const EXPIRY_SCAN_MS = 1_000;
+export const EXPIRY_SCAN_MS = 250;
+/**
+ * A watch ends somewhere in the last WATCH_JITTER of its wait, at random (as the Kubernetes API server randomizes
+ * its watch timeouts): watches parked together (every agent's, when a new leader's recovery ends) would otherwise
+ * all end together, every wait, for ever: 10,000 answers and 10,000 new watches in one turn, then the garbage
+ * collection of all of them, a pause every agent's heartbeat waits behind.
+ */
+export const WATCH_JITTER = 0.25;
 
 /** Where a watch's answer goes: the RPC call's promise, or a simulated agent. */
 export interface WatchAnswer {
@@ -41,7 +48,8 @@ export class CapsWatch {
   private readonly parked = new Map<string, Parked>();
   private lastExpiryScan = -Infinity;
 
-  constructor(private readonly core: () => ResManCore) {}
+  /** `random` in [0, 1) places each watch's end in its wait (tests pass a fixed one). */
+  constructor(private readonly core: () => ResManCore, private readonly random: () => number = Math.random) {}
 
   get size(): number {
     return this.parked.size;
@@ -61,9 +69,10 @@ export class CapsWatch {
     if (current(rec) && core.capsBehind(rec, req.capsEpoch, req.capsVersion)) return answer.resolve(core.capsReply(rec, req.capsEpoch, req.capsVersion));
     if (req.waitMs === 0) return answer.resolve(core.nothingNew(rec));
     this.parked.get(req.endpoint)?.resolve(core.nothingNew(rec));
+    const wait = Math.min(req.waitMs, MAX_WATCH_MS);
     this.parked.set(req.endpoint, {
       endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion,
-      deadline: now + Math.min(req.waitMs, MAX_WATCH_MS), resolve: answer.resolve, reject: answer.reject,
+      deadline: now + wait - Math.floor(wait * WATCH_JITTER * this.random()), resolve: answer.resolve, reject: answer.reject,
     });
   }
 

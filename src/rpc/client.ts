@@ -32,7 +32,25 @@ export interface CallOptions {
    * herd of such calls must not fall on its standby while it takes over (the caller's regular calls find the new one).
    */
   firstOnly?: boolean;
+  /** Sends the POST instead of fetch (a connection the caller owns; see Transport). */
+  transport?: Transport;
 }
+
+/** What a POST answered: status, content type and the whole body. */
+export interface RawReply {
+  status: number;
+  contentType: string | null;
+  bytes: Uint8Array;
+}
+
+/**
+ * One POST by other means than fetch, e.g. over a keep-alive connection of the caller's own. It rejects on a
+ * failure to reach the address (errors named as fetch's are: name "TimeoutError", code "ECONNREFUSED", ...).
+ */
+export type Transport = (
+  addr: string, path: string, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string>, timeoutMs: number,
+  signal?: AbortSignal,
+) => Promise<RawReply>;
 
 export interface RpcClientOptions {
   /** "host:port", tried in order; a function is re-evaluated on each call (leader files). */
@@ -98,7 +116,7 @@ export class RpcClient {
     let next = 0;
     let addr: string | undefined = addresses[next++];
     while (addr !== undefined) {
-      const r = await this.attempt(addr, t, body, headers, timeoutMs, opts.signal);
+      const r = await this.attempt(addr, t, body, headers, timeoutMs, opts.signal, opts.transport);
       if (r.ok) return r.value as Methods[M]["res"];
       if ("reason" in r) {
         failures.push(`${addr} (${r.reason})`);
@@ -122,22 +140,17 @@ export class RpcClient {
   /** One POST to one address. Never throws: a failure to reach a Galaxy server is a reason, an answer an error. */
   private async attempt(
     addr: string, t: Target, body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string>, timeoutMs: number,
-    cancel?: AbortSignal,
+    cancel?: AbortSignal, transport?: Transport,
   ): Promise<Outcome> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let res: Response;
-    let bytes: Uint8Array;
+    let res: RawReply;
     try {
-      res = await fetch(`http://${addr}${t.path}`, {
-        method: "POST", body, headers, signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
-      });
-      bytes = await res.bytes();
+      res = transport ? await transport(addr, t.path, body, headers, timeoutMs, cancel) : await fetchPost(addr, t.path, body, headers, timeoutMs, cancel);
     } catch (e) {
       return { ok: false, reason: failureReason(e, timeoutMs) };
     }
-    const json = (res.headers.get("content-type") ?? "").startsWith(JSON_TYPE);
-    if (res.status === 200) return this.decodeReply(addr, t, bytes, json);
-    const wire = parseError(bytes, json, res.headers.get("content-type"));
+    const json = (res.contentType ?? "").startsWith(JSON_TYPE);
+    if (res.status === 200) return this.decodeReply(addr, t, res.bytes, json);
+    const wire = parseError(res.bytes, json, res.contentType);
     if (wire !== null) return { ok: false, error: errorFromWire(wire) };
     // No Error body: Bun's own 413, or something that is not a Galaxy server.
     if (res.status === 413) return { ok: false, error: errorFromCode(codeForStatus(413), `${addr} refused the request body as too large`) };
@@ -175,6 +188,14 @@ export class RpcClient {
     return h;
   }
 }
+
+/** The default transport: fetch (its keep-alive pool is shared by the whole process). */
+const fetchPost: Transport = async (addr, path, body, headers, timeoutMs, cancel) => {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(`http://${addr}${path}`, { method: "POST", body, headers, signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout });
+  const bytes = await res.bytes();
+  return { status: res.status, contentType: res.headers.get("content-type"), bytes };
+};
 
 /** An Error body, or null when the body is not one (wrong type, undecodable, or without a code). */
 function parseError(bytes: Uint8Array, json: boolean, contentType: string | null): WireError | null {

@@ -105,14 +105,7 @@ export class ClusterDir {
   writeFileAtomicIf(relPath: string, data: string, mode: number, check: () => boolean): boolean {
     const target = this.resolveInside(relPath);
     mkdirSync(dirname(target), { recursive: true });
-    const tmp = writeTmp(target, data, mode);
-    try {
-      if (!check()) return false;
-      renameSync(tmp.path, target);
-      tmp.path = "";
-    } finally {
-      if (tmp.path) unlinkQuiet(tmp.path);
-    }
+    if (!renameIf(writeTmp(target, data, mode), target, check)) return false;
     fsyncDir(dirname(target));
     return true;
   }
@@ -124,14 +117,7 @@ export class ClusterDir {
    */
   async writeFileAtomicIfAsync(relPath: string, data: string, mode: number, check: () => boolean): Promise<boolean> {
     const target = this.resolveInside(relPath);
-    const tmp = await writeTmpAsync(target, data, mode);
-    try {
-      if (!check()) return false;
-      renameSync(tmp.path, target);
-      tmp.path = "";
-    } finally {
-      if (tmp.path) unlinkQuiet(tmp.path);
-    }
+    if (!renameIf(await writeTmpAsync(target, data, mode), target, check)) return false;
     await fsyncDirAsync(dirname(target));
     return true;
   }
@@ -173,6 +159,18 @@ function writeTmp(target: string, data: string, mode: number): { path: string } 
   }
   closeSync(fd);
   return { path };
+}
+
+/** Renames the tmp file over target when `check` allows, else removes it; true when target was replaced. */
+function renameIf(tmp: { path: string }, target: string, check: () => boolean): boolean {
+  try {
+    if (!check()) return false;
+    renameSync(tmp.path, target);
+    tmp.path = "";
+    return true;
+  } finally {
+    if (tmp.path) unlinkQuiet(tmp.path);
+  }
 }
 
 /** writeTmp on the thread pool. */

@@ -53,7 +53,8 @@ export function clusterTargets(f: ClusterFigures): Target[] {
     {
       name: `heartbeats at ${format(f.agents)} agents (${w.name})`, goal: ">= 10,000/s, p99 < 20 ms",
       figure: `${format(w.heartbeatsPerSec)}/s, rtt p99 ${format(w.rttP99Ms)} ms, server p99 <= ${format(w.serverP99Ms)} ms`,
-      met: ok(w), atScale: f.agents >= 10_000,
+      // 10,000 agents at the 1 s interval offer exactly 10,000/s: a rate at the goal needs a load window above it
+      met: ok(w), atScale: f.agents >= 10_000 && w.offeredPerSec > 10_000,
     },
     {
       name: `submit-to-confirmed, ${format(f.submit.replicas)} replicas`, goal: "p99 < 1 s",

@@ -119,3 +119,26 @@ test("a newer epoch in R.epoch deposes the leader", async () => {
   held.push(b);
   expect(b.epoch).toBe(6);
 });
+
+test("a renewal in flight when the leader releases never writes the leader file again", async () => {
+  let gate: () => void = () => {};
+  let writes = 0;
+  class SlowDir extends ClusterDir {
+    override async writeFileAtomicIfAsync(relPath: string, data: string, mode: number, check: () => boolean): Promise<boolean> {
+      writes++;
+      await new Promise<void>((r) => (gate = r)); // the disk is slow: the event loop goes on meanwhile
+      return super.writeFileAtomicIfAsync(relPath, data, mode, check);
+    }
+  }
+  const a = await campaign({ clusterDir: new SlowDir(root), role: "resman", addr: "a:1645", pollMs: 10, leaseMs: 30 });
+  await until(() => writes === 1, 2000, "a renewal to start");
+  await Bun.sleep(40); // more renewal ticks pass while the first is in flight: none piles up
+  expect(writes).toBe(1);
+  a.release();
+  const dir = new ClusterDir(root);
+  expect(dir.readLeader("resman")).toBeNull();
+  gate();
+  await Bun.sleep(20);
+  expect(dir.readLeader("resman")).toBeNull();
+  expect(readdirSync(root).filter((f) => f.includes(".tmp-"))).toEqual([]);
+});

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CapsWatch, EXPIRY_SCAN_MS, MAX_WATCH_MS, WATCH_JITTER } from "./caps-watch.ts";
+import { removeAgent } from "./core-admin.ts";
 import { ResManCore } from "./core.ts";
 import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
 
@@ -83,8 +84,10 @@ describe("CapsWatch", () => {
   test("an agent removed while its watch is parked ends the watch with not found", async () => {
     const core = cluster(["a"]);
     const w = new CapsWatch(() => core, NO_JITTER);
+    w.poke(0); // the first expiry scan: the removal below must be seen without one
     const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
-    core.agents.delete("a");
+    core.agents.get("a")!.dead = true; // a dead agent's containers go back to pending; it may be removed
+    removeAgent(core, "a");
     w.poke(1);
     await expect(parked).rejects.toThrow(/no agent "a"/);
   });
@@ -103,6 +106,28 @@ describe("CapsWatch cost", () => {
     expect(core.capsDirty.size).toBe(0);
     expect((await pb).capsChanged).toBe(true);
     expect(await state(pa)).toBe("pending");
+  });
+});
+
+describe("CapsWatch expiry cost", () => {
+  test("an expiry scan visits the watches that end in it, not every parked one", async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `a${i}`);
+    const core = cluster(names);
+    const w = new CapsWatch(() => core, NO_JITTER);
+    const ended: string[] = [];
+    names.forEach((n, i) => void w.watch(req(n, core.agents.get(n)!.capsVersion, i < 10 ? 1_000 : 20_000), 0).then(() => ended.push(n)));
+    let looked = 0;
+    const get = core.agents.get.bind(core.agents);
+    core.agents.get = (k: string) => (looked++, get(k));
+    for (let now = 0; now <= 1_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) w.poke(now);
+    await state(null);
+    expect(ended.length).toBe(10);
+    expect(looked).toBe(10);
+    for (let now = 1_000 + 2 * EXPIRY_SCAN_MS; now <= 20_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) w.poke(now);
+    await state(null);
+    expect(ended.length).toBe(1000);
+    expect(looked).toBe(1000);
+    expect(w.size).toBe(0);
   });
 });
 

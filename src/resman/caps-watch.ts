@@ -41,11 +41,15 @@ interface Parked extends WatchAnswer {
   capsEpoch: number;
   capsVersion: number;
   deadline: number;
+  /** Its expiry slot: the first scan period that starts at or after the deadline. */
+  slot: number;
 }
 
 export class CapsWatch {
   /** At most one parked watch per agent: a newer one answers the older (its client has given up on it). */
   private readonly parked = new Map<string, Parked>();
+  /** Expiry slot -> agents whose watch ends in it: a scan visits the watches that end, not every parked one. */
+  private readonly wheel = new Map<number, Set<string>>();
   private lastExpiryScan = -Infinity;
 
   /** `random` in [0, 1) places each watch's end in its wait (tests pass a fixed one). */
@@ -68,17 +72,27 @@ export class CapsWatch {
     if (!rec) throw new NotFoundError("agent", req.endpoint);
     if (current(rec) && core.capsBehind(rec, req.capsEpoch, req.capsVersion)) return answer.resolve(core.capsReply(rec, req.capsEpoch, req.capsVersion));
     if (req.waitMs === 0) return answer.resolve(core.nothingNew(rec));
-    this.parked.get(req.endpoint)?.resolve(core.nothingNew(rec));
+    const old = this.parked.get(req.endpoint);
+    if (old) {
+      this.unpark(old);
+      old.resolve(core.nothingNew(rec));
+    }
     const wait = Math.min(req.waitMs, MAX_WATCH_MS);
-    this.parked.set(req.endpoint, {
-      endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion,
-      deadline: now + wait - Math.floor(wait * WATCH_JITTER * this.random()), resolve: answer.resolve, reject: answer.reject,
-    });
+    const deadline = now + wait - Math.floor(wait * WATCH_JITTER * this.random());
+    const p: Parked = {
+      endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion, deadline,
+      slot: Math.ceil(deadline / EXPIRY_SCAN_MS), resolve: answer.resolve, reject: answer.reject,
+    };
+    this.parked.set(req.endpoint, p);
+    let due = this.wheel.get(p.slot);
+    if (due === undefined) this.wheel.set(p.slot, (due = new Set()));
+    due.add(p.endpoint);
   }
 
   /**
-   * Answers the parked watches of agents whose caps changed (core.capsDirty, cleared here) and, at most every
-   * EXPIRY_SCAN_MS, every watch whose wait is over: O(changed agents) per tick, not O(parked watches).
+   * Answers the parked watches of agents whose caps changed or that were removed (core.capsDirty, cleared here) and,
+   * at most every EXPIRY_SCAN_MS, the watches whose wait is over (their slots of the wheel): O(changed agents +
+   * ended watches) per tick, never O(parked watches).
    */
   poke(now: number): void {
     const core = this.core();
@@ -93,19 +107,35 @@ export class CapsWatch {
     core.capsDirty.clear();
     if (now - this.lastExpiryScan < EXPIRY_SCAN_MS) return;
     this.lastExpiryScan = now;
-    for (const p of this.parked.values()) this.check(core, p, now, true);
+    const due = Math.floor(now / EXPIRY_SCAN_MS); // slot s ends at s * EXPIRY_SCAN_MS >= every deadline in it
+    for (const [slot, endpoints] of this.wheel) {
+      if (slot > due) continue;
+      this.wheel.delete(slot);
+      for (const endpoint of endpoints) {
+        const p = this.parked.get(endpoint);
+        if (p !== undefined && p.slot === slot) this.check(core, p, now, true);
+      }
+    }
+  }
+
+  private unpark(p: Parked): void {
+    this.parked.delete(p.endpoint);
+    const due = this.wheel.get(p.slot);
+    if (due === undefined) return;
+    due.delete(p.endpoint);
+    if (due.size === 0) this.wheel.delete(p.slot);
   }
 
   private check(core: ResManCore, p: Parked, now: number, expire: boolean): void {
     const rec = core.agents.get(p.endpoint);
     if (!rec) {
-      this.parked.delete(p.endpoint);
+      this.unpark(p);
       p.reject(new NotFoundError("agent", p.endpoint));
     } else if (current(rec) && core.capsBehind(rec, p.capsEpoch, p.capsVersion)) {
-      this.parked.delete(p.endpoint);
+      this.unpark(p);
       p.resolve(core.capsReply(rec, p.capsEpoch, p.capsVersion));
     } else if (expire && now >= p.deadline) {
-      this.parked.delete(p.endpoint);
+      this.unpark(p);
       p.resolve(core.nothingNew(rec));
     }
   }
@@ -114,5 +144,6 @@ export class CapsWatch {
   close(why: string): void {
     for (const p of this.parked.values()) p.reject(new UnavailableError(why));
     this.parked.clear();
+    this.wheel.clear();
   }
 }

@@ -35,6 +35,7 @@ export function removeAgent(core: ResManCore, endpoint: string): Write[] {
   }
   for (const c of containers) core.evict(c, `agent ${a.endpoint} removed`);
   core.agents.delete(a.endpoint);
+  core.capsDirty.add(a.endpoint); // its parked watch (if any) ends now, with not found
   core.agentSet++;
   core.placement.dropAgent(a.endpoint);
   core.moving.delete(a.endpoint);

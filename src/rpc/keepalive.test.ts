@@ -98,6 +98,30 @@ describe("KeepAliveConn as RpcClient's transport", () => {
     conn.close();
   });
 
+  test("a reused connection closed before any reply byte is retried once on a fresh one; a fresh one that does so fails", async () => {
+    const ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let opened = 0;
+    const ids = new WeakMap<object, number>();
+    const srv = raw((s) => {
+      let id = ids.get(s);
+      const first = id === undefined;
+      if (id === undefined) ids.set(s, (id = ++opened));
+      // connections 1 and 2 answer their first request; a second request on a connection (the server's idle close
+      // racing it) and connection 3's first are closed unanswered
+      if (first && id <= 2) s.write(ok);
+      else s.end();
+    });
+    const conn = new KeepAliveConn();
+    expect((await conn.request(srv.addr, "/x", "a", {}, 2000)).status).toBe(200);
+    expect((await conn.request(srv.addr, "/x", "b", {}, 2000)).status).toBe(200); // retried on connection 2
+    expect(srv.accepted()).toBe(2);
+    const e = await conn.request(srv.addr, "/x", "c", {}, 2000).catch((x: Error) => x); // reused: retried, fresh one closes too
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error & { code?: string }).code).toBe("ECONNRESET");
+    expect(srv.accepted()).toBe(3);
+    conn.close();
+  });
+
   test("chunked replies and replies split across packets are read whole", async () => {
     const srv = raw((s, n) => {
       if (n === 0) {

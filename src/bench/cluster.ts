@@ -83,7 +83,9 @@ export interface ClusterFigures {
 export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFigures> {
   const sim = await SimCluster.start({ ...o, standby: false });
   try {
-    await Bun.sleep((o.settleSec ?? o.warmupSec) * 1000);
+    const settle = o.settleSec ?? o.warmupSec;
+    if (settle > o.warmupSec) o.log(`settling ${settle} s before the first window (--settle: past the start's first full garbage collection)`);
+    await Bun.sleep(settle * 1000);
     const idle = await measureWindow(sim, sim.resman, o.measureSec, "idle", o.heartbeatIntervalMs);
     o.log(`idle window: ${Math.round(idle.heartbeatsPerSec)} heartbeats/s, rtt p99 ${idle.rttP99Ms} ms`);
     const load: WindowFigures[] = [];

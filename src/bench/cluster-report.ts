@@ -38,7 +38,7 @@ export function clusterTables(f: ClusterFigures): string {
 GetHints(all) (AppMaster's sync loop, every 500 ms): incremental (since the previous reply, median of 5 rounds) ${call(h.incremental)}, slowest round ${format(h.incrementalMaxMs)} ms (in ResMan's handler <= ${format(h.incrementalServerMaxMs)} ms); full ${call(h)}` : "";
   const fill = f.filled ? `\nfilled ${format(f.filled.containers)} containers in ${f.filled.fillSec} s${hints}` : "";
   const over = `\nover-committed agents: ${f.overcommitted.length}`;
-  return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.heartbeatOnly ? ", agents only heartbeat, with full reports (no WatchCaps, no deltas)" : ", agents watch their caps (WatchCaps), report new ones at once, and send full reports only when needed (deltas)"}${f.sharedPool ? "; agents send through fetch's shared pool (NEW CONNS/S not counted)" : "; each agent's watch has its own keep-alive connection, heartbeats share one per heartbeat in flight"}`;
+  return `${hb}\n\n${submit}${fill}${over}\nheartbeat interval ${f.heartbeatIntervalMs} ms${f.heartbeatOnly ? ", agents only heartbeat, with full reports (no WatchCaps, no deltas)" : ", agents watch their caps (WatchCaps), report new ones at once, and send full reports only when needed (deltas)"}${f.sharedPool ? "; agents send through fetch's shared pool (NEW CONNS/S not counted)" : `; ${f.heartbeatOnly ? "" : "each agent's watch has its own keep-alive connection, "}heartbeats share one per heartbeat in flight`}`;
 }
 
 /** >= 10,000 heartbeats/s with p99 < 20 ms at 10,000 agents; submit-to-confirmed p99 < 1 s; RSS < 1 GiB at 1M. */

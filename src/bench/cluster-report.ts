@@ -19,6 +19,7 @@ export function clusterTables(f: ClusterFigures): string {
     { header: "RTT P99 MS", value: (r) => r.w.rttP99Ms },
     { header: "AGENTS' LAG P99", value: (r) => r.w.fleetLagP99Ms },
     { header: "SERVER P99 MS (BUCKET)", value: (r) => `<= ${format(r.w.serverP99Ms)}` },
+    { header: "RESMAN LOOP LAG P99/MAX MS", value: (r) => `<= ${format(r.w.resmanLagP99Ms)} / ${format(r.w.resmanLagMaxMs)}` },
     { header: "RESMAN CPU", value: (r) => `${r.w.resmanCpuPct}%` },
     { header: "AGENTS CPU", value: (r) => `${r.w.fleetCpuPct}%` },
     { header: "RESMAN RSS (PEAK)", value: (r) => `${format(r.w.resmanRssMiB)} MiB (${format(r.w.resmanPeakRssMiB)})` },

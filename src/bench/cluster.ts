@@ -4,7 +4,7 @@
 //   ──► submit one group (CreateGroup with the secret): ResMan placed / cap at the agent / confirmed running
 //   ──► optional fill to --containers (RSS, and a steady window with full reports of every container)
 import type { ResManProc } from "./procs.ts";
-import { bucketPercentileMs, cpuSecondsOf, latencyBuckets, measureHints, scrapeMetrics, STATUS_POLL_MS, waitUntil, type HintsCost } from "./procs.ts";
+import { bucketPercentileMs, cpuSecondsOf, histogramBuckets, latencyBuckets, measureHints, scrapeMetrics, STATUS_POLL_MS, waitUntil, type HintsCost } from "./procs.ts";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster.ts";
 import { peakRssOf, round, rssOf, wallMs } from "./stats.ts";
 import { c1mGroups, type GroupDef, type Shape } from "./workload.ts";
@@ -42,6 +42,9 @@ export interface WindowFigures {
   /** Upper bound of the /metrics histogram bucket holding the percentile (time inside ResMan's handler). */
   serverP50Ms: number;
   serverP99Ms: number;
+  /** ResMan's event-loop delay (galaxy_event_loop_lag_seconds): bucket bounds of its p99 and of its worst sample. */
+  resmanLagP99Ms: number;
+  resmanLagMaxMs: number;
   resmanCpuPct: number;
   fleetCpuPct: number;
   resmanRssMiB: number;
@@ -126,19 +129,24 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterFi
 
 /** One measurement window: fleet counters, ResMan's histogram and both processes' cpu, all deltas. */
 export async function measureWindow(sim: SimCluster, resman: ResManProc, seconds: number, name: string, intervalMs: number): Promise<WindowFigures> {
-  const before = latencyBuckets(await scrapeMetrics(resman.addr), "ResMan/Heartbeat");
+  const m0 = await scrapeMetrics(resman.addr);
+  const before = latencyBuckets(m0, "ResMan/Heartbeat");
+  const lag0 = histogramBuckets(m0, "galaxy_event_loop_lag_seconds", 'role="resman"');
   await sim.fleetStats(true);
   const cpu0 = { rm: cpuSecondsOf(resman.pid), fleet: sim.fleetCpuSeconds(), t: wallMs() };
   await Bun.sleep(seconds * 1000);
   const fs = await sim.fleetStats(true);
   const cpu1 = { rm: cpuSecondsOf(resman.pid), fleet: sim.fleetCpuSeconds(), t: wallMs() };
-  const after = latencyBuckets(await scrapeMetrics(resman.addr), "ResMan/Heartbeat");
+  const m1 = await scrapeMetrics(resman.addr);
+  const after = latencyBuckets(m1, "ResMan/Heartbeat");
+  const lag1 = histogramBuckets(m1, "galaxy_event_loop_lag_seconds", 'role="resman"');
   const st = await sim.status();
   const wall = (cpu1.t - cpu0.t) / 1000;
   return {
     name, seconds: round(fs.windowSec, 1), offeredPerSec: Math.round((sim.o.agents * 1000) / intervalMs),
     heartbeatsPerSec: Math.round(fs.repliesPerSec), capRepliesPerSec: Math.round(fs.capReplies / Math.max(fs.windowSec, 1e-3)), errors: fs.errors, connectsPerSec: fs.connectsPerSec < 0 ? -1 : Math.round(fs.connectsPerSec), rttP50Ms: round(fs.rttMs.p50), rttP99Ms: round(fs.rttMs.p99), fleetLagP99Ms: round(fs.lagMs.p99),
     serverP50Ms: bucketPercentileMs(before, after, 50), serverP99Ms: bucketPercentileMs(before, after, 99),
+    resmanLagP99Ms: bucketPercentileMs(lag0, lag1, 99), resmanLagMaxMs: bucketPercentileMs(lag0, lag1, 100),
     resmanCpuPct: Math.round(((cpu1.rm - cpu0.rm) / wall) * 100), fleetCpuPct: Math.round(((cpu1.fleet - cpu0.fleet) / wall) * 100),
     resmanRssMiB: Math.round(rssOf(resman.pid) / 2 ** 20), resmanPeakRssMiB: Math.round(peakRssOf(resman.pid) / 2 ** 20),
     agentsDead: st.agentsDead,

@@ -150,10 +150,15 @@ export function cpuSecondsOf(pid: number): number {
 
 /** Cumulative bucket counts of galaxy_rpc_duration_seconds for one method, from /metrics text. */
 export function latencyBuckets(metricsText: string, method: string): Map<number, number> {
+  return histogramBuckets(metricsText, "galaxy_rpc_duration_seconds", `method="${method}"`);
+}
+
+/** Cumulative bucket counts (le -> count) of one histogram's series whose labels contain `labelText`. */
+export function histogramBuckets(metricsText: string, metric: string, labelText: string): Map<number, number> {
   const out = new Map<number, number>();
-  const re = /^galaxy_rpc_duration_seconds_bucket\{([^}]*)\}\s+(\S+)$/gm;
+  const re = new RegExp(`^${metric}_bucket\\{([^}]*)\\}\\s+(\\S+)$`, "gm");
   for (const m of metricsText.matchAll(re)) {
-    if (!m[1]!.includes(`method="${method}"`)) continue;
+    if (!m[1]!.includes(labelText)) continue;
     const le = /(?:^|,)le="([^"]+)"/.exec(m[1]!)?.[1];
     if (le) out.set(le === "+Inf" ? Infinity : Number(le), Number(m[2]));
   }

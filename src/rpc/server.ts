@@ -15,6 +15,7 @@ import { errorReply, formatOf, jsonReply, pathOf, protobufReply, readBody } from
 import {
   MetricsRegistry, type Counter, type CounterChild, type GaugeChild, type Histogram, type HistogramChild,
 } from "./metrics.ts";
+import { lagHistogram, sampleLag } from "./loop-lag.ts";
 
 export type { AuthMode, Principal } from "./auth.ts";
 
@@ -91,6 +92,9 @@ export class RpcServer {
   private readonly latency: Histogram;
   private readonly inFlight: GaugeChild;
   private server: Server<unknown> | null = null;
+  /** The event loop's delay (loop-lag.ts), sampled while listening. */
+  private readonly lag: HistogramChild;
+  private stopLagWatch: (() => void) | null = null;
 
   constructor(private readonly opts: RpcServerOptions) {
     this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -99,6 +103,7 @@ export class RpcServer {
     ]);
     this.latency = this.metrics.histogram("galaxy_rpc_duration_seconds", "Time to answer an RPC call.", ["role", "method"]);
     this.inFlight = this.metrics.gauge("galaxy_rpc_in_flight", "RPC calls being answered.", ["role"]).labels(opts.role);
+    this.lag = lagHistogram(this.metrics, opts.role);
   }
 
   /**
@@ -141,6 +146,7 @@ export class RpcServer {
     } catch (e) {
       throw new UnavailableError(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.stopLagWatch ??= sampleLag(this.lag);
     return { host, port: this.server.port ?? port };
   }
 
@@ -148,6 +154,8 @@ export class RpcServer {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
+    this.stopLagWatch?.();
+    this.stopLagWatch = null;
     if (s) await s.stop(true);
   }
 

@@ -89,7 +89,12 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     const core = s.mustCore();
     s.checkPodToken(req.containerId, req.token);
     if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
-    const { reply, out } = core.fetchTask(req, Date.now());
+    const first = core.recordTask(req, Date.now());
+    await s.persist(first.out);
+    if (first.reply) return first.reply;
+    // The reports arriving in this turn are recorded first, so their job is planned once for all of them.
+    await nextTurn();
+    const { reply, out } = s.mustCore().fetchTask(req, Date.now());
     await s.persist(out);
     return reply;
   }, { auth: "none" });
@@ -151,4 +156,15 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };
   });
+}
+
+let turn: Promise<void> | null = null;
+
+/** Resolves on the next event-loop turn; every caller of this turn shares it. */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise<void>((resolve) => setImmediate(() => {
+    turn = null;
+    resolve();
+  }));
+  return turn;
 }

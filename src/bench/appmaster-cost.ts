@@ -47,7 +47,15 @@ export function measureAppMasterRound(jobs: number, perJob: number, log: (line: 
     podId, containerId: podId, jobId: podId.slice(0, podId.lastIndexOf(".")), epochSeen: 0, state: "running", version: 1, tasks: [],
     agent: `a${Number(podId.slice(podId.lastIndexOf(".") + 1)) % 97}:1`, pid: 1, token: "", opId: "", message: "",
   });
-  log(`FetchTask x ${ids.length}, first reports: ${ms(() => { for (const id of ids) core.fetchTask(report(id), T0 + 20); })} ms`);
+  const half = ids.slice(0, ids.length >> 1);
+  const rest = ids.slice(ids.length >> 1);
+  let plans = core.plansMade;
+  log(`FetchTask x ${half.length}, first reports one at a time: ${ms(() => { for (const id of half) core.fetchTask(report(id), T0 + 20); })} ms, ${core.plansMade - plans} plans`);
+  plans = core.plansMade;
+  log(`FetchTask x ${rest.length}, first reports recorded together (recordTask, then fetchTask: as the shell does): ${ms(() => {
+    for (const id of rest) core.recordTask(report(id), T0 + 20);
+    for (const id of rest) core.fetchTask(report(id), T0 + 20);
+  })} ms, ${core.plansMade - plans} plans`);
   for (let r = 0; r < 2; r++) log(`FetchTask x ${ids.length}, unchanged: ${ms(() => { for (const id of ids) core.fetchTask(report(id), T0 + 21 + r); })} ms`);
   log(`podsOf, 1,000 calls: ${ms(() => { for (let i = 0; i < 1000; i++) core.podsOf(hints[i % jobs]!.groupId); })} ms`);
 }

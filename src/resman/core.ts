@@ -161,7 +161,10 @@ export class ResManCore {
       this.agentSet++;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
-    } else if (!sameAgentInfo(rec.info, info)) {
+    } else if (req.full && !sameAgentInfo(rec.info, info)) {
+      // Compared on full reports only (5% of a heartbeat's cost when done on every one): an agent's info is fixed
+      // for its process's life (agentInfo() at start), and a started agent's first heartbeat is full; a full report
+      // also comes at least every FULL_EVERY_MS.
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;

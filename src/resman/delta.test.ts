@@ -62,7 +62,17 @@ describe("delta heartbeats", () => {
   });
 });
 
-describe("sameAgentInfo (every heartbeat compares the agent's self-description)", () => {
+describe("sameAgentInfo (every full report compares the agent's self-description)", () => {
+  test("a restarted agent's new info is taken from its full report; deltas carry the same info and are not compared", () => {
+    const { core } = placedOnA();
+    const v = () => core.agents.get("a")!.capsVersion;
+    core.heartbeat(delta("a", [], 1, 1, v(), { labels: ["changed-without-a-restart"] }), 4);
+    expect(core.agents.get("a")!.info.labels).toEqual([]);
+    const { writes } = core.heartbeat(hb("a", [], 1, 1, v(), { labels: ["gpu"], startedAt: 99 }), 5);
+    expect(core.agents.get("a")!.info).toMatchObject({ labels: ["gpu"], startedAt: 99 });
+    expect(writes.some((w) => w.table === "agents" && w.key === "a")).toBe(true);
+  });
+
   test("equal copies are the same; any field that differs is a change", () => {
     const a = info("x", { labels: ["ssd"], volumes: [{ medium: "disk", path: "/d", size: 10 }] });
     expect(sameAgentInfo(a, structuredClone(a))).toBe(true);

@@ -229,7 +229,7 @@ export class SimFleet {
     a.changed = [];
     if (sent.length > 0) a.body = null;
     let ack = false;
-    const conn = this.beatConns === null ? null : (this.beatConns.pop() ?? this.newConn());
+    const conn = this.beatConns === null ? null : (this.beatConns.pop() ?? new KeepAliveConn(this.conns));
     try {
       const reply = await this.client.callEncoded("ResMan/Heartbeat", body, { transport: conn?.transport });
       if (full) {
@@ -265,10 +265,6 @@ export class SimFleet {
     a.nextAt = wallMs() + this.intervalMs;
     if (a.ackPending || ack) this.acks.push(a); // the new caps reported at once (then the interval again)
     a.ackPending = false;
-  }
-
-  private newConn(): KeepAliveConn {
-    return new KeepAliveConn(this.conns);
   }
 
   /** Applies a reply as a real agent does; returns whether the cap set changed. */

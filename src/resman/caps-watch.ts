@@ -41,9 +41,10 @@ interface Parked extends WatchAnswer {
   capsEpoch: number;
   capsVersion: number;
   deadline: number;
-  /** Its expiry slot: the first scan period that starts at or after the deadline. */
-  slot: number;
 }
+
+/** A deadline's expiry slot: the first scan period that starts at or after it. */
+const slotOf = (deadline: number): number => Math.ceil(deadline / EXPIRY_SCAN_MS);
 
 export class CapsWatch {
   /** At most one parked watch per agent: a newer one answers the older (its client has given up on it). */
@@ -81,11 +82,12 @@ export class CapsWatch {
     const deadline = now + wait - Math.floor(wait * WATCH_JITTER * this.random());
     const p: Parked = {
       endpoint: req.endpoint, capsEpoch: req.capsEpoch, capsVersion: req.capsVersion, deadline,
-      slot: Math.ceil(deadline / EXPIRY_SCAN_MS), resolve: answer.resolve, reject: answer.reject,
+      resolve: answer.resolve, reject: answer.reject,
     };
     this.parked.set(req.endpoint, p);
-    let due = this.wheel.get(p.slot);
-    if (due === undefined) this.wheel.set(p.slot, (due = new Set()));
+    const slot = slotOf(deadline);
+    let due = this.wheel.get(slot);
+    if (due === undefined) this.wheel.set(slot, (due = new Set()));
     due.add(p.endpoint);
   }
 
@@ -113,17 +115,18 @@ export class CapsWatch {
       this.wheel.delete(slot);
       for (const endpoint of endpoints) {
         const p = this.parked.get(endpoint);
-        if (p !== undefined && p.slot === slot) this.check(core, p, now, true);
+        if (p !== undefined) this.check(core, p, now, true); // unpark keeps each parked watch in its slot only
       }
     }
   }
 
   private unpark(p: Parked): void {
     this.parked.delete(p.endpoint);
-    const due = this.wheel.get(p.slot);
+    const slot = slotOf(p.deadline);
+    const due = this.wheel.get(slot);
     if (due === undefined) return;
     due.delete(p.endpoint);
-    if (due.size === 0) this.wheel.delete(p.slot);
+    if (due.size === 0) this.wheel.delete(slot);
   }
 
   private check(core: ResManCore, p: Parked, now: number, expire: boolean): void {

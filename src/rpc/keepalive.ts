@@ -48,11 +48,13 @@ export class KeepAliveConn {
   private unsent: Uint8Array | null = null;
   /** Requests answered on the current connection (a connection that served one may have been closed as idle). */
   private served = 0;
-  /** Connections opened over this object's life (a test and the bench read it). */
-  connects = 0;
+  /** `counter.connects` counts the connections opened (pass one counter to many connections to count them all). */
+  constructor(private readonly counter: { connects: number } = { connects: 0 }) {}
 
-  /** `counter.connects` counts the connections this one opens too (one counter for many connections). */
-  constructor(private readonly counter?: { connects: number }) {}
+  /** Connections opened through this object's counter. */
+  get connects(): number {
+    return this.counter.connects;
+  }
 
   /** This connection as a Transport for RpcClient's CallOptions. */
   readonly transport: Transport = (addr, path, body, headers, timeoutMs, signal) => this.request(addr, path, body, headers, timeoutMs, signal);
@@ -105,8 +107,7 @@ export class KeepAliveConn {
     this.drop();
     this.addr = addr;
     const colon = addr.lastIndexOf(":");
-    this.connects++;
-    if (this.counter) this.counter.connects++;
+    this.counter.connects++;
     const c = Bun.connect<KeepAliveConn>({ hostname: addr.slice(0, colon), port: Number(addr.slice(colon + 1)), data: this, socket: HANDLERS });
     this.connecting = c;
     try {
@@ -128,16 +129,18 @@ export class KeepAliveConn {
   private write(s: Socket<KeepAliveConn>, msg: Uint8Array): void {
     this.len = 0;
     this.head = null;
-    const n = s.write(msg);
-    this.unsent = n < msg.byteLength ? msg.subarray(Math.max(0, n)) : null;
+    this.writeSome(s, msg);
+  }
+
+  /** Writes what the socket takes now; the rest goes on drain. */
+  private writeSome(s: Socket<KeepAliveConn>, bytes: Uint8Array): void {
+    const n = s.write(bytes);
+    this.unsent = n < bytes.byteLength ? bytes.subarray(Math.max(0, n)) : null;
   }
 
   /** @internal socket handlers */
   onDrain(s: Socket<KeepAliveConn>): void {
-    if (this.unsent === null || s !== this.sock) return;
-    const rest = this.unsent;
-    const n = s.write(rest);
-    this.unsent = n < rest.byteLength ? rest.subarray(Math.max(0, n)) : null;
+    if (this.unsent !== null && s === this.sock) this.writeSome(s, this.unsent);
   }
 
   /** @internal */

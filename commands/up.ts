@@ -3,6 +3,7 @@ import chalk from "chalk";
 import { InvalidError } from "../src/core/errors.ts";
 import { configPath } from "../src/client/config.ts";
 import { startUp, waitReady } from "../src/up/up.ts";
+import { commandName } from "../src/sys/self.ts";
 import { fatal } from "./base.ts";
 
 export default class Up extends Command {
@@ -45,7 +46,7 @@ export default class Up extends Command {
     if (!ready) process.stderr.write("up: the cluster is not ready after 60 s; see the logs in " + flags.dir + "/logs\n");
     else {
       this.log(`Galaxy is up: resman ${cluster.config.resman[0]}, appmaster ${cluster.config.appmaster[0]}, ${flags.agents} agents.`);
-      this.log(`Client config written to ${configPath()} (user admin). Try: galaxy submit -f testdata/jobs/hello.yaml`);
+      this.log(`Client config written to ${configPath()} (user admin). Try: ${commandName()} submit -f testdata/jobs/hello.yaml`);
       this.log("Press Ctrl-C to stop.");
     }
     await new Promise(() => {});

@@ -29,6 +29,7 @@ import BenchAgents from "./bench/agents.ts";
 import BenchCli from "./bench/cli.ts";
 import BenchCluster from "./bench/cluster.ts";
 import BenchFailover from "./bench/failover.ts";
+import BenchHost from "./bench/host.ts";
 import BenchSchedule from "./bench/schedule.ts";
 import BenchStorms from "./bench/storms.ts";
 import JobShow from "./job.ts";
@@ -81,6 +82,7 @@ export const COMMANDS = {
   "bench:cli": BenchCli,
   "bench:cluster": BenchCluster,
   "bench:failover": BenchFailover,
+  "bench:host": BenchHost,
   "bench:schedule": BenchSchedule,
   "bench:storms": BenchStorms,
   job: JobShow,

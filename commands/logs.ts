@@ -9,9 +9,10 @@ export default class Logs extends ClientCommand {
 
 POD is a pod id (<job>.<index>) or a unique prefix of one; a job id (or prefix) with a single pod names that pod.
 Without --task, the pod's first task; --task worker shows the pod's worker log.
-A pod that ended (finished, failed, or removed) stays readable until its agent collects its workspace (the agent's
---gc-delay, 10m by default), even once its job is gone; under its output, stderr says how it ended
-("pod <id> finished: task main exited 0"). After that, galaxy logs says when its logs were collected.`;
+An ended pod (finished, failed, removed) stays readable, even once its job
+is gone, until its agent collects its workspace (--gc-delay, 10m default).
+stderr also says how it ended ("pod <id> finished: task main exited 0");
+after the delay, galaxy logs says when its logs were collected.`;
   static override examples = [
     "<%= config.bin %> logs web-20261121-1432-7f3a.0",
     "<%= config.bin %> logs web-2026 --task main --tail 50",

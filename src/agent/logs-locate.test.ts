@@ -18,6 +18,10 @@ describe("how a pod ended, in one sentence", () => {
     expect(describeEnd("b.0", [], "placement failed: port 80 is taken")).toBe("pod b.0 failed: placement failed: port 80 is taken");
     expect(describeEnd("s.0", [task("main", "stopped", -1, "killed by SIGTERM")], "")).toBe("pod s.0 ended: task main killed by SIGTERM");
     expect(describeEnd("s.0", [], "")).toBe("pod s.0 ended");
+    // a worker told to terminate records a task that had exited as stopped, its status kept
+    expect(describeEnd("b.0", [task("main", "stopped", 0)], "")).toBe("pod b.0 finished: task main exited 0");
+    expect(describeEnd("b.0", [task("main", "stopped", 3)], "")).toBe("pod b.0 failed: task main exited 3");
+    expect(describeEnd("s.0", [{ ...task("main", "stopped", 143, "killed by SIGTERM"), signal: "SIGTERM" }], "")).toBe("pod s.0 ended: task main killed by SIGTERM");
   });
 
   test("kept until, and collected at (UTC)", () => {
@@ -64,8 +68,10 @@ describe("where galaxy logs reads a pod", () => {
     const { c, calls } = clients([pod("b.0", { agent: "a1", state: "running", tasks: [task("main", "running", -1)] })], {});
     expect(await locatePod(c, "b.0")).toEqual({ podId: "b.0", agent: "a1", containerId: "b.0", firstTask: "main", ended: null });
     expect(calls).toEqual(["am AppMaster/ListPods"]);
-    const done = clients([pod("b.0", { agent: "a1", state: "failed", tasks: [task("main", "failed", 3)] })], {}).c;
-    expect((await locatePod(done, "b")).ended).toBe("pod b.0 failed: task main exited 3");
+    const done = clients([pod("b.0", { agent: "a1", state: "failed", lastError: "main: exited 3", tasks: [task("main", "failed", 3)] })], {}).c;
+    expect((await locatePod(done, "b")).ended).toBe("pod b.0 failed: task main exited 3"); // its tasks say it; not twice
+    const never = clients([pod("b.0", { agent: "a1", state: "failed", lastError: "cannot create container: x" })], {}).c;
+    expect((await locatePod(never, "b")).ended).toBe("pod b.0 failed: cannot create container: x");
   });
 
   test("a pod AppMaster forgot (job finished or removed): the agent that kept it, asked among every agent", async () => {

@@ -32,15 +32,19 @@ interface TaskEnd {
   name: string;
   state: string;
   exitCode: number;
+  signal: string;
   message: string;
 }
+
+/** A task that ended on its own with this status: "stopped" is how a worker told to terminate records an exited one. */
+const endedWith = (t: TaskEnd, ok: boolean) => (t.state === "exited" || t.state === "stopped") && !t.signal && (t.exitCode === 0) === ok;
 
 const ENDED = new Set(["finished", "failed", "terminated"]);
 
 /** Pure: one sentence on how a pod ended ("pod web.0 failed: task main exited 3"). */
 export function describeEnd(podId: string, tasks: readonly TaskEnd[], failure: string): string {
-  const failed = failure !== "" || tasks.some((t) => t.state === "failed" || (t.state === "exited" && t.exitCode !== 0));
-  const finished = !failed && tasks.length > 0 && tasks.every((t) => t.state === "exited" && t.exitCode === 0);
+  const failed = failure !== "" || tasks.some((t) => t.state === "failed" || (endedWith(t, false) && t.exitCode > 0));
+  const finished = !failed && tasks.length > 0 && tasks.every((t) => endedWith(t, true));
   const parts = [...(failure ? [failure] : []), ...tasks.map((t) => `task ${t.name} ${t.message || t.state}`)];
   return `pod ${podId} ${failed ? "failed" : finished ? "finished" : "ended"}${parts.length > 0 ? `: ${parts.join("; ")}` : ""}`;
 }
@@ -76,7 +80,7 @@ export async function locatePod(c: LocateClients, text: string): Promise<Located
   if (text.trim() === "") throw new InvalidError("give a pod id, e.g. web-20261121-1432-7f3a.0");
   const listed = await listedPod(c.am, text);
   if (listed?.agent) {
-    const ended = ENDED.has(listed.state) ? describeEnd(listed.id, listed.tasks, listed.lastError) : null;
+    const ended = ENDED.has(listed.state) ? describeEnd(listed.id, listed.tasks, listed.tasks.length > 0 ? "" : listed.lastError) : null;
     return { podId: listed.id, agent: listed.agent, containerId: listed.containerId || listed.id, firstTask: listed.tasks[0]?.name ?? "worker", ended };
   }
   const found = chooseKept(await keptOnAgents(c, jobIdOf(text)), text);

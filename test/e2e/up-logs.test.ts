@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { alive, freeAgentPorts, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { alive, freeAgentPorts, freePortBase, httpGet, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(180_000); // e2e: every wait below has its own deadline
 
@@ -120,5 +120,20 @@ pod:
       new RegExp(`^Error: the logs of pod ${finishedPod.replace(/\./g, "\\.")} were collected at \\S+Z, --gc-delay after it ended \\(pod \\S+ finished: task main exited 0\\)\\n$`),
     );
     expect(r.code).toBe(1);
+  });
+
+  test("galaxy up killed with SIGKILL: the roles it left still hold DIR and a new galaxy up refuses, naming ResMan's pid; once they are gone, its stale lock does not block", async () => {
+    const resman = JSON.parse(readFileSync(join(dir, "cluster", "resman.leader"), "utf8")).pid as number;
+    await stopChild(up, "SIGKILL", 1000);
+    const left = processesMentioning(dir);
+    expect(left).toContain(resman);
+    const ports = async () => ["--agents", "2", "--port", String(await freePortBase(20)), "--ports-from", String(await freeAgentPorts(2))];
+    const r = w.run(["up", "--dir", dir, ...(await ports())]);
+    expect(r).toMatchObject({ code: 1, stdout: "" });
+    expect(r.stderr).toBe(`Error: ${dir} is in use by a ResMan (pid ${resman}) that an earlier galaxy up left running; stop it first or give another --dir\n`);
+    for (const pid of left) process.kill(pid, "SIGTERM"); // the roles this test started through the killed galaxy up
+    await waitFor("the left roles gone", () => left.every((pid) => !alive(pid)), 30_000);
+    up = w.start("up-again", ["up", "--dir", dir, ...(await ports())]); // stopped by afterAll: that cleans the host up
+    await waitFor("galaxy up to start again on the same --dir", () => w.log("up-again").includes("Galaxy is up"), 60_000);
   });
 });

@@ -7,8 +7,10 @@
 //        ─(FORGET_AFTER_MS later)─► forgotten
 //
 // The workspace moves aside so that a new container of the same id (a pod recreated on the same agent) starts in
-// an empty workspace, and the sweep of the old one never deletes the new one's files.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+// an empty workspace, and the sweep of the old one never deletes the new one's files. A failed container (or one
+// with a task that failed) is kept whole, for its core files and what it left; any other keeps only logs/ and
+// .galaxy/ (its worker's state), so a removed service's packages and data do not hold the disk for the delay.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { KeptContainer, TaskStatus } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
@@ -70,6 +72,14 @@ export function readWorkerTasks(workspace: string): KeptTask[] {
   }
 }
 
+/** Pure: whether a workspace is kept whole (its container failed, or a task failed or exited non-zero) or only its logs and worker state. */
+export function keepsWhole(failure: string, tasks: readonly KeptTask[]): boolean {
+  return failure !== "" || tasks.some((t) => t.state === "failed" || (t.exitCode > 0 && !t.signal));
+}
+
+/** What a kept workspace holds when it is not kept whole. */
+const ALWAYS_KEPT = new Set(["logs", ".galaxy"]);
+
 /** The wire form of a kept workspace (pure). */
 export function toKeptContainer(k: KeptWorkspace): KeptContainer {
   return {
@@ -109,6 +119,7 @@ export class WorkspaceGc {
         mkdirSync(dirname(aside), { recursive: true });
         renameSync(r.workspace, aside);
         workspace = aside;
+        if (!keepsWhole(r.failure, tasks)) for (const e of readdirSync(aside)) if (!ALWAYS_KEPT.has(e)) rmSync(join(aside, e), { recursive: true, force: true });
       } catch (e) {
         this.log(`agent: cannot move the workspace of ${r.containerId} aside (${(e as Error).message}); keeping it in place`);
       }

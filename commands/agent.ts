@@ -34,7 +34,7 @@ export default class Agent extends Command {
     advertise: Flags.string({ description: "this agent's endpoint as others reach it (default: from --listen)" }),
     "stop-grace": Flags.string({ description: "time a worker gets to stop its tasks before its cgroup is killed (when the job names no stop_timeout)", default: "10s" }),
     volume: Flags.string({ description: "a storage device MEDIUM:PATH:SIZE, medium disk or ssd (repeatable)", multiple: true, default: [] }),
-    "gc-delay": Flags.string({ description: "how long the workspace of a failed container is kept (for its logs)", default: "10m" }),
+    "gc-delay": Flags.string({ description: "how long an ended container's workspace is kept, so galaxy logs can read it", default: "10m" }),
     "disk-grace": Flags.string({ description: "how long a container may stay over a volume's size before it is killed", default: "30s" }),
     namespaces: Flags.string({ description: "namespaces of each container when root: some of mount,uts,pid, or none (default: mount,uts,pid; or GALAXY_NAMESPACES)" }),
     "usage-interval": Flags.string({ description: "how often usage is sampled and the cpu and memory controllers run", default: "2s" }),

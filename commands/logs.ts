@@ -1,13 +1,18 @@
 import { Args, Flags } from "@oclif/core";
 import { agentClient } from "../src/client/connect.ts";
-import { findPod, followLogs, printLogs } from "../src/agent/logs-client.ts";
+import { followLogs, printLogs } from "../src/agent/logs-client.ts";
+import { explainGone, locatePod } from "../src/agent/logs-locate.ts";
 import { ClientCommand } from "./base.ts";
 
 export default class Logs extends ClientCommand {
   static override description = `Print a pod's task output, read through its agent (no shell on the host needed)
 
 POD is a pod id (<job>.<index>) or a unique prefix of one; a job id (or prefix) with a single pod names that pod.
-Without --task, the pod's first task; --task worker shows the pod's worker log.`;
+Without --task, the pod's first task; --task worker shows the pod's worker log.
+An ended pod (finished, failed, removed) stays readable, even once its job
+is gone, until its agent collects its workspace (--gc-delay, 10m default).
+stderr also says how it ended ("pod <id> finished: task main exited 0");
+after the delay, galaxy logs says when its logs were collected.`;
   static override examples = [
     "<%= config.bin %> logs web-20261121-1432-7f3a.0",
     "<%= config.bin %> logs web-2026 --task main --tail 50",
@@ -17,18 +22,19 @@ Without --task, the pod's first task; --task worker shows the pod's worker log.`
   static override flags = {
     task: Flags.string({ char: "t", description: "task name (default: the pod's first task)" }),
     err: Flags.boolean({ description: "stderr instead of stdout" }),
-    follow: Flags.boolean({ char: "f", description: "keep printing new output until Ctrl-C" }),
+    follow: Flags.boolean({ char: "f", description: "keep printing new output until Ctrl-C (a pod that ended: print and stop)" }),
     tail: Flags.integer({ char: "n", description: "only the last N lines", min: 1 }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     this.connect(flags);
-    const pod = await findPod(this.am(), args.pod);
-    const agent = agentClient(this.cfg, pod.agent);
-    const req = { containerId: pod.containerId || pod.id, task: flags.task ?? pod.tasks[0]?.name ?? "worker", stderr: flags.err, tail: flags.tail ?? 0 };
+    const where = await locatePod({ am: this.am(), rm: () => this.rm(), agent: (ep) => agentClient(this.cfg, ep) }, args.pod);
+    const agent = agentClient(this.cfg, where.agent);
+    const req = { containerId: where.containerId, task: flags.task ?? where.firstTask, stderr: flags.err, tail: flags.tail ?? 0 };
     const write = (b: Uint8Array) => void process.stdout.write(b);
-    const offset = await printLogs(agent, req, write);
+    const offset = await printLogs(agent, req, write).catch((e) => explainGone(agent, where.containerId, e));
+    if (where.ended) return void process.stderr.write(`${where.ended}\n`);
     if (flags.follow) await followLogs(agent, req, offset, write, () => false);
   }
 }

@@ -1,13 +1,16 @@
 import { Command, Flags } from "@oclif/core";
 import chalk from "chalk";
-import { InvalidError } from "../src/core/errors.ts";
+import { ConflictError, InvalidError } from "../src/core/errors.ts";
+import { parseDuration } from "../src/core/units.ts";
 import { configPath } from "../src/client/config.ts";
-import { startUp, waitReady } from "../src/up/up.ts";
+import { startUp, waitReady, type UpCluster } from "../src/up/up.ts";
 import { commandName } from "../src/sys/self.ts";
 import { fatal } from "./base.ts";
 
 export default class Up extends Command {
-  static override description = `Run a whole cluster on this machine in the foreground: ResMan, AppMaster and N agents (pool default), an admin user, and ~/.galaxy/config so the client just works. A role that dies is started again. Ctrl-C stops all of it and removes every container.`;
+  static override description = `Run a whole cluster on this machine in the foreground: ResMan, AppMaster and N agents (pool default), an admin user, and ~/.galaxy/config so the client just works. A role that dies is started again. Ctrl-C stops all of it and removes every container.
+
+One galaxy up per --dir: while one runs, another on the same directory refuses (naming the pid that holds it) and touches nothing.`;
   static override examples = [
     "<%= config.bin %> up",
     "<%= config.bin %> up --dir /tmp/g --agents 2 --cpu 2 --memory 2G",
@@ -20,17 +23,32 @@ export default class Up extends Command {
     port: Flags.integer({ description: "ResMan's port; AppMaster uses port+2, agent i port+10+i", default: 1645 }),
     "ports-from": Flags.integer({ description: "first dynamic port; agent i uses 1000 ports from ports-from + 1000*i", default: 20000 }),
     "agent-timeout": Flags.string({ description: "ResMan declares an agent dead after this long without a heartbeat", default: "10s" }),
+    "gc-delay": Flags.string({ description: "how long each agent keeps an ended pod's workspace, so `galaxy logs` can read it", default: "10m" }),
     quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Up);
     if (flags["ports-from"] + 1000 * flags.agents > 65535) fatal(new InvalidError("--ports-from leaves no room for every agent's ports").message);
+    try {
+      parseDuration(flags["gc-delay"]);
+    } catch (e) {
+      fatal(`--gc-delay: ${(e as Error).message}`);
+    }
     const color = !!process.stderr.isTTY && !process.env.NO_COLOR;
     const echo = (name: string, line: string) => {
       if (!flags.quiet) process.stderr.write(`${color ? chalk.cyan(`[${name}]`) : `[${name}]`} ${line}\n`);
     };
-    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], agentTimeout: flags["agent-timeout"], echo });
+    let cluster: UpCluster;
+    try {
+      cluster = startUp({
+        dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"],
+        agentTimeout: flags["agent-timeout"], gcDelay: flags["gc-delay"], echo,
+      });
+    } catch (e) {
+      if (e instanceof ConflictError) fatal(e.message);
+      throw e;
+    }
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { UnauthenticatedError } from "../core/errors.ts";
 import type { RpcClient } from "../rpc/index.ts";
-import { AUTH_CACHE_MS, checkAdmin, checkLogAccess, UserAuthenticator } from "./auth.ts";
+import { AUTH_CACHE_MS, checkAdmin, checkLogAccess, mayReadLogs, UserAuthenticator } from "./auth.ts";
 
 const user = (name: string, admin = false) => ({ kind: "user" as const, user: name, admin });
 
@@ -16,6 +16,13 @@ describe("who may read a container's logs", () => {
       "user bob may not read the logs of a container of alice in pool p",
     );
     expect(() => checkLogAccess({ kind: "anonymous" }, "alice", "p", none)).toThrow(UnauthenticatedError);
+  });
+
+  test("as a filter (which kept workspaces a user is shown): the same rule, and no credentials is still an error", () => {
+    expect(mayReadLogs(user("alice"), "alice", "p", none)).toBe(true);
+    expect(mayReadLogs(user("bob"), "alice", "p", none)).toBe(false);
+    expect(mayReadLogs(user("bob"), "alice", "p", new Map([["p", ["list"]]]))).toBe(true);
+    expect(() => mayReadLogs({ kind: "anonymous" }, "alice", "p", none)).toThrow(UnauthenticatedError);
   });
 
   test("the container list is for admins", () => {

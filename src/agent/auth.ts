@@ -61,6 +61,17 @@ export function checkLogAccess(p: Principal, owner: string, pool: string, grants
   throw new PermissionDeniedError(`user ${p.user} may not read the logs of a container of ${owner || "another user"} in pool ${pool}`);
 }
 
+/** checkLogAccess as a filter: false where it would refuse; still throws for a caller with no valid credentials. */
+export function mayReadLogs(p: Principal, owner: string, pool: string, grants: ReadonlyMap<string, string[]>): boolean {
+  if (p.kind !== "internal" && p.kind !== "user") throw new UnauthenticatedError();
+  try {
+    checkLogAccess(p, owner, pool, grants);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Only internal callers and admins see the whole container list of an agent. */
 export function checkAdmin(p: Principal): void {
   if (p.kind === "internal" || p.admin === true) return;

@@ -73,6 +73,7 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(isAlive(cp.pid)).toBe(false);
       expect(driver.exists(cp.cgroup)).toBe(false);
       expect(existsSync(cp.workspace)).toBe(false);
+      expect(readFileSync(join(m.workspaceOf("web.0")!.workspace, "logs", "worker.log"), "utf8")).toContain("up"); // moved aside, kept for the gc delay
       expect(m.table.get("web.0")).toBeUndefined();
     });
 

@@ -5,7 +5,7 @@
 //
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
-//   any ─(cap revoked)─► destroying ─► gone (a failed one's workspace is kept for --gc-delay)
+//   any ─(cap revoked)─► destroying ─► gone (its workspace is kept for --gc-delay: gc.ts)
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
@@ -279,9 +279,10 @@ export class ContainerManager {
       await this.stopWorker(cp);
       await this.o.driver.kill(cp.cgroup);
       await this.o.driver.remove(cp.cgroup);
-      const keep = (cp.failedAt ?? 0) > 0 && this.o.gcDelayMs > 0;
+      const keep = this.o.gcDelayMs > 0; // every ended container's logs stay readable for --gc-delay (gc.ts)
       removeContainerFs(cp, [...this.held.values()].filter((o) => o.id !== id), keep);
-      if (keep) this.gc.keep({ containerId: id, workspace: cp.workspace, deleteAt: Date.now() + this.o.gcDelayMs, owner: cp.cap.user });
+      const failure = (cp.failedAt ?? 0) > 0 ? cp.message : "";
+      if (keep) this.gc.keep({ containerId: id, workspace: cp.workspace, owner: cp.cap.user, failure }, Date.now(), this.o.gcDelayMs);
       this.held.delete(id);
       this.usage.forget(id);
       this.o.store.writeSync((tx) => tx.delete(this.table, id));
@@ -300,7 +301,7 @@ export class ContainerManager {
     await waitFor(() => !isAlive(cp.pid, cp.pidStart), stopTimeoutOf(cp.cap, this.o.stopGraceMs) + 2000);
   }
 
-  /** Where a container's files are and whose they are: a held one, or a failed one whose workspace is kept. */
+  /** Where a container's files are and whose they are: a held one, or an ended one whose workspace is kept. */
   workspaceOf(id: string): { workspace: string; owner: string } | null {
     const cp = this.held.get(id);
     if (cp) return { workspace: cp.workspace, owner: cp.cap.user };

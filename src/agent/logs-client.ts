@@ -1,6 +1,6 @@
-// The client side of Agent/ReadLogs (for `galaxy logs`): which pod a user means (AppMaster/ListPods by job id, the
-// pod id minus its ".N", or the job's only pod), then the log read in chunks from its agent, and followed.
-import { AmbiguousError, InvalidError, NotFoundError } from "../core/errors.ts";
+// The client side of Agent/ReadLogs (for `galaxy logs`): which pod a user means (an exact pod id, a unique prefix, or
+// a job's only pod; logs-locate.ts finds its agent), then the log read in chunks from its agent, and followed.
+import { AmbiguousError, NotFoundError } from "../core/errors.ts";
 import type { RpcClient } from "../rpc/index.ts";
 import type { Pod } from "../rpc/types.ts";
 
@@ -12,21 +12,18 @@ export function jobIdOf(podText: string): string {
 
 /** Pure: the pod a text names among a job's pods: an exact id, a unique id prefix, or the job's only pod. */
 export function choosePod(pods: readonly Pod[], text: string): Pod {
-  const exact = pods.find((p) => p.id === text);
-  if (exact) return exact;
-  const hasIndex = /\.\d*$/.test(text);
-  const matches = hasIndex ? pods.filter((p) => p.id.startsWith(text)) : pods;
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new NotFoundError("pod", text);
-  throw new AmbiguousError("pod", text, matches.map((p) => p.id));
+  return chooseById(pods, (p) => p.id, text);
 }
 
-export async function findPod(am: RpcClient, text: string): Promise<Pod> {
-  if (text.trim() === "") throw new InvalidError("give a pod id, e.g. web-20261121-1432-7f3a.0");
-  const { pods } = await am.call("AppMaster/ListPods", { jobId: jobIdOf(text) });
-  const pod = choosePod(pods, text);
-  if (!pod.agent) throw new InvalidError(`pod ${pod.id} is not on an agent yet (${pod.state}); its logs do not exist yet`);
-  return pod;
+/** Pure: the item whose id a text names: an exact id, a unique id prefix ending in ".N…", or the only item. */
+export function chooseById<T>(items: readonly T[], idOf: (t: T) => string, text: string): T {
+  const exact = items.find((p) => idOf(p) === text);
+  if (exact) return exact;
+  const hasIndex = /\.\d*$/.test(text);
+  const matches = hasIndex ? items.filter((p) => idOf(p).startsWith(text)) : items;
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new NotFoundError("pod", text);
+  throw new AmbiguousError("pod", text, matches.map(idOf));
 }
 
 export interface LogsRequest {

@@ -10,13 +10,14 @@ import { NotFoundError } from "../core/errors.ts";
 import { RpcClient, RpcServer } from "../rpc/index.ts";
 import type { AgentInfo, HeartbeatReply } from "../rpc/types.ts";
 import { openLmdbStore, type Store } from "../store/index.ts";
-import { checkAdmin, checkLogAccess, UserAuthenticator } from "./auth.ts";
+import { checkAdmin, checkLogAccess, mayReadLogs, UserAuthenticator } from "./auth.ts";
 import { detectDriver } from "./cgroup/index.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { type HostLayout, prepareLayout } from "./container-fs.ts";
 import { ContainerManager } from "./containers.ts";
 import { acceptEpoch, agentKey, newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "./core.ts";
 import { type Namespace, resolveNamespaces } from "./launch.ts";
+import { toKeptContainer } from "./gc.ts";
 import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
@@ -113,6 +114,11 @@ function registerRpc(o: AgentOptions, info: AgentInfo, manager: ContainerManager
     if (!where) throw new NotFoundError("container", req.containerId);
     checkLogAccess(ctx.principal, where.owner, o.pool, auth.grantsOf(ctx.principal.user ?? ""));
     return readLogs(where.workspace, req);
+  });
+  server.register("Agent/FindKept", (req, ctx) => {
+    const grants = auth.grantsOf(ctx.principal.user ?? "");
+    const kept = manager.gc.list().filter((k) => k.containerId.startsWith(req.prefix) && mayReadLogs(ctx.principal, k.owner, o.pool, grants));
+    return { kept: kept.map(toKeptContainer) };
   });
   return server;
 }

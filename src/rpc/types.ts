@@ -25,6 +25,7 @@ export type StatusReply = Plain<galaxy.v1.IStatusReply>;
 export type Job = Plain<galaxy.v1.IJob>;
 export type Pod = Plain<galaxy.v1.IPod>;
 export type TaskStatus = Plain<galaxy.v1.ITaskStatus>;
+export type KeptContainer = Plain<galaxy.v1.IKeptContainer>;
 export type ServiceEndpoint = Plain<galaxy.v1.IServiceEndpoint>;
 export type JobEvent = Plain<galaxy.v1.IEvent>;
 export type FetchTaskRequest = Plain<galaxy.v1.IFetchTaskRequest>;

@@ -7,6 +7,7 @@ import { writeConfigFile, type ClientConfig } from "../client/config.ts";
 import { resmanClient } from "../client/connect.ts";
 import { destroyAllContainers, removeGalaxyCgroupRoot } from "../agent/cleanup.ts";
 import { selfCommand } from "../sys/self.ts";
+import { lockUpDir } from "./dir-lock.ts";
 import { Supervisor } from "./supervisor.ts";
 
 export interface UpOptions {
@@ -20,6 +21,8 @@ export interface UpOptions {
   portsFrom: number;
   /** ResMan's agent timeout (e.g. "10s"). */
   agentTimeout?: string;
+  /** How long each agent keeps the workspace (logs) of a container that ended (e.g. "10m"). */
+  gcDelay?: string;
   configPath?: string;
   echo: (name: string, line: string) => void;
 }
@@ -39,8 +42,10 @@ function adminToken(dir: string): string {
   return token;
 }
 
+/** Throws ConflictError (and touches nothing) when another live `galaxy up` holds the directory. */
 export function startUp(o: UpOptions): UpCluster {
   const dir = resolve(o.dir);
+  const lock = lockUpDir(dir); // before anything else: a second `galaxy up` on DIR must not touch the first one's cluster
   const cluster = join(dir, "cluster");
   for (const d of [dir, cluster, join(dir, "logs")]) mkdirSync(d, { recursive: true });
   const token = adminToken(dir);
@@ -66,7 +71,8 @@ export function startUp(o: UpOptions): UpCluster {
     sup.add({
       name: `agent-${i}`, logFile: log(`agent-${i}`),
       argv: [...self, "agent", "--data-dir", join(dir, `agent-${i}`), "--cluster-dir", cluster, "--listen", endpoint,
-        "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s"],
+        "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s",
+        ...(o.gcDelay ? ["--gc-delay", o.gcDelay] : [])],
     });
   }
   const config: ClientConfig = { appmaster: [am], resman: [rm], clusterDir: cluster, user: "admin", token };
@@ -79,6 +85,7 @@ export function startUp(o: UpOptions): UpCluster {
       await sup.stopAll(10_000);
       for (let i = 0; i < agentEndpoints.length; i++) await destroyAllContainers(join(dir, `agent-${i}`), agentEndpoints[i]!);
       await removeGalaxyCgroupRoot();
+      lock.release();
     },
   };
 }

@@ -6,7 +6,7 @@
 //   hints (ResMan) ──► pod.agent, ports, lost ──► events
 //   FetchTask (worker) ──► pod state, version, tasks ──► plan(job, pods, now) ──► reply: start|rebuild|reload|none|terminate
 //   tick ──► plan every job: pacing, timeouts, failure policy, batch finish ──► writes, events, moves
-import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts";
+import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
 import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
@@ -369,13 +369,19 @@ export class AppMasterCore {
 
   // ───────── lookups ─────────
 
-  /** Resolves an id, a unique id prefix, or a unique job name. */
-  resolve(ref: string): JobRecord {
+  /**
+   * Resolves an id, a unique id prefix, or a unique job name, among the jobs `visible` admits (the caller's: a prefix
+   * or a name is matched, and an ambiguity listed, only among the jobs it may list). An empty reference is refused:
+   * the empty prefix matches every job.
+   */
+  resolve(ref: string, visible: (j: JobRecord) => boolean = () => true): JobRecord {
+    if (ref.trim() === "") throw new InvalidError("a job id or name is required (an empty one would match every job)");
     const exact = this.jobs.get(ref);
     if (exact) return exact;
-    const byPrefix = [...this.jobs.keys()].filter((id) => id.startsWith(ref));
+    const seen = [...this.jobs.values()].filter(visible);
+    const byPrefix = seen.filter((j) => j.id.startsWith(ref)).map((j) => j.id);
     if (byPrefix.length === 1) return this.jobs.get(byPrefix[0]!)!;
-    const byName = [...this.jobs.values()].filter((j) => j.spec.name === ref).map((j) => j.id);
+    const byName = seen.filter((j) => j.spec.name === ref).map((j) => j.id);
     if (byName.length === 1) return this.jobs.get(byName[0]!)!;
     const candidates = byPrefix.length ? byPrefix : byName;
     if (candidates.length > 1) throw new AmbiguousError("job", ref, candidates.sort());
@@ -384,6 +390,7 @@ export class AppMasterCore {
 
   /** A pod by id, unique id prefix, or index ("web.2", "2"). */
   resolvePod(jobId: string, ref: string): PodRec {
+    if (ref.trim() === "") throw new InvalidError("a pod id is required (an empty one would match every pod)");
     const pods = this.podsOf(jobId);
     const exact = pods.find((p) => p.id === ref || p.id === `${jobId}.${ref}` || p.id.endsWith(`.${ref}`) && /^\d+$/.test(ref));
     if (exact) return exact;

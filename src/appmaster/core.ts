@@ -25,6 +25,8 @@ export type { PodRec } from "./pods.ts";
 export interface JobWrite {
   key: string;
   value: JobRecord | null;
+  /** The record in memory before this write (null: none): what `undo` puts back when the commit fails. */
+  prev?: JobRecord | null;
 }
 
 export interface NewEvent {
@@ -170,13 +172,36 @@ export class AppMasterCore {
 
   /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
   forget(id: string): Out {
+    const prev = this.jobs.get(id) ?? null;
     this.jobs.delete(id);
     this.plans.delete(id);
     this.jobsGone = true;
     this.namingNews?.add(id);
     this.pods.deleteJob(id); // its ids left in `reapply` are skipped: the pods are gone
     this.dirty.delete(id); // nothing left to plan
-    return { writes: [{ key: id, value: null }], events: [], moves: [] };
+    return { writes: [{ key: id, value: null, prev }], events: [], moves: [] };
+  }
+
+  /**
+   * The commit of `out` failed: puts back every job record it changed, newest write first, where memory still holds
+   * what the write put (a later change to the same job is left alone). A job's pods forgotten with it come back from
+   * the next hints. Soft pod state (a recover's pending operation) is not undone.
+   */
+  undo(out: Out): void {
+    for (let i = out.writes.length - 1; i >= 0; i--) {
+      const w = out.writes[i]!;
+      if (w.prev === undefined || (this.jobs.get(w.key) ?? null) !== w.value) continue;
+      if (w.prev === null) {
+        this.jobs.delete(w.key);
+        this.pods.deleteJob(w.key);
+        this.plans.delete(w.key);
+        this.jobsGone = true;
+      } else {
+        this.jobs.set(w.key, w.prev);
+        this.changed(w.key);
+      }
+      this.namingNews?.add(w.key);
+    }
   }
 
   // ───────── inputs ─────────
@@ -433,9 +458,10 @@ export class AppMasterCore {
   }
 
   private put(job: JobRecord): Out {
+    const prev = this.jobs.get(job.id) ?? null;
     this.jobs.set(job.id, job);
     this.namingNews?.add(job.id);
-    return { writes: [{ key: job.id, value: job }], events: [], moves: [] };
+    return { writes: [{ key: job.id, value: job, prev }], events: [], moves: [] };
   }
 
   private merge(into: Out, from: Out): void {

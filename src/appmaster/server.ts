@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
+import { describeCommitFailure } from "../store/commit-error.ts";
 import { isRefusal, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
 import { EventLog } from "./event-log.ts";
@@ -102,13 +103,23 @@ export class AppMasterShell implements GroupGate {
     return this.core;
   }
 
-  /** Commits job writes and their events in one transaction. */
+  /**
+   * Commits job writes and their events in one transaction. A commit that fails changes nothing: the core's records
+   * go back to what they were (AppMasterCore.undo), and the caller gets why ("AppMaster's disk is full, …").
+   */
   async persist(out: Out): Promise<void> {
     if (out.writes.length === 0 && out.events.length === 0) return;
-    await this.store.write((tx) => {
-      for (const w of out.writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
-      this.events.stage(tx, out.events);
-    });
+    try {
+      await this.store.write((tx) => {
+        for (const w of out.writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
+        this.events.stage(tx, out.events);
+      });
+    } catch (e) {
+      this.core?.undo(out);
+      const { reason, error } = await describeCommitFailure("AppMaster", e, this.opts.dataDir);
+      this.opts.log(`appmaster: a commit failed, nothing was changed: ${reason}`);
+      throw error;
+    }
   }
 
   async becomeLeader(leadership: Leadership): Promise<void> {

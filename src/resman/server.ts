@@ -6,6 +6,7 @@ import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle 
 import { RpcServer, type Principal } from "../rpc/index.ts";
 import type { Grant } from "../rpc/types.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
+import { describeCommitFailure } from "../store/commit-error.ts";
 import { ResManCore } from "./core.ts";
 import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
@@ -49,13 +50,21 @@ export class ResManShell {
   /** Commits writes in one transaction (resolves after the commit is durable). */
   async persist(writes: Write[]): Promise<void> {
     if (writes.length === 0) return;
-    await this.store.write((tx) => {
-      for (const w of writes) {
-        const t = this.store.table<unknown>(w.table satisfies TableName);
-        if (w.value === null) tx.delete(t, w.key);
-        else tx.put(t, w.key, w.value);
-      }
-    });
+    try {
+      await this.store.write((tx) => {
+        for (const w of writes) {
+          const t = this.store.table<unknown>(w.table satisfies TableName);
+          if (w.value === null) tx.delete(t, w.key);
+          else tx.put(t, w.key, w.value);
+        }
+      });
+    } catch (e) {
+      // users and grants go back to what is committed; pools and quotas are changed only after their commit
+      this.users.load(this.store.table<UserHard>("users").list(), this.store.table<Grant>("grants").list());
+      const { reason, error } = await describeCommitFailure("ResMan", e, this.opts.dataDir);
+      this.opts.log(`resman: a commit failed: ${reason}`);
+      throw error;
+    }
   }
 
   mustCore(): ResManCore {

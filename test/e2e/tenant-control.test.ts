@@ -21,17 +21,23 @@ interface Pod {
 
 const ATTACK = (am: string, rm: string, victimPod: string, victimJob: string) => `
 const fs = require("fs");
-function workerToken() {
+function ancestors() {
   const pids = [1];
   let pid = process.ppid;
   for (let i = 0; i < 8 && pid > 1; i++) {
     pids.push(pid);
     try { pid = Number(/PPid:\\s+(\\d+)/.exec(fs.readFileSync("/proc/" + pid + "/status", "utf8"))[1]); } catch { break; }
   }
-  for (const p of pids) {
-    try { const m = /GALAXY_POD_TOKEN=([0-9a-f]+)/.exec(fs.readFileSync("/proc/" + p + "/environ", "utf8")); if (m) return m[1]; } catch {}
-  }
-  return "";
+  return pids;
+}
+function environs() {
+  const all = [JSON.stringify(process.env)];
+  for (const p of ancestors()) try { all.push(fs.readFileSync("/proc/" + p + "/environ", "utf8")); } catch {}
+  return all.join("\\n");
+}
+function workerToken() {
+  const m = /GALAXY_POD_TOKEN=([0-9a-f]+)/.exec(environs());
+  return m ? m[1] : "";
 }
 async function post(addr, method, body, headers) {
   try {
@@ -51,6 +57,7 @@ async function post(addr, method, body, headers) {
   try { secret = fs.readFileSync((process.env.GALAXY_CLUSTER_DIR || "/nonexistent") + "/secret", "utf8").trim(); } catch {}
   console.log("ATTACK secret-found: " + (secret ? "yes" : "no"));
   console.log("ATTACK syncgroups-empty: " + await post(${JSON.stringify(rm)}, "ResMan/SyncGroups", {}, secret ? { "x-galaxy-secret": secret } : {}));
+  console.log("ATTACK environ: " + Buffer.from(environs()).toString("base64"));
   console.log("ATTACK done");
 })();
 `;
@@ -126,6 +133,11 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     expect(["409 STALE_EPOCH", "401 UNAUTHENTICATED"]).toContain(said["syncgroups-empty"]);
     expect(victimPod().state).toBe("running");
     expect(w.run(["jobs", "--json"]).stdout).toContain(victim.job);
+    // the secret is handed to no process of the container: not in the task's environment, nor its worker's
+    const environ = Buffer.from(said.environ ?? "", "base64").toString();
+    expect(environ).toContain("GALAXY_CONTAINER_ID");
+    expect(environ).not.toContain(secret());
+    expect(environ).not.toContain("GALAXY_SECRET");
   });
 
   test("with the secret, SyncGroups {} (no AppMaster epoch) is refused and removes no group", async () => {

@@ -17,9 +17,22 @@ function requireSelfOrAdmin(ctx: CallContext, user: string): void {
   requireAdmin(ctx);
 }
 
+/**
+ * Jobs belong to a user by name: a new user may not take the name of a removed one while that one's jobs remain, or
+ * it would own them (change, remove, count them in its quota). Remove them first.
+ */
+function refuseNamesake(s: ResManShell, name: string): void {
+  if (s.users.users.has(name)) return; // AlreadyExists says it better
+  const left = [...s.mustCore().groups.values()].filter((g) => g.spec.user === name).map((g) => g.spec.id).sort();
+  if (left.length === 0) return;
+  const shown = left.slice(0, 3).join(", ") + (left.length > 3 ? ` and ${left.length - 3} more` : "");
+  throw new ConflictError(`jobs of a removed user ${name} remain (${shown}); remove them before adding ${name} again`);
+}
+
 function registerUserHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/AddUser", async (req, ctx) => {
     requireAdmin(ctx);
+    refuseNamesake(s, req.name);
     const token = newToken();
     await s.persist(s.users.addUser(req.name, req.admin, token, randomBytes(16).toString("hex"), Date.now()));
     return { user: s.users.publicUser(s.users.users.get(req.name)!), token };

@@ -44,6 +44,12 @@ test("a grant given, or a user removed, applies to the very next call", async ()
   await f.admin.call("ResMan/SetGrant", { grant: { user: "bob", pool: "default", allow: ["list"] } });
   expect(await said(bob.call("ResMan/ShowAgent", { endpoint: "a:1" }))).toBe("accepted");
   await f.admin.call("ResMan/RemoveUser", { name: "bob" });
+  expect((await said(bob.call("ResMan/ShowAgent", { endpoint: "a:1" })))).toStartWith("missing or invalid credentials");
+  // bob's groups remain: a new bob would own them
+  expect(await said(f.admin.call("ResMan/AddUser", { name: "bob" }))).toBe(
+    "jobs of a removed user bob remain (web-bob-1, web-bob-2); remove them before adding bob again",
+  );
+  for (const id of ["web-bob-1", "web-bob-2"]) f.shell.mustCore().removeGroup(id);
   const again = (await f.admin.call("ResMan/AddUser", { name: "bob" })).token;
   expect((await said(bob.call("ResMan/ShowAgent", { endpoint: "a:1" })))).toStartWith("missing or invalid credentials");
   expect(await said(f.as("bob", again).call("ResMan/ShowAgent", { endpoint: "a:1" }))).toBe("user bob may not list in pool default");

@@ -182,7 +182,7 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     expect(jobs()).toBe(before);
   });
 
-  test("a grant taken or given, and a user removed and added again, apply to the very next call", () => {
+  test("a grant taken or given, and a user removed and added again, apply to the very next call", async () => {
     const ok = file("ok.yaml", job("ok", "exec sleep 1000"));
     expect(w.run(["grant", "tenant", "--pool", "default", "--allow", "submit", "--revoke"]).code).toBe(0);
     expect(tenant("submit", "-f", ok).stderr).toBe("Error: user tenant may not submit in any pool\n");
@@ -192,7 +192,16 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     expect(w.run(["remove", accepted.stdout.trim()]).code).toBe(0);
     expect(w.run(["user", "remove", "tenant"]).code).toBe(0);
     expect(tenant("jobs").stderr).toStartWith("Error: missing or invalid credentials");
-    const again = w.run(["user", "add", "tenant"]).stdout.split("\n")[1]!;
+    // its jobs remain, so no one may take its name (and own them) until they are gone
+    const refused = w.run(["user", "add", "tenant"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: jobs of a removed user tenant remain \(attack-[^)]*\); remove them before adding tenant again\n$/);
+    expect(w.run(["remove", "attack"]).code).toBe(0);
+    const added = await waitFor("the removed user's jobs to be gone", () => {
+      const r = w.run(["user", "add", "tenant"]);
+      return r.code === 0 ? r : null;
+    }, 60_000, 1000);
+    const again = added.stdout.split("\n")[1]!;
     expect(tenant("jobs").code).toBe(1); // the old token stays refused
     expect(as(again, ["submit", "-f", ok]).stderr).toBe("Error: user tenant may not submit in any pool\n");
   });

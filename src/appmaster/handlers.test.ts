@@ -110,6 +110,12 @@ describe("cheap checks before expensive work", () => {
     );
   });
 
+  test("a request body over AppMaster's 2 MiB is refused before it is read", async () => {
+    const text = "x".repeat(3 * 1024 * 1024);
+    const e = await f.as("bob").call("AppMaster/SubmitJob", { spec: { text, filename: "huge.yaml" } }).then(() => null, (x) => x as { code: string });
+    expect(e?.code).toBe("TOO_LARGE");
+  });
+
   test("a start command over 64 KiB is refused in one sentence", async () => {
     const text = JOB("big", "p1", `"${"x".repeat(100 * 1024)}"`);
     expect(await message(f.as("bob").call("AppMaster/SubmitJob", { spec: { text, filename: "big.yaml" } }))).toBe(

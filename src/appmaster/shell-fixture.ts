@@ -10,7 +10,7 @@ import { openMemoryStore, type Store } from "../store/index.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS } from "./core.ts";
 import { registerJobHandlers } from "./handlers.ts";
 import { podTokenOf } from "./pod-auth.ts";
-import { AppMasterShell } from "./server.ts";
+import { APPMASTER_MAX_BODY_BYTES, AppMasterShell } from "./server.ts";
 
 export interface TestUser {
   admin?: boolean;
@@ -40,7 +40,7 @@ export async function shellFixture(store: Store = openMemoryStore()): Promise<Sh
     const u = users.get(user);
     return u && token === `token-${user}` ? { kind: "user", user, admin: u.admin ?? false, grants: { ...u.grants } } : null;
   };
-  const server = new RpcServer({ role: "appmaster", secret: () => cluster.secret(), authenticateUser, maxBodyBytes: 2 * 1024 * 1024 });
+  const server = new RpcServer({ role: "appmaster", secret: () => cluster.secret(), authenticateUser, maxBodyBytes: APPMASTER_MAX_BODY_BYTES });
   registerJobHandlers(server, shell);
   const { port } = server.listen("127.0.0.1", 0);
   const client = (credentials: { user?: string; token?: string; secret?: string }) =>

@@ -5,6 +5,7 @@ import { openMemoryStore } from "../store/index.ts";
 import { failingStore, type FailingStore } from "../testing/failing-store.ts";
 import type { ResManShell } from "./server.ts";
 import { resmanFixture, type ResManFixture } from "./shell-fixture.ts";
+import { group } from "./test-fixtures.ts";
 
 let store: FailingStore;
 let f: ResManFixture;
@@ -40,4 +41,19 @@ test("a user, a grant, a pool or a quota whose commit fails is not there afterwa
   expect(await shell.authenticateUser("bob", token)).not.toBeNull();
   await admin.call("ResMan/AddUser", { name: "carol" }); // not "already exists": the failed one left nothing behind
   await admin.call("ResMan/AddPool", { name: "p2" });
+});
+
+test("a group AppMaster creates, changes or removes while the commit fails stays as it was", async () => {
+  const ids = async () => (await admin.call("ResMan/ListGroups", {})).groups.map((g) => `${g.spec.id}:${g.spec.replica}`);
+  const g = group("svc", 1, "service", { user: "" });
+  store.failure = full();
+  expect(await said(f.internal.call("ResMan/CreateGroup", { amEpoch: 2, group: g }))).toBe(FULL);
+  expect(await ids()).toEqual([]);
+  store.failure = null;
+  await f.internal.call("ResMan/CreateGroup", { amEpoch: 2, group: g });
+  store.failure = full();
+  expect(await said(f.internal.call("ResMan/UpdateGroup", { amEpoch: 2, group: { ...g, replica: 3 } }))).toBe(FULL);
+  expect(await said(f.internal.call("ResMan/RemoveGroup", { amEpoch: 2, id: "svc" }))).toBe(FULL);
+  store.failure = null;
+  expect(await ids()).toEqual(["svc:1"]);
 });

@@ -8,12 +8,16 @@ import { RpcClient, RpcServer } from "../rpc/index.ts";
 import type { Store } from "../store/index.ts";
 import { registerAdminHandlers } from "./admin-handlers.ts";
 import { registerClusterHandlers } from "./cluster-handlers.ts";
-import { ResManShell } from "./server.ts";
+import { registerInternalHandlers, ResManShell } from "./server.ts";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
 
 export interface ResManFixture {
   shell: ResManShell;
   as(user: string, token: string): RpcClient;
   admin: RpcClient;
+  /** With the cluster secret, as AppMaster and agents call. */
+  internal: RpcClient;
   close(): Promise<void>;
 }
 
@@ -21,7 +25,8 @@ export async function resmanFixture(store: Store): Promise<ResManFixture> {
   const dir = mkdtempSync(join(tmpdir(), "galaxy-rm-"));
   const shell = new ResManShell(store, new ClusterDir(dir), { dataDir: dir, clusterDir: dir, host: "", port: 0, advertise: "", log: () => {}, bootstrapAdminToken: "tok" });
   await shell.becomeLeader({ role: "resman", epoch: 1, isLeader: () => true, lost: () => new Promise(() => {}), release: () => {} });
-  const server = new RpcServer({ role: "resman", secret: () => "", authenticateUser: (u, t) => shell.authenticateUser(u, t) });
+  const server = new RpcServer({ role: "resman", secret: () => SECRET, authenticateUser: (u, t) => shell.authenticateUser(u, t) });
+  registerInternalHandlers(server, shell);
   registerAdminHandlers(server, shell);
   registerClusterHandlers(server, shell);
   const { port } = server.listen("127.0.0.1", 0);
@@ -30,6 +35,7 @@ export async function resmanFixture(store: Store): Promise<ResManFixture> {
     shell,
     as,
     admin: as("admin", "tok"),
+    internal: new RpcClient({ addresses: [`127.0.0.1:${port}`], credentials: { secret: SECRET } }),
     async close() {
       shell.stopTimers();
       await server.stop();

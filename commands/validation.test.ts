@@ -32,6 +32,8 @@ test.each([
   [["submit", "-f", "FILE", "--wait", "--timeout", "5x"], "5x"],
   [["update", "web", "-f", "FILE", "--watch", "--timeout", "soon"], "soon"],
   [["scale", "web", "many"], 'replica "many" is not a number from 0 to 100000'],
+  [["quota", "alice", "--memory", "lots"], "lots"],
+  [["quota", "alice", "--cpu", "x"], '--cpu "x" is not a number of cores'],
 ])("galaxy %p exits 2 before any request", async (argv, says) => {
   const before = calls;
   const r = await runCli(argv.map((a) => (a === "FILE" ? join(dir, "x.yaml") : a)), env);

@@ -83,6 +83,9 @@ describe("a tenant cannot hurt another user's service or the cluster through the
   const as = (t: string, args: string[]): RunResult => w.run([...args, "--user", "tenant", "--token", t]);
   const tenant = (...args: string[]) => as(token, args);
   let victim = { job: "", pod: "", pid: 0, port: 0 };
+  const answers = { ok: 0, failed: 0 };
+  let stopAsking = false;
+  let asking: ReturnType<typeof setTimeout> | undefined;
   const victimPod = (): Pod => (w.json(["pods", "-j", victim.job]) as Pod[])[0]!;
   const file = (name: string, text: string) => {
     const p = join(w.dir, name);
@@ -107,11 +110,20 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     const p = victimPod();
     victim = { ...victim, pod: p.id, pid: p.tasks[0]!.pid, port: p.ports[0]!.port };
     expect(await httpGet(victim.port)).toBe(`hello from ${victim.pod}\n`);
+    // the victim answers throughout: asked every 300 ms until the last test
+    const ask = async () => {
+      const ok = await httpGet(victim.port).then((b) => b === `hello from ${victim.pod}\n`, () => false);
+      answers[ok ? "ok" : "failed"]++;
+      if (!stopAsking) asking = setTimeout(() => void ask(), 300);
+    };
+    void ask();
     token = w.run(["user", "add", "tenant"]).stdout.split("\n")[1]!;
     expect(w.run(["grant", "tenant", "--pool", "default", "--allow", "submit"]).code).toBe(0);
   });
 
   afterAll(async () => {
+    stopAsking = true;
+    clearTimeout(asking);
     if (up) await stopChild(up, "SIGINT", 30_000);
     await w.cleanup();
   });
@@ -206,9 +218,12 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     expect(as(again, ["submit", "-f", ok]).stderr).toBe("Error: user tenant may not submit in any pool\n");
   });
 
-  test("the admin's service kept its pid and answers", async () => {
+  test("the admin's service kept its pid and answered throughout", async () => {
     const p = victimPod();
     expect([p.state, p.tasks[0]!.pid]).toEqual(["running", victim.pid]);
     expect(await httpGet(victim.port)).toBe(`hello from ${victim.pod}\n`);
+    stopAsking = true;
+    expect(answers.failed).toBe(0);
+    expect(answers.ok).toBeGreaterThan(3);
   });
 });

@@ -7,6 +7,7 @@ const KEYS = ["appmaster", "resman", "clusterDir", "user", "token"] as const;
 type Key = (typeof KEYS)[number];
 
 export default class Config extends ClientCommand {
+  static override emptyArgs = ["value"];
   static override description = `Show or change the client configuration (~/.galaxy/config, or $GALAXY_CONFIG)
 
 With no arguments: the effective settings (flags > environment > file), token hidden.

@@ -27,19 +27,19 @@ JSON fields: quota {user, millicores, memory, disk, ssd, replica}, used {same}`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Quota);
+    // every flag is checked before any request
+    const change = {
+      ...(flags.cpu !== undefined ? { millicores: parseCores(flags.cpu) } : {}),
+      ...(flags.memory !== undefined ? { memory: parseSize(flags.memory) } : {}),
+      ...(flags.disk !== undefined ? { disk: parseSize(flags.disk) } : {}),
+      ...(flags.ssd !== undefined ? { ssd: parseSize(flags.ssd) } : {}),
+      ...(flags.replica !== undefined ? { replica: flags.replica } : {}),
+    };
+    const given = Object.keys(change).length > 0;
     this.connect(flags);
     const rm = this.rm();
     let r = await rm.call("ResMan/GetQuota", { quota: { user: args.user }, set: false });
-    const given = flags.cpu !== undefined || flags.memory !== undefined || flags.disk !== undefined || flags.ssd !== undefined || flags.replica !== undefined;
-    if (given) {
-      const q = { ...r.quota, user: args.user };
-      if (flags.cpu !== undefined) q.millicores = parseCores(flags.cpu);
-      if (flags.memory !== undefined) q.memory = parseSize(flags.memory);
-      if (flags.disk !== undefined) q.disk = parseSize(flags.disk);
-      if (flags.ssd !== undefined) q.ssd = parseSize(flags.ssd);
-      if (flags.replica !== undefined) q.replica = flags.replica;
-      r = await rm.call("ResMan/SetQuota", { quota: q, set: true });
-    }
+    if (given) r = await rm.call("ResMan/SetQuota", { quota: { ...r.quota, user: args.user, ...change }, set: true });
     if (flags.json) return this.printJson(r);
     const limit = (n: number, f: (n: number) => string) => (n > 0 ? f(n) : "no limit");
     const rows = [

@@ -46,7 +46,7 @@ describe("ResMan commands", () => {
   test("users and grants: a user without a grant is refused, with one it may submit", async () => {
     const bob = (await cli("user", "add", "bob")).stdout.split("\n")[1]!;
     const refused = await as("bob", bob, "submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
-    expect(refused).toMatchObject({ code: 1, stderr: "Error: user bob may not submit in pool default\n" });
+    expect(refused).toMatchObject({ code: 1, stderr: "Error: user bob may not submit in any pool\n" });
     expect((await as("bob", bob, "agents")).stdout).toBe("No agents.\n"); // list needs a grant too
     expect((await as("bob", bob, "users")).stderr).toBe("Error: user bob is not an admin\n");
     expect((await as("bob", bob, "plan", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stderr).toBe("Error: user bob may not submit in pool default\n");

@@ -15,9 +15,9 @@ JSON fields: id, state, replica, running, pending, warnings`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Scale);
-    this.connect(flags);
     const replica = Number(args.replica);
     if (!/^\d+$/.test(args.replica) || replica > 100_000) throw new InvalidError(`replica ${JSON.stringify(args.replica)} is not a number from 0 to 100000`);
+    this.connect(flags);
     const job = await this.am().call("AppMaster/ScaleJob", { id: args.job, replica });
     for (const w of job.warnings) process.stderr.write(`Warning: ${w}\n`);
     if (flags.json) return this.printJson({ id: job.id, state: job.state, replica: job.replica, running: job.running, pending: job.pending, warnings: job.warnings });

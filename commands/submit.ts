@@ -22,6 +22,7 @@ export default class Submit extends ClientCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Submit);
+    const deadlineMs = parseDuration(flags.timeout); // every flag is checked before any request
     this.connect(flags);
     let text: string;
     try {
@@ -36,7 +37,7 @@ export default class Submit extends ClientCommand {
     if (!flags.wait) return;
     const tty = !!process.stderr.isTTY && !flags.json;
     const w = await watchJob(this.am(), r.job.id, "deploy", {
-      deadlineMs: parseDuration(flags.timeout), tty, write: (s) => void process.stderr.write(flags.json ? "" : s),
+      deadlineMs, tty, write: (s) => void process.stderr.write(flags.json ? "" : s),
     });
     if (flags.json) this.printJson({ ...w.job, specJson: undefined, prevSpecJson: undefined, ok: w.ok, reason: w.reason });
     if (!w.ok) throw new GalaxyError("UNAVAILABLE", `${r.job.id}: ${w.reason}`);

@@ -41,6 +41,7 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Update);
+    const deadlineMs = parseDuration(flags.timeout); // every flag is checked before any request
     this.connect(flags);
     const action = ACTIONS.find((a) => flags[a]) ?? "";
     if (!action && !flags.file) throw new InvalidError("give -f FILE with the new description, or one of --pause, --continue, --rollback, --cancel");
@@ -49,13 +50,13 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
     for (const w of job.warnings) process.stderr.write(`Warning: ${w}\n`);
     if (flags.json && !flags.watch) return this.printJson(strip(job));
     if (!flags.json) this.log(summary(job, action));
-    if (flags.watch) await this.watch(job.id, flags.json, flags.timeout);
+    if (flags.watch) await this.watch(job.id, flags.json, deadlineMs);
   }
 
   /** Live progress until the update is done or pauses; exit 1 when it stopped on a failure or timed out. */
-  private async watch(id: string, json: boolean, timeout: string): Promise<void> {
+  private async watch(id: string, json: boolean, deadlineMs: number): Promise<void> {
     const w = await watchJob(this.am(), id, "update", {
-      deadlineMs: parseDuration(timeout), tty: !!process.stdout.isTTY && !json, describe: (j) => `${j.state}: ${describeUpdate(j) || j.message}`,
+      deadlineMs, tty: !!process.stdout.isTTY && !json, describe: (j) => `${j.state}: ${describeUpdate(j) || j.message}`,
       write: (s) => void (json ? undefined : process.stdout.write(s)),
     });
     if (json) this.printJson({ ...strip(w.job), ok: w.ok, reason: w.reason });

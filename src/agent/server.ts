@@ -112,12 +112,11 @@ function registerRpc(o: AgentOptions, info: AgentInfo, manager: ContainerManager
   server.register("Agent/ReadLogs", (req, ctx) => {
     const where = manager.workspaceOf(req.containerId);
     if (!where) throw new NotFoundError("container", req.containerId);
-    checkLogAccess(ctx.principal, where.owner, o.pool, auth.grantsOf(ctx.principal.user ?? ""));
+    checkLogAccess(ctx.principal, where.owner, o.pool);
     return readLogs(where.workspace, req);
   });
   server.register("Agent/FindKept", (req, ctx) => {
-    const grants = auth.grantsOf(ctx.principal.user ?? "");
-    const kept = manager.gc.list().filter((k) => k.containerId.startsWith(req.prefix) && mayReadLogs(ctx.principal, k.owner, o.pool, grants));
+    const kept = manager.gc.list().filter((k) => k.containerId.startsWith(req.prefix) && mayReadLogs(ctx.principal, k.owner, o.pool));
     return { kept: kept.map(toKeptContainer) };
   });
   return server;

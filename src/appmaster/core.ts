@@ -6,7 +6,7 @@
 //   hints (ResMan) ──► pod.agent, ports, lost ──► events
 //   FetchTask (worker) ──► pod state, version, tasks ──► plan(job, pods, now) ──► reply: start|rebuild|reload|none|terminate
 //   tick ──► plan every job: pacing, timeouts, failure policy, batch finish ──► writes, events, moves
-import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts";
+import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
 import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
@@ -25,6 +25,8 @@ export type { PodRec } from "./pods.ts";
 export interface JobWrite {
   key: string;
   value: JobRecord | null;
+  /** The record in memory before this write (null: none): what `undo` puts back when the commit fails. */
+  prev?: JobRecord | null;
 }
 
 export interface NewEvent {
@@ -170,13 +172,36 @@ export class AppMasterCore {
 
   /** The group is gone at ResMan (or was refused at submit): forget the job and its pods. */
   forget(id: string): Out {
+    const prev = this.jobs.get(id) ?? null;
     this.jobs.delete(id);
     this.plans.delete(id);
     this.jobsGone = true;
     this.namingNews?.add(id);
     this.pods.deleteJob(id); // its ids left in `reapply` are skipped: the pods are gone
     this.dirty.delete(id); // nothing left to plan
-    return { writes: [{ key: id, value: null }], events: [], moves: [] };
+    return { writes: [{ key: id, value: null, prev }], events: [], moves: [] };
+  }
+
+  /**
+   * The commit of `out` failed: puts back every job record it changed, newest write first, where memory still holds
+   * what the write put (a later change to the same job is left alone). A job's pods forgotten with it come back from
+   * the next hints. Soft pod state (a recover's pending operation) is not undone.
+   */
+  undo(out: Out): void {
+    for (let i = out.writes.length - 1; i >= 0; i--) {
+      const w = out.writes[i]!;
+      if (w.prev === undefined || (this.jobs.get(w.key) ?? null) !== w.value) continue;
+      if (w.prev === null) {
+        this.jobs.delete(w.key);
+        this.pods.deleteJob(w.key);
+        this.plans.delete(w.key);
+        this.jobsGone = true;
+      } else {
+        this.jobs.set(w.key, w.prev);
+        this.changed(w.key);
+      }
+      this.namingNews?.add(w.key);
+    }
   }
 
   // ───────── inputs ─────────
@@ -369,13 +394,19 @@ export class AppMasterCore {
 
   // ───────── lookups ─────────
 
-  /** Resolves an id, a unique id prefix, or a unique job name. */
-  resolve(ref: string): JobRecord {
+  /**
+   * Resolves an id, a unique id prefix, or a unique job name, among the jobs `visible` admits (the caller's: a prefix
+   * or a name is matched, and an ambiguity listed, only among the jobs it may list). An empty reference is refused:
+   * the empty prefix matches every job.
+   */
+  resolve(ref: string, visible: (j: JobRecord) => boolean = () => true): JobRecord {
+    if (ref.trim() === "") throw new InvalidError("a job id or name is required (an empty one would match every job)");
     const exact = this.jobs.get(ref);
     if (exact) return exact;
-    const byPrefix = [...this.jobs.keys()].filter((id) => id.startsWith(ref));
+    const seen = [...this.jobs.values()].filter(visible);
+    const byPrefix = seen.filter((j) => j.id.startsWith(ref)).map((j) => j.id);
     if (byPrefix.length === 1) return this.jobs.get(byPrefix[0]!)!;
-    const byName = [...this.jobs.values()].filter((j) => j.spec.name === ref).map((j) => j.id);
+    const byName = seen.filter((j) => j.spec.name === ref).map((j) => j.id);
     if (byName.length === 1) return this.jobs.get(byName[0]!)!;
     const candidates = byPrefix.length ? byPrefix : byName;
     if (candidates.length > 1) throw new AmbiguousError("job", ref, candidates.sort());
@@ -384,6 +415,7 @@ export class AppMasterCore {
 
   /** A pod by id, unique id prefix, or index ("web.2", "2"). */
   resolvePod(jobId: string, ref: string): PodRec {
+    if (ref.trim() === "") throw new InvalidError("a pod id is required (an empty one would match every pod)");
     const pods = this.podsOf(jobId);
     const exact = pods.find((p) => p.id === ref || p.id === `${jobId}.${ref}` || p.id.endsWith(`.${ref}`) && /^\d+$/.test(ref));
     if (exact) return exact;
@@ -426,9 +458,10 @@ export class AppMasterCore {
   }
 
   private put(job: JobRecord): Out {
+    const prev = this.jobs.get(job.id) ?? null;
     this.jobs.set(job.id, job);
     this.namingNews?.add(job.id);
-    return { writes: [{ key: job.id, value: job }], events: [], moves: [] };
+    return { writes: [{ key: job.id, value: job, prev }], events: [], moves: [] };
   }
 
   private merge(into: Out, from: Out): void {

@@ -1,10 +1,13 @@
 // AppMaster's RPC handlers: jobs for clients (checked against the caller's grants), FetchTask for workers.
 // Each handler: decide (core) -> persist (LMDB) -> act (ResMan) -> answer.
-import { NotFoundError, PermissionDeniedError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
+import { NotFoundError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
 import { parseJobFile } from "../core/jobspec.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
 import { admitGroupChange, admitNewJob } from "./admission.ts";
+import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
+import type { AppMasterCore } from "./core.ts";
 import { groupSpecOf, type JobRecord } from "./jobs.ts";
+import { checkPodClaim } from "./pod-auth.ts";
 import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
 import { servicesOf } from "./services.ts";
@@ -16,22 +19,12 @@ function callerName(ctx: CallContext): string {
   throw new UnauthenticatedError();
 }
 
-const seesAll = (ctx: CallContext) => ctx.principal.kind === "internal" || ctx.principal.admin === true;
+/** A job by reference among those the caller may list (so an ambiguity names only jobs it may see). */
+const find = (core: AppMasterCore, ctx: CallContext, ref: string): JobRecord => core.resolve(ref, (j) => mayList(ctx.principal, j));
 
-/** Admins and internal callers may do anything; a user needs the action granted on every pool the job uses. */
-function authorize(s: AppMasterShell, ctx: CallContext, pools: string[], action: string, owner?: string): void {
-  const p = ctx.principal;
-  if (seesAll(ctx)) return;
-  if (p.kind !== "user") throw new UnauthenticatedError();
-  const grants = s.grantsOf(p.user ?? "");
-  const missing = pools.filter((pool) => {
-    const allow = grants.get(pool) ?? [];
-    return !allow.includes(action) && !allow.includes("admin");
-  });
-  if (missing.length > 0) throw new PermissionDeniedError(`user ${p.user} may not ${action} in pool ${missing.join(", ")}`);
-  if (owner !== undefined && owner !== p.user && action !== "list") {
-    throw new PermissionDeniedError(`job belongs to ${owner}; user ${p.user} may not ${action} it`);
-  }
+/** Reading a job: its owner, or `list` on its pools. */
+function requireList(ctx: CallContext, job: JobRecord): void {
+  if (!mayList(ctx.principal, job)) authorize(ctx.principal, job.spec.deploy.pools, "list");
 }
 
 /** Did the change touch what ResMan holds for the job (anything but the version)? */
@@ -43,8 +36,9 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
 
   server.register("AppMaster/SubmitJob", async (req, ctx) => {
     const core = s.mustCore();
+    maySubmitSomewhere(ctx.principal); // cheap checks first: who, then the size and depth of the text, then parse
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
-    authorize(s, ctx, spec.deploy.pools, "submit");
+    authorize(ctx.principal, spec.deploy.pools, "submit");
     if (req.dryRun) return { job: { name: spec.name, jobType: spec.type, replica: spec.deploy.replica }, warnings: [] };
     const { job, out } = core.submit(spec, callerName(ctx), Date.now(), randomSuffix());
     const warnings = await admitNewJob(core, s, job, out);
@@ -52,33 +46,35 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
   });
   server.register("AppMaster/ListJobs", (req, ctx) => {
     const core = s.mustCore();
-    const mine = (j: JobRecord) => seesAll(ctx) || j.user === ctx.principal.user;
-    const jobs = [...core.jobs.values()].filter((j) => (req.user ? j.user === req.user : req.all || mine(j)));
+    const p = ctx.principal;
+    const mine = (j: JobRecord) => seesAll(p) || j.user === p.user;
+    // --all and --user widen the listing only to jobs the caller may list; never another user's job without `list`
+    const jobs = [...core.jobs.values()].filter((j) => (req.user ? j.user === req.user : req.all || mine(j)) && mayList(p, j));
     return { jobs: jobs.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map((j) => view(j, req.brief)) };
   });
   server.register("AppMaster/ShowJob", (req, ctx) => {
     const core = s.mustCore();
-    const job = core.resolve(req.id);
-    authorize(s, ctx, job.spec.deploy.pools, "list");
+    const job = find(core, ctx, req.id);
+    requireList(ctx, job);
     const pods = core.podsOf(job.id);
     return { job: view(job), pods, services: servicesOf(job.spec, pods) };
   });
   server.register("AppMaster/ListPods", (req, ctx) => {
     const core = s.mustCore();
-    const job = core.resolve(req.jobId);
-    authorize(s, ctx, job.spec.deploy.pools, "list");
+    const job = find(core, ctx, req.jobId);
+    requireList(ctx, job);
     return { pods: core.podsOf(job.id) };
   });
   server.register("AppMaster/ListServices", (req, ctx) => {
     const core = s.mustCore();
-    const job = core.resolve(req.id);
-    authorize(s, ctx, job.spec.deploy.pools, "list");
+    const job = find(core, ctx, req.id);
+    requireList(ctx, job);
     return { services: servicesOf(job.spec, core.podsOf(job.id)) };
   });
   server.register("AppMaster/RemoveJob", async (req, ctx) => {
     const core = s.mustCore();
-    const found = core.resolve(req.id);
-    authorize(s, ctx, found.spec.deploy.pools, "remove", found.user);
+    const found = find(core, ctx, req.id);
+    authorize(ctx.principal, found.spec.deploy.pools, "remove", found.user);
     const { job, out } = core.remove(found.id, Date.now());
     await s.persist(out);
     return view(job);
@@ -88,6 +84,7 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
   server.register("AppMaster/FetchTask", async (req) => {
     const core = s.mustCore();
     s.checkPodToken(req.containerId, req.token);
+    checkPodClaim(req, core.pods.get(req.containerId)?.jobId); // the token speaks for its own pod only
     if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
     const first = core.recordTask(req, Date.now());
     await s.persist(first.out);
@@ -103,8 +100,8 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
 function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: JobRecord) => ReturnType<typeof jobView>): void {
   server.register("AppMaster/UpdateJob", async (req, ctx) => {
     const core = s.mustCore();
-    const found = core.resolve(req.id);
-    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const found = find(core, ctx, req.id);
+    authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
     const now = Date.now();
     if (req.action) {
       const { job, out } = core.updateAction(found.id, req.action as UpdateAction, req.breakAfter, now);
@@ -112,7 +109,7 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
       return view(job);
     }
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
-    authorize(s, ctx, spec.deploy.pools, "update");
+    authorize(ctx.principal, spec.deploy.pools, "update");
     const { job, before, kind, out } = core.update(found.id, spec, req.breakAfter, now);
     if (kind === "none") return { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] };
     const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
@@ -120,16 +117,16 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
   });
   server.register("AppMaster/ScaleJob", async (req, ctx) => {
     const core = s.mustCore();
-    const found = core.resolve(req.id);
-    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const found = find(core, ctx, req.id);
+    authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
     const { job, before, out } = core.scale(found.id, req.replica, Date.now());
     const warnings = await admitGroupChange(core, s, before, job, out);
     return { ...view(core.jobs.get(job.id)!), warnings };
   });
   server.register("AppMaster/RecoverPod", async (req, ctx) => {
     const core = s.mustCore();
-    const found = core.resolve(req.jobId);
-    authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
+    const found = find(core, ctx, req.jobId);
+    authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
     const { pod, out } = core.recover(found.id, req.podId, Date.now());
     await s.persist(out);
     return pod;
@@ -142,17 +139,17 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
     let jobId = "";
     if (req.jobId) {
       try {
-        const job = core.resolve(req.jobId);
-        authorize(s, ctx, job.spec.deploy.pools, "list");
+        const job = find(core, ctx, req.jobId);
+        requireList(ctx, job);
         jobId = job.id;
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e;
-        if (!seesAll(ctx)) throw e; // a removed job's trail is for admins
+        if (!seesAll(ctx.principal)) throw e; // a removed job's trail is for admins
         jobId = req.jobId;
       }
     }
     const r = s.events.list(jobId, req.afterSeq, req.limit);
-    if (jobId || seesAll(ctx)) return r;
+    if (jobId || seesAll(ctx.principal)) return r;
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };
   });

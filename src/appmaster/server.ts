@@ -7,13 +7,14 @@
 //     only the groups changed or gone, and the pods time may change: AppMasterCore.applyHintChanges)
 //     ──► tick (plan every job) ──► persist ──► group specs that changed (blacklist, resources, replica) ──► moves
 //     (RescheduleContainer) ──► release removed jobs ──► naming files
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { StaleEpochError, UnauthenticatedError, isGalaxyError } from "../core/errors.ts";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
+import { describeCommitFailure } from "../store/commit-error.ts";
 import { isRefusal, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
 import { EventLog } from "./event-log.ts";
@@ -22,8 +23,11 @@ import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
 import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
 import { lastHints, type PlacementRec } from "./placements.ts";
+import { verifyPodToken } from "./pod-auth.ts";
 
 const FULL_HINTS_TIMEOUT_MS = 30_000;
+/** Every call to AppMaster is small: a job description is at most 1 MiB (src/core/spec-limits.ts). */
+export const APPMASTER_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface AppMasterOptions {
   dataDir: string;
@@ -47,7 +51,6 @@ export class AppMasterShell implements GroupGate {
   private hintsCache: HintsCache = emptyHintsCache();
   private hintNews = hintNews(true);
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private authCache = new Map<string, { at: number; principal: Principal; grants: Map<string, string[]> }>();
   private lastSyncError = "";
   /** Group specs ResMan has accepted (JSON), and when a refused one may be tried again. */
   private readonly sent = new Map<string, string>();
@@ -100,13 +103,23 @@ export class AppMasterShell implements GroupGate {
     return this.core;
   }
 
-  /** Commits job writes and their events in one transaction. */
+  /**
+   * Commits job writes and their events in one transaction. A commit that fails changes nothing: the core's records
+   * go back to what they were (AppMasterCore.undo), and the caller gets why ("AppMaster's disk is full, …").
+   */
   async persist(out: Out): Promise<void> {
     if (out.writes.length === 0 && out.events.length === 0) return;
-    await this.store.write((tx) => {
-      for (const w of out.writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
-      this.events.stage(tx, out.events);
-    });
+    try {
+      await this.store.write((tx) => {
+        for (const w of out.writes) w.value === null ? tx.delete(this.jobsTable, w.key) : tx.put(this.jobsTable, w.key, w.value);
+        this.events.stage(tx, out.events);
+      });
+    } catch (e) {
+      this.core?.undo(out);
+      const { reason, error } = await describeCommitFailure("AppMaster", e, this.opts.dataDir);
+      this.opts.log(`appmaster: a commit failed, nothing was changed: ${reason}`);
+      throw error;
+    }
   }
 
   async becomeLeader(leadership: Leadership): Promise<void> {
@@ -124,30 +137,21 @@ export class AppMasterShell implements GroupGate {
 
   /** Checks a worker's pod token: HMAC(cluster secret, container id), given to it by its agent. */
   checkPodToken(containerId: string, token: string): void {
-    const want = createHmac("sha256", this.cluster.secret()).update(containerId).digest();
-    const got = Buffer.from(token, "hex");
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new UnauthenticatedError(`bad pod token for ${containerId}`);
+    verifyPodToken(this.cluster.secret(), containerId, token);
   }
 
-  /** Users are ResMan's: ask it, and cache the answer briefly. */
+  /**
+   * Users are ResMan's: ask it at every call, never from a cache, so that removing a user or changing a grant applies
+   * to the very next call, and a user removed and added again (a new token) never acts with the old one's grants.
+   */
   async authenticateUser(user: string, token: string): Promise<Principal | null> {
-    const key = `${user}\0${token}`;
-    const hit = this.authCache.get(key);
-    if (hit && Date.now() - hit.at < 10_000) return hit.principal;
     try {
       const r = await this.resman.call("ResMan/Authenticate", { user, token });
-      const principal: Principal = { kind: "user", user: r.user.name, admin: r.user.admin };
-      this.authCache.set(key, { at: Date.now(), principal, grants: new Map(r.grants.map((g) => [g.pool, g.allow])) });
-      return principal;
+      return { kind: "user", user: r.user.name, admin: r.user.admin, grants: Object.fromEntries(r.grants.map((g) => [g.pool, g.allow])) };
     } catch (e) {
       if ((e as { code?: string }).code === "UNAUTHENTICATED") return null;
       throw e;
     }
-  }
-
-  grantsOf(user: string): Map<string, string[]> {
-    for (const [k, v] of this.authCache) if (k.startsWith(`${user}\0`)) return v.grants;
-    return new Map();
   }
 
   private async syncLoop(): Promise<void> {
@@ -338,6 +342,7 @@ export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHand
   const server = new RpcServer({
     role: "appmaster",
     secret: () => cluster.secret(),
+    maxBodyBytes: APPMASTER_MAX_BODY_BYTES,
     authenticateUser: (u, t) => shell.authenticateUser(u, t),
     leaderCheck: leaderCheck("appmaster", cluster, opts.advertise, shell),
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),

@@ -232,7 +232,8 @@ type HintsReplyHead = { epoch: number; version: number; hints: { containers: unk
 async function timedGetHints(dir: BenchDir, addr: string, req: object): Promise<{ cost: HintsCall; at: { epoch: number; version: number } }> {
   const t0 = performance.now();
   const res = await fetch(`http://${addr}/rpc/ResMan/GetHints`, {
-    method: "POST", body: encode("GetHintsRequest", req), headers: { "content-type": PROTOBUF, [SECRET_HEADER]: dir.secret },
+    // as AppMaster's own call: with its current epoch (ResMan refuses none or an older one)
+    method: "POST", body: encode("GetHintsRequest", { amEpoch: new ClusterDir(dir.clusterDir).readLeader("appmaster")?.epoch ?? 1, ...req }), headers: { "content-type": PROTOBUF, [SECRET_HEADER]: dir.secret },
     signal: AbortSignal.timeout(120_000),
   });
   const bytes = await res.bytes();

@@ -9,6 +9,7 @@
 // a port without `port` is dynamic; a volume's medium defaults to disk; a package's version defaults to "" and its
 // dest to "." (the workspace itself); `data.reload` defaults to "" and `data.packages` to [].
 
+import { checkFieldSizes, checkSpecText } from "./spec-limits.ts";
 import { Document, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type YAMLError } from "yaml";
 import { InvalidError } from "./errors.ts";
 import {
@@ -46,6 +47,7 @@ export function formatProblem(file: string, p: JobSpecProblem): string {
 
 /** Parses and validates a job file (YAML, or JSON, which is YAML). Throws JobSpecError listing every problem. */
 export function parseJobFile(text: string, filename = ""): JobSpec {
+  checkSpecText(text, filename || "job"); // size and nesting, before the parser sees it
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   const line = (offset: number) => lineCounter.linePos(offset).line;
@@ -59,6 +61,7 @@ export function parseJobFile(text: string, filename = ""): JobSpec {
   } catch (e) {
     throw new JobSpecError(filename, [{ path: "", message: e instanceof Error ? e.message : String(e) }]);
   }
+  checkFieldSizes(raw);
   const lines = lineMap(doc.contents, line);
   const { spec, problems } = validateJobSpec(raw, (path) => lines.get(path));
   if (!spec) throw new JobSpecError(filename, sortByLine(problems));

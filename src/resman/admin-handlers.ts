@@ -17,9 +17,22 @@ function requireSelfOrAdmin(ctx: CallContext, user: string): void {
   requireAdmin(ctx);
 }
 
+/**
+ * Jobs belong to a user by name: a new user may not take the name of a removed one while that one's jobs remain, or
+ * it would own them (change, remove, count them in its quota). Remove them first.
+ */
+function refuseNamesake(s: ResManShell, name: string): void {
+  if (s.users.users.has(name)) return; // AlreadyExists says it better
+  const left = [...s.mustCore().groups.values()].filter((g) => g.spec.user === name).map((g) => g.spec.id).sort();
+  if (left.length === 0) return;
+  const shown = left.slice(0, 3).join(", ") + (left.length > 3 ? ` and ${left.length - 3} more` : "");
+  throw new ConflictError(`jobs of a removed user ${name} remain (${shown}); remove them before adding ${name} again`);
+}
+
 function registerUserHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/AddUser", async (req, ctx) => {
     requireAdmin(ctx);
+    refuseNamesake(s, req.name);
     const token = newToken();
     await s.persist(s.users.addUser(req.name, req.admin, token, randomBytes(16).toString("hex"), Date.now()));
     return { user: s.users.publicUser(s.users.users.get(req.name)!), token };
@@ -28,8 +41,10 @@ function registerUserHandlers(server: RpcServer, s: ResManShell): void {
     requireAdmin(ctx);
     if (req.name === "admin") throw new ConflictError("user admin cannot be removed");
     const writes = s.users.removeUser(req.name);
-    if (s.mustCore().quotas.delete(req.name)) writes.push({ table: "quotas", key: req.name, value: null });
+    const quota = s.mustCore().quotas.has(req.name);
+    if (quota) writes.push({ table: "quotas", key: req.name, value: null });
     await s.persist(writes);
+    if (quota) s.mustCore().quotas.delete(req.name);
     return {};
   });
   server.register("ResMan/ListUsers", (_req, ctx) => {
@@ -62,9 +77,9 @@ function registerQuotaHandlers(server: RpcServer, s: ResManShell): void {
     if (!s.users.users.has(q.user)) throw new NotFoundError("user", q.user);
     for (const [k, v] of Object.entries(q)) if (k !== "user" && (!Number.isSafeInteger(v) || (v as number) < 0)) throw new InvalidError(`quota ${k} must be a whole number ≥ 0`);
     const unlimited = q.millicores === 0 && q.memory === 0 && q.disk === 0 && q.ssd === 0 && q.replica === 0;
+    await s.persist([{ table: "quotas", key: q.user, value: unlimited ? null : q }]); // committed first, then applied
     if (unlimited) core.quotas.delete(q.user);
     else core.quotas.set(q.user, q);
-    await s.persist([{ table: "quotas", key: q.user, value: unlimited ? null : q }]);
     return reply(q.user);
   });
   server.register("ResMan/GetQuota", (req, ctx) => {
@@ -81,8 +96,8 @@ function registerPoolHandlers(server: RpcServer, s: ResManShell): void {
     if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(req.name)) throw new InvalidError(`pool name ${JSON.stringify(req.name)} is not valid; use [a-z0-9][a-z0-9_-]{0,31}`);
     if (core.pools.has(req.name)) throw new AlreadyExistsError("pool", req.name);
     const now = Date.now();
-    core.pools.add(req.name);
     await s.persist([{ table: "pools", key: req.name, value: { name: req.name, createdAt: now } }]);
+    core.pools.add(req.name);
     return { name: req.name, createdAt: now };
   });
   server.register("ResMan/RemovePool", async (req, ctx) => {
@@ -91,9 +106,9 @@ function registerPoolHandlers(server: RpcServer, s: ResManShell): void {
     if (!core.pools.has(req.name)) throw new NotFoundError("pool", req.name);
     const members = [...core.agents.values()].filter((a) => a.pool === req.name).length;
     if (members > 0) throw new ConflictError(`pool ${req.name} still has ${members} agents; move them first (galaxy agent pool ENDPOINT POOL)`);
-    core.pools.delete(req.name);
     const writes: Write[] = [{ table: "pools", key: req.name, value: null }];
     await s.persist(writes);
+    core.pools.delete(req.name);
     return {};
   });
   server.register("ResMan/ListPools", () => {

@@ -1,7 +1,7 @@
 // ResMan's cluster RPCs for people: status, agents (offline, online, drain, remove, pool), labels, groups and their
 // containers, safe mode, forced preemption and `galaxy plan`. Each checks the caller (authz.ts), decides through the
 // core, persists, answers.
-import { AmbiguousError, NotFoundError } from "../core/errors.ts";
+import { AmbiguousError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
 import { labelAgents, listLabels, mustAgent, removeAgent, setAgentAdmin, setAgentPool } from "./core-admin.ts";
 import { forcePreempt, planGroup } from "./core-schedule.ts";
@@ -11,14 +11,21 @@ import type { ResManShell } from "./server.ts";
 import type { AgentRec, GroupRec } from "./state.ts";
 import { agentStatus, clusterStatus, containerInfo, groupStatus } from "./views.ts";
 
-/** A group by id or unique id prefix. */
-export function resolveGroup(core: ResManCore, id: string): GroupRec {
+/** A group by id or unique id prefix among those `visible` admits (an ambiguity names only those); never "". */
+export function resolveGroup(core: ResManCore, id: string, visible: (g: GroupRec) => boolean = () => true): GroupRec {
+  if (id.trim() === "") throw new InvalidError("a group id is required (an empty one would match every group)");
   const exact = core.groups.get(id);
   if (exact) return exact;
-  const matches = [...core.groups.keys()].filter((g) => g.startsWith(id)).sort();
+  const matches = [...core.groups.values()].filter((g) => g.spec.id.startsWith(id) && visible(g)).map((g) => g.spec.id).sort();
   if (matches.length === 1) return core.groups.get(matches[0]!)!;
   if (matches.length > 1) throw new AmbiguousError("group", id, matches);
   throw new NotFoundError("group", id);
+}
+
+/** An agent by endpoint or unique prefix; never "" (which would match the only agent). */
+function agentRef(core: ResManCore, endpoint: string): AgentRec {
+  if (endpoint.trim() === "") throw new InvalidError("an agent endpoint is required (an empty one would match every agent)");
+  return mustAgent(core, endpoint);
 }
 
 function agentReply(core: ResManCore, a: AgentRec) {
@@ -44,7 +51,7 @@ const visibleGroup = (s: ResManShell, ctx: CallContext, g: GroupRec) =>
 function registerAgentHandlers(server: RpcServer, s: ResManShell): void {
   /** Changing an agent needs admin on its pool. */
   const withAgent = (endpoint: string, ctx: CallContext): AgentRec => {
-    const a = mustAgent(s.mustCore(), endpoint);
+    const a = agentRef(s.mustCore(), endpoint);
     requireGrant(s.users, ctx, [a.pool], "admin");
     return a;
   };
@@ -56,7 +63,7 @@ function registerAgentHandlers(server: RpcServer, s: ResManShell): void {
     return { agents: list.map((a) => agentStatus(core, a)) };
   });
   server.register("ResMan/ShowAgent", (req, ctx) => {
-    const a = mustAgent(s.mustCore(), req.endpoint);
+    const a = agentRef(s.mustCore(), req.endpoint);
     requireGrant(s.users, ctx, [a.pool], "list");
     return agentReply(s.mustCore(), a);
   });
@@ -97,7 +104,7 @@ function registerGroupHandlers(server: RpcServer, s: ResManShell): void {
   });
   server.register("ResMan/ShowGroup", (req, ctx) => {
     const core = s.mustCore();
-    const g = resolveGroup(core, req.id);
+    const g = resolveGroup(core, req.id, (x) => visibleGroup(s, ctx, x));
     if (!visibleGroup(s, ctx, g)) requireGrant(s.users, ctx, g.spec.pools, "list");
     const containers = core.placement.ofGroup(g.spec.id).sort((a, b) => a.index - b.index).map((c) => containerInfo(core, c));
     return { group: groupStatus(core, g.spec.id), containers };
@@ -106,7 +113,7 @@ function registerGroupHandlers(server: RpcServer, s: ResManShell): void {
     requireAdmin(ctx);
     const core = s.mustCore();
     const g = resolveGroup(core, req.group);
-    return forcePreempt(core, g.spec.id, mustAgent(core, req.endpoint).endpoint, Date.now());
+    return forcePreempt(core, g.spec.id, agentRef(core, req.endpoint).endpoint, Date.now());
   });
   server.register("ResMan/Plan", (req, ctx) => {
     requireGrant(s.users, ctx, req.group.pools, "submit");

@@ -311,9 +311,12 @@ export class ResManCore {
     return [{ table: "groups", key: id, value: null }];
   }
 
-  /** Fencing of AppMaster's requests; epoch 0 (operator tools, benchmarks) is not fenced. */
+  /**
+   * Fencing of AppMaster's requests: a leader's epoch is 1 or more, and never lower than the highest seen. An absent
+   * epoch (0: `{}` from a tool holding the secret) is refused like a deposed leader's: it once removed every group.
+   */
   fenceAm(amEpoch: number): void {
-    if (amEpoch === 0) return;
+    if (!(amEpoch >= 1)) throw new StaleEpochError(amEpoch, Math.max(1, this.amEpochSeen));
     if (amEpoch < this.amEpochSeen) throw new StaleEpochError(amEpoch, this.amEpochSeen);
     this.amEpochSeen = amEpoch;
   }

@@ -65,11 +65,13 @@ describe("ResMan failover", () => {
     expect(next.awaitingAm).toBe(false);
   });
 
-  test("requests from a deposed AppMaster (lower epoch) are refused; epoch 0 tools are not fenced", () => {
+  test("requests from a deposed AppMaster (lower epoch) or with no epoch (0) are refused", () => {
     const { core } = running3();
+    expect(() => core.fenceAm(0)).toThrow(/epoch 0 is older than epoch 1/);
     core.fenceAm(3);
     expect(() => core.fenceAm(2)).toThrow(/epoch 2 is older than epoch 3/);
-    expect(() => core.fenceAm(0)).not.toThrow();
+    expect(() => core.fenceAm(0)).toThrow(/epoch 0 is older than epoch 3/);
+    expect(core.amEpochSeen).toBe(3);
     core.fenceAm(4);
     expect(core.amEpochSeen).toBe(4);
   });

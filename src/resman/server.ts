@@ -1,11 +1,12 @@
 // The ResMan shell: election, LMDB, RPC handlers and the tick timer around ResManCore. Order for every call:
 // decide (core) -> persist (one LMDB transaction) -> answer.
 import { randomBytes } from "node:crypto";
-import { InvalidError, UnauthenticatedError } from "../core/errors.ts";
+import { InvalidError, NotFoundError, UnauthenticatedError } from "../core/errors.ts";
 import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { RpcServer, type Principal } from "../rpc/index.ts";
-import type { Grant } from "../rpc/types.ts";
+import type { Grant, GroupSpec } from "../rpc/types.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
+import { describeCommitFailure } from "../store/commit-error.ts";
 import { ResManCore } from "./core.ts";
 import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
@@ -49,13 +50,21 @@ export class ResManShell {
   /** Commits writes in one transaction (resolves after the commit is durable). */
   async persist(writes: Write[]): Promise<void> {
     if (writes.length === 0) return;
-    await this.store.write((tx) => {
-      for (const w of writes) {
-        const t = this.store.table<unknown>(w.table satisfies TableName);
-        if (w.value === null) tx.delete(t, w.key);
-        else tx.put(t, w.key, w.value);
-      }
-    });
+    try {
+      await this.store.write((tx) => {
+        for (const w of writes) {
+          const t = this.store.table<unknown>(w.table satisfies TableName);
+          if (w.value === null) tx.delete(t, w.key);
+          else tx.put(t, w.key, w.value);
+        }
+      });
+    } catch (e) {
+      // users and grants go back to what is committed; pools and quotas are changed only after their commit
+      this.users.load(this.store.table<UserHard>("users").list(), this.store.table<Grant>("grants").list());
+      const { reason, error } = await describeCommitFailure("ResMan", e, this.opts.dataDir);
+      this.opts.log(`resman: a commit failed: ${reason}`);
+      throw error;
+    }
   }
 
   mustCore(): ResManCore {
@@ -118,8 +127,18 @@ export class ResManShell {
   }
 }
 
+/** After a failed commit: the group as it was before the request (best effort; what fails is logged). */
+function undoGroup(s: ResManShell, core: ResManCore, id: string, before: GroupSpec | undefined): void {
+  try {
+    if (before) core.createGroup(before, Date.now());
+    else if (core.groups.has(id)) core.removeGroup(id);
+  } catch (e) {
+    s.opts.log(`resman: could not put group ${id} back after a failed commit: ${(e as Error).message}`);
+  }
+}
+
 /** AppMaster's requests and agents' heartbeats (internal: the cluster secret). */
-function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
+export function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/Heartbeat", async (req) => {
     const { reply, writes } = s.mustCore().heartbeat(req, Date.now());
     await s.persist(writes);
@@ -127,10 +146,18 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   }, { auth: "internal" });
   server.register("ResMan/WatchCaps", (req) => s.watches.watch(req, Date.now()), { auth: "internal" });
   // AppMaster's group requests: fenced by its epoch, decided, persisted, answered with the group as ResMan holds it.
+  // A commit that fails puts the group back as it was (a new one is removed again, a changed one gets its old spec).
   const groupRequest = async (amEpoch: number, id: string, change: (core: ResManCore, now: number) => Write[]) => {
     const core = s.mustCore();
     core.fenceAm(amEpoch);
-    await s.persist(change(core, Date.now()));
+    const before = core.groups.get(id)?.spec;
+    const writes = change(core, Date.now());
+    try {
+      await s.persist(writes);
+    } catch (e) {
+      undoGroup(s, core, id, before);
+      throw e;
+    }
     s.watches.poke(Date.now());
     return { epoch: core.epoch, group: core.groups.get(id)!.spec };
   };
@@ -139,7 +166,9 @@ function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/ScaleGroup", (req) => groupRequest(req.amEpoch, req.id, (c, now) => c.scaleGroup(req.id, req.replica, now)), { auth: "internal" });
   server.register("ResMan/RemoveGroup", async (req) => {
     s.mustCore().fenceAm(req.amEpoch);
-    await s.persist(s.mustCore().removeGroup(req.id));
+    if (!s.mustCore().groups.has(req.id)) throw new NotFoundError("group", req.id);
+    await s.persist([{ table: "groups", key: req.id, value: null }]); // committed first: a failure leaves it whole
+    s.mustCore().removeGroup(req.id);
     s.watches.poke(Date.now());
     return {};
   }, { auth: "internal" });

@@ -49,3 +49,14 @@ test("SyncGroups takes a body over the default limit (AppMaster's hints for ~150
   const e = await client.call("ResMan/Heartbeat", big).catch((err) => err);
   expect(e.code).toBe("TOO_LARGE");
 });
+
+test("with the secret but no AppMaster epoch, SyncGroups {} and RemoveGroup are refused and every group stays", async () => {
+  const g = { id: "keep", user: "", jobType: "batch", replica: 0, resources: { millicores: 100, memory: 2 ** 26 }, pools: ["default"], version: 1, step: 1 };
+  await client.call("ResMan/CreateGroup", { amEpoch: 5, group: g });
+  for (const [method, req] of [["ResMan/SyncGroups", {}], ["ResMan/RemoveGroup", { id: "keep" }], ["ResMan/SyncGroups", { amEpoch: 4 }]] as const) {
+    const e = await client.call(method, req as never).catch((err) => err);
+    expect(e.code).toBe("STALE_EPOCH");
+  }
+  const groups = await client.call("ResMan/ListGroups", {});
+  expect(groups.groups.map((x) => x.spec.id)).toContain("keep");
+});

@@ -26,6 +26,13 @@ export class UserDirectory {
   readonly grants = new Map<string, Map<string, Set<Action>>>();
 
   constructor(users: UserHard[], grants: Grant[]) {
+    this.load(users, grants);
+  }
+
+  /** Replaces everything with the committed rows (after a commit failed, memory goes back to what the disk holds). */
+  load(users: UserHard[], grants: Grant[]): void {
+    this.users.clear();
+    this.grants.clear();
     for (const u of users) this.users.set(u.name, u);
     for (const g of grants) this.grantsOf(g.user).set(g.pool, new Set(g.allow as Action[]));
   }

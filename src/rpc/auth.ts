@@ -8,6 +8,8 @@ export interface Principal {
   kind: "internal" | "user" | "anonymous";
   user?: string;
   admin?: boolean;
+  /** A user's grants (pool -> allowed actions) as the authenticator read them for this call: never a cached copy. */
+  grants?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const SECRET_HEADER = "x-galaxy-secret";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { GalaxyError } from "../core/errors.ts";
-import { decode, decodeJson, encode, encodeJson, messageType } from "./codec.ts";
+import { decode, decodeJson, encode, encodeJson, jsonDeeperThan, messageType } from "./codec.ts";
 import type { Methods } from "./gen/methods.ts";
 
 type HB = Methods["ResMan/Heartbeat"]["req"];
@@ -104,5 +104,23 @@ describe("JSON codec", () => {
 
   test("a wrongly shaped object to encode is INVALID", () => {
     expect(invalidMessage(() => encode("HeartbeatRequest", { agent: 5 } as object))).toContain("HeartbeatRequest.agent");
+  });
+});
+
+describe("JSON depth", () => {
+  test("a body nested a million deep is refused before JSON.parse, in one sentence; strings do not count", () => {
+    const deep = `{"spec":{"text":"x"},"junk":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`;
+    let err: unknown = null;
+    try {
+      decodeJson("SubmitJobRequest", deep);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe("body nests deeper than 64 levels");
+    expect((err as GalaxyError).code).toBe("INVALID");
+    const te = new TextEncoder();
+    expect(jsonDeeperThan(te.encode(`{"a":"${"[".repeat(100)}\\"${"{".repeat(100)}"}`), 64)).toBe(false);
+    expect(jsonDeeperThan(te.encode("[".repeat(64) + "]".repeat(64)), 64)).toBe(false);
+    expect(jsonDeeperThan(te.encode("[".repeat(65) + "]".repeat(65)), 64)).toBe(true);
   });
 });

@@ -90,8 +90,29 @@ export function encodeJsonWith(t: MessageType, name: string, obj: object | null 
   return JSON.stringify(t.toObject(fromObjectChecked(t, name, obj), JSON_FORM));
 }
 
+/** No message of the schema nests deeper than this; a JSON body that does is refused before it is parsed. */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when the JSON text nests objects and arrays deeper than `limit` (one pass over the bytes, strings skipped). */
+export function jsonDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** JSON bytes -> plain object, checking every field's type first. An empty body is the empty message. */
 export function decodeJsonWith<T>(t: MessageType, name: string, bytes: Uint8Array): T {
+  if (jsonDeeperThan(bytes, MAX_JSON_DEPTH)) throw new InvalidError(`body nests deeper than ${MAX_JSON_DEPTH} levels`, { type: name });
   let parsed: unknown;
   try {
     const text = textDecoder.decode(bytes);

@@ -80,7 +80,8 @@ class AgentView implements SchedAgent {
   }
 
   get containers(): readonly SchedContainer[] {
-    return this.core.placement.ofAgent(this.a.endpoint).map((c) => schedContainer(this.core, c));
+    // a leaving copy (core-moves.ts) is no victim: its pod already runs elsewhere, and it goes when it ended
+    return this.core.placement.ofAgent(this.a.endpoint).filter((c) => !this.core.placement.isLeaving(c)).map((c) => schedContainer(this.core, c));
   }
 }
 

@@ -19,6 +19,7 @@ import { applyUpdateAction, scaleJob, startUpdate, type Classification, type Upd
 import { PodTable } from "./pod-table.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
 import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
+import { VoluntaryMoves } from "./voluntary.ts";
 
 export type { PodRec } from "./pods.ts";
 
@@ -37,6 +38,8 @@ export interface NewEvent {
 
 export interface MoveOrder extends Move {
   jobId: string;
+  /** A move ResMan asked for (drain, lost label, pool), within the disruption budget: make-before-break. */
+  voluntary?: boolean;
 }
 
 export interface Out {
@@ -67,6 +70,8 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new PodTable((jobId) => this.changed(jobId));
+  /** ResMan's marks (drain, lost label, pool) and the moves each job's disruption budget allows (voluntary.ts). */
+  readonly voluntary = new VoluntaryMoves();
   /**
    * Each job's last plan that changed nothing (same job, no moves, no events), good until `until` (nextDeadline) or
    * until the job or one of its pods changes (`dirty`): a tick and every worker's FetchTask reuse it instead of
@@ -175,6 +180,7 @@ export class AppMasterCore {
     this.jobsGone = true;
     this.namingNews?.add(id);
     this.pods.deleteJob(id); // its ids left in `reapply` are skipped: the pods are gone
+    this.voluntary.forget(id);
     this.dirty.delete(id); // nothing left to plan
     return { writes: [{ key: id, value: null }], events: [], moves: [] };
   }
@@ -250,6 +256,7 @@ export class AppMasterCore {
         continue;
       }
       this.addPodEvents(out, p.jobId, applyHint(p, c, now), now);
+      this.addPodEvents(out, p.jobId, this.voluntary.noteHint(p, c), now);
       this.noteVolatile(p, c);
       this.placementNews?.add(p.id);
       this.touch(p);
@@ -269,6 +276,7 @@ export class AppMasterCore {
       seen.add(c.id);
       const p = this.podFor(c.id, job.id, now);
       this.addPodEvents(out, job.id, applyHint(p, c, now), now);
+      this.addPodEvents(out, job.id, this.voluntary.noteHint(p, c), now);
       this.noteVolatile(p, c);
       this.touch(p);
       this.placementNews?.add(p.id);
@@ -332,6 +340,7 @@ export class AppMasterCore {
       if (job.state === "destroying") continue;
       const r = this.planJob(job, now, out);
       for (const m of r.moves) out.moves.push({ ...m, jobId: job.id });
+      for (const m of this.voluntary.orders(job, this.podsOf(job.id))) out.moves.push({ ...m, jobId: job.id });
     }
     return out;
   }
@@ -348,7 +357,8 @@ export class AppMasterCore {
     }
     const job = this.jobs.get(m.jobId);
     if (!job) return out;
-    this.event(out, job.id, m.pod, m.recreate ? "update" : "failover", `moved off ${m.agent}: ${m.reason}`, now);
+    const what = m.voluntary ? `moving off ${m.agent} (${m.reason}): a replacement starts elsewhere; the old copy stops once it runs healthy` : `moved off ${m.agent}: ${m.reason}`;
+    this.event(out, job.id, m.pod, m.recreate ? "update" : m.voluntary ? "move" : "failover", what, now);
     if (m.recreate && job.step) {
       const pods = job.step.pods.map((sp) => (sp.id === m.pod && sp.action === "recreate" ? { ...sp, moved: true } : sp));
       this.merge(out, this.put({ ...job, step: { ...job.step, pods } }));

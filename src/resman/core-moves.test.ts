@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { labelAgents, setAgentAdmin, setAgentPool } from "./core-admin.ts";
-import { drainStatus } from "./core-moves.ts";
+import { drainStatus, ROOM_RECHECK_MS } from "./core-moves.ts";
 import { cluster, group, hb, reportAll, running, where } from "./test-fixtures.ts";
 import { containerInfo } from "./views.ts";
 
@@ -74,9 +74,11 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     expect(drainStatus(core, core.agents.get(from)!)).toBe("drain waits: no room for web.0 and 2 more (1 agent: agent draining, 1: agent offline)");
     setAgentAdmin(core, to, "active");
     core.tick(5);
+    expect(c.moveBlocked).not.toBe(""); // the dry run is kept a second
+    core.tick(4 + ROOM_RECHECK_MS);
     expect(c.moveBlocked).toBe("");
     setAgentAdmin(core, from, "active"); // drain stopped: marks cleared
-    core.tick(6);
+    core.tick(6 + ROOM_RECHECK_MS);
     expect(containerInfo(core, c)).toMatchObject({ move: "", moveBlocked: "" });
     expect(drainStatus(core, core.agents.get(from)!)).toBe("");
   });
@@ -116,10 +118,10 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     expect(where(core, "db")).toEqual({ "db.0": "a" });
     expect(core.placement.get("db.0")!).toMatchObject({ move: "agent a lost label ssd", moveBlocked: "2 agents: labels" });
     labelAgents(core, "ssd", ["b"], false);
-    core.tick(4);
+    core.tick(3 + ROOM_RECHECK_MS);
     expect(core.placement.get("db.0")!.moveBlocked).toBe("");
     core.rescheduleContainer("db.0", "agent a lost label ssd");
-    core.tick(5);
+    core.tick(4 + ROOM_RECHECK_MS);
     expect(where(core, "db")).toEqual({ "db.0": "b" });
     expect(capIds(core, "a")).toEqual(["db.0"]);
     reportAll(core, 6);

@@ -35,9 +35,9 @@ export function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): strin
  * ones are marked (or unmarked: the agent is back in service) for AppMaster. An agent leaves the set once nothing on
  * it is misplaced.
  */
-export function applyMoves(core: ResManCore): void {
+export function applyMoves(core: ResManCore, now: number): void {
   if (core.moving.size === 0) return;
-  const room = new Map<string, string>(); // group -> why no replacement fits ("" when one does), one dry run per group
+  const room = roomCache(core, now);
   for (const endpoint of [...core.moving]) {
     const a = core.agents.get(endpoint);
     let left = 0;
@@ -51,8 +51,9 @@ export function applyMoves(core: ResManCore): void {
       }
       let blocked = "";
       if (why) {
-        if (!room.has(c.group)) room.set(c.group, roomFor(core, c));
-        blocked = room.get(c.group)!;
+        let r = room.get(c.group);
+        if (!r) room.set(c.group, (r = { at: now, why: roomFor(core, c) }));
+        blocked = r.why;
       }
       if (c.move !== why || c.moveBlocked !== blocked) {
         c.move = why;
@@ -62,6 +63,17 @@ export function applyMoves(core: ResManCore): void {
     }
     if (left === 0) core.moving.delete(endpoint);
   }
+}
+
+/** Dry runs are kept ROOM_RECHECK_MS per group: a tick every 100 ms need not re-run one per group with marks. */
+export const ROOM_RECHECK_MS = 1_000;
+const roomCaches = new WeakMap<ResManCore, Map<string, { at: number; why: string }>>();
+
+function roomCache(core: ResManCore, now: number): Map<string, { at: number; why: string }> {
+  let m = roomCaches.get(core);
+  if (!m) roomCaches.set(core, (m = new Map()));
+  for (const [g, r] of m) if (now - r.at >= ROOM_RECHECK_MS) m.delete(g);
+  return m;
 }
 
 /** A dry run of the real pass for one more container of c's group: "" when some agent takes it, else the reasons. */

@@ -408,7 +408,7 @@ export class ResManCore {
     this.detectDeadAgents(now);
     if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
     this.awaitingAm = false;
-    applyMoves(this);
+    applyMoves(this, now);
     const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
     if ((this.scheduleDirty || retry) && this.placement.pending.size > 0) {
       this.scheduleDirty = false; // a pass that evicts (preemption) marks it again: the victims get their own pass

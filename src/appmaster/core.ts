@@ -340,7 +340,7 @@ export class AppMasterCore {
       if (job.state === "destroying") continue;
       const r = this.planJob(job, now, out);
       for (const m of r.moves) out.moves.push({ ...m, jobId: job.id });
-      for (const m of this.voluntary.orders(job, this.podsOf(job.id))) out.moves.push({ ...m, jobId: job.id });
+      for (const m of this.voluntary.orders(r.job, this.podsOf(job.id))) out.moves.push({ ...m, jobId: job.id });
     }
     return out;
   }

@@ -43,9 +43,9 @@ describe("disruption budget: which marked pods may start moving now", () => {
     expect(d).toEqual({ start: ["web.1"], wait: [{ pod: "web.0", why: "no room for a replacement (2 agents: no cpu)" }] });
   });
 
-  test("a pod under a user operation waits; unmarked pods never move", () => {
-    expect(allowedMoves(3, [pod(0, { busy: true }), pod(1, { move: "" })])).toEqual({
-      start: [], wait: [{ pod: "web.0", why: "a user operation is under way on it" }],
+  test("a pod under an operation waits (even one down); unmarked pods never move", () => {
+    expect(allowedMoves(3, [pod(0, { busy: true, healthy: false }), pod(1, { move: "" })])).toEqual({
+      start: [], wait: [{ pod: "web.0", why: "an operation is under way on it (recover, deploy or update)" }],
     });
   });
 

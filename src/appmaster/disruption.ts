@@ -4,6 +4,7 @@
 //   budget = step − (pods not healthy now)          a pod is healthy when its worker says running (every task runs
 //                                                    and passes its health check) on a placed agent that is not lost
 //   marked pod, no room for a replacement  ──► waits (ResMan's dry run says why)
+//   marked pod under an operation          ──► waits (recover, or in the deploy step: deploying, updating)
 //   marked pod, not healthy                ──► moves now: it costs nothing, it is down already
 //   marked pod, healthy, budget left       ──► moves now (make-before-break), budget − 1
 //   marked pod, healthy, no budget         ──► waits until a replacement runs healthy
@@ -20,7 +21,7 @@ export interface BudgetPod {
   move: string;
   /** With move: why no other agent could take a replacement now ("" when one could). */
   moveBlocked: string;
-  /** A user operation (recover) is under way on it. */
+  /** An operation is under way on it: a user's (recover), or it is in the deploy step (deploying, updating). */
   busy: boolean;
 }
 
@@ -38,7 +39,7 @@ export function allowedMoves(step: number, pods: readonly BudgetPod[]): BudgetDe
   const wait: BudgetDecision["wait"] = [];
   for (const p of [...pods].filter((x) => x.move).sort((x, y) => podIndex(x.id) - podIndex(y.id))) {
     if (p.moveBlocked) wait.push({ pod: p.id, why: `no room for a replacement (${p.moveBlocked})` });
-    else if (p.busy) wait.push({ pod: p.id, why: "a user operation is under way on it" });
+    else if (p.busy) wait.push({ pod: p.id, why: "an operation is under way on it (recover, deploy or update)" });
     else if (!p.healthy) start.push(p.id);
     else if (budget > 0) start.push(p.id), budget--;
     else wait.push({ pod: p.id, why: `${down} of ${pods.length} pods not healthy and step is ${Math.max(1, step)}` });

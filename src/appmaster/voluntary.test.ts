@@ -77,6 +77,14 @@ describe("voluntary moves: AppMaster moves what ResMan marks, within the disrupt
     expect(again.events.filter((e) => e.kind === "move")).toEqual([]);
   });
 
+  test("a pod in the deploy step (an update) counts as down: with step 1 no drain move starts meanwhile", () => {
+    const { core, id } = draining();
+    core.update(id, spec({ replica: 3, step: 1, pkg: "2" }), 0, T0 + 4);
+    const out = core.tick(T0 + 5);
+    expect(core.jobs.get(id)!.step?.pods.length).toBe(1);
+    expect(out.moves).toEqual([]);
+  });
+
   test("a mark ResMan takes back (the drain stopped) moves nothing", () => {
     const { core, id, ids } = draining();
     core.applyHints([{ groupId: id, containers: ids.map((x) => container(x, "a:1")) }], T0 + 4);

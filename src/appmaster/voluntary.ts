@@ -53,9 +53,11 @@ export class VoluntaryMoves {
     }
     if (job.state === "destroying" || job.state === "finished") return [];
     const liveIds = new Set(live.map((p) => p.id));
+    const inStep = new Set((job.step?.pods ?? []).map((sp) => sp.id)); // being deployed or updated: Galaxy's doing too
     const view = (p: PodRec): BudgetPod => {
       const m = liveIds.has(p.id) ? marks.get(p.id) : undefined;
-      return { id: p.id, healthy: isHealthy(p), move: m?.move ?? "", moveBlocked: m?.blocked ?? "", busy: p.pendingOp !== "" };
+      return { id: p.id, healthy: isHealthy(p) && !inStep.has(p.id), move: m?.move ?? "", moveBlocked: m?.blocked ?? "",
+        busy: p.pendingOp !== "" || inStep.has(p.id) };
     };
     const d = allowedMoves(job.spec.deploy.step, pods.map(view));
     return d.start.map((id) => {

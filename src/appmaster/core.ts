@@ -13,13 +13,13 @@ import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus 
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
-  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
+  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, type PodEvent, type PodRec,
 } from "./pods.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
 import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
-import { VoluntaryMoves } from "./voluntary.ts";
+import { oldCopyCommand, VoluntaryMoves } from "./voluntary.ts";
 
 export type { PodRec } from "./pods.ts";
 
@@ -314,7 +314,7 @@ export class AppMasterCore {
     if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
     const pod = this.podFor(req.podId, job.id, now);
     if (!pod.agent) this.reapply.add(pod.id);
-    if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
+    if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent));
     const before = podView(pod);
     const tasksBefore = pod.tasks;
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);

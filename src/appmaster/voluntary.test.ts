@@ -85,6 +85,18 @@ describe("voluntary moves: AppMaster moves what ResMan marks, within the disrupt
     expect(out.moves).toEqual([]);
   });
 
+  test("after an AppMaster failover the old copy of a moved pod still stops once the new one runs healthy", () => {
+    const before = draining();
+    const { id, ids } = before;
+    const core = new AppMasterCore(4, [...before.core.jobs.values()], T0, opts); // the new leader: no memory of the move
+    core.applyHints([{ groupId: id, containers: [container(ids[0]!, "b:1"), ...ids.slice(1).map((x) => container(x, "a:1", "drain of a:1"))] }], T0 + 10);
+    expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 11).reply.command).toBe("none"); // nothing runs on b:1 yet
+    core.fetchTask(report(ids[0]!, "b:1", "starting", false), T0 + 12);
+    expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 13).reply.command).toBe("none");
+    core.fetchTask(report(ids[0]!, "b:1"), T0 + 14);
+    expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 15).reply.command).toBe("terminate");
+  });
+
   test("a mark ResMan takes back (the drain stopped) moves nothing", () => {
     const { core, id, ids } = draining();
     core.applyHints([{ groupId: id, containers: ids.map((x) => container(x, "a:1")) }], T0 + 4);

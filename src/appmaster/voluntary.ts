@@ -12,7 +12,7 @@ import type { ContainerInfo } from "../rpc/types.ts";
 import { allowedMoves, type BudgetPod } from "./disruption.ts";
 import type { JobRecord } from "./jobs.ts";
 import type { Move } from "./planner.ts";
-import type { PodEvent, PodRec } from "./pods.ts";
+import { staleCopyCommand, type PodEvent, type PodRec } from "./pods.ts";
 
 interface Mark {
   /** The agent the mark is about: a pod moved since (or not placed) is no longer marked. */
@@ -74,4 +74,13 @@ export class VoluntaryMoves {
 /** Serving now: its worker says running (every task runs and passes its health check) on an agent that is not lost. */
 export function isHealthy(p: PodRec): boolean {
   return p.agent !== "" && p.state === "running" && p.lostSince === 0 && p.reported;
+}
+
+/**
+ * What a copy of the pod on another agent than the pod's is told: terminate once the pod runs healthy where ResMan
+ * placed it, else none (never both serving for long, never zero). Its agent need not be known as moved away from:
+ * after an AppMaster failover the pod's stale agents are forgotten, and the old copy of a drain must still stop.
+ */
+export function oldCopyCommand(p: PodRec, agent: string): "terminate" | "none" {
+  return staleCopyCommand(p, agent) === "terminate" || (p.agent !== agent && isHealthy(p)) ? "terminate" : "none";
 }

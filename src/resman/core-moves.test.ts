@@ -83,6 +83,21 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     expect(drainStatus(core, core.agents.get(from)!)).toBe("");
   });
 
+  test("a new copy never lands where its old copy still is (the drain stopped meanwhile)", () => {
+    const { core, from, to } = packed();
+    setAgentAdmin(core, from, "draining");
+    core.tick(4);
+    core.rescheduleContainer("web.0", "drain");
+    setAgentAdmin(core, to, "offline"); // nowhere else
+    setAgentAdmin(core, from, "active");
+    core.tick(5);
+    expect(core.placement.get("web.0")!.agent).toBe("");
+    expect(core.placement.get("web.0")!.lastError).toBe("1 agent: agent offline, 1: blacklist");
+    core.heartbeat(hb(from, [{ ...running({ containerId: "web.0", groupId: "web", ports: [] }), state: "exited" }], 1, 1, core.agents.get(from)!.capsVersion), 6);
+    core.tick(6 + 5_000); // the retry pass
+    expect(core.placement.get("web.0")!.agent).toBe(from);
+  });
+
   test("an unmarked container (failure policy) still leaves its agent at once", () => {
     const { core, from } = packed();
     core.rescheduleContainer("web.1", "failed");

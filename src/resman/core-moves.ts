@@ -14,7 +14,7 @@
 //
 // A leaving copy also goes when its agent's full report lacks it, or the agent dies or is removed. Leaving copies are
 // soft state: a ResMan failover forgets them (the agent then destroys an old copy not yet ended: a break).
-import { isOnline, type ContainerReport } from "../rpc/types.ts";
+import { isOnline, type ContainerReport, type GroupSpec } from "../rpc/types.ts";
 import { formatReasons, place } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import { schedAgents, schedGroup } from "./core-schedule.ts";
@@ -98,6 +98,13 @@ export function moveMakeBeforeBreak(core: ResManCore, c: ContainerRec, reason: s
   old.message = `leaving: ${reason}`;
   core.evict(c, reason); // off its agent (caps bumped), pending: the scheduler places the new copy
   core.placement.hold(old); // ...while the old copy keeps its charge and its cap there
+}
+
+/** The group as the scheduler sees it: never on an agent that still holds a leaving copy of it (one id, one copy). */
+export function avoidLeaving(core: ResManCore, spec: GroupSpec): GroupSpec {
+  if (core.placement.leaving.size === 0) return spec;
+  const agents = [...core.placement.leaving.values()].filter((c) => c.group === spec.id).map((c) => c.agent);
+  return agents.length === 0 ? spec : { ...spec, blacklist: [...spec.blacklist, ...agents] };
 }
 
 /** A report about a leaving copy on this agent: it is let go once it ended. Returns whether the report was one. */

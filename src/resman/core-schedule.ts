@@ -12,6 +12,7 @@ import {
   type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
+import { avoidLeaving } from "./core-moves.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
@@ -129,7 +130,7 @@ export function schedule(core: ResManCore, now: number): void {
   const groups: SchedGroup[] = [];
   for (const [gid, ids] of pendingBy) {
     const g = core.groups.get(gid);
-    if (g) groups.push(schedGroup(g.spec, ids.sort((x, y) => indexOf(x) - indexOf(y))));
+    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y))));
   }
   applyResult(core, place(schedAgents(core), groups, { seed: core.seed++ }), now);
 }

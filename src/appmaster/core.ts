@@ -10,7 +10,7 @@ import { AmbiguousError, ConflictError, NotFoundError } from "../core/errors.ts"
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
 import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
-import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
+import { isBatch, newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
   applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, type PodEvent, type PodRec,
@@ -314,7 +314,7 @@ export class AppMasterCore {
     if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
     const pod = this.podFor(req.podId, job.id, now);
     if (!pod.agent) this.reapply.add(pod.id);
-    if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent));
+    if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent, !isBatch(job.spec)));
     const before = podView(pod);
     const tasksBefore = pod.tasks;
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);

@@ -78,9 +78,11 @@ export function isHealthy(p: PodRec): boolean {
 
 /**
  * What a copy of the pod on another agent than the pod's is told: terminate once the pod runs healthy where ResMan
- * placed it, else none (never both serving for long, never zero). Its agent need not be known as moved away from:
- * after an AppMaster failover the pod's stale agents are forgotten, and the old copy of a drain must still stop.
+ * placed it, else none (never both serving for long, never zero). For a service its agent need not be known as moved
+ * away from: after an AppMaster failover the pod's stale agents are forgotten, and the old copy of a drain must still
+ * stop. (Batch copies keep the stricter rule: ResMan may adopt either copy of a revoked batch container back.)
  */
-export function oldCopyCommand(p: PodRec, agent: string): "terminate" | "none" {
-  return staleCopyCommand(p, agent) === "terminate" || (p.agent !== agent && isHealthy(p)) ? "terminate" : "none";
+export function oldCopyCommand(p: PodRec, agent: string, online: boolean): "terminate" | "none" {
+  if (staleCopyCommand(p, agent) === "terminate") return "terminate";
+  return online && p.agent !== agent && isHealthy(p) ? "terminate" : "none";
 }

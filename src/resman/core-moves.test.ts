@@ -145,4 +145,32 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     core.tick(7);
     expect(core.placement.get("db.0")!.move).toBe("agent b is in pool gpu");
   });
+
+  test("preemption takes a service's containers within its budget: the next only once the first runs again", () => {
+    const core = cluster(["a", "b", "c"]);
+    core.pools.add("other");
+    setAgentPool(core, "c", "other"); // web may use it, the monitor may not
+    setAgentAdmin(core, "c", "offline");
+    const whole = { resources: { millicores: 4000, memory: 1024 ** 3, disk: 0, ssd: 0 } };
+    core.createGroup(group("web", 2, "service", { ...whole, pools: ["default", "other"] }), 1);
+    core.tick(2);
+    reportAll(core, 3);
+    core.createGroup(group("mon", 2, "monitor", whole), 4);
+    core.tick(5);
+    const preempted = () => core.placement.ofGroup("web").filter((c) => c.state === "preempted").length;
+    const monPlaced = () => core.placement.ofGroup("mon").filter((c) => c.agent).length;
+    expect([preempted(), monPlaced()]).toEqual([1, 1]);
+    reportAll(core, 5_004);
+    core.tick(5 + 5_000); // a retry pass: the budget (step 1) is spent while the victim is not running again
+    expect([preempted(), monPlaced()]).toEqual([1, 1]);
+    setAgentAdmin(core, "c", "active");
+    core.tick(5_006);
+    expect(core.placement.ofGroup("web").filter((c) => c.agent === "c")).toHaveLength(1);
+    reportAll(core, 5_007, "creating");
+    core.tick(5_008 + 5_000); // ...but does not run yet: still no budget
+    expect(monPlaced()).toBe(1);
+    reportAll(core, 10_010);
+    core.tick(10_011 + 5_000);
+    expect([preempted(), monPlaced()]).toEqual([1, 2]);
+  });
 });

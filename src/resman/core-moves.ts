@@ -139,6 +139,19 @@ function letGo(core: ResManCore, a: AgentRec, old: ContainerRec): void {
   core.bumpCaps(a); // its cap set no longer holds the copy: the agent destroys it
 }
 
+/**
+ * Preemption's disruption budget for a service group (scheduler VictimBudget): how many more of its containers a
+ * more important one may take now, max(1, step) − containers not up. ResMan knows no health: a container is up when
+ * its agent reports it running (a preempted one is not, until it runs again elsewhere).
+ */
+export function victimBudget(core: ResManCore, groupId: string): number {
+  const spec = core.groups.get(groupId)?.spec;
+  if (!spec) return Infinity;
+  let up = 0;
+  for (const c of core.placement.ofGroup(groupId)) if (c.agent && c.state === "running") up++;
+  return Math.max(1, spec.step) - Math.max(0, spec.replica - up);
+}
+
 /** What `galaxy agent show` says of moving containers off the agent ("" when nothing has to move). */
 export function drainStatus(core: ResManCore, a: AgentRec): string {
   if (a.admin !== "draining" && !core.moving.has(a.endpoint) && core.placement.leaving.size === 0) return ""; // listing 10,000 agents

@@ -12,7 +12,7 @@ import {
   type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
-import { avoidLeaving } from "./core-moves.ts";
+import { avoidLeaving, victimBudget } from "./core-moves.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
@@ -132,7 +132,8 @@ export function schedule(core: ResManCore, now: number): void {
     const g = core.groups.get(gid);
     if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y))));
   }
-  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++ }), now);
+  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
+  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
 }
 
 function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {

@@ -80,7 +80,7 @@ function roomCache(core: ResManCore, now: number): Map<string, { at: number; why
 function roomFor(core: ResManCore, c: ContainerRec): string {
   const g = core.groups.get(c.group);
   if (!g) return "";
-  const r = place(schedAgents(core), [schedGroup(g.spec, [c.id])], { seed: core.seed });
+  const r = place(schedAgents(core), [schedGroup(avoidLeaving(core, g.spec), [c.id])], { seed: core.seed, victimBudget: (id) => victimBudget(core, id) });
   return r.placements.length > 0 ? "" : formatReasons(r.outcomes[0]?.reasons ?? {}) || "no agents";
 }
 

@@ -44,7 +44,7 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     expect(capIds(core, from)).toEqual(["web.0", "web.1", "web.2"]); // the old copy still runs there
     expect(capIds(core, to)).toContain("web.0");
     expect(core.placement.load(from).assigned.millicores).toBe(before);
-    expect(drainStatus(core, core.agents.get(from)!)).toMatch(/^drain: 2 containers to move, 1 old copies stopping/);
+    expect(drainStatus(core, core.agents.get(from)!)).toBe("drain: 2 containers to move, 1 old copy stopping once its replacement runs healthy (services a deploy step at a time, make-before-break)");
     // its agent still reports it running: kept; then exited (AppMaster terminated it): let go
     const old = running({ containerId: "web.0", groupId: "web", ports: [{ name: "http", port: 20000 }] });
     const v0 = core.agents.get(from)!.capsVersion;

@@ -166,7 +166,9 @@ export function drainStatus(core: ResManCore, a: AgentRec): string {
     const more = blocked.length > 1 ? ` and ${blocked.length - 1} more` : "";
     return `${what} waits: no room for ${blocked[0]!.id}${more} (${blocked[0]!.moveBlocked})`;
   }
-  const parts = [`${on.length - leaving} containers to move`];
-  if (leaving > 0) parts.push(`${leaving} old copies stopping once their replacements run healthy`);
+  const left = on.length - leaving;
+  const parts = [`${left} ${left === 1 ? "container" : "containers"} to move`];
+  if (leaving === 1) parts.push("1 old copy stopping once its replacement runs healthy");
+  else if (leaving > 1) parts.push(`${leaving} old copies stopping once their replacements run healthy`);
   return `${what}: ${parts.join(", ")} (services a deploy step at a time, make-before-break)`;
 }

@@ -1,10 +1,11 @@
 // Drain end to end, as a user sees it, on one `galaxy up --agents 2`: a 3-pod `step: 1` HTTP service with a health
 // check, all on one agent, is drained while every replica's published address is asked every 0.5 s: never fewer
 // than 2 answer, and at the end all 3 answer from the other agent, which `galaxy agent show` says is drained. With no
-// room anywhere else, a drain waits, says why (agent show, events), and all 3 keep answering.
+// room anywhere else, a drain waits, says why (agent show, events), and all 3 keep answering. An agent losing a label
+// the job requires has its pods moved the same way.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freeAgentPorts, freePortBase, GALAXY, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
@@ -140,5 +141,29 @@ pod:
     expect(w.run(["agent", "online", agent(0)]).code).toBe(0);
     const after = await watchUntil("agent 1 drained", async () => (await agentShow(1)).agent.drain === "drained" && (await answering()).pods.length === 3, 180_000);
     expect(after.fewest).toBeGreaterThanOrEqual(2);
+  });
+
+  test("an agent that loses a label the job requires: its pods move the same way, make-before-break", async () => {
+    expect(w.run(["agent", "online", agent(1)]).code).toBe(0);
+    expect(w.run(["label", "add", "ssd", agent(0)]).code).toBe(0);
+    expect(w.run(["remove", job]).code).toBe(0);
+    writeFileSync(join(w.dir, "db.yaml"), readFileSync(join(w.dir, "web.yaml"), "utf8").replace("name: web", "name: db")
+      .replace("replica: 3, step: 1, pools: [default]", "replica: 2, step: 1, pools: [default], labels: [ssd]"));
+    const r = w.run(["submit", "-f", join(w.dir, "db.yaml")]);
+    if (r.code !== 0) throw new Error(`submit: ${r.stderr}`);
+    job = r.stdout.trim();
+    await waitFor("2 replicas answering on agent 0", async () => (await answering()).pods.length === 2, 90_000);
+    expect((await json<PodJson[]>(["pods", "-j", job])).map((p) => p.agent)).toEqual([agent(0), agent(0)]);
+    firstAddresses = (await json<Endpoint[]>(["services", job])).map((e) => e.address);
+    expect(w.run(["label", "add", "ssd", agent(1)]).code).toBe(0);
+    expect(w.run(["label", "remove", "ssd", agent(0)]).code).toBe(0);
+    const { fewest, served } = await watchUntil("both pods answering from agent 1", async () => {
+      const pods = await json<PodJson[]>(["pods", "-j", job]);
+      return pods.every((p) => p.agent === agent(1) && p.state === "running") && (await answering()).pods.length === 2;
+    }, 180_000);
+    expect(fewest).toBeGreaterThanOrEqual(1);
+    expect(served).toBe(2);
+    const events = (await json<{ kind: string; message: string }[]>(["events", job])).filter((e) => e.kind === "move");
+    expect(events.map((e) => e.message)).toEqual([0, 1].map(() => `moving off ${agent(0)} (agent ${agent(0)} lost label ssd): a replacement starts elsewhere; the old copy stops once it runs healthy`));
   });
 });

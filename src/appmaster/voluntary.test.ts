@@ -97,6 +97,17 @@ describe("voluntary moves: AppMaster moves what ResMan marks, within the disrupt
     expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 15).reply.command).toBe("terminate");
   });
 
+  test("a move ResMan cancels (the drain stopped before the new copy was placed): the pod is back where it runs", () => {
+    const { core, id, ids } = draining();
+    const [m] = core.tick(T0 + 4).moves;
+    core.moved(m!, T0 + 5);
+    core.applyHints([{ groupId: id, containers: ids.map((x) => container(x, "a:1")) }], T0 + 10_000); // the old copy again
+    expect(core.podsOf(id)[0]!.agent).toBe("a:1");
+    expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 10_001).reply.command).toBe("none");
+    expect(core.podsOf(id)[0]!.state).toBe("running");
+    expect(core.tick(T0 + 10_002).moves).toEqual([]);
+  });
+
   test("a mark ResMan takes back (the drain stopped) moves nothing", () => {
     const { core, id, ids } = draining();
     core.applyHints([{ groupId: id, containers: ids.map((x) => container(x, "a:1")) }], T0 + 4);

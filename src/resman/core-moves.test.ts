@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { labelAgents, setAgentAdmin, setAgentPool } from "./core-admin.ts";
-import { drainStatus, ROOM_RECHECK_MS } from "./core-moves.ts";
+import { avoidLeaving, drainStatus, ROOM_RECHECK_MS } from "./core-moves.ts";
 import { cluster, group, hb, reportAll, running, where } from "./test-fixtures.ts";
 import { containerInfo } from "./views.ts";
 
@@ -83,19 +83,33 @@ describe("moves off an agent: batch by ResMan at once, services marked for AppMa
     expect(drainStatus(core, core.agents.get(from)!)).toBe("");
   });
 
-  test("a new copy never lands where its old copy still is (the drain stopped meanwhile)", () => {
+  test("a new copy is never placed where its old copy still is (one id, one copy per agent)", () => {
     const { core, from, to } = packed();
     setAgentAdmin(core, from, "draining");
     core.tick(4);
     core.rescheduleContainer("web.0", "drain");
-    setAgentAdmin(core, to, "offline"); // nowhere else
-    setAgentAdmin(core, from, "active");
+    const spec = core.groups.get("web")!.spec;
+    expect(avoidLeaving(core, spec).blacklist).toEqual([from]);
+    expect(avoidLeaving(core, core.groups.get("job")!.spec)).toBe(core.groups.get("job")!.spec);
+    core.tick(5);
+    expect(core.placement.get("web.0")!.agent).toBe(to);
+  });
+
+  test("a move cancelled before its new copy is placed: the old copy is the container again, where it runs", () => {
+    const { core, from, to } = packed();
+    setAgentAdmin(core, from, "draining");
+    core.tick(4);
+    const grant = core.placement.get("web.0")!.grantedAt;
+    setAgentAdmin(core, to, "offline"); // no room: the new copy stays pending
+    core.rescheduleContainer("web.0", "drain");
     core.tick(5);
     expect(core.placement.get("web.0")!.agent).toBe("");
-    expect(core.placement.get("web.0")!.lastError).toBe("1 agent: agent offline, 1: blacklist");
-    core.heartbeat(hb(from, [{ ...running({ containerId: "web.0", groupId: "web", ports: [] }), state: "exited" }], 1, 1, core.agents.get(from)!.capsVersion), 6);
-    core.tick(6 + 5_000); // the retry pass
-    expect(core.placement.get("web.0")!.agent).toBe(from);
+    setAgentAdmin(core, from, "active");
+    core.tick(6);
+    expect(core.placement.get("web.0")!).toMatchObject({ agent: from, state: "running", grantedAt: grant, move: "" });
+    expect(core.placement.leaving.size).toBe(0);
+    expect(capIds(core, from)).toEqual(["web.0", "web.1", "web.2"]);
+    expect(core.capsFor(from).find((c) => c.containerId === "web.0")!.grantedAt).toBe(grant);
   });
 
   test("an unmarked container (failure policy) still leaves its agent at once", () => {

@@ -12,8 +12,10 @@
 //   AppMaster terminates the old copy once the new one runs healthy ──► its agent reports it exited
 //                                            ──► the leaving copy is let go (cap set bumped: the agent destroys it)
 //
-// A leaving copy also goes when its agent's full report lacks it, or the agent dies or is removed. Leaving copies are
-// soft state: a ResMan failover forgets them (the agent then destroys an old copy not yet ended: a break).
+// A leaving copy also goes when its agent's full report lacks it, or the agent dies or is removed. A move that lost its
+// reason (the drain stopped) while the new copy is not placed yet is undone: the old copy is the container again.
+// Leaving copies are soft state: a ResMan failover forgets them, and the first agent to report the container keeps it
+// (the other copy is destroyed: at worst the moved pod, already counted down by the budget, is down until it runs).
 import { isOnline, type ContainerReport, type GroupSpec } from "../rpc/types.ts";
 import { formatReasons, place } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
@@ -36,6 +38,7 @@ export function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): strin
  * it is misplaced.
  */
 export function applyMoves(core: ResManCore, now: number): void {
+  restoreCancelled(core);
   if (core.moving.size === 0) return;
   const room = roomCache(core, now);
   for (const endpoint of [...core.moving]) {
@@ -105,6 +108,22 @@ export function avoidLeaving(core: ResManCore, spec: GroupSpec): GroupSpec {
   if (core.placement.leaving.size === 0) return spec;
   const agents = [...core.placement.leaving.values()].filter((c) => c.group === spec.id).map((c) => c.agent);
   return agents.length === 0 ? spec : { ...spec, blacklist: [...spec.blacklist, ...agents] };
+}
+
+/**
+ * A move that no longer has a reason (the drain stopped, the label came back) while its new copy is not placed yet:
+ * the old copy is the container again, where it runs (same grant: its agent sees no change).
+ */
+function restoreCancelled(core: ResManCore): void {
+  if (core.placement.leaving.size === 0) return;
+  for (const old of [...core.placement.leaving.values()]) {
+    const c = core.placement.get(old.id);
+    const a = core.agents.get(old.agent);
+    if (!c || c.agent || !a || a.dead || misplaced(core, a, c)) continue;
+    core.placement.letGo(old);
+    core.placement.assign(c, old.agent, old.ports, old.charged, old.bindings);
+    Object.assign(c, { state: old.state, pid: old.pid, startedAt: old.startedAt, grantedAt: old.grantedAt, message: "" });
+  }
 }
 
 /** A report about a leaving copy on this agent: it is let go once it ended. Returns whether the report was one. */

@@ -119,9 +119,10 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
     const busiest = [...counts].sort((x, y) => y[1] - x[1])[0]![0];
     expect(counts.get(busiest)).toBe(3);
     expect(agentsOf(batch)).toEqual([busiest]);
-    expect(w.run(["agent", "drain", busiest]).code).toBe(0);
     // what a user sees: pods running (their task alive: these have no health check), and the agent's drain line
     const running = () => w.json<{ state: string }[]>(["pods", "-j", svc]).filter((p) => p.state === "running").length;
+    await waitFor("every pod running (deployed a step at a time)", () => running() === 4, 60_000);
+    expect(w.run(["agent", "drain", busiest]).code).toBe(0);
     let lowest = 4;
     await waitFor("the drained agent to say drained", () => {
       lowest = Math.min(lowest, running());

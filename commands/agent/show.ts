@@ -23,6 +23,7 @@ JSON fields: agent {${AGENT_JSON_FIELDS}}, containers [{id, groupId, state, port
     const color = useColor();
     const t = a.info.total;
     this.log(`Agent ${a.info.endpoint}  (${colorStatus(a.state, color)}, pool ${a.info.pool})`);
+    if (a.drain) this.log(`  ${a.drain === "drained" ? "drained    every container moved away" : `moves      ${a.drain}`}`);
     this.log(`  labels     ${a.info.labels.join(", ") || "-"}`);
     this.log(`  host       ${a.info.hostname || "-"}, isolation ${a.info.isolation || "-"}, ports ${a.info.portMin}-${a.info.portMax}, heartbeat ${a.lastHeartbeat ? formatAgo(a.lastHeartbeat, Date.now()) : "-"}`);
     this.log(`  assigned   cpu ${cpuPair(a.assigned.millicores, t.millicores)}, memory ${sizePair(a.assigned.memory, t.memory)}, disk ${sizePair(a.assigned.disk, t.disk)}, ssd ${sizePair(a.assigned.ssd, t.ssd)}`);

@@ -10,15 +10,16 @@ import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from "../c
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
 import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
-import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
+import { isBatch, newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
-  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, staleCopyCommand, type PodEvent, type PodRec,
+  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, type PodEvent, type PodRec,
 } from "./pods.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
 import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
+import { oldCopyCommand, VoluntaryMoves } from "./voluntary.ts";
 
 export type { PodRec } from "./pods.ts";
 
@@ -39,6 +40,8 @@ export interface NewEvent {
 
 export interface MoveOrder extends Move {
   jobId: string;
+  /** A move ResMan asked for (drain, lost label, pool), within the disruption budget: make-before-break. */
+  voluntary?: boolean;
 }
 
 export interface Out {
@@ -69,6 +72,8 @@ export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new PodTable((jobId) => this.changed(jobId));
+  /** ResMan's marks (drain, lost label, pool) and the moves each job's disruption budget allows (voluntary.ts). */
+  readonly voluntary = new VoluntaryMoves();
   /**
    * Each job's last plan that changed nothing (same job, no moves, no events), good until `until` (nextDeadline) or
    * until the job or one of its pods changes (`dirty`): a tick and every worker's FetchTask reuse it instead of
@@ -178,6 +183,7 @@ export class AppMasterCore {
     this.jobsGone = true;
     this.namingNews?.add(id);
     this.pods.deleteJob(id); // its ids left in `reapply` are skipped: the pods are gone
+    this.voluntary.forget(id);
     this.dirty.delete(id); // nothing left to plan
     return { writes: [{ key: id, value: null, prev }], events: [], moves: [] };
   }
@@ -275,6 +281,7 @@ export class AppMasterCore {
         continue;
       }
       this.addPodEvents(out, p.jobId, applyHint(p, c, now), now);
+      this.addPodEvents(out, p.jobId, this.voluntary.noteHint(p, c), now);
       this.noteVolatile(p, c);
       this.placementNews?.add(p.id);
       this.touch(p);
@@ -294,6 +301,7 @@ export class AppMasterCore {
       seen.add(c.id);
       const p = this.podFor(c.id, job.id, now);
       this.addPodEvents(out, job.id, applyHint(p, c, now), now);
+      this.addPodEvents(out, job.id, this.voluntary.noteHint(p, c), now);
       this.noteVolatile(p, c);
       this.touch(p);
       this.placementNews?.add(p.id);
@@ -331,7 +339,7 @@ export class AppMasterCore {
     if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
     const pod = this.podFor(req.podId, job.id, now);
     if (!pod.agent) this.reapply.add(pod.id);
-    if (isStaleCopy(pod, req.agent)) return reply(staleCopyCommand(pod, req.agent));
+    if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent, !isBatch(job.spec)));
     const before = podView(pod);
     const tasksBefore = pod.tasks;
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
@@ -357,6 +365,7 @@ export class AppMasterCore {
       if (job.state === "destroying") continue;
       const r = this.planJob(job, now, out);
       for (const m of r.moves) out.moves.push({ ...m, jobId: job.id });
+      for (const m of this.voluntary.orders(r.job, this.podsOf(job.id))) out.moves.push({ ...m, jobId: job.id });
     }
     return out;
   }
@@ -373,7 +382,8 @@ export class AppMasterCore {
     }
     const job = this.jobs.get(m.jobId);
     if (!job) return out;
-    this.event(out, job.id, m.pod, m.recreate ? "update" : "failover", `moved off ${m.agent}: ${m.reason}`, now);
+    const what = m.voluntary ? `moving off ${m.agent} (${m.reason}): a replacement starts elsewhere; the old copy stops once it runs healthy` : `moved off ${m.agent}: ${m.reason}`;
+    this.event(out, job.id, m.pod, m.recreate ? "update" : m.voluntary ? "move" : "failover", what, now);
     if (m.recreate && job.step) {
       const pods = job.step.pods.map((sp) => (sp.id === m.pod && sp.action === "recreate" ? { ...sp, moved: true } : sp));
       this.merge(out, this.put({ ...job, step: { ...job.step, pods } }));

@@ -15,9 +15,9 @@ export function agentJson(a: AgentStatus) {
     endpoint: info.endpoint, state: a.state, pool: info.pool, labels: info.labels, containers: a.containers,
     total: info.total, assigned: a.assigned, used: a.used, lastHeartbeat: a.lastHeartbeat, pressure: a.pressure,
     hostname: info.hostname, isolation: info.isolation, portMin: info.portMin, portMax: info.portMax,
-    maxBatch: info.maxBatch, volumes: info.volumes, devicesTaken: a.devicesTaken,
+    maxBatch: info.maxBatch, volumes: info.volumes, devicesTaken: a.devicesTaken, drain: a.drain,
   };
 }
 
 export const AGENT_JSON_FIELDS =
-  "endpoint, state, pool, labels, containers, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}, lastHeartbeat, pressure, hostname, isolation, portMin, portMax, maxBatch, volumes [{medium, path, size}], devicesTaken";
+  "endpoint, state, pool, labels, containers, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}, lastHeartbeat, pressure, hostname, isolation, portMin, portMax, maxBatch, volumes [{medium, path, size}], devicesTaken, drain (how moving its containers away stands: drained, or why it waits)";

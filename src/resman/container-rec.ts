@@ -33,6 +33,8 @@ interface ContainerExtra {
   reasons: Record<string, number>;
   evictedFrom: string;
   preemptedBy: string;
+  move: string;
+  moveBlocked: string;
 }
 
 export class ContainerRec {
@@ -137,6 +139,22 @@ export class ContainerRec {
     this.put("preemptedBy", g);
   }
 
+  /** Placed online and misplaced (its agent drains, lost a label, changed pool): why it should move (core-moves.ts). */
+  get move(): string {
+    return this.x?.move ?? "";
+  }
+  set move(m: string) {
+    this.put("move", m);
+  }
+
+  /** With move: why no other agent could take a replacement on the last look ("" when one could). */
+  get moveBlocked(): string {
+    return this.x?.moveBlocked ?? "";
+  }
+  set moveBlocked(m: string) {
+    this.put("moveBlocked", m);
+  }
+
   /**
    * Takes what an agent reports about it, allocating nothing that outlives the report. Returns what changed that a
    * hint shows: "hint" (state, pid, start, message, exit code), "usage" (only usage), "" (nothing).
@@ -198,7 +216,7 @@ export class ContainerRec {
 
 const EXTRA_DEFAULTS: Readonly<ContainerExtra> = Object.freeze({
   charged: null, bindings: NO_BINDINGS, exitCode: 0, message: "", orphan: false, lastError: "", reasons: NO_REASONS,
-  evictedFrom: "", preemptedBy: "",
+  evictedFrom: "", preemptedBy: "", move: "", moveBlocked: "",
 });
 
 export function sameResources(a: Resources, b: Resources): boolean {

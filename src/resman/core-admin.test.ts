@@ -17,55 +17,6 @@ describe("agents: offline, drain, labels, pools, remove", () => {
     expect(core.placement.ofGroup("web").filter((c) => c.agent === first)).toHaveLength(1);
   });
 
-  test("drain moves batch first, then services one step at a time, never below replica − step", () => {
-    const core = cluster(["a", "b"]);
-    core.createGroup(group("web", 3, "service", { ...small, spread: false, pools: ["default"] }), 1);
-    core.createGroup(group("job", 2, "batch", { ...small, spread: false }), 1);
-    core.tick(2);
-    // everything on one agent, then drain it
-    const victim = core.placement.get("web.0")!.agent;
-    for (const c of core.placement.containers.values()) expect(c.agent).toBe(victim);
-    reportAll(core, 3);
-    setAgentAdmin(core, victim, "draining");
-    core.tick(4);
-    // batch moved at once, services wait for them
-    expect(core.placement.ofGroup("job").every((c) => c.agent && c.agent !== victim)).toBe(true);
-    expect(core.placement.ofGroup("web").every((c) => c.agent === victim)).toBe(true);
-    let t = 5;
-    const seenRunning: number[] = [];
-    for (let round = 0; round < 10 && core.placement.ofAgent(victim).length > 0; round++) {
-      reportAll(core, t++);
-      core.tick(t++);
-      seenRunning.push(core.placement.ofGroup("web").filter((c) => c.state === "running").length);
-      reportAll(core, t++);
-      core.tick(t++);
-    }
-    expect(core.placement.ofAgent(victim)).toEqual([]);
-    expect(Math.min(...seenRunning)).toBeGreaterThanOrEqual(3 - 1);
-    expect(core.placement.ofGroup("web").every((c) => c.agent && c.agent !== victim)).toBe(true);
-  });
-
-  test("a container whose agent loses a required label moves; pools steer likewise", () => {
-    const core = cluster(["a", "b"]);
-    labelAgents(core, "ssd", ["a"], false);
-    core.createGroup(group("db", 1, "service", { labels: ["ssd"] }), 1);
-    core.tick(2);
-    expect(where(core, "db")).toEqual({ "db.0": "a" });
-    reportAll(core, 2);
-    labelAgents(core, "ssd", ["b"], false);
-    labelAgents(core, "ssd", ["a"], true);
-    expect(listLabels(core)).toEqual([{ label: "ssd", endpoints: ["b"] }]);
-    core.tick(3);
-    expect(where(core, "db")).toEqual({ "db.0": "b" });
-    expect(core.placement.get("db.0")!.grantedAt).toBe(3);
-    core.pools.add("gpu");
-    reportAll(core, 4);
-    setAgentPool(core, "b", "gpu");
-    core.tick(5);
-    expect(where(core, "db")).toEqual({ "db.0": "" });
-    expect(core.placement.get("db.0")!.lastError).toBe("1 agent: labels, 1: pool");
-  });
-
   test("the old agent's report does not pull a moved container back", () => {
     const core = cluster(["a", "b"]);
     core.createGroup(group("job", 1, "batch"), 1);

@@ -1,11 +1,10 @@
 // Operators' changes to agents (offline, online, drain, remove, pool, labels) and what follows from them: containers
-// that may no longer stay where they are move away (scheduler/reconcile.ts decides how many at once), and an agent
-// under memory pressure gives up best-effort containers first.
+// that may no longer stay where they are move away (core-moves.ts: batch at once, services by AppMaster within their
+// disruption budget, make-before-break), and an agent under memory pressure gives up best-effort containers first.
 import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
-import { isOnline } from "../rpc/types.ts";
-import { computeMoves, type MoveCandidate, type MoveGroup } from "../scheduler/index.ts";
+import { dropLeavingOn } from "./core-moves.ts";
 import type { ResManCore } from "./core.ts";
-import { agentHard, type AdminState, type AgentRec, type ContainerRec, type Write } from "./state.ts";
+import { agentHard, type AdminState, type AgentRec, type Write } from "./state.ts";
 
 export function mustAgent(core: ResManCore, endpoint: string): AgentRec {
   const a = core.agents.get(endpoint);
@@ -21,7 +20,7 @@ const persist = (a: AgentRec): Write => ({ table: "agents", key: a.endpoint, val
 export function setAgentAdmin(core: ResManCore, endpoint: string, admin: AdminState): Write[] {
   const a = mustAgent(core, endpoint);
   a.admin = admin;
-  if (admin === "draining") core.moving.add(a.endpoint);
+  core.moving.add(a.endpoint); // draining: its containers move; else the marks of a drain that stopped are cleared
   core.scheduleDirty = true;
   return [persist(a)];
 }
@@ -29,6 +28,7 @@ export function setAgentAdmin(core: ResManCore, endpoint: string, admin: AdminSt
 /** Forgets an agent. One that is alive must be empty (drain it first); a dead one's containers go back to pending. */
 export function removeAgent(core: ResManCore, endpoint: string): Write[] {
   const a = mustAgent(core, endpoint);
+  if (a.dead) dropLeavingOn(core, a.endpoint);
   const containers = core.placement.ofAgent(a.endpoint);
   if (!a.dead && containers.length > 0) {
     throw new ConflictError(`agent ${a.endpoint} still runs ${containers.length} containers; drain it first (galaxy agent drain ${a.endpoint})`);
@@ -74,42 +74,6 @@ export function listLabels(core: ResManCore): { label: string; endpoints: string
   const by = new Map<string, string[]>();
   for (const a of core.agents.values()) for (const l of a.labels) by.set(l, [...(by.get(l) ?? []), a.endpoint]);
   return [...by].sort((x, y) => x[0].localeCompare(y[0])).map(([label, endpoints]) => ({ label, endpoints: endpoints.sort() }));
-}
-
-/** Why a placed container may not stay on its agent ("" when it may). */
-function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): string {
-  if (a.admin === "draining") return `moved off ${a.endpoint} (draining)`;
-  const spec = core.groups.get(c.group)?.spec;
-  if (!spec) return "";
-  if (!spec.pools.includes(a.pool)) return `moved: ${a.endpoint} is in pool ${a.pool}`;
-  const lost = spec.labels.find((l) => !a.labels.includes(l));
-  return lost ? `moved: ${a.endpoint} lost label ${lost}` : "";
-}
-
-/** Moves containers off the agents in core.moving, batch first and `step` at a time per online group. */
-export function applyMoves(core: ResManCore): void {
-  if (core.moving.size === 0) return;
-  const candidates: MoveCandidate[] = [];
-  const why = new Map<string, string>();
-  for (const endpoint of [...core.moving]) {
-    const a = core.agents.get(endpoint);
-    const found = a ? core.placement.ofAgent(endpoint).filter((c) => !c.orphan && misplaced(core, a, c)) : [];
-    if (found.length === 0) core.moving.delete(endpoint);
-    for (const c of found) {
-      why.set(c.id, misplaced(core, a!, c));
-      candidates.push({ id: c.id, group: c.group, agent: endpoint, online: isOnline(core.groups.get(c.group)?.spec.jobType ?? "service") });
-    }
-  }
-  if (candidates.length === 0) return;
-  const groups = new Map<string, MoveGroup>();
-  for (const c of candidates) if (c.online && !groups.has(c.group)) groups.set(c.group, moveGroup(core, c.group));
-  for (const id of computeMoves(candidates, groups).move) core.evict(core.placement.get(id)!, why.get(id)!);
-}
-
-function moveGroup(core: ResManCore, id: string): MoveGroup {
-  const spec = core.groups.get(id)!.spec;
-  const running = core.placement.ofGroup(id).filter((c) => c.agent && c.state === "running").length;
-  return { step: spec.step, missing: Math.max(0, spec.replica - running) };
 }
 
 /** Memory pressure: evict the newest best-effort container (one per heartbeat); no deep placement meanwhile. */

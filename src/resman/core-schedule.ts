@@ -12,6 +12,7 @@ import {
   type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
+import { avoidLeaving, victimBudget } from "./core-moves.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
@@ -80,7 +81,8 @@ class AgentView implements SchedAgent {
   }
 
   get containers(): readonly SchedContainer[] {
-    return this.core.placement.ofAgent(this.a.endpoint).map((c) => schedContainer(this.core, c));
+    // a leaving copy (core-moves.ts) is no victim: its pod already runs elsewhere, and it goes when it ended
+    return this.core.placement.ofAgent(this.a.endpoint).filter((c) => !this.core.placement.isLeaving(c)).map((c) => schedContainer(this.core, c));
   }
 }
 
@@ -128,9 +130,10 @@ export function schedule(core: ResManCore, now: number): void {
   const groups: SchedGroup[] = [];
   for (const [gid, ids] of pendingBy) {
     const g = core.groups.get(gid);
-    if (g) groups.push(schedGroup(g.spec, ids.sort((x, y) => indexOf(x) - indexOf(y))));
+    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y))));
   }
-  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++ }), now);
+  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
+  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
 }
 
 function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {

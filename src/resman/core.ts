@@ -5,12 +5,13 @@
 //             ──► pressure: evict a best-effort container ──► reply with its whole cap set when it is behind
 //   request   ──► admission (pools, grants, quota) ──► groups (hard) ──► containers pending in placement
 //   tick      ──► end recovery window ──► end safe mode ──► agent timeouts (offline revoked, online lost)
-//             ──► moves (drain, lost labels, pool changes; core-admin.ts) ──► schedule (core-schedule.ts)
+//             ──► moves (drain, lost labels, pool changes; core-moves.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
 import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
-import { applyMoves, maybeRelievePressure } from "./core-admin.ts";
+import { maybeRelievePressure } from "./core-admin.ts";
+import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
@@ -175,7 +176,9 @@ export class ResManCore {
   /** Makes placement agree with what the agent says it runs; sums the idle share of its guaranteed containers. */
   private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number, full: boolean): void {
     const idle = emptyResources();
+    if (full) dropUnreported(this, rec, reports);
     for (const r of reports) {
+      if (noteLeavingReport(this, rec, r)) continue; // the old copy of a container moved make-before-break
       const c = this.placement.get(r.containerId);
       if (c && c.agent === rec.endpoint) {
         if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
@@ -355,11 +358,16 @@ export class ResManCore {
     this.bumpCaps(a);
   }
 
-  /** AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. */
+  /**
+   * AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. One ResMan marked to move
+   * (its live agent drains, lost a label, changed pool) moves make-before-break: its old copy stays until it ends.
+   */
   rescheduleContainer(id: string, reason = ""): ContainerRec {
     const c = this.placement.get(id);
     if (!c) throw new NotFoundError("container", id);
-    this.evict(c, reason || "rescheduled by AppMaster");
+    const a = c.agent ? this.agents.get(c.agent) : undefined;
+    if (c.move && a && !a.dead) moveMakeBeforeBreak(this, c, reason || c.move);
+    else this.evict(c, reason || "rescheduled by AppMaster");
     return c;
   }
 
@@ -403,7 +411,7 @@ export class ResManCore {
     this.detectDeadAgents(now);
     if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
     this.awaitingAm = false;
-    applyMoves(this);
+    applyMoves(this, now);
     const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
     if ((this.scheduleDirty || retry) && this.placement.pending.size > 0) {
       this.scheduleDirty = false; // a pass that evicts (preemption) marks it again: the victims get their own pass
@@ -432,6 +440,7 @@ export class ResManCore {
       if (a.dead || now - a.lastHeartbeat <= this.cfg.agentTimeoutMs) continue;
       a.dead = true;
       this.bumpCaps(a);
+      dropLeavingOn(this, a.endpoint);
       for (const c of this.placement.ofAgent(a.endpoint)) {
         const type = this.groups.get(c.group)?.spec.jobType ?? "service";
         if (isOnline(type)) (c.state = "lost"), this.placement.touch(c.group); // online: never revoked by a timeout

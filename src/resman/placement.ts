@@ -32,6 +32,8 @@ const newLoad = (): AgentLoad => ({
 export class PlacementTable {
   readonly containers = new ContainerIndex();
   readonly pending = new Set<string>();
+  /** Old copies of containers moved make-before-break, by id@agent (see hold). */
+  readonly leaving = new Map<string, ContainerRec>();
   private readonly loads = new Map<string, AgentLoad>();
 
   constructor(
@@ -82,6 +84,8 @@ export class PlacementTable {
     c.preemptedBy = "";
     c.lastError = "";
     c.reasons = {};
+    c.move = "";
+    c.moveBlocked = "";
     this.charge(c);
     this.touched(c.group);
   }
@@ -96,6 +100,8 @@ export class PlacementTable {
     c.charged = c.resources;
     c.state = "pending";
     c.pid = 0;
+    c.move = "";
+    c.moveBlocked = "";
     this.pending.add(c.id);
     this.touched(c.group);
   }
@@ -105,6 +111,31 @@ export class PlacementTable {
     this.pending.delete(c.id);
     this.containers.delete(c);
     this.touched(c.group);
+  }
+
+  /**
+   * Holds the old copy of a container moved make-before-break (a record of its own, same id) on its agent: charged
+   * there and in that agent's cap set until letGo. Not in the index: the container's own record is the new copy.
+   */
+  hold(copy: ContainerRec): void {
+    this.leaving.set(leavingKey(copy.id, copy.agent), copy);
+    this.charge(copy);
+    this.touched(copy.group);
+  }
+
+  letGo(copy: ContainerRec): void {
+    if (!this.leaving.delete(leavingKey(copy.id, copy.agent))) return;
+    this.release(copy);
+    this.touched(copy.group);
+  }
+
+  /** The old copy of container `id` still held on `agent`, if any. */
+  leavingCopy(id: string, agent: string): ContainerRec | undefined {
+    return this.leaving.size === 0 ? undefined : this.leaving.get(leavingKey(id, agent));
+  }
+
+  isLeaving(c: ContainerRec): boolean {
+    return this.leaving.size > 0 && this.leaving.get(leavingKey(c.id, c.agent)) === c;
   }
 
   /** Forgets an agent's (empty) load when the agent is removed. */
@@ -135,6 +166,8 @@ export class PlacementTable {
     removeFrom(l.containers, c);
   }
 }
+
+const leavingKey = (id: string, agent: string) => `${id}@${agent}`;
 
 /** Swap-remove: an array slot per container instead of a Set entry (~30 bytes less), order not kept. */
 function removeFrom(list: ContainerRec[], c: ContainerRec): void {

@@ -2,6 +2,7 @@
 import type { AgentStatus, ContainerInfo, GroupStatus, Hint, HintsReply, HintsRequest, Resources, StatusReply, Usage } from "../rpc/types.ts";
 import { emptyResources } from "../rpc/types.ts";
 import type { ResManCore } from "./core.ts";
+import { drainStatus } from "./core-moves.ts";
 import { addRes } from "./placement.ts";
 import type { AgentRec, ContainerRec } from "./state.ts";
 
@@ -14,7 +15,8 @@ export function containerInfo(core: ResManCore, c: ContainerRec): ContainerInfo 
     id: c.id, groupId: c.group, agent: c.agent, state: c.state, ports: c.ports, volumes: c.bindings,
     lastError: c.agent ? "" : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
     usage: c.usage ? { ...c.usage } : noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
-    jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons,
+    jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons, move: c.move,
+    moveBlocked: c.moveBlocked,
   };
 }
 
@@ -71,7 +73,7 @@ export function agentStatus(core: ResManCore, a: AgentRec): AgentStatus {
   return {
     info: { ...a.info, pool: a.pool, labels: a.labels }, state: agentState(a), lastHeartbeat: a.lastHeartbeat,
     assigned: { ...load.assigned }, used: agentUsed(core, a), containers: load.containers.length, pressure: a.pressure,
-    devicesTaken: [...load.devices].sort(),
+    devicesTaken: [...load.devices].sort(), drain: drainStatus(core, a),
   };
 }
 

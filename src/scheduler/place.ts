@@ -13,7 +13,7 @@ import { IMPORTANCE } from "../rpc/types.ts";
 import { assign } from "./assign.ts";
 import { checkFeasible } from "./checks.ts";
 import { cmp, prepare, type Demand } from "./demand.ts";
-import { preemptGroup } from "./preempt.ts";
+import { preemptGroup, VictimBudget } from "./preempt.ts";
 import { seededRandom } from "./random.ts";
 import { rankAgents } from "./score.ts";
 import type { Eviction, GroupOutcome, Placement, ScheduleOptions, ScheduleResult, SchedAgent, SchedGroup } from "./types.ts";
@@ -30,12 +30,13 @@ export function place(agents: readonly SchedAgent[], groups: readonly SchedGroup
   const placements: Placement[] = [];
   const evictions: Eviction[] = [];
   const outcomes: GroupOutcome[] = [];
+  const budget = new VictimBudget(opts.victimBudget);
   for (const g of ordered) {
     if (g.pending.length === 0) continue;
     const d = prepare(g);
     const outcome = placeGroup(d, working, order, rand, placements);
     if (outcome.unplaced.length > 0 && opts.preempt !== false && d.importance > 0) {
-      preemptGroup(d, working.all(), rand, outcome, placements, evictions);
+      preemptGroup(d, working.all(), rand, outcome, placements, evictions, budget);
     }
     outcomes.push(outcome);
   }

@@ -7,7 +7,9 @@
 //     ──► evict candidates one by one on a copy of the agent until the demand fits
 //     ──► prune: put back every victim (most important first) the demand still fits without
 //   per group: the plan of each candidate agent is computed once and again only after that agent changed
-import { IMPORTANCE } from "../rpc/types.ts";
+//   services as victims: at most their group's disruption budget (VictimBudget) in a pass; plans are recomputed
+//              after a pass took a service victim (the budget they counted on may be spent)
+import { IMPORTANCE, isOnline } from "../rpc/types.ts";
 import { checkFeasible, checkStatic } from "./checks.ts";
 import { cmp, isBatchType, type Demand } from "./demand.ts";
 import { assign } from "./assign.ts";
@@ -15,16 +17,50 @@ import { shuffle } from "./random.ts";
 import type { Eviction, GroupOutcome, Placement, SchedContainer } from "./types.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 
+/** How many more containers of each service group preemption may take in this pass (see ScheduleOptions). */
+export class VictimBudget {
+  private readonly left = new Map<string, number>();
+  constructor(private readonly budgetOf?: (groupId: string) => number) {}
+
+  /** How many more of c's group may go (Infinity: batch, best-effort, or no budget given). */
+  leftFor(c: SchedContainer): number {
+    if (!this.budgetOf || !isOnline(c.jobType)) return Infinity;
+    let n = this.left.get(c.groupId);
+    if (n === undefined) this.left.set(c.groupId, (n = this.budgetOf(c.groupId)));
+    return n;
+  }
+
+  /** Counts the victims taken; returns whether a service was among them. */
+  take(victims: readonly SchedContainer[]): boolean {
+    let online = false;
+    for (const v of victims) {
+      const n = this.leftFor(v);
+      if (n === Infinity) continue;
+      this.left.set(v.groupId, n - 1);
+      online = true;
+    }
+    return online;
+  }
+}
+
+const NO_BUDGET = new VictimBudget();
+
 /** The victims that let the demand fit on the agent ([] when it fits as is), or null when nothing does. */
-export function planVictims(d: Demand, a: WorkingAgent): SchedContainer[] | null {
+export function planVictims(d: Demand, a: WorkingAgent, budget: VictimBudget = NO_BUDGET): SchedContainer[] | null {
   if (checkStatic(d, a) !== null) return null;
   if (checkFeasible(d, a) === null) return [];
-  const candidates = a.liveContainers().filter((c) => (IMPORTANCE[c.jobType] ?? 0) < d.importance);
+  const candidates = a.liveContainers().filter((c) => (IMPORTANCE[c.jobType] ?? 0) < d.importance && budget.leftFor(c) > 0);
   if (candidates.length === 0) return null;
   candidates.sort((x, y) => IMPORTANCE[x.jobType] - IMPORTANCE[y.jobType] || weight(y) - weight(x) || cmp(x.id, y.id));
   const scratch = a.clone();
   const victims: SchedContainer[] = [];
+  const taken = new Map<string, number>(); // per service group, in this plan
   for (const c of candidates) {
+    const left = budget.leftFor(c);
+    if (left !== Infinity) {
+      if ((taken.get(c.groupId) ?? 0) >= left) continue;
+      taken.set(c.groupId, (taken.get(c.groupId) ?? 0) + 1);
+    }
     scratch.evict(c, isBatchType(c.jobType));
     victims.push(c);
     if (checkFeasible(d, scratch) === null) break;
@@ -58,6 +94,7 @@ export function applyPlan(d: Demand, a: WorkingAgent, containerId: string, victi
 /** Places the outcome's unplaced containers by preemption where it can; updates the outcome. */
 export function preemptGroup(
   d: Demand, working: WorkingAgent[], rand: () => number, outcome: GroupOutcome, out: Placement[], evictions: Eviction[],
+  budget: VictimBudget = NO_BUDGET,
 ): void {
   const candidates = working.filter((a) => checkStatic(d, a) === null && a.liveContainers().some((c) => IMPORTANCE[c.jobType] < d.importance));
   if (candidates.length === 0) return;
@@ -68,13 +105,14 @@ export function preemptGroup(
     let best: WorkingAgent | null = null;
     let bestPlan: SchedContainer[] | null = null;
     for (const a of candidates) {
-      if (!plans.has(a)) plans.set(a, planVictims(d, a));
+      if (!plans.has(a)) plans.set(a, planVictims(d, a, budget));
       const plan = plans.get(a)!;
       if (plan && (!bestPlan || better(plan, bestPlan))) (best = a), (bestPlan = plan);
     }
     if (!best || !bestPlan) break;
     out.push(applyPlan(d, best, id, bestPlan, evictions));
     plans.delete(best);
+    if (budget.take(bestPlan)) plans.clear(); // a service's budget went down: other plans may have counted on it
     placed++;
   }
   outcome.placed += placed;

@@ -122,4 +122,9 @@ export interface ScheduleOptions {
   seed: number;
   /** Let pending containers evict strictly less important ones when nothing else fits (default true). */
   preempt?: boolean;
+  /**
+   * The disruption budget of online victims: how many more containers of a service group preemption may take now
+   * (asked once per group and pass, then counted down). Absent: no limit. Batch and best-effort have none.
+   */
+  victimBudget?: (groupId: string) => number;
 }

@@ -1,6 +1,6 @@
 // ResMan end to end with the compiled executable on one `galaxy up` (3 agents of 1 core each): pools and labels
 // steer placement, grants and quotas refuse with one clear sentence, a service preempts batch on a full cluster,
-// drain empties an agent a step at a time, and a ResMan killed with -9 comes back with all its hard state.
+// drain empties an agent (services make-before-break, never below replica − step), and a ResMan killed with -9 comes back with all its hard state.
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -109,7 +109,7 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
     await removeAll([batch, web]);
   }, 120_000);
 
-  test("drain empties an agent, batch first, never taking a service below replica − step", async () => {
+  test("drain empties an agent: batch at once, services never below replica − step running; agent show says drained", async () => {
     const svc = submit("steady", { replica: 4, cpu: 300, step: 1 });
     await waitFor("the service to run", () => group(svc).group.running === 4, 60_000);
     const batch = submit("small", { type: "batch", replica: 1, cpu: 100 });
@@ -119,15 +119,20 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
     const busiest = [...counts].sort((x, y) => y[1] - x[1])[0]![0];
     expect(counts.get(busiest)).toBe(3);
     expect(agentsOf(batch)).toEqual([busiest]);
+    // what a user sees: pods running (their task alive: these have no health check), and the agent's drain line
+    const running = () => w.json<{ state: string }[]>(["pods", "-j", svc]).filter((p) => p.state === "running").length;
+    await waitFor("every pod running (deployed a step at a time)", () => running() === 4, 60_000);
     expect(w.run(["agent", "drain", busiest]).code).toBe(0);
     let lowest = 4;
-    await waitFor("the drained agent to be empty", () => {
-      lowest = Math.min(lowest, group(svc).group.running);
-      return w.json(["agent", "show", busiest]).containers.length === 0;
+    await waitFor("the drained agent to say drained", () => {
+      lowest = Math.min(lowest, running());
+      return w.json(["agent", "show", busiest]).agent.drain === "drained";
     }, 90_000, 100);
     expect(lowest).toBeGreaterThanOrEqual(4 - 1);
-    await waitFor("the service to run elsewhere", () => group(svc).group.running === 4, 60_000);
+    expect(w.run(["agent", "show", busiest]).stdout).toContain("drained    every container moved away\n");
+    await waitFor("the service to run elsewhere", () => running() === 4, 60_000);
     expect(agentsOf(svc)).not.toContain(busiest);
+    await waitFor("the batch pod rescheduled, not lost", () => group(batch).group.running === 1, 60_000);
     expect(agentsOf(batch)).not.toContain(busiest);
     expect(w.json(["agents"]).find((a: { endpoint: string }) => a.endpoint === busiest).state).toBe("draining");
     await removeAll([batch]);

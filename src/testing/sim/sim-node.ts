@@ -9,6 +9,8 @@ export interface SimContainer {
   cap: Cap;
   incarnation: number;
   startedAt: number;
+  /** Its worker terminated (told so by AppMaster): the container's first process ended, the agent reports it exited. */
+  exited?: boolean;
 }
 
 export interface ContainerEvent {
@@ -51,7 +53,7 @@ export class SimNode {
 
   request(now: number): HeartbeatRequest {
     const reports: ContainerReport[] = [...this.checkpoint.values()].map((cap) => ({
-      containerId: cap.containerId, groupId: cap.groupId, state: this.containers.has(cap.containerId) ? "running" : "creating",
+      containerId: cap.containerId, groupId: cap.groupId, state: !this.containers.has(cap.containerId) ? "creating" : this.containers.get(cap.containerId)!.exited ? "exited" : "running",
       pid: this.containers.get(cap.containerId)?.incarnation ?? 0, startedAt: this.containers.get(cap.containerId)?.startedAt ?? 0,
       message: "", usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, cap, exitCode: 0,
     }));

@@ -194,6 +194,7 @@ export class World {
         w.state = "running";
         w.version = reply.version;
       }
+      c.exited = w.state === "terminated";
     }
   }
 
@@ -229,6 +230,16 @@ export class World {
       m.set(c.cap.containerId, list);
     }
     return m;
+  }
+
+  /** Containers of a job type with a copy whose worker runs its tasks now (what a client could reach). */
+  serving(jobType: string): number {
+    const ids = new Set<string>();
+    for (const n of this.nodes) for (const c of n.containers.values()) {
+      const w = this.workers.get(c.incarnation);
+      if (c.cap.jobType === jobType && !c.exited && w && !w.gone && w.state === "running") ids.add(c.cap.containerId);
+    }
+    return ids.size;
   }
 
   /** Converged: every group fully running, each container once, where ResMan and AppMaster both say it is. */

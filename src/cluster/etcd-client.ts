@@ -120,12 +120,34 @@ export class EtcdClient {
     return new EtcdClient(urls, timeoutMs);
   }
 
-  async range(key: string, o: { prefix?: boolean; limit?: number; keysOnly?: boolean } = {}): Promise<{ kvs: Kv[]; revision: number; more: boolean }> {
+  /**
+   * The key, or with `prefix` every key starting with it (from `from` on, when given); at `revision` when given
+   * (a consistent read of several pages).
+   */
+  async range(
+    key: string,
+    o: { prefix?: boolean; from?: string; limit?: number; keysOnly?: boolean; revision?: number } = {},
+  ): Promise<{ kvs: Kv[]; revision: number; more: boolean }> {
     const body: Raw = rangeOf(key, o.prefix);
+    if (o.prefix && o.from !== undefined) body.key = b64(o.from);
+    if (o.revision) body.revision = String(o.revision);
     if (o.limit) body.limit = o.limit;
     if (o.keysOnly) body.keys_only = true;
     const r = await this.call("/v3/kv/range", body);
     return { kvs: ((r.kvs as Raw[]) ?? []).map(parseKv), revision: headerRevision(r), more: r.more === true };
+  }
+
+  /** Every key-value under `prefix`, read in pages of `pageSize` at one revision. */
+  async list(prefix: string, pageSize = 5000): Promise<{ kvs: Kv[]; revision: number }> {
+    const first = await this.range(prefix, { prefix: true, limit: pageSize });
+    const kvs = first.kvs;
+    let more = first.more;
+    while (more) {
+      const page = await this.range(prefix, { prefix: true, from: kvs.at(-1)!.key + "\0", limit: pageSize, revision: first.revision });
+      kvs.push(...page.kvs);
+      more = page.more;
+    }
+    return { kvs, revision: first.revision };
   }
 
   async get(key: string): Promise<Kv | null> {

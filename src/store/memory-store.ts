@@ -4,13 +4,14 @@ import { InvalidError, UnavailableError } from "../core/errors.ts";
 import { compareKeys, type Store, type Table, type WriteTx } from "./store.ts";
 import { checkKey, checkTableName, collectWrites, decodeValue, type BufferedWrite } from "./write-batch.ts";
 
-class MemoryTable<V> implements Table<V> {
+/** A sorted in-memory table; the etcd store keeps its leader's copy of the hard state in these too. */
+export class MemoryTable<V> implements Table<V> {
   private readonly rows = new Map<string, string>(); // key -> JSON text, as LMDB holds it
   private readonly sorted: string[] = []; // the keys, in compareKeys order
 
   constructor(
     readonly name: string,
-    readonly owner: MemoryStore,
+    readonly owner: { assertOpen(): void },
   ) {}
 
   get(key: string): V | undefined {

@@ -6,6 +6,9 @@ import { openLmdbStore } from "./lmdb-store.ts";
 import { openMemoryStore } from "./memory-store.ts";
 import { LazyStore } from "./lazy-store.ts";
 import { runStoreContract } from "./store.contract.ts";
+import { EtcdClient } from "../cluster/etcd-client.ts";
+import { etcdMissing, startEtcd, type EtcdCluster } from "../cluster/testdata/etcd-cluster.ts";
+import { openEtcdStore } from "./etcd-store.ts";
 
 const root = mkdtempSync(join(tmpdir(), "galaxy-store-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -15,6 +18,19 @@ runStoreContract("memory", openMemoryStore);
 runStoreContract("lmdb", () => openLmdbStore(freshDir()));
 runStoreContract("lmdb noSync", () => openLmdbStore(freshDir(), { noSync: true, mapSizeMB: 64 }));
 runStoreContract("lazy lmdb", () => new LazyStore(() => openLmdbStore(freshDir())));
+
+// etcd: one real member for the whole file, a fresh key prefix per store.
+let etcd: Promise<EtcdCluster> | null = null;
+let prefixes = 0;
+afterAll(async () => void (await (await etcd)?.stop()));
+if (etcdMissing === null) {
+  runStoreContract("etcd", async () => {
+    const cluster = await (etcd ??= startEtcd(1));
+    return openEtcdStore({ client: EtcdClient.fromList(cluster.endpoints), prefix: `/contract/${++prefixes}` });
+  });
+} else {
+  test.skip(`Store contract: etcd (skipped: ${etcdMissing})`, () => {});
+}
 
 describe("LazyStore", () => {
   test("opens its backing store on first use only, and a table taken before works after", async () => {

@@ -5,3 +5,5 @@ export { IS_LEADER_CACHE_MS, type Leadership } from "./leadership.ts";
 export { holderKey, leaseExpiry, observeHolder, type HolderObservation } from "./lease.ts";
 export { acquireFlock, tryFlock, type FileLock } from "./lock.ts";
 export { leaderCheck, runMaster, type MasterHandle, type MasterShell } from "./master.ts";
+export { EtcdClient, EtcdError } from "./etcd-client.ts";
+export { campaignEtcd, readEtcdLeader, EtcdLeadership, type EtcdElectionOptions, type EtcdLeaderInfo } from "./etcd-election.ts";

@@ -100,5 +100,5 @@ describe.skipIf(etcdMissing !== null)(`etcd client on a real 3-member etcd${etcd
     await etcd.kill(0);
     await first.put("after-kill", "ok");
     expect((await first.get("after-kill"))!.value).toBe("ok");
-  });
+  }, 30_000);
 });

@@ -246,14 +246,24 @@ export class EtcdClient {
     this.current = (this.current + 1) % this.endpoints.length;
   }
 
-  /** One request; on no answer the next endpoint is tried, each once. */
+  /**
+   * One request. A member that does not answer, or answers with a transient error (no leader, leader changed,
+   * canceled, timed out), is skipped for the next; after a round of all of them the client waits a little and goes
+   * on, until timeoutMs has passed. etcd's other refusals throw EtcdError at once.
+   */
   private async call(path: string, body: Raw): Promise<Raw> {
+    const deadline = performance.now() + this.timeoutMs;
     let last: unknown = null;
-    for (let i = 0; i < this.endpoints.length; i++) {
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      if (attempt > 0 && attempt % this.endpoints.length === 0) await Bun.sleep(Math.min(50, left));
       const url = this.endpoint() + path;
       let res: Response;
       try {
-        res = await fetch(url, { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+        // One member may hold a request for seconds while its cluster elects a leader: try the others meanwhile.
+        const attemptMs = Math.max(1, Math.ceil(Math.min(left, Math.max(1000, this.timeoutMs / 4))));
+        res = await fetch(url, { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(attemptMs) });
       } catch (e) {
         last = e;
         this.rotate();
@@ -262,18 +272,22 @@ export class EtcdClient {
       const r = (await res.json().catch(() => ({}))) as Raw;
       if (!res.ok || (typeof r.code === "number" && r.error !== undefined)) {
         const code = num(r.code as number);
-        if (code === 14 && i + 1 < this.endpoints.length) {
-          last = new Error(String(r.message ?? r.error));
-          this.rotate(); // that member has no leader (partitioned): ask another
+        const message = String(r.message ?? r.error ?? res.status);
+        if (TRANSIENT.has(code) || /leader changed|no leader|timed out|connection is closing/.test(message)) {
+          last = new Error(message);
+          this.rotate();
           continue;
         }
-        throw new EtcdError(`etcd ${path}: ${String(r.message ?? r.error ?? res.status)}`, code);
+        throw new EtcdError(`etcd ${path}: ${message}`, code);
       }
       return r;
     }
-    throw new UnavailableError(`etcd is unreachable at ${this.endpoints.join(",")}: ${(last as Error)?.message ?? last}`);
+    throw new UnavailableError(`etcd is unreachable at ${this.endpoints.join(",")}: ${(last as Error)?.message ?? last ?? "timed out"}`);
   }
 }
+
+/** grpc codes worth asking another member (or the same one again): canceled, deadline exceeded, unavailable. */
+const TRANSIENT = new Set([1, 4, 14]);
 
 function headerRevision(r: Raw): number {
   return num(((r.header as Raw) ?? {}).revision as string);

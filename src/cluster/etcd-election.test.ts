@@ -53,7 +53,7 @@ describe.skipIf(etcdMissing !== null)(`election on a real 3-member etcd${etcdMis
     await until(() => b.logs.some((l) => l.includes("standby; leader is pid")), "b to be a standby");
     expect(b.won).toBeNull();
     const leader = await readEtcdLeader(client, prefix, "resman");
-    expect(leader).toEqual({ addr: "a:1645", pid: process.pid, epoch: a.won!.epoch });
+    expect(leader).toMatchObject({ addr: "a:1645", pid: process.pid, epoch: a.won!.epoch });
     expect((await client.get(`${prefix}/resman/leader`))!.createRevision).toBe(a.won!.epoch);
     expect((await client.get(epochKey(prefix, "resman")))!.value).toBe(String(a.won!.epoch));
     a.won!.release();

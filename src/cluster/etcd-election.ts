@@ -31,6 +31,8 @@ export interface EtcdLeaderInfo {
   addr: string;
   pid: number;
   epoch: number;
+  /** When it won, by its own clock (for display only). */
+  since: number;
 }
 
 export const leaderKey = (prefix: string, role: MasterRole): string => `${prefix}/${role}/leader`;
@@ -41,8 +43,8 @@ export async function readEtcdLeader(client: EtcdClient, prefix: string, role: M
   const kv = await client.get(leaderKey(prefix, role));
   if (kv === null) return null;
   try {
-    const v = JSON.parse(kv.value) as { addr: string; pid: number };
-    return { addr: v.addr, pid: v.pid, epoch: kv.createRevision };
+    const v = JSON.parse(kv.value) as { addr: string; pid: number; since?: number };
+    return { addr: v.addr, pid: v.pid, epoch: kv.createRevision, since: v.since ?? 0 };
   } catch {
     return null;
   }
@@ -84,7 +86,7 @@ async function tryLead(o: EtcdElectionOptions, key: string): Promise<EtcdLeaders
   const now = o.now ?? (() => performance.now());
   const sentAt = now();
   const lease = await o.client.leaseGrant(o.ttlSeconds ?? 3);
-  const value = JSON.stringify({ addr: o.addr, pid: process.pid });
+  const value = JSON.stringify({ addr: o.addr, pid: process.pid, since: Date.now() });
   const r = await o.client.txn({
     compare: [{ key, target: "version", value: 0 }],
     success: [{ put: { key, value, lease: lease.id } }, { range: { key } }, { range: { key: epochKey(o.prefix, o.role) } }],
@@ -153,6 +155,13 @@ export class EtcdLeadership implements Leadership {
     this.finish("released");
     void this.o.client.leaseRevoke(this.leaseId).catch(() => {});
     this.o.log?.(`${this.role}: released leadership of epoch ${this.epoch}`);
+  }
+
+  /** Steps down now (e.g. a hard-state write failed): the lease is revoked so a standby leads at once. */
+  stepDown(why: string): void {
+    if (this.done !== null) return;
+    this.markLost(why);
+    void this.o.client.leaseRevoke(this.leaseId).catch(() => {});
   }
 
   /** Why leadership ended, or null while leading. */

@@ -1,5 +1,5 @@
 // The cluster directory, flock-based leader election with a lease, epochs and the cluster secret.
-export { ClusterDir, MASTER_ROLES, parseLeaderInfo, type LeaderInfo, type MasterRole, type RoleFile } from "./cluster-dir.ts";
+export { ClusterDir, MASTER_ROLES, parseLeaderInfo, type ClusterView, type LeaderInfo, type MasterRole, type RoleFile } from "./cluster-dir.ts";
 export { campaign, type ElectionOptions } from "./election.ts";
 export { IS_LEADER_CACHE_MS, type Leadership } from "./leadership.ts";
 export { holderKey, leaseExpiry, observeHolder, type HolderObservation } from "./lease.ts";

@@ -10,6 +10,7 @@ export default class Up extends Command {
   static override examples = [
     "<%= config.bin %> up",
     "<%= config.bin %> up --dir /tmp/g --agents 2 --cpu 2 --memory 2G",
+    "<%= config.bin %> up --etcd http://127.0.0.1:2379",
   ];
   static override flags = {
     dir: Flags.string({ description: "directory for the cluster's state and logs", default: ".galaxy" }),
@@ -19,6 +20,7 @@ export default class Up extends Command {
     port: Flags.integer({ description: "ResMan's port; AppMaster uses port+2, agent i port+10+i", default: 1645 }),
     "ports-from": Flags.integer({ description: "first dynamic port; agent i uses 1000 ports from ports-from + 1000*i", default: 20000 }),
     "agent-timeout": Flags.string({ description: "ResMan declares an agent dead after this long without a heartbeat", default: "10s" }),
+    etcd: Flags.string({ description: "etcd endpoints URL[,URL...]: masters keep hard state and elect there, two of each (ResMan also on port+1, AppMaster on port+3)", env: "GALAXY_ETCD" }),
     quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
   };
 
@@ -29,7 +31,7 @@ export default class Up extends Command {
     const echo = (name: string, line: string) => {
       if (!flags.quiet) process.stderr.write(`${color ? chalk.cyan(`[${name}]`) : `[${name}]`} ${line}\n`);
     };
-    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], agentTimeout: flags["agent-timeout"], echo });
+    const cluster = startUp({ dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"], agentTimeout: flags["agent-timeout"], etcd: flags.etcd, echo });
     let stopping = false;
     const stop = async (sig: string) => {
       if (stopping) return;

@@ -83,7 +83,9 @@ export class EtcdClusterView implements ClusterView {
   /** Campaigns for the role; on winning, loads the role's hard state from etcd, fenced by the new leader key. */
   elect(): Elect {
     return async (args, signal) => {
-      const leadership = await campaignEtcd({ client: this.client, prefix: this.prefix, ttlSeconds: this.o.ttlSeconds, ...args }, signal);
+      // Agents remember the epochs a cluster dir's election granted: etcd's must be above them.
+      const minEpoch = this.o.clusterDir ? new ClusterDir(this.o.clusterDir).readEpoch(args.role) : 0;
+      const leadership = await campaignEtcd({ client: this.client, prefix: this.prefix, ttlSeconds: this.o.ttlSeconds, minEpoch, ...args }, signal);
       try {
         const store = new EtcdStore({
           client: this.client,

@@ -43,6 +43,14 @@ describe.skipIf(etcdMissing !== null)(`etcd client on a real 3-member etcd${etcd
     expect((await c.get("t2/a"))!.value).toBe("3");
   });
 
+  test("list reads every key under a prefix in pages, at one revision", async () => {
+    for (let i = 0; i < 7; i++) await c.put(`page/${i}`, String(i));
+    await c.put("pagf", "not under page/");
+    const { kvs, revision } = await c.list("page/", 2);
+    expect(kvs.map((k) => k.value)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+    expect(revision).toBeGreaterThanOrEqual(kvs.at(-1)!.modRevision);
+  });
+
   test("txn: compares choose the branch; a failed compare writes nothing", async () => {
     const rev = await c.put("tx/leader", "me");
     const ok = await c.txn({

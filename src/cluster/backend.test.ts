@@ -34,6 +34,11 @@ test("stampMismatch: only the last leader's data dir (same cluster, generation n
   expect(stampMismatch({ cluster: "c", generation: 2 }, { cluster: "c", generation: 3 })).toContain("generation 2");
 });
 
+test("without --etcd, both dirs are needed: one sentence each", async () => {
+  await expect(openBackend({ role: "resman", clusterDir: root, log: () => {} })).rejects.toThrow("--data-dir is required without --etcd");
+  await expect(openBackend({ role: "appmaster", dataDir: join(root, "d"), log: () => {} })).rejects.toThrow("--cluster-dir is required without --etcd");
+});
+
 test("LMDB: a standby with its own (empty or stale) data dir refuses to lead with one sentence; the last leader's dir leads", async () => {
   const clusterDir = join(root, "cluster");
   const [da, db] = [join(root, "a"), join(root, "b")];

@@ -34,8 +34,8 @@ export async function openBackend(o: BackendOptions): Promise<MasterBackend> {
     const store = new LazyStore(() => view.leaderStore(o.role));
     return { cluster: view, store, elect: view.elect(), close: async () => (await store.close(), view.close()) };
   }
-  if (!o.dataDir) throw new InvalidError(`${o.role} needs --data-dir (or --etcd)`);
-  if (!o.clusterDir) throw new InvalidError(`${o.role} needs --cluster-dir (or --etcd)`);
+  if (!o.dataDir) throw new InvalidError("--data-dir is required without --etcd");
+  if (!o.clusterDir) throw new InvalidError("--cluster-dir is required without --etcd");
   const dataDir = usableDir(o.dataDir);
   const cluster = new ClusterDir(o.clusterDir);
   // A standby opens its LMDB env only when it takes the lock (src/store/lazy-store.ts); the dir is checked now.

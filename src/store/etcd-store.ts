@@ -16,6 +16,8 @@ export const MAX_TXN_BYTES = 1_400_000;
 /** Bytes a put costs beyond its key and value (protobuf framing, the fence compare; generous). */
 const OP_OVERHEAD = 64;
 const SEQ_BLOCK = 1000;
+/** Txns of one batch committed at once (a big SyncGroups is hundreds of them). */
+const TXNS_IN_FLIGHT = 4;
 
 /** The leader's epoch, as etcd knows it: writes succeed only while `key` is the one created at `createRevision`. */
 export interface Fence {
@@ -179,7 +181,7 @@ export class EtcdStore implements Store {
           }
         }
         try {
-          for (const chunk of splitOps(merged, this.o.maxTxnOps ?? MAX_TXN_OPS, this.o.maxTxnBytes ?? MAX_TXN_BYTES)) await this.commit(chunk);
+          await this.commitAll(splitOps(merged, this.o.maxTxnOps ?? MAX_TXN_OPS, this.o.maxTxnBytes ?? MAX_TXN_BYTES));
         } catch (e) {
           const err = this.fail(e as Error);
           for (const p of [...batch, ...this.queue.splice(0)]) p.reject(err);
@@ -190,6 +192,23 @@ export class EtcdStore implements Store {
     } finally {
       this.pumping = null;
     }
+  }
+
+  /**
+   * The txns of one merged batch touch distinct keys, so up to TXNS_IN_FLIGHT of them go at once; the next batch
+   * starts only when all of them are committed (call order between batches).
+   */
+  private async commitAll(chunks: Op[][]): Promise<void> {
+    let next = 0;
+    let failed: Error | null = null;
+    const lane = async () => {
+      while (failed === null && next < chunks.length) {
+        const chunk = chunks[next++]!;
+        await this.commit(chunk).catch((e: Error) => void (failed ??= e));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TXNS_IN_FLIGHT, chunks.length) }, lane));
+    if (failed !== null) throw failed;
   }
 
   private async commit(ops: Op[]): Promise<void> {

@@ -1,9 +1,9 @@
 import { Command, Flags } from "@oclif/core";
 import { startAppMaster } from "../src/appmaster/server.ts";
 import { parseDuration } from "../src/core/units.ts";
-import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
-import { storage } from "./resman.ts";
+import { reachableAdvertise, storage } from "./resman.ts";
 
 export default class AppMaster extends Command {
   static override description = `Run the job manager (AppMaster). It stands by while another AppMaster leads (the lock in the cluster directory, or the leader key in etcd with --etcd).`;
@@ -30,7 +30,7 @@ export default class AppMaster extends Command {
       const listen = parseListen(flags.listen);
       const handle = await startAppMaster({
         ...storage(flags), ...listen,
-        advertise: advertiseOf(listen, flags.advertise), resman: flags.resman?.split(",").filter(Boolean) ?? [], log: roleLog,
+        advertise: await reachableAdvertise(listen, flags.advertise, flags.etcd), resman: flags.resman?.split(",").filter(Boolean) ?? [], log: roleLog,
         core: { podLostTimeout: parseDuration(flags["pod-lost-timeout"]), blacklistTtl: parseDuration(flags["blacklist-ttl"]) },
       });
       await runUntilStopped(() => handle.stop(), handle.lost);

@@ -1,4 +1,5 @@
 import { Command, Flags } from "@oclif/core";
+import { lookup } from "node:dns/promises";
 import { resolve } from "node:path";
 import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
@@ -12,6 +13,27 @@ export function parseFraction(flag: string, text: string): number {
   const v = Number(text);
   if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1) throw new InvalidError(`${flag} ${JSON.stringify(text)}: want a number from 0 to 1, e.g. 0.8`);
   return v;
+}
+
+/**
+ * With --etcd the masters are meant for several hosts: an address derived from this host's name that resolves to
+ * loopback would send every other host to itself, so --advertise is then required. An explicit loopback --listen
+ * (one machine, as `galaxy up` runs it) is taken as meant.
+ */
+export async function reachableAdvertise(
+  listen: { host: string; port: number },
+  flag: string | undefined,
+  etcd: string | undefined,
+  resolveHost: (host: string) => Promise<string> = (h) => lookup(h).then((r) => r.address),
+): Promise<string> {
+  const addr = advertiseOf(listen, flag);
+  if (flag || !etcd || (listen.host !== "0.0.0.0" && listen.host !== "::")) return addr;
+  const host = addr.slice(0, addr.lastIndexOf(":"));
+  const ip = await resolveHost(host).catch(() => "");
+  if (ip === "" || ip.startsWith("127.") || ip === "::1") {
+    throw new InvalidError(`--advertise is required with --etcd: this host's name ${host} resolves to ${ip || "nothing"}, which other hosts cannot reach`);
+  }
+  return addr;
 }
 
 /** Where a master keeps hard state: --etcd, or --data-dir with --cluster-dir (src/cluster/backend.ts checks). */
@@ -54,7 +76,7 @@ export default class ResMan extends Command {
       const listen = parseListen(flags.listen);
       const handle = await startResMan({
         ...storage(flags), ...listen,
-        advertise: advertiseOf(listen, flags.advertise), log: roleLog, warmUp: rehearseTakeover,
+        advertise: await reachableAdvertise(listen, flags.advertise, flags.etcd), log: roleLog, warmUp: rehearseTakeover,
         bootstrapAdminToken: process.env.GALAXY_BOOTSTRAP_ADMIN_TOKEN || undefined,
         config: {
           autoPool: flags["auto-pool"], agentTimeoutMs: parseDuration(flags["agent-timeout"]),

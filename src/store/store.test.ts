@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ let etcd: Promise<EtcdCluster> | null = null;
 let prefixes = 0;
 afterAll(async () => void (await (await etcd)?.stop()));
 if (etcdMissing === null) {
+  beforeAll(async () => void (await (etcd ??= startEtcd(1))), 60_000); // before the first store, with time to spare
   runStoreContract("etcd", async () => {
     const cluster = await (etcd ??= startEtcd(1));
     return openEtcdStore({ client: EtcdClient.fromList(cluster.endpoints), prefix: `/contract/${++prefixes}` });

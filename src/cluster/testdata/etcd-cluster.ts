@@ -26,19 +26,37 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-/** A port the kernel says is free now (bound to 127.0.0.1:0, then closed). */
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+), where an outgoing connection of another test
+ * cannot take it between this check and etcd's bind; 13000-20999 stays clear of the e2e harness's ranges.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = 13000 + Math.floor(Math.random() * 8000);
+    if (await portFree(port)) return port;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
 }
 
+/** Starts etcd; a member that exits at once (its port taken meanwhile) makes it try again on other ports. */
 export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce(size);
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes("exited")) throw e;
+    }
+  }
+}
+
+async function startEtcdOnce(size: 1 | 3): Promise<EtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), "galaxy-etcd-"));
   const members: EtcdMember[] = [];
   for (let i = 0; i < size; i++) {

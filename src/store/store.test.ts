@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { openLmdbStore } from "./lmdb-store.ts";
 import { openMemoryStore } from "./memory-store.ts";
 import { LazyStore } from "./lazy-store.ts";
+import { compareKeys } from "./store.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { EtcdClient } from "../cluster/etcd-client.ts";
 import { etcdMissing, startEtcd, type EtcdCluster } from "../cluster/testdata/etcd-cluster.ts";
@@ -138,6 +139,35 @@ describe("LMDB store on disk", () => {
     } finally {
       child.kill("SIGKILL");
       await child.exited;
+    }
+  });
+});
+
+describe("memory tables at size", () => {
+  test("thousands of random puts and deletes keep keys(prefix) equal to a sorted copy", () => {
+    const s = openMemoryStore();
+    const t = s.table<number>("big");
+    const naive = new Set<string>();
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const key = () => `${"abc"[rand(3)]}/${rand(5000)}`;
+    for (let round = 0; round < 20; round++) {
+      s.writeSync((tx) => {
+        for (let i = 0; i < 500; i++) {
+          const k = key();
+          if (rand(3) === 0) {
+            tx.delete(t, k);
+            naive.delete(k);
+          } else {
+            tx.put(t, k, i);
+            naive.add(k);
+          }
+        }
+      });
+      const sorted = [...naive].sort(compareKeys);
+      expect(t.keys()).toEqual(sorted);
+      for (const p of ["a/", "b/1", "c/49", "d"]) expect(t.keys(p)).toEqual(sorted.filter((k) => k.startsWith(p)));
+      expect(t.count()).toBe(naive.size);
     }
   });
 });

@@ -176,6 +176,11 @@ export class EtcdClient {
     return { succeeded: r.succeeded === true, revision: headerRevision(r), responses };
   }
 
+  /** Drops the history before `revision` (watches from before it are then canceled). */
+  async compact(revision: number): Promise<void> {
+    await this.call("/v3/kv/compaction", { revision: String(revision), physical: true });
+  }
+
   async leaseGrant(ttlSeconds: number): Promise<{ id: string; ttl: number }> {
     const r = await this.call("/v3/lease/grant", { TTL: ttlSeconds });
     if (r.error) throw new EtcdError(`lease grant: ${String(r.error)}`, 0);
@@ -199,9 +204,10 @@ export class EtcdClient {
 
   /**
    * Watches a key (or prefix) from `startRevision` (default: now). Events arrive in revision order; on a broken
-   * stream the watch is re-created from the revision after the last one seen. cancel() ends it.
+   * stream the watch is re-created from the revision after the last one seen. cancel() ends it. When etcd cancels
+   * it (the start revision was compacted away), onCanceled is called and the watch ends.
    */
-  watch(key: string, o: { prefix?: boolean; startRevision?: number }, onEvents: (events: WatchEvent[], revision: number) => void): Watch {
+  watch(key: string, o: { prefix?: boolean; startRevision?: number; onCanceled?: (reason: string) => void }, onEvents: (events: WatchEvent[], revision: number) => void): Watch {
     const abort = new AbortController();
     let next = o.startRevision ?? 0;
     let confirm: () => void = () => {};
@@ -220,6 +226,11 @@ export class EtcdClient {
             const r = (msg as Raw).result as Raw | undefined;
             if (!r) continue;
             if (r.created) confirm();
+            if (r.canceled) {
+              abort.abort();
+              o.onCanceled?.(String(r.cancel_reason || `compacted at revision ${String(r.compact_revision ?? "?")}`));
+              return;
+            }
             const evs = ((r.events as Raw[]) ?? []).map((e) => ({ type: e.type === "DELETE" ? "delete" : "put", kv: parseKv(e.kv as Raw) }) as WatchEvent);
             const rev = headerRevision(r);
             if (evs.length > 0) {

@@ -9,13 +9,16 @@ import { EtcdStore } from "../store/etcd-store.ts";
 import type { Store } from "../store/store.ts";
 import { ClusterDir, MASTER_ROLES, type ClusterView, type LeaderInfo, type MasterRole } from "./cluster-dir.ts";
 import { EtcdClient } from "./etcd-client.ts";
-import { campaignEtcd, readEtcdLeader, type EtcdLeaderInfo } from "./etcd-election.ts";
+import { campaignEtcd, readEtcdLeader, type EtcdLeaderInfo, type EtcdLeadership } from "./etcd-election.ts";
+import { WarmState } from "./etcd-warm.ts";
 import type { Leadership } from "./leadership.ts";
 import type { Elect } from "./master.ts";
 
 /** How often the leaders' addresses are read again (a standby answers NOT_LEADER with them). */
 const LEADERS_EVERY_MS = 200;
 const SECRET_RE = /^[0-9a-f]{64}$/;
+/** How long a new leader waits for its warm copy to catch up before it loads afresh. */
+const WARM_CATCH_UP_MS = 2000;
 
 export interface EtcdClusterOptions {
   /** "http://h1:2379,http://h2:2379" (bare host:port gets http://). */
@@ -80,21 +83,34 @@ export class EtcdClusterView implements ClusterView {
     this.queueNaming(relPath, null);
   }
 
-  /** Campaigns for the role; on winning, loads the role's hard state from etcd, fenced by the new leader key. */
+  /**
+   * Campaigns for the role. Meanwhile the role's hard state is kept warm (etcd-warm.ts); on winning, that copy is
+   * taken once it has caught up with the new leader key (else the state is loaded afresh) and fenced by that key.
+   */
   elect(): Elect {
     return async (args, signal) => {
+      const warm = new WarmState(this.client, `${this.prefix}/${args.role}`);
       // Agents remember the epochs a cluster dir's election granted: etcd's must be above them.
       const minEpoch = this.o.clusterDir ? new ClusterDir(this.o.clusterDir).readEpoch(args.role) : 0;
-      const leadership = await campaignEtcd({ client: this.client, prefix: this.prefix, ttlSeconds: this.o.ttlSeconds, minEpoch, ...args }, signal);
+      let leadership: EtcdLeadership;
       try {
-        const store = new EtcdStore({
-          client: this.client,
-          prefix: `${this.prefix}/${args.role}/state`,
-          fence: leadership.fence,
-          onFailure: (e) => leadership.stepDown(`a hard-state write failed: ${e.message}`),
-        });
-        await store.load();
+        leadership = await campaignEtcd({ client: this.client, prefix: this.prefix, ttlSeconds: this.o.ttlSeconds, minEpoch, ...args }, signal);
+      } catch (e) {
+        warm.stop();
+        throw e;
+      }
+      try {
+        const t0 = performance.now();
+        let { store, why } = await warm.take(leadership.epoch, WARM_CATCH_UP_MS);
+        if (store === null) {
+          store = new EtcdStore({ client: this.client, prefix: `${this.prefix}/${args.role}/state` });
+          await store.load();
+        }
+        store.setFence(leadership.fence);
+        store.setOnFailure((e) => leadership.stepDown(`a hard-state write failed: ${e.message}`));
         this.stores.set(args.role, store);
+        const how = why ? `loaded afresh (${why})` : "kept warm by a watch";
+        args.log(`${args.role}: hard state ${how}, ready in ${Math.round(performance.now() - t0)} ms`);
       } catch (e) {
         leadership.release();
         throw e;

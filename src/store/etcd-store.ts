@@ -4,7 +4,7 @@
 //
 // Layout under `prefix`: `<prefix>/t/<table>\0<key>` = the row's JSON text; `<prefix>/seq/<name>` = the high-water
 // mark nextSeq has reserved. Table names never hold "\0", so the split is unambiguous.
-import { EtcdClient, EtcdError, type Op } from "../cluster/etcd-client.ts";
+import { EtcdClient, EtcdError, type Op, type WatchEvent } from "../cluster/etcd-client.ts";
 import { GalaxyError, InvalidError, UnavailableError } from "../core/errors.ts";
 import { MemoryTable } from "./memory-store.ts";
 import type { Store, Table, WriteTx } from "./store.ts";
@@ -61,31 +61,47 @@ export class EtcdStore implements Store {
   private closed = false;
   private failed: Error | null = null;
   private fence: Fence | null;
+  private onFailure: ((err: Error) => void) | undefined;
 
   constructor(private readonly o: EtcdStoreOptions) {
     this.fence = o.fence ?? null;
+    this.onFailure = o.onFailure;
   }
 
   /** Reads every row and seq mark under the prefix into memory (one consistent revision); answers that revision. */
   async load(): Promise<number> {
     const { kvs, revision } = await this.o.client.list(`${this.o.prefix}/`);
-    const rowsAt = `${this.o.prefix}/t/`;
-    const seqAt = `${this.o.prefix}/seq/`;
-    for (const kv of kvs) {
-      if (kv.key.startsWith(rowsAt)) {
-        const rest = kv.key.slice(rowsAt.length);
-        const cut = rest.indexOf("\0");
-        if (cut < 0) continue;
-        (this.table(rest.slice(0, cut)) as MemoryTable<unknown>).apply(rest.slice(cut + 1), kv.value);
-      } else if (kv.key.startsWith(seqAt)) {
-        this.marks.set(kv.key.slice(seqAt.length), Number(kv.value));
-      }
-    }
+    for (const kv of kvs) this.applyRemote(kv.key, kv.value);
     return revision;
+  }
+
+  /**
+   * Applies changes another process made (a standby following its leader with a watch). Only for a store that
+   * does not write itself; keys outside the prefix are ignored.
+   */
+  applyEvents(events: WatchEvent[]): void {
+    for (const e of events) this.applyRemote(e.kv.key, e.type === "put" ? e.kv.value : undefined);
   }
 
   setFence(fence: Fence | null): void {
     this.fence = fence;
+  }
+
+  setOnFailure(onFailure: (err: Error) => void): void {
+    this.onFailure = onFailure;
+  }
+
+  private applyRemote(key: string, value: string | undefined): void {
+    const rowsAt = `${this.o.prefix}/t/`;
+    const seqAt = `${this.o.prefix}/seq/`;
+    if (key.startsWith(rowsAt)) {
+      const rest = key.slice(rowsAt.length);
+      const cut = rest.indexOf("\0");
+      if (cut >= 0) (this.table(rest.slice(0, cut)) as MemoryTable<unknown>).apply(rest.slice(cut + 1), value);
+    } else if (key.startsWith(seqAt)) {
+      if (value === undefined) this.marks.delete(key.slice(seqAt.length));
+      else this.marks.set(key.slice(seqAt.length), Number(value));
+    }
   }
 
   table<V>(name: string): Table<V> {
@@ -226,7 +242,7 @@ export class EtcdStore implements Store {
           ? new UnavailableError(`etcd refused a write: ${e.message}`)
           : new UnavailableError(`etcd write failed: ${e.message}`);
     this.failed = err;
-    this.o.onFailure?.(err);
+    this.onFailure?.(err);
     return err;
   }
 }

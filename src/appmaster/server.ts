@@ -12,7 +12,7 @@ import { StaleEpochError, UnauthenticatedError, isGalaxyError } from "../core/er
 import { leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";
 import { openBackend } from "../cluster/backend.ts";
 import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
-import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
+import type { Store, Table } from "../store/index.ts";
 import { isRefusal, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
 import { EventLog } from "./event-log.ts";

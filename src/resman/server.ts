@@ -1,5 +1,5 @@
-// The ResMan shell: election, LMDB, RPC handlers and the tick timer around ResManCore. Order for every call:
-// decide (core) -> persist (one LMDB transaction) -> answer.
+// The ResMan shell: election, hard state (LMDB, or etcd with --etcd), RPC handlers and the tick timer around ResManCore.
+// Order for every call: decide (core) -> persist (one transaction) -> answer.
 import { randomBytes } from "node:crypto";
 import { InvalidError, UnauthenticatedError } from "../core/errors.ts";
 import { leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";

@@ -94,4 +94,24 @@ describe.skipIf(etcdMissing !== null)(`masters on etcd${etcdMissing ? ` (skipped
     expect(asAlice.stderr).toBe("");
     expect(asAlice.code).toBe(0);
   });
+
+  test("a stalled ResMan leader (SIGSTOP past its TTL) is replaced; resumed, it steps down by itself and exits; services untouched", async () => {
+    const pids = servicePids();
+    const old = master("resman")!;
+    process.kill(old.pid, "SIGSTOP");
+    try {
+      const now = await waitFor("a new resman leader", () => {
+        const m = master("resman");
+        return m && m.pid !== old.pid ? m : null;
+      }, 60_000);
+      expect(now.epoch).toBeGreaterThan(old.epoch);
+    } finally {
+      process.kill(old.pid, "SIGCONT");
+    }
+    await waitFor("the resumed old leader to exit", () => !alive(old.pid), 30_000);
+    expect(master("resman")!.pid).not.toBe(old.pid);
+    await converged();
+    expect(servicePids()).toEqual(pids);
+    expect(pods().every((p) => p.restarts === 0)).toBe(true);
+  });
 });

@@ -1,4 +1,5 @@
 import { Command, Flags } from "@oclif/core";
+import { lookup } from "node:dns/promises";
 import { resolve } from "node:path";
 import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
@@ -14,16 +15,50 @@ export function parseFraction(flag: string, text: string): number {
   return v;
 }
 
+/**
+ * With --etcd the masters are meant for several hosts: an address derived from this host's name that resolves to
+ * loopback would send every other host to itself, so --advertise is then required. An explicit loopback --listen
+ * (one machine, as `galaxy up` runs it) is taken as meant.
+ */
+export async function reachableAdvertise(
+  listen: { host: string; port: number },
+  flag: string | undefined,
+  etcd: string | undefined,
+  resolveHost: (host: string) => Promise<string> = (h) => lookup(h).then((r) => r.address),
+): Promise<string> {
+  const addr = advertiseOf(listen, flag);
+  if (flag || !etcd || (listen.host !== "0.0.0.0" && listen.host !== "::")) return addr;
+  const host = addr.slice(0, addr.lastIndexOf(":"));
+  const ip = await resolveHost(host).catch(() => "");
+  if (ip === "" || ip.startsWith("127.") || ip === "::1") {
+    throw new InvalidError(`--advertise is required with --etcd: this host's name ${host} resolves to ${ip || "nothing"}, which other hosts cannot reach`);
+  }
+  return addr;
+}
+
+/** Where a master keeps hard state: --etcd, or --data-dir with --cluster-dir (src/cluster/backend.ts checks). */
+export function storage(flags: { "data-dir"?: string; "cluster-dir"?: string; etcd?: string; "etcd-prefix"?: string }) {
+  return {
+    dataDir: flags["data-dir"] ? resolve(flags["data-dir"]) : undefined,
+    clusterDir: flags["cluster-dir"] ? resolve(flags["cluster-dir"]) : undefined,
+    etcd: flags.etcd || undefined,
+    etcdPrefix: flags["etcd-prefix"],
+  };
+}
+
 export default class ResMan extends Command {
-  static override description = `Run the resource manager (ResMan). It stands by while another ResMan holds the lock in the cluster directory, and takes over within a second of the leader's death.`;
+  static override description = `Run the resource manager (ResMan). It stands by while another ResMan leads (the lock in the cluster directory, or the leader key in etcd with --etcd), and takes over when the leader dies.`;
   static override examples = [
+    "<%= config.bin %> resman --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379 --advertise 10.0.0.1:1645",
     "<%= config.bin %> resman --data-dir /var/lib/galaxy/resman --cluster-dir /shared/galaxy",
     "<%= config.bin %> resman --data-dir ./rm --cluster-dir ./cluster --listen 127.0.0.1:1645 --auto-pool",
     "<%= config.bin %> resman --data-dir ./rm --cluster-dir ./cluster --safe-mode-fraction 0.5 --safe-mode-timeout 10s",
   ];
   static override flags = {
-    "data-dir": Flags.string({ description: "LMDB directory for ResMan's hard state", required: true }),
-    "cluster-dir": Flags.string({ description: "cluster directory (locks, leader files, secret)", required: true }),
+    "data-dir": Flags.string({ description: "LMDB directory for ResMan's hard state (required without --etcd)" }),
+    "cluster-dir": Flags.string({ description: "cluster directory (locks, leader files, secret; required without --etcd; with it, seeds the secret)" }),
+    etcd: Flags.string({ description: "etcd endpoints URL[,URL...]: hard state and election in etcd, no shared filesystem", env: "GALAXY_ETCD" }),
+    "etcd-prefix": Flags.string({ description: "key prefix in etcd", default: "/galaxy" }),
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1645" }),
     advertise: Flags.string({ description: "address others use to reach this ResMan (default: from --listen)" }),
     "auto-pool": Flags.boolean({ description: "create a pool when an agent names one that does not exist" }),
@@ -40,8 +75,8 @@ export default class ResMan extends Command {
     try {
       const listen = parseListen(flags.listen);
       const handle = await startResMan({
-        dataDir: resolve(flags["data-dir"]), clusterDir: resolve(flags["cluster-dir"]), ...listen,
-        advertise: advertiseOf(listen, flags.advertise), log: roleLog, warmUp: rehearseTakeover,
+        ...storage(flags), ...listen,
+        advertise: await reachableAdvertise(listen, flags.advertise, flags.etcd), log: roleLog, warmUp: rehearseTakeover,
         bootstrapAdminToken: process.env.GALAXY_BOOTSTRAP_ADMIN_TOKEN || undefined,
         config: {
           autoPool: flags["auto-pool"], agentTimeoutMs: parseDuration(flags["agent-timeout"]),

@@ -14,6 +14,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
   static override examples = [
     "<%= config.bin %> up",
     "<%= config.bin %> up --dir /tmp/g --agents 2 --cpu 2 --memory 2G",
+    "<%= config.bin %> up --etcd http://127.0.0.1:2379",
   ];
   static override flags = {
     dir: Flags.string({ description: "directory for the cluster's state and logs", default: ".galaxy" }),
@@ -24,6 +25,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     "ports-from": Flags.integer({ description: "first dynamic port; agent i uses 1000 ports from ports-from + 1000*i", default: 20000 }),
     "agent-timeout": Flags.string({ description: "ResMan declares an agent dead after this long without a heartbeat", default: "10s" }),
     "gc-delay": Flags.string({ description: "how long each agent keeps an ended pod's workspace, so `galaxy logs` can read it", default: "10m" }),
+    etcd: Flags.string({ description: "etcd endpoints URL[,URL...]: masters keep hard state and elect there, two of each (ResMan also on port+1, AppMaster on port+3)", env: "GALAXY_ETCD" }),
     quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
   };
 
@@ -43,7 +45,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     try {
       cluster = startUp({
         dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"],
-        agentTimeout: flags["agent-timeout"], gcDelay: flags["gc-delay"], echo,
+        agentTimeout: flags["agent-timeout"], gcDelay: flags["gc-delay"], etcd: flags.etcd, echo,
       });
     } catch (e) {
       if (e instanceof ConflictError) fatal(e.message);

@@ -9,9 +9,8 @@
 //     (RescheduleContainer) ──► release removed jobs ──► naming files
 import { randomBytes } from "node:crypto";
 import { StaleEpochError, UnauthenticatedError, isGalaxyError } from "../core/errors.ts";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
+import { leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";
+import { openBackend } from "../cluster/backend.ts";
 import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
 import { describeCommitFailure } from "../store/commit-error.ts";
@@ -30,8 +29,13 @@ const FULL_HINTS_TIMEOUT_MS = 30_000;
 export const APPMASTER_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface AppMasterOptions {
-  dataDir: string;
-  clusterDir: string;
+  /** LMDB hard state (without etcd). */
+  dataDir?: string;
+  /** Election, secret and naming files (without etcd); with etcd, only seeds the secret. */
+  clusterDir?: string;
+  /** etcd endpoints: hard state, election and naming documents in etcd (src/cluster/backend.ts). */
+  etcd?: string;
+  etcdPrefix?: string;
   resman: string[];
   host: string;
   port: number;
@@ -62,7 +66,7 @@ export class AppMasterShell implements GroupGate {
 
   constructor(
     readonly store: Store,
-    readonly cluster: ClusterDir,
+    readonly cluster: ClusterView,
     readonly opts: AppMasterOptions,
   ) {
     this.jobsTable = store.table<JobRecord>("jobs");
@@ -294,7 +298,7 @@ export class AppMasterShell implements GroupGate {
       await this.persist(core.forget(j.id));
       this.sent.delete(j.id);
       this.naming.delete(j.id);
-      rmSync(join(this.cluster.namingDir(), `${j.id}.json`), { force: true });
+      this.cluster.removeFile(`naming/${j.id}.json`);
       this.opts.log(`appmaster: job ${j.id} removed`);
     }
   }
@@ -334,10 +338,7 @@ export class AppMasterShell implements GroupGate {
 export const randomSuffix = (): string => randomBytes(2).toString("hex");
 
 export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
-  const cluster = new ClusterDir(opts.clusterDir);
-  // A standby opens its LMDB env only when it takes the lock (src/store/lazy-store.ts); the dir is checked now.
-  const store = new LazyStore(() => openLmdbStore(usableDir(opts.dataDir)));
-  usableDir(opts.dataDir);
+  const { cluster, store, elect, close } = await openBackend({ role: "appmaster", ...opts });
   const shell = new AppMasterShell(store, cluster, opts);
   const server = new RpcServer({
     role: "appmaster",
@@ -348,5 +349,5 @@ export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHand
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),
   });
   registerJobHandlers(server, shell);
-  return runMaster({ role: "appmaster", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close() });
+  return runMaster({ role: "appmaster", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close });
 }

@@ -3,7 +3,7 @@
 // plus `secret` (the cluster secret, created once, mode 0600) and `naming/`. Every write is an atomic replace.
 import { randomBytes } from "node:crypto";
 import {
-  closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync,
+  closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync,
 } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
@@ -22,7 +22,7 @@ export interface LeaderInfo {
   renewed: number;
 }
 
-export type RoleFile = "lock" | "leader" | "epoch" | "epoch.lock";
+export type RoleFile = "lock" | "leader" | "epoch" | "epoch.lock" | "state";
 
 const SECRET_RE = /^[0-9a-f]{64}$/;
 
@@ -41,7 +41,22 @@ export function parseLeaderInfo(text: string): LeaderInfo | null {
   return { addr: o.addr, epoch: o.epoch as number, pid: o.pid as number, since: o.since as number, renewed: o.renewed as number };
 }
 
-export class ClusterDir {
+/**
+ * What a master needs of "the cluster" besides its election: the leaders' addresses, the secret, and a place for
+ * AppMaster's naming documents. A ClusterDir (files) or, with --etcd, an EtcdClusterView (etcd-cluster.ts).
+ */
+export interface ClusterView {
+  /** For messages: the directory, or the etcd endpoints and prefix. */
+  readonly path: string;
+  readLeader(role: MasterRole): LeaderInfo | null;
+  secret(): string;
+  /** Replaces a naming document ("naming/<job>.json"). */
+  writeFileAtomic(relPath: string, data: string): void;
+  /** Removes one ("naming/<job>.json"); absent is fine. */
+  removeFile(relPath: string): void;
+}
+
+export class ClusterDir implements ClusterView {
   private cachedSecret: string | null = null;
 
   constructor(readonly path: string) {
@@ -72,6 +87,11 @@ export class ClusterDir {
     return Number(t);
   }
 
+  /** A role file's text, or null when it does not exist. */
+  readRoleFile(role: MasterRole, file: RoleFile): string | null {
+    return readOrNull(this.rolePath(role, file));
+  }
+
   /** The cluster secret (64 hex chars). Created once, atomically; every caller in every process sees the same value. */
   secret(): string {
     if (this.cachedSecret !== null) return this.cachedSecret;
@@ -91,6 +111,10 @@ export class ClusterDir {
     const p = join(this.path, "naming");
     mkdirSync(p, { recursive: true });
     return p;
+  }
+
+  removeFile(relPath: string): void {
+    rmSync(this.resolveInside(relPath), { force: true });
   }
 
   /** Atomic file replace (write tmp + fsync + rename) — also used by AppMaster for naming files. */

@@ -1,5 +1,6 @@
 // The lease: pure decisions a standby makes while the lock is busy. A SIGSTOPped leader keeps its flock forever,
-// so a standby may depose a holder whose lease has run out. Time is an argument (the standby's own clock).
+// so a standby may depose a holder whose lease has run out. Time is an argument (the standby's own clock, the only
+// one it reads).
 import type { LeaderInfo } from "./cluster-dir.ts";
 
 /** What a standby last saw in the leader file, and since when (its own clock). */
@@ -20,14 +21,12 @@ export function observeHolder(prev: HolderObservation | null, leader: LeaderInfo
 }
 
 /**
- * Why the holder of a busy lock may be deposed, or null while its lease holds. The lease has expired when the
- * leader's last renewal is older than leaseMs by our clock, or when we have watched the record stay unchanged
- * (no renewal, or no leader file at all) for longer than leaseMs — the second rule needs no synchronised clocks.
+ * Why the holder of a busy lock may be deposed, or null while its lease holds. The lease has expired when we have
+ * watched the record stay unchanged (no renewal, or no leader file at all) for longer than leaseMs by our own clock.
+ * The leader's `renewed` time is never compared with our clock: on another host (a cluster dir on shared storage)
+ * the two clocks may differ by seconds, and a standby whose clock ran ahead would depose a healthy leader.
  */
 export function leaseExpiry(leader: LeaderInfo | null, obs: HolderObservation, now: number, leaseMs: number): string | null {
-  if (leader !== null && now - leader.renewed > leaseMs) {
-    return `lease of pid ${leader.pid} (epoch ${leader.epoch}) expired: last renewed ${now - leader.renewed} ms ago`;
-  }
   if (now - obs.since > leaseMs) {
     return leader !== null
       ? `pid ${leader.pid} (epoch ${leader.epoch}) has not renewed for ${now - obs.since} ms`

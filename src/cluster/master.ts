@@ -1,7 +1,7 @@
 // The life of a master process (ResMan or AppMaster): serve RPC at once (as a standby it answers NOT_LEADER with
 // the leader's address), campaign for the lock, lead until leadership is lost, then step down.
 import type { RpcServer } from "../rpc/index.ts";
-import type { ClusterDir, MasterRole } from "./cluster-dir.ts";
+import { ClusterDir, type ClusterView, type MasterRole } from "./cluster-dir.ts";
 import { campaign } from "./election.ts";
 import type { Leadership } from "./leadership.ts";
 
@@ -79,7 +79,7 @@ export const LEADER_ADDR_TTL_MS = 200;
  * The leaderCheck an RpcServer of a master uses. A standby reads the leader file at most every LEADER_ADDR_TTL_MS:
  * thousands of agents retrying against it would otherwise make it open and parse that file for every call.
  */
-export function leaderCheck(role: MasterRole, cluster: ClusterDir, advertise: string, shell: MasterShell, now: () => number = Date.now) {
+export function leaderCheck(role: MasterRole, cluster: Pick<ClusterView, "readLeader">, advertise: string, shell: MasterShell, now: () => number = Date.now) {
   let cached = { addr: "", at: -Infinity };
   return () => {
     const leader = shell.leadership?.isLeader() === true && shell.ready();
@@ -90,9 +90,14 @@ export function leaderCheck(role: MasterRole, cluster: ClusterDir, advertise: st
   };
 }
 
+/** How a master campaigns: flock in a cluster dir (the default), or etcd (EtcdClusterView.elect). */
+export type Elect = (o: { role: MasterRole; addr: string; log: (msg: string) => void; onStandby: () => void }, signal: AbortSignal) => Promise<Leadership>;
+
 export function runMaster(o: {
   role: MasterRole;
-  cluster: ClusterDir;
+  cluster: ClusterView;
+  /** Default: campaign() on the cluster dir (o.cluster must then be a ClusterDir). */
+  elect?: Elect;
   advertise: string;
   host: string;
   port: number;
@@ -108,12 +113,18 @@ export function runMaster(o: {
 }): MasterHandle {
   o.server.listen(o.host, o.port);
   o.log(`${o.role}: listening on ${o.advertise}; waiting for the lock in ${o.cluster.path}`);
+  const elect: Elect =
+    o.elect ??
+    ((args, signal) => {
+      if (!(o.cluster instanceof ClusterDir)) throw new Error(`no election for ${o.cluster.path}`);
+      return campaign({ clusterDir: o.cluster, ...args }, signal);
+    });
   const abort = new AbortController();
   const warming = o.warmUp ? new WarmUp(o.warmUp, (msg) => o.log(`${o.role}: ${msg}`)) : null;
   const lost = (async () => {
     let leadership: Leadership;
     try {
-      leadership = await campaign({ clusterDir: o.cluster, role: o.role, addr: o.advertise, log: o.log, onStandby: () => warming?.start() }, abort.signal);
+      leadership = await elect({ role: o.role, addr: o.advertise, log: o.log, onStandby: () => warming?.start() }, abort.signal);
     } finally {
       warming?.stop();
     }

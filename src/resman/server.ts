@@ -1,8 +1,9 @@
-// The ResMan shell: election, LMDB, RPC handlers and the tick timer around ResManCore. Order for every call:
-// decide (core) -> persist (one LMDB transaction) -> answer.
+// The ResMan shell: election, hard state (LMDB, or etcd with --etcd), RPC handlers and the tick timer around ResManCore.
+// Order for every call: decide (core) -> persist (one transaction) -> answer.
 import { randomBytes } from "node:crypto";
 import { InvalidError, NotFoundError, UnauthenticatedError } from "../core/errors.ts";
-import { ClusterDir, leaderCheck, runMaster, type Leadership, type MasterHandle } from "../cluster/index.ts";
+import { ClusterDir, leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";
+import { openBackend } from "../cluster/backend.ts";
 import { RpcServer, type Principal } from "../rpc/index.ts";
 import type { Grant, GroupSpec } from "../rpc/types.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
@@ -21,8 +22,13 @@ export const SYNC_GROUPS_MAX_BYTES = 512 * 1024 * 1024;
 export { requireAdmin } from "./authz.ts";
 
 export interface ResManOptions {
-  dataDir: string;
-  clusterDir: string;
+  /** LMDB hard state (without etcd). */
+  dataDir?: string;
+  /** Election and secret (without etcd); with etcd, only seeds the secret. */
+  clusterDir?: string;
+  /** etcd endpoints: hard state and election in etcd (src/cluster/backend.ts). */
+  etcd?: string;
+  etcdPrefix?: string;
   host: string;
   port: number;
   advertise: string;
@@ -43,7 +49,7 @@ export class ResManShell {
 
   constructor(
     readonly store: Store,
-    readonly cluster: ClusterDir,
+    readonly cluster: ClusterView,
     readonly opts: ResManOptions,
   ) {}
 
@@ -200,10 +206,7 @@ export function registerInternalHandlers(server: RpcServer, s: ResManShell): voi
 }
 
 export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
-  const cluster = new ClusterDir(opts.clusterDir);
-  // A standby opens its LMDB env only when it takes the lock (src/store/lazy-store.ts); the dir is checked now.
-  const store = new LazyStore(() => openLmdbStore(usableDir(opts.dataDir)));
-  usableDir(opts.dataDir);
+  const { cluster, store, elect, close } = await openBackend({ role: "resman", ...opts });
   const shell = new ResManShell(store, cluster, opts);
   const server = new RpcServer({
     role: "resman",
@@ -216,7 +219,7 @@ export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
   registerClusterHandlers(server, shell);
   registerAdminHandlers(server, shell);
   return runMaster({
-    role: "resman", cluster, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close: () => store.close(),
+    role: "resman", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close,
     warmUp: opts.warmUp,
   });
 }

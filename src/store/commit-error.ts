@@ -41,7 +41,8 @@ export function commitFailure(role: string, reason: string, free = Infinity): Un
 }
 
 /** The one sentence for a failed commit of `role`'s store in `dataDir`. */
-export async function describeCommitFailure(role: string, e: unknown, dataDir: string): Promise<{ reason: string; error: UnavailableError }> {
+export async function describeCommitFailure(role: string, e: unknown, dataDir: string | undefined): Promise<{ reason: string; error: UnavailableError }> {
   const reason = await commitReason(e);
-  return { reason, error: commitFailure(role, reason, freeBytes(dataDir)) };
+  // with etcd there is no local data dir whose free space could be the cause
+  return { reason, error: commitFailure(role, reason, dataDir ? freeBytes(dataDir) : Infinity) };
 }

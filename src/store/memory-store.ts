@@ -4,13 +4,14 @@ import { InvalidError, UnavailableError } from "../core/errors.ts";
 import { compareKeys, type Store, type Table, type WriteTx } from "./store.ts";
 import { checkKey, checkTableName, collectWrites, decodeValue, type BufferedWrite } from "./write-batch.ts";
 
-class MemoryTable<V> implements Table<V> {
+/** A sorted in-memory table; the etcd store keeps its leader's copy of the hard state in these too. */
+export class MemoryTable<V> implements Table<V> {
   private readonly rows = new Map<string, string>(); // key -> JSON text, as LMDB holds it
-  private readonly sorted: string[] = []; // the keys, in compareKeys order
+  private readonly sorted = new SortedKeys(); // the keys, in compareKeys order
 
   constructor(
     readonly name: string,
-    readonly owner: MemoryStore,
+    readonly owner: { assertOpen(): void },
   ) {}
 
   get(key: string): V | undefined {
@@ -36,11 +37,7 @@ class MemoryTable<V> implements Table<V> {
 
   keys(prefix = ""): string[] {
     this.owner.assertOpen();
-    const out: string[] = [];
-    for (let i = lowerBound(this.sorted, prefix); i < this.sorted.length && this.sorted[i]!.startsWith(prefix); i++) {
-      out.push(this.sorted[i]!);
-    }
-    return out;
+    return this.sorted.from(prefix);
   }
 
   count(): number {
@@ -52,12 +49,66 @@ class MemoryTable<V> implements Table<V> {
   apply(key: string, value: string | undefined): void {
     const present = this.rows.has(key);
     if (value === undefined) {
-      if (present) this.sorted.splice(lowerBound(this.sorted, key), 1);
+      if (present) this.sorted.delete(key);
       this.rows.delete(key);
       return;
     }
-    if (!present) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
+    if (!present) this.sorted.insert(key);
     this.rows.set(key, value);
+  }
+}
+
+/**
+ * Keys in compareKeys order, in blocks of BLOCK to 2*BLOCK keys: an insert or delete moves at most one block's
+ * worth, so a leader's table of a million rows (the etcd store keeps its tables in these) stays cheap to change.
+ */
+const BLOCK = 512;
+
+class SortedKeys {
+  private readonly blocks: string[][] = [];
+
+  /** Inserts a key that is not there. */
+  insert(key: string): void {
+    if (this.blocks.length === 0) return void this.blocks.push([key]);
+    const b = this.blockFor(key);
+    const block = this.blocks[b]!;
+    block.splice(lowerBound(block, key), 0, key);
+    if (block.length > 2 * BLOCK) this.blocks.splice(b + 1, 0, block.splice(BLOCK));
+  }
+
+  /** Deletes a key that is there. */
+  delete(key: string): void {
+    const b = this.blockFor(key);
+    const block = this.blocks[b]!;
+    block.splice(lowerBound(block, key), 1);
+    if (block.length === 0) this.blocks.splice(b, 1);
+  }
+
+  /** Every key starting with prefix, in order. */
+  from(prefix: string): string[] {
+    const out: string[] = [];
+    if (this.blocks.length === 0) return out;
+    const b0 = this.blockFor(prefix);
+    for (let b = b0, i = lowerBound(this.blocks[b0]!, prefix); b < this.blocks.length; b++, i = 0) {
+      const block = this.blocks[b]!;
+      for (; i < block.length; i++) {
+        if (!block[i]!.startsWith(prefix)) return out;
+        out.push(block[i]!);
+      }
+    }
+    return out;
+  }
+
+  /** The last block whose first key is not above `key` (the first block when none is). */
+  private blockFor(key: string): number {
+    let lo = 0;
+    let hi = this.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(this.blocks[mid]![0]!, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(0, lo - 1);
   }
 }
 

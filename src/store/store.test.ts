@@ -1,11 +1,15 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLmdbStore } from "./lmdb-store.ts";
 import { openMemoryStore } from "./memory-store.ts";
 import { LazyStore } from "./lazy-store.ts";
+import { compareKeys } from "./store.ts";
 import { runStoreContract } from "./store.contract.ts";
+import { EtcdClient } from "../cluster/etcd-client.ts";
+import { etcdMissing, startEtcd, type EtcdCluster } from "../cluster/testdata/etcd-cluster.ts";
+import { openEtcdStore } from "./etcd-store.ts";
 
 const root = mkdtempSync(join(tmpdir(), "galaxy-store-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -15,6 +19,20 @@ runStoreContract("memory", openMemoryStore);
 runStoreContract("lmdb", () => openLmdbStore(freshDir()));
 runStoreContract("lmdb noSync", () => openLmdbStore(freshDir(), { noSync: true, mapSizeMB: 64 }));
 runStoreContract("lazy lmdb", () => new LazyStore(() => openLmdbStore(freshDir())));
+
+// etcd: one real member for the whole file, a fresh key prefix per store.
+let etcd: Promise<EtcdCluster> | null = null;
+let prefixes = 0;
+afterAll(async () => void (await (await etcd)?.stop()));
+if (etcdMissing === null) {
+  beforeAll(async () => void (await (etcd ??= startEtcd(1))), 60_000); // before the first store, with time to spare
+  runStoreContract("etcd", async () => {
+    const cluster = await (etcd ??= startEtcd(1));
+    return openEtcdStore({ client: EtcdClient.fromList(cluster.endpoints), prefix: `/contract/${++prefixes}` });
+  });
+} else {
+  test.skip(`Store contract: etcd (skipped: ${etcdMissing})`, () => {});
+}
 
 describe("LazyStore", () => {
   test("opens its backing store on first use only, and a table taken before works after", async () => {
@@ -121,6 +139,35 @@ describe("LMDB store on disk", () => {
     } finally {
       child.kill("SIGKILL");
       await child.exited;
+    }
+  });
+});
+
+describe("memory tables at size", () => {
+  test("thousands of random puts and deletes keep keys(prefix) equal to a sorted copy", () => {
+    const s = openMemoryStore();
+    const t = s.table<number>("big");
+    const naive = new Set<string>();
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const key = () => `${"abc"[rand(3)]}/${rand(5000)}`;
+    for (let round = 0; round < 20; round++) {
+      s.writeSync((tx) => {
+        for (let i = 0; i < 500; i++) {
+          const k = key();
+          if (rand(3) === 0) {
+            tx.delete(t, k);
+            naive.delete(k);
+          } else {
+            tx.put(t, k, i);
+            naive.add(k);
+          }
+        }
+      });
+      const sorted = [...naive].sort(compareKeys);
+      expect(t.keys()).toEqual(sorted);
+      for (const p of ["a/", "b/1", "c/49", "d"]) expect(t.keys(p)).toEqual(sorted.filter((k) => k.startsWith(p)));
+      expect(t.count()).toBe(naive.size);
     }
   });
 });

@@ -24,6 +24,11 @@ export interface UpOptions {
   /** How long each agent keeps the workspace (logs) of a container that ended (e.g. "10m"). */
   gcDelay?: string;
   configPath?: string;
+  /**
+   * etcd endpoints: masters keep hard state and elect in etcd, two of each (leader and standby, ResMan also on
+   * port+1, AppMaster also on port+3), each with its own data dir; agents get both addresses.
+   */
+  etcd?: string;
   echo: (name: string, line: string) => void;
 }
 
@@ -54,15 +59,19 @@ export function startUp(o: UpOptions): UpCluster {
   const rm = `127.0.0.1:${o.port}`;
   const am = `127.0.0.1:${o.port + 2}`;
   const log = (n: string) => join(dir, "logs", `${n}.log`);
-  sup.add({
-    name: "resman", logFile: log("resman"), env: { GALAXY_BOOTSTRAP_ADMIN_TOKEN: token },
-    argv: [...self, "resman", "--data-dir", join(dir, "resman"), "--cluster-dir", cluster, "--listen", rm, "--recovery-window", "3s",
+  const etcd = o.etcd ? ["--etcd", o.etcd] : [];
+  const rms = o.etcd ? [rm, `127.0.0.1:${o.port + 1}`] : [rm];
+  const ams = o.etcd ? [am, `127.0.0.1:${o.port + 3}`] : [am];
+  rms.forEach((addr, i) => sup.add({
+    name: i ? "resman-b" : "resman", logFile: log(i ? "resman-b" : "resman"), env: { GALAXY_BOOTSTRAP_ADMIN_TOKEN: token },
+    argv: [...self, "resman", "--data-dir", join(dir, i ? "resman-b" : "resman"), "--cluster-dir", cluster, ...etcd, "--listen", addr, "--recovery-window", "3s",
       ...(o.agentTimeout ? ["--agent-timeout", o.agentTimeout] : [])],
-  });
-  sup.add({
-    name: "appmaster", logFile: log("appmaster"),
-    argv: [...self, "appmaster", "--data-dir", join(dir, "appmaster"), "--cluster-dir", cluster, "--listen", am],
-  });
+  }));
+  ams.forEach((addr, i) => sup.add({
+    name: i ? "appmaster-b" : "appmaster", logFile: log(i ? "appmaster-b" : "appmaster"),
+    argv: [...self, "appmaster", "--data-dir", join(dir, i ? "appmaster-b" : "appmaster"), "--cluster-dir", cluster, ...etcd, "--listen", addr,
+      ...(o.etcd ? ["--resman", rms.join(",")] : [])],
+  }));
   const agentEndpoints: string[] = [];
   for (let i = 0; i < o.agents; i++) {
     const endpoint = `127.0.0.1:${o.port + 10 + i}`;
@@ -71,11 +80,12 @@ export function startUp(o: UpOptions): UpCluster {
     sup.add({
       name: `agent-${i}`, logFile: log(`agent-${i}`),
       argv: [...self, "agent", "--data-dir", join(dir, `agent-${i}`), "--cluster-dir", cluster, "--listen", endpoint,
+        ...(o.etcd ? ["--resman", rms.join(","), "--appmaster", ams.join(",")] : []),
         "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s",
         ...(o.gcDelay ? ["--gc-delay", o.gcDelay] : [])],
     });
   }
-  const config: ClientConfig = { appmaster: [am], resman: [rm], clusterDir: cluster, user: "admin", token };
+  const config: ClientConfig = { appmaster: ams, resman: rms, clusterDir: cluster, user: "admin", token };
   writeConfigFile(config, o.configPath);
   return {
     config,

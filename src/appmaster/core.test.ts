@@ -14,7 +14,7 @@ function container(id: string, agent: string, state = "running", port = 20001): 
   return {
     id, groupId: id.slice(0, id.lastIndexOf(".")), agent, state, ports: [{ name: "http", port }], volumes: [], lastError: "",
     pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
-    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {},
+    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, placedAt: 0,
   };
 }
 
@@ -164,11 +164,11 @@ describe("AppMasterCore", () => {
     core.fetchTask(report(`${id}.0`, "a:1", { state: "running", version: 1, tasks: [task()] }), T0 + 2);
     core.fetchTask(report(`${id}.1`, "b:1", { state: "starting", version: 1, tasks: [task({ healthy: false })] }), T0 + 2);
     const job = core.jobs.get(id)!;
-    expect(servicesOf(job.spec, core.podsOf(id))).toEqual([
+    expect(servicesOf(job.spec, core.podsNow(id, T0 + 2))).toEqual([
       { pod: `${id}.0`, service: "web", address: "a:20001", status: "healthy" },
       { pod: `${id}.1`, service: "web", address: "b:20002", status: "unhealthy" },
     ]);
-    const v = jobView(job, core.podsOf(id), T0);
+    const v = core.viewJob(job, T0 + 2);
     expect(v).toMatchObject({ running: 1, deploying: 1, replica: 2, updated: 2, state: "running" });
   });
 });

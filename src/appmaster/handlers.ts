@@ -8,7 +8,8 @@ import { groupSpecOf, type JobRecord } from "./jobs.ts";
 import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
 import { servicesOf } from "./services.ts";
-import { jobView } from "./views.ts";
+import type { jobView } from "./views.ts";
+import { podTruth } from "./pods.ts";
 
 function callerName(ctx: CallContext): string {
   if (ctx.principal.kind === "user") return ctx.principal.user ?? "";
@@ -39,7 +40,7 @@ const groupChanged = (a: JobRecord, b: JobRecord, now: number) =>
   JSON.stringify({ ...groupSpecOf(a, now), version: 0 }) !== JSON.stringify({ ...groupSpecOf(b, now), version: 0 });
 
 export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void {
-  const view = (j: JobRecord, brief = false) => jobView(j, s.mustCore().podsOf(j.id), Date.now(), brief);
+  const view = (j: JobRecord, brief = false) => s.mustCore().viewJob(j, Date.now(), brief);
 
   server.register("AppMaster/SubmitJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -60,20 +61,20 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     const core = s.mustCore();
     const job = core.resolve(req.id);
     authorize(s, ctx, job.spec.deploy.pools, "list");
-    const pods = core.podsOf(job.id);
+    const pods = core.podsNow(job.id, Date.now());
     return { job: view(job), pods, services: servicesOf(job.spec, pods) };
   });
   server.register("AppMaster/ListPods", (req, ctx) => {
     const core = s.mustCore();
     const job = core.resolve(req.jobId);
     authorize(s, ctx, job.spec.deploy.pools, "list");
-    return { pods: core.podsOf(job.id) };
+    return { pods: core.podsNow(job.id, Date.now()) };
   });
   server.register("AppMaster/ListServices", (req, ctx) => {
     const core = s.mustCore();
     const job = core.resolve(req.id);
     authorize(s, ctx, job.spec.deploy.pools, "list");
-    return { services: servicesOf(job.spec, core.podsOf(job.id)) };
+    return { services: servicesOf(job.spec, core.podsNow(job.id, Date.now())) };
   });
   server.register("AppMaster/RemoveJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -132,7 +133,7 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
     authorize(s, ctx, found.spec.deploy.pools, "update", found.user);
     const { pod, out } = core.recover(found.id, req.podId, Date.now());
     await s.persist(out);
-    return pod;
+    return podTruth(pod, Date.now());
   });
 }
 

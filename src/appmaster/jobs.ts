@@ -71,6 +71,8 @@ export interface JobRecord {
   /** Batch: pods that finished and that failed for good, counted when the job finished. */
   result: { succeeded: number; failed: number } | null;
   finishedAt: number;
+  /** When `replica` pods first all ran (0: not yet): before, fewer healthy pods is deploying; after, degraded. */
+  readyAt: number;
 }
 
 /** Readable, sortable: web-20261121-1432-7f3a. `suffix` is 4 hex chars the shell draws at random. */
@@ -84,6 +86,7 @@ export function newJobRecord(id: string, spec: JobSpec, user: string, now: numbe
   return {
     id, user, spec, prevSpec: null, version: 1, topVersion: 1, state: "pending", createdAt: now, updatedAt: now,
     destroyingSince: 0, message: "", rollout: null, step: null, blacklist: [], moves: {}, result: null, finishedAt: 0,
+    readyAt: 0,
   };
 }
 

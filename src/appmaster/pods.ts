@@ -1,9 +1,18 @@
 // AppMaster's soft pod records: what ResMan's hints say (where, container state) and what the pod's worker reports
 // (state, version, tasks), and the events read off each change. Rebuilt after a failover, never persisted.
+//
+// One pod truth: the agent's word on its container wins over the worker's last report. A container the agent says
+// failed (not created: a port taken, its init not ready; killed: disk, memory pressure) or exited makes the pod
+// failed with the agent's reason, whatever its worker said last; a worker report older than STALE_REPORT_MS is not
+// believed (podTruth: clients, naming files and job status see the pod lost, its tasks not running).
+import { formatDuration } from "../core/units.ts";
 import type { ContainerInfo, FetchTaskRequest, Pod, PodState, TaskStatus } from "../rpc/types.ts";
 import type { PodView } from "./planner.ts";
 
-export interface PodRec extends Pod {
+/** A worker report older than this (ten fetch intervals) no longer says the pod runs. */
+export const STALE_REPORT_MS = 10_000;
+
+export interface PodRec extends Omit<Pod, "healthy"> {
   /** A worker has reported since this leader started. */
   reported: boolean;
   /** When ResMan first said the pod's agent is silent (0: not lost). */
@@ -13,6 +22,14 @@ export interface PodRec extends Pod {
   pendingOp: string;
   /** Agents AppMaster moved this pod off: their copy is surplus (until: hints naming them are ignored). */
   staleAgents: { agent: string; until: number }[];
+  /** When this leader first heard of it: a pod placed before gets its deploy_timeout from here. */
+  seenAt: number;
+  /** When ResMan placed its container on its agent (the hint's placed_at, not before seenAt; 0: not placed). */
+  placedAt: number;
+  /** The agent's message on its container: why it failed or exited, or a note (OOM kills, a disk warning). */
+  containerMessage: string;
+  /** Unplaced only because every agent it may use is on the job's blacklist (or down): nowhere left to try. */
+  blocked: boolean;
 }
 
 export interface PodEvent {
@@ -26,6 +43,7 @@ export function newPod(id: string, jobId: string, now: number): PodRec {
     id, jobId, containerId: id, agent: "", state: "pending", version: 0, restarts: 0, lastError: "",
     usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, startedAt: 0, tasks: [], ports: [],
     updatedAt: now, containerState: "", reported: false, lostSince: 0, opId: "", pendingOp: "", staleAgents: [],
+    seenAt: now, placedAt: 0, containerMessage: "", blocked: false,
   };
 }
 
@@ -34,7 +52,7 @@ export const podIndex = (id: string): number => Number(id.slice(id.lastIndexOf("
 export function podView(p: PodRec): PodView {
   return {
     id: p.id, agent: p.agent, state: p.state as PodState, version: p.version, reported: p.reported, lostSince: p.lostSince,
-    lastError: p.lastError, restarts: p.restarts, busy: p.pendingOp !== "",
+    lastError: p.lastError, restarts: p.restarts, busy: p.pendingOp !== "", placedAt: p.placedAt, blocked: p.blocked,
   };
 }
 
@@ -54,7 +72,10 @@ export function staleCopyCommand(p: PodRec, agent: string): "terminate" | "none"
 /** After AppMaster had the container rescheduled: the pod starts over wherever ResMan places it next. */
 export function resetAfterMove(p: PodRec, fromAgent: string, now: number, graceMs: number): void {
   p.staleAgents = [...p.staleAgents.filter((s) => s.agent !== fromAgent), { agent: fromAgent, until: now + graceMs }].slice(-5);
-  Object.assign(p, { agent: "", state: "pending", version: 0, reported: false, tasks: [], ports: [], lostSince: 0, containerState: "pending", startedAt: 0, updatedAt: now });
+  Object.assign(p, {
+    agent: "", state: "pending", version: 0, reported: false, tasks: [], ports: [], lostSince: 0, containerState: "pending", startedAt: 0,
+    updatedAt: now, placedAt: 0, containerMessage: "",
+  });
 }
 
 // ───────── hints ─────────
@@ -70,9 +91,13 @@ export function applyHint(p: PodRec, c: ContainerInfo, now: number): PodEvent[] 
     else ev("revoked", `taken off ${p.agent} by ResMan${c.message ? `: ${c.message}` : ""}`);
   }
   if (!agent && p.agent) Object.assign(p, { state: "pending", version: 0, reported: false, tasks: [] });
+  if (agent) containerEvents(p, c, agent, ev);
   p.agent = agent;
   p.ports = agent ? c.ports : [];
   p.containerState = c.state;
+  p.containerMessage = agent ? c.message : "";
+  p.placedAt = agent ? Math.max(c.placedAt, p.seenAt) : 0;
+  p.blocked = !agent && onlyBlacklisted(c.reasons);
   p.usage = c.usage;
   if (c.state === "lost" && agent) {
     if (!p.lostSince) ev("lost", `agent ${agent} is silent; the pod is lost`);
@@ -84,7 +109,39 @@ export function applyHint(p: PodRec, c: ContainerInfo, now: number): PodEvent[] 
   }
   if (!p.reported && p.state !== "lost") p.state = agent ? "deploying" : "pending";
   if (!agent) p.lastError = c.lastError;
+  applyContainerEnd(p);
   return events;
+}
+
+/** The agent's news on a container: it failed or exited (with its reason), or a note on a running one. */
+function containerEvents(p: PodRec, c: ContainerInfo, agent: string, ev: (kind: string, message: string) => void): void {
+  const news = agent !== p.agent || c.state !== p.containerState || c.message !== p.containerMessage;
+  if (!news) return;
+  if (c.state === "failed") ev("failed", `container failed on ${agent}: ${c.message || "no reason given"}`);
+  else if (c.state === "exited") ev("exit", `container exited on ${agent}: ${c.message || "no reason given"}`);
+  else if (c.message && c.message !== p.containerMessage) ev("agent", `${agent}: ${c.message}`);
+}
+
+/** The agent says its container failed or exited: nothing of the pod runs, whatever its worker said last. */
+export function containerEnded(p: Pick<PodRec, "agent" | "containerState">): boolean {
+  return p.agent !== "" && (p.containerState === "failed" || p.containerState === "exited");
+}
+
+function applyContainerEnd(p: PodRec): void {
+  if (!containerEnded(p)) return;
+  if (p.containerState === "exited" && (p.state === "finished" || p.state === "terminated")) return; // it ended as told
+  p.state = "failed";
+  p.lastError = `container ${p.containerState} on ${p.agent}: ${p.containerMessage || "no reason given"}`;
+}
+
+/** Why a container is unplaced (scheduler reasons per agent) leaves no agent but blacklisted (or down) ones. */
+function onlyBlacklisted(reasons: Record<string, number>): boolean {
+  let blacklisted = false;
+  for (const r in reasons) {
+    if (r === "blacklist") blacklisted = true;
+    else if (r !== "pool" && r !== "labels" && !r.startsWith("agent ")) return false;
+  }
+  return blacklisted;
 }
 
 // ───────── worker reports ─────────
@@ -103,7 +160,39 @@ export function recordReport(p: PodRec, req: FetchTaskRequest, now: number): Pod
   p.opId = req.opId;
   if (p.pendingOp && req.opId === p.pendingOp) p.pendingOp = "";
   p.updatedAt = now;
+  applyContainerEnd(p); // a report sent before its container died
   return events;
+}
+
+// ───────── what clients see ─────────
+
+/** States in which a worker's report says tasks run: believed only while the report is fresh. */
+const LIVE: readonly string[] = ["deploying", "starting", "running", "stopping"];
+
+/** Its worker's last report is too old to say anything runs now. */
+export function isStale(p: PodRec, now: number): boolean {
+  return p.reported && LIVE.includes(p.state) && !containerEnded(p) && now - p.updatedAt > STALE_REPORT_MS;
+}
+
+/**
+ * The pod as clients, naming files and job status see it at `now`: a stale report says lost (its tasks unknown), a
+ * container that ended or an agent gone silent leaves no task running; healthy = running now, every running task's
+ * health check passing (no check: running).
+ */
+export function podTruth(p: PodRec, now: number): Pod {
+  const { reported: _r, lostSince: _l, opId: _o, pendingOp: _p, staleAgents: _s, seenAt: _se, placedAt: _pa, containerMessage: _c, blocked: _b, ...pod } = p;
+  const stale = isStale(p, now);
+  const down = stale || containerEnded(p) || p.state === "lost" || !p.agent;
+  const state = stale ? "lost" : p.state;
+  const lastError = stale ? `no report from its worker for ${formatDuration(now - p.updatedAt)}` : p.lastError;
+  const tasks = down ? p.tasks.map((t) => downTask(t, stale || p.state === "lost")) : p.tasks;
+  const healthy = !down && state === "running" && tasks.every((t) => t.state !== "running" || t.healthy);
+  return { ...pod, state, lastError, tasks, healthy };
+}
+
+function downTask(t: TaskStatus, unknown: boolean): TaskStatus {
+  if (t.state !== "running" && t.state !== "starting" && !t.healthy) return t;
+  return { ...t, state: unknown ? "unknown" : "stopped", healthy: false };
 }
 
 function lastErrorOf(req: FetchTaskRequest): string {

@@ -1,11 +1,24 @@
 // Read-only views of AppMaster's state for clients (no decisions, no writes).
 import { podResources } from "../core/jobspec.ts";
-import type { Job } from "../rpc/types.ts";
+import type { Job, Pod } from "../rpc/types.ts";
+import { healthyCount, jobStatus, type StatusPod } from "./job-status.ts";
 import { activeBlacklist, isBatch, type JobRecord } from "./jobs.ts";
-import type { PodRec } from "./pods.ts";
+import { failedForGood, type PlanOptions } from "./planner.ts";
+import { podTruth, podView, type PodRec } from "./pods.ts";
 
-/** brief: without the job's specs as JSON (a listing of many jobs). */
-export function jobView(job: JobRecord, pods: readonly PodRec[], now: number, brief = false): Job {
+/** The job's pods as clients see them at `now` (podTruth), and whether the failure policy gave up on each. */
+export function statusPods(job: JobRecord, recs: readonly PodRec[], now: number, opts: Pick<PlanOptions, "maxMoves">): StatusPod[] {
+  const o = { podLostTimeout: 0, blacklistTtl: 0, ...opts };
+  return recs.map((p) => ({ pod: podTruth(p, now), gaveUp: failedForGood(job, podView(p), o) }));
+}
+
+/**
+ * brief: without the job's specs as JSON (a listing of many jobs). Counts and status come from its pods as they are
+ * at `now` (a stale report counts as lost, a container the agent says ended as failed).
+ */
+export function jobView(job: JobRecord, recs: readonly PodRec[], now: number, brief = false, opts: Pick<PlanOptions, "maxMoves"> = { maxMoves: 2 }): Job {
+  const sp = statusPods(job, recs, now, opts);
+  const pods: Pod[] = sp.map((p) => p.pod);
   const count = (...states: string[]) => pods.filter((p) => states.includes(p.state)).length;
   const runningTarget = pods.filter((p) => p.version === job.version && (p.state === "running" || (isBatch(job.spec) && p.state === "finished"))).length;
   const done = job.state === "finished" && job.result;
@@ -19,7 +32,7 @@ export function jobView(job: JobRecord, pods: readonly PodRec[], now: number, br
     prevSpecJson: job.prevSpec && !brief ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
     update: updateProgress(job, pods.length, runningTarget),
     blacklist: activeBlacklist(job, now).map((b) => ({ agent: b.agent, until: b.until, reason: b.reason })),
-    finishedAt: job.finishedAt, warnings: [],
+    finishedAt: job.finishedAt, warnings: [], status: jobStatus(job, sp), healthy: healthyCount(job, sp),
   };
 }
 

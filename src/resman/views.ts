@@ -15,6 +15,7 @@ export function containerInfo(core: ResManCore, c: ContainerRec): ContainerInfo 
     lastError: c.agent ? "" : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
     usage: c.usage ? { ...c.usage } : noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
     jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons,
+    placedAt: c.agent ? c.grantedAt : 0,
   };
 }
 

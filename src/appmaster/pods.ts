@@ -30,6 +30,8 @@ export interface PodRec extends Omit<Pod, "healthy"> {
   containerMessage: string;
   /** Unplaced only because every agent it may use is on the job's blacklist (or down): nowhere left to try. */
   blocked: boolean;
+  /** Why it failed last (kept when it moves): what a pod with nowhere left to try says. */
+  lastFailure: string;
 }
 
 export interface PodEvent {
@@ -43,7 +45,7 @@ export function newPod(id: string, jobId: string, now: number): PodRec {
     id, jobId, containerId: id, agent: "", state: "pending", version: 0, restarts: 0, lastError: "",
     usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, startedAt: 0, tasks: [], ports: [],
     updatedAt: now, containerState: "", reported: false, lostSince: 0, opId: "", pendingOp: "", staleAgents: [],
-    seenAt: now, placedAt: 0, containerMessage: "", blocked: false,
+    seenAt: now, placedAt: 0, containerMessage: "", blocked: false, lastFailure: "",
   };
 }
 
@@ -108,7 +110,7 @@ export function applyHint(p: PodRec, c: ContainerInfo, now: number): PodEvent[] 
     p.lostSince = 0;
   }
   if (!p.reported && p.state !== "lost") p.state = agent ? "deploying" : "pending";
-  if (!agent) p.lastError = c.lastError;
+  if (!agent) p.lastError = p.blocked && p.lastFailure ? `${c.lastError} (it failed: ${p.lastFailure})` : c.lastError;
   applyContainerEnd(p);
   return events;
 }
@@ -131,7 +133,8 @@ function applyContainerEnd(p: PodRec): void {
   if (!containerEnded(p)) return;
   if (p.containerState === "exited" && (p.state === "finished" || p.state === "terminated")) return; // it ended as told
   p.state = "failed";
-  p.lastError = `container ${p.containerState} on ${p.agent}: ${p.containerMessage || "no reason given"}`;
+  p.lastError = p.containerState === "failed" ? p.containerMessage || "container failed" : `container exited: ${p.containerMessage || "no reason given"}`;
+  p.lastFailure = p.lastError;
 }
 
 /** Why a container is unplaced (scheduler reasons per agent) leaves no agent but blacklisted (or down) ones. */
@@ -160,6 +163,7 @@ export function recordReport(p: PodRec, req: FetchTaskRequest, now: number): Pod
   p.opId = req.opId;
   if (p.pendingOp && req.opId === p.pendingOp) p.pendingOp = "";
   p.updatedAt = now;
+  if (p.state === "failed") p.lastFailure = p.lastError;
   applyContainerEnd(p); // a report sent before its container died
   return events;
 }
@@ -180,11 +184,12 @@ export function isStale(p: PodRec, now: number): boolean {
  * health check passing (no check: running).
  */
 export function podTruth(p: PodRec, now: number): Pod {
-  const { reported: _r, lostSince: _l, opId: _o, pendingOp: _p, staleAgents: _s, seenAt: _se, placedAt: _pa, containerMessage: _c, blocked: _b, ...pod } = p;
+  const { reported: _r, lostSince: _l, opId: _o, pendingOp: _p, staleAgents: _s, seenAt: _se, placedAt: _pa, containerMessage: _c, blocked: _b, lastFailure: _f, ...pod } = p;
   const stale = isStale(p, now);
   const down = stale || containerEnded(p) || p.state === "lost" || !p.agent;
   const state = stale ? "lost" : p.state;
-  const lastError = stale ? `no report from its worker for ${formatDuration(now - p.updatedAt)}` : p.lastError;
+  // a stale report says how long its worker is silent; else the worker's error, else the agent's note on the container
+  const lastError = stale ? `no report from its worker for ${formatDuration(now - p.updatedAt)}` : p.lastError || (p.agent ? p.containerMessage : "");
   const tasks = down ? p.tasks.map((t) => downTask(t, stale || p.state === "lost")) : p.tasks;
   const healthy = !down && state === "running" && tasks.every((t) => t.state !== "running" || t.healthy);
   return { ...pod, state, lastError, tasks, healthy };

@@ -319,7 +319,7 @@ export class AppMasterCore {
     const wasStale = isStale(pod, now);
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
     this.staleAt.delete(pod.id);
-    this.staleAt.set(pod.id, now + STALE_REPORT_MS);
+    this.staleAt.set(pod.id, now + STALE_REPORT_MS + 1); // stale: older than STALE_REPORT_MS
     if (!sameView(before, podView(pod))) this.touch(pod);
     else if (wasStale || !sameHealth(tasksBefore, pod.tasks)) this.namingNews?.add(job.id); // what naming files show of its tasks
     if (job.state === "destroying") return reply("terminate");

@@ -169,3 +169,19 @@ function checkRandomRun(seed: number): void {
     expect({ seed, step, held: Object.fromEntries(held) }).toEqual({ seed, step, held: Object.fromEntries(full) });
   }
 }
+
+describe("what a hint says of a placed container", () => {
+  test("its placement time, and the agent's reason when the agent failed it, on the next heartbeat", () => {
+    const core = placed();
+    const before = ask(core, 0);
+    const web0 = before.hints.find((h) => h.groupId === "web")!.containers[0]!;
+    expect(web0.placedAt).toBe(2); // placed by the tick at 2
+    expect(web0.lastError).toBe("");
+    const why = "placement failed: port 8080 (http) is already in use on this host";
+    reportWith(core, 5, (r) => (r.containerId === "web.0" ? { ...r, state: "failed", message: why } : r));
+    const next = ask(core, before.version);
+    expect(ids(next.hints)).toEqual(["web"]);
+    expect(next.hints[0]!.containers[0]).toMatchObject({ state: "failed", message: why, lastError: why, placedAt: 2 });
+    expect(hints(core, ["web"])[0]!.containers.map((c) => c.placedAt)).toEqual([2, 2]);
+  });
+});

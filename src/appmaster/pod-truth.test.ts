@@ -64,6 +64,10 @@ describe("the agent's word on its container", () => {
     recordReport(done, report({ state: "finished", tasks: [task({ state: "exited", exitCode: 0, healthy: false })] }), 1_500);
     applyHint(done, container({ state: "exited", message: "worker exited 0" }), 2_000);
     expect(done.state).toBe("finished");
+    const stopping = runningPod();
+    recordReport(stopping, report({ state: "stopping" }), 1_500);
+    applyHint(stopping, container({ state: "exited", message: "worker exited 0" }), 2_000);
+    expect(stopping.state).toBe("stopping");
   });
 
   test("a note on a running container (an OOM kill) is an event and the last error while the worker has none", () => {

@@ -129,9 +129,11 @@ export function containerEnded(p: Pick<PodRec, "agent" | "containerState">): boo
   return p.agent !== "" && (p.containerState === "failed" || p.containerState === "exited");
 }
 
+const ENDED_AS_TOLD: readonly string[] = ["finished", "terminated", "stopping"];
+
 function applyContainerEnd(p: PodRec): void {
   if (!containerEnded(p)) return;
-  if (p.containerState === "exited" && (p.state === "finished" || p.state === "terminated")) return; // it ended as told
+  if (p.containerState === "exited" && ENDED_AS_TOLD.includes(p.state)) return; // its worker exited 0 as told
   p.state = "failed";
   p.lastError = p.containerState === "failed" ? p.containerMessage || "container failed" : `container exited: ${p.containerMessage || "no reason given"}`;
   p.lastFailure = p.lastError;

@@ -83,7 +83,7 @@ pod:
 `);
       const reason = `port ${port} (http) is already in use on this host`;
       // the reason, in the pods table, within seconds (the agent refuses the container at creation)
-      await waitFor("the reason in galaxy pods", () => w.run(["pods", "-j", id]).stdout.includes(reason), 10_000, 100);
+      await waitFor("the reason in galaxy pods", () => w.run(["pods", "-j", id]).stdout.includes(reason), 15_000, 100);
       // moved off the first agent (its reason in events), then tried on the other one, within deploy_timeout
       const placed = await waitFor("placed on both agents", () => {
         const agents = new Set(events(id).filter((e) => e.kind === "placed").map((e) => e.message));

@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import type { Pod } from "../rpc/types.ts";
 import { job } from "./fixtures.ts";
 import { healthyCount, jobStatus, type StatusPod } from "./job-status.ts";
 import type { JobRecord } from "./jobs.ts";
 
-function sp(over: Partial<Pod> = {}, gaveUp = false): StatusPod {
-  const pod = { id: "web-1.0", state: "running", healthy: true, lastError: "", restarts: 0, ...over } as Pod;
-  return { pod, gaveUp };
+function sp(over: Partial<StatusPod> = {}, gaveUp = false): StatusPod {
+  return { state: "running", healthy: true, lastError: "", restarts: 0, ...over, gaveUp };
 }
 const healthy = () => sp();
 const starting = () => sp({ state: "starting", healthy: false, lastError: "main: health check not passing" });

@@ -8,22 +8,19 @@
 //                     a pod in trouble (failed, lost, given up, an error, restarting), or it ran whole once
 //                     (readyAt) ──► degraded
 //                     else (first deploy, pods on their way: placed, deploying, starting) ──► deploying
-import type { Pod } from "../rpc/types.ts";
 import { isBatch, type JobRecord } from "./jobs.ts";
+import type { PodSeen } from "./pods.ts";
 
 export type JobStatus =
   | "deploying" | "running" | "degraded" | "failed" | "finished" | "finished with failures" | "updating" | "update_paused" | "destroying";
 
-/** A pod as the status sees it: what a client sees of it, and whether the failure policy gave up on it. */
-export interface StatusPod {
-  pod: Pod;
-  gaveUp: boolean;
-}
+/** A pod as the status sees it: how it reads now (pods.ts podSeen), and whether the failure policy gave up on it. */
+export type StatusPod = Pick<PodSeen, "state" | "healthy" | "lastError" | "restarts"> & { gaveUp: boolean };
 
 /** Pods that count towards the replica: healthy now (a batch pod also when it finished). */
 export function healthyCount(job: JobRecord, pods: readonly StatusPod[]): number {
   const batch = isBatch(job.spec);
-  return pods.filter(({ pod }) => pod.healthy || (batch && pod.state === "finished")).length;
+  return pods.filter((p) => p.healthy || (batch && p.state === "finished")).length;
 }
 
 export function jobStatus(job: JobRecord, pods: readonly StatusPod[]): JobStatus {
@@ -46,8 +43,8 @@ const ON_ITS_WAY: readonly string[] = ["deploying", "starting"];
  * Not on its way to running: failed, lost, given up, restarting, or saying why it is not placed (a pod deploying or
  * starting for the first time may say its health check does not pass yet).
  */
-function inTrouble({ pod, gaveUp }: StatusPod): boolean {
-  if (gaveUp || TROUBLE.includes(pod.state)) return true;
-  if (pod.healthy || pod.state === "finished") return false;
-  return pod.restarts > 0 || (pod.lastError !== "" && !ON_ITS_WAY.includes(pod.state));
+function inTrouble(p: StatusPod): boolean {
+  if (p.gaveUp || TROUBLE.includes(p.state)) return true;
+  if (p.healthy || p.state === "finished") return false;
+  return p.restarts > 0 || (p.lastError !== "" && !ON_ITS_WAY.includes(p.state));
 }

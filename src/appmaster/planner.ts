@@ -131,7 +131,7 @@ function outcome(p: PodView | undefined, target: number, batch: boolean): Outcom
 
 const runsTarget = (j: JobRecord, p: PodView) => outcome(p, j.version, isBatch(j.spec)) === "ok";
 
-function movesExhausted(j: JobRecord, p: PodView, opts: PlanOptions): boolean {
+function movesExhausted(j: JobRecord, p: Pick<PodView, "id" | "agent">, opts: Pick<PlanOptions, "maxMoves">): boolean {
   const m = j.moves[p.id];
   return (m?.count ?? 0) >= opts.maxMoves && m?.agent !== p.agent;
 }
@@ -140,7 +140,7 @@ function movesExhausted(j: JobRecord, p: PodView, opts: PlanOptions): boolean {
  * The failure policy gave up on it: failed with its moves used up (it stays failed where it is), or failed before
  * and now unplaceable but on agents of the job's blacklist. A batch job ends when every pod finished or gave up.
  */
-export function failedForGood(j: JobRecord, p: PodView, opts: PlanOptions): boolean {
+export function failedForGood(j: JobRecord, p: { id: string; agent: string; state: string; blocked: boolean }, opts: Pick<PlanOptions, "maxMoves">): boolean {
   if (p.agent) return p.state === "failed" && movesExhausted(j, p, opts);
   return p.blocked && (j.moves[p.id]?.count ?? 0) > 0;
 }

@@ -180,21 +180,39 @@ export function isStale(p: PodRec, now: number): boolean {
   return p.reported && LIVE.includes(p.state) && !containerEnded(p) && now - p.updatedAt > STALE_REPORT_MS;
 }
 
+/** How a pod reads at `now` (podTruth without copying it: job status and counts need only this). */
+export interface PodSeen {
+  state: string;
+  lastError: string;
+  healthy: boolean;
+  restarts: number;
+  /** Nothing of it runs now (its container ended, its agent or worker silent, not placed). */
+  down: boolean;
+  /** Its tasks' last reported states are unknown now (a silent worker or agent). */
+  unknown: boolean;
+}
+
 /**
- * The pod as clients, naming files and job status see it at `now`: a stale report says lost (its tasks unknown), a
+ * A pod as clients, naming files and job status see it at `now`: a stale report says lost (its tasks unknown), a
  * container that ended or an agent gone silent leaves no task running; healthy = running now, every running task's
  * health check passing (no check: running).
  */
-export function podTruth(p: PodRec, now: number): Pod {
-  const { reported: _r, lostSince: _l, opId: _o, pendingOp: _p, staleAgents: _s, seenAt: _se, placedAt: _pa, containerMessage: _c, blocked: _b, lastFailure: _f, ...pod } = p;
+export function podSeen(p: PodRec, now: number): PodSeen {
   const stale = isStale(p, now);
   const down = stale || containerEnded(p) || p.state === "lost" || !p.agent;
   const state = stale ? "lost" : p.state;
   // a stale report says how long its worker is silent; else the worker's error, else the agent's note on the container
   const lastError = stale ? `no report from its worker for ${formatDuration(now - p.updatedAt)}` : p.lastError || (p.agent ? p.containerMessage : "");
-  const tasks = down ? p.tasks.map((t) => downTask(t, stale || p.state === "lost")) : p.tasks;
-  const healthy = !down && state === "running" && tasks.every((t) => t.state !== "running" || t.healthy);
-  return { ...pod, state, lastError, tasks, healthy };
+  const healthy = !down && state === "running" && p.tasks.every((t) => t.state !== "running" || t.healthy);
+  return { state, lastError, healthy, restarts: p.restarts, down, unknown: stale || p.state === "lost" };
+}
+
+/** The pod as a client gets it (podSeen, with its tasks as they are now). */
+export function podTruth(p: PodRec, now: number): Pod {
+  const { reported: _r, lostSince: _l, opId: _o, pendingOp: _p, staleAgents: _s, seenAt: _se, placedAt: _pa, containerMessage: _c, blocked: _b, lastFailure: _f, ...pod } = p;
+  const seen = podSeen(p, now);
+  const tasks = seen.down ? p.tasks.map((t) => downTask(t, seen.unknown)) : p.tasks;
+  return { ...pod, state: seen.state, lastError: seen.lastError, tasks, healthy: seen.healthy };
 }
 
 function downTask(t: TaskStatus, unknown: boolean): TaskStatus {

@@ -1,15 +1,17 @@
 // Read-only views of AppMaster's state for clients (no decisions, no writes).
 import { podResources } from "../core/jobspec.ts";
-import type { Job, Pod } from "../rpc/types.ts";
+import type { Job } from "../rpc/types.ts";
 import { healthyCount, jobStatus, type StatusPod } from "./job-status.ts";
 import { activeBlacklist, isBatch, type JobRecord } from "./jobs.ts";
 import { failedForGood, type PlanOptions } from "./planner.ts";
-import { podTruth, podView, type PodRec } from "./pods.ts";
+import { podSeen, type PodRec } from "./pods.ts";
 
-/** The job's pods as clients see them at `now` (podTruth), and whether the failure policy gave up on each. */
+/** How the job's pods read at `now` (podSeen), and whether the failure policy gave up on each. */
 export function statusPods(job: JobRecord, recs: readonly PodRec[], now: number, opts: Pick<PlanOptions, "maxMoves">): StatusPod[] {
-  const o = { podLostTimeout: 0, blacklistTtl: 0, ...opts };
-  return recs.map((p) => ({ pod: podTruth(p, now), gaveUp: failedForGood(job, podView(p), o) }));
+  return recs.map((p) => {
+    const s = podSeen(p, now);
+    return { state: s.state, healthy: s.healthy, lastError: s.lastError, restarts: s.restarts, gaveUp: failedForGood(job, p, opts) };
+  });
 }
 
 /**
@@ -18,9 +20,8 @@ export function statusPods(job: JobRecord, recs: readonly PodRec[], now: number,
  */
 export function jobView(job: JobRecord, recs: readonly PodRec[], now: number, brief = false, opts: Pick<PlanOptions, "maxMoves"> = { maxMoves: 2 }): Job {
   const sp = statusPods(job, recs, now, opts);
-  const pods: Pod[] = sp.map((p) => p.pod);
-  const count = (...states: string[]) => pods.filter((p) => states.includes(p.state)).length;
-  const runningTarget = pods.filter((p) => p.version === job.version && (p.state === "running" || (isBatch(job.spec) && p.state === "finished"))).length;
+  const count = (...states: string[]) => sp.filter((p) => states.includes(p.state)).length;
+  const runningTarget = sp.filter((p, i) => recs[i]!.version === job.version && (p.state === "running" || (isBatch(job.spec) && p.state === "finished"))).length;
   const done = job.state === "finished" && job.result;
   return {
     id: job.id, name: job.spec.name, jobType: job.spec.type, user: job.user, state: job.state,
@@ -29,8 +30,8 @@ export function jobView(job: JobRecord, recs: readonly PodRec[], now: number, br
     deploying: count("deploying", "starting"), dead: count("lost", "terminated", "stopping"),
     failed: done ? job.result!.failed : count("failed"), finished: done ? job.result!.succeeded : count("finished"),
     resources: podResources(job.spec), message: job.message,
-    prevSpecJson: job.prevSpec && !brief ? JSON.stringify(job.prevSpec) : "", updated: pods.filter((p) => p.version === job.version).length,
-    update: updateProgress(job, pods.length, runningTarget),
+    prevSpecJson: job.prevSpec && !brief ? JSON.stringify(job.prevSpec) : "", updated: recs.filter((p) => p.version === job.version).length,
+    update: updateProgress(job, recs.length, runningTarget),
     blacklist: activeBlacklist(job, now).map((b) => ({ agent: b.agent, until: b.until, reason: b.reason })),
     finishedAt: job.finishedAt, warnings: [], status: jobStatus(job, sp), healthy: healthyCount(job, sp),
   };

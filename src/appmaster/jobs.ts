@@ -4,7 +4,7 @@
 //   pending ─┴─► running ◄── done, cancel ── updating ◄──────────────► update_paused
 //      │            │   ▲                       │        continue / rollback    │
 //      │            │   └──────── cancel ───────┼───────────────────────────────┘
-//      │            └─► finished (batch: every pod finished or failed for good)
+//      │            └─► finished (batch: every pod finished or given up on)
 //      └──────── any live state ──► destroying (galaxy remove) ──► forgotten once its group is released
 import { ConflictError } from "../core/errors.ts";
 import { podResources, type JobSpec } from "../core/jobspec.ts";

@@ -82,8 +82,10 @@ pod:
   tasks:${HTTP_TASK(String(port))}
 `);
       const reason = `port ${port} (http) is already in use on this host`;
-      // the reason, in the pods table, within seconds (the agent refuses the container at creation)
-      await waitFor("the reason in galaxy pods", () => w.run(["pods", "-j", id]).stdout.includes(reason), 15_000, 100);
+      // the reason, in the pods table (as wide as it fits) and in full in --json, within seconds (the agent refuses
+      // the container at creation)
+      await waitFor("the reason in galaxy pods", () => w.run(["pods", "-j", id]).stdout.includes(`placement failed: port ${port} (http)`), 15_000, 100);
+      await waitFor("the whole reason in galaxy pods --json", () => pods(id)[0]?.lastError.includes(reason), 15_000, 100);
       // moved off the first agent (its reason in events), then tried on the other one, within deploy_timeout
       const placed = await waitFor("placed on both agents", () => {
         const agents = new Set(events(id).filter((e) => e.kind === "placed").map((e) => e.message));

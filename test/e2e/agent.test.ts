@@ -19,6 +19,7 @@ interface PodView {
   id: string;
   state: string;
   agent: string;
+  lastError: string;
   usage: { millicores: number };
   tasks: { name: string; message: string; state: string }[];
 }

@@ -66,8 +66,8 @@ export interface JobRecord {
   step: Step | null;
   blacklist: BlacklistEntry[];
   /** Failure-policy moves per pod; `agent`: the agent a decided move is still pending off ("" once ResMan took it),
-   * so a retried move is not counted twice. */
-  moves: Record<string, { count: number; agent: string }>;
+   * so a retried move is not counted twice; `gaveUp`: the failure policy gave up on it, and said so. */
+  moves: Record<string, { count: number; agent: string; gaveUp?: boolean }>;
   /** Batch: pods that finished and that failed for good, counted when the job finished. */
   result: { succeeded: number; failed: number } | null;
   finishedAt: number;

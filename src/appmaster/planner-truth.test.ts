@@ -60,6 +60,21 @@ describe("failed for good", () => {
   });
 });
 
+describe("giving up", () => {
+  test("said once, with why: a pod failed with its moves used up, or with only blacklisted agents left", () => {
+    const j = { ...job({ replica: 1 }), moves: { "web-1.0": { count: 2, agent: "" } } };
+    const stuck = [pod(0, { agent: "c:1", state: "failed", lastError: "main: exited 3" })];
+    const r = plan(j, stuck, 5, OPTS);
+    expect(r.events).toEqual([{ pod: "web-1.0", kind: "failed", message: "the failure policy gave up: moved 2 times, it stays failed on c:1: main: exited 3" }]);
+    expect(r.job.moves["web-1.0"]).toEqual({ count: 2, agent: "", gaveUp: true });
+    expect(plan(r.job, stuck, 6, OPTS).events).toEqual([]);
+    const blocked = [pod(0, { agent: "", state: "pending", reported: false, version: 0, blocked: true, lastError: "2 agents: blacklist (it failed: main: exited 3)" })];
+    const b = plan({ ...j, moves: { "web-1.0": { count: 1, agent: "" } } }, blocked, 7, OPTS);
+    expect(b.events.map((e) => e.message)).toEqual(["the failure policy gave up: no agent left to try but those on the job's blacklist: 2 agents: blacklist (it failed: main: exited 3)"]);
+    expect(plan(j, [pod(0, { agent: "c:1", state: "running" })], 8, OPTS).events).toEqual([]);
+  });
+});
+
 describe("readyAt", () => {
   test("set the first time replica pods run, then kept", () => {
     const j = job({ replica: 2 });

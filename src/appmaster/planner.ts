@@ -1,6 +1,7 @@
 // The deploy/update controller, pure: plan(job, pods, now) -> a command per pod, moves to ask of ResMan, and the
 // changed job record (the caller persists it before acting). Nothing here reads the clock or does I/O.
 //
+//   given up?        a pod failed for good (failedForGood) ──► said once, in an event
 //   finish? (batch: every pod finished or failed for good) ──► finished, containers released
 //   ready?           the first time `replica` pods run: readyAt (fewer later is degraded, not deploying)
 //   settle the step: pods running the target leave it; a failed or late one pauses the update (in place)
@@ -85,6 +86,7 @@ export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOpt
   let j = job;
   if (j.state !== "destroying" && j.state !== "finished") {
     j = expireBlacklist(j, now);
+    j = noteGivenUp(j, ctx);
     j = maybeFinish(j, ctx);
   }
   if (j.state === "destroying" || j.state === "finished") {
@@ -159,6 +161,20 @@ const byIndex = (a: PodView, b: PodView) => indexOf(a.id) - indexOf(b.id);
 function expireBlacklist(j: JobRecord, now: number): JobRecord {
   const blacklist = j.blacklist.filter((b) => b.until > now);
   return blacklist.length === j.blacklist.length ? j : { ...j, blacklist };
+}
+
+/** Says once (an event, the mark kept in `moves`) when the failure policy gives up on a pod, and why. */
+function noteGivenUp(j: JobRecord, ctx: Ctx): JobRecord {
+  for (const p of ctx.pods) {
+    const m = j.moves[p.id];
+    if (!m || m.gaveUp || p.busy || !failedForGood(j, p, ctx.opts)) continue;
+    const why = p.agent
+      ? `moved ${m.count} times, it stays failed on ${p.agent}: ${p.lastError || "no reason given"}`
+      : `no agent left to try but those on the job's blacklist: ${p.lastError || "no reason given"}`;
+    ctx.events.push({ pod: p.id, kind: "failed", message: `the failure policy gave up: ${why}` });
+    j = { ...j, moves: { ...j.moves, [p.id]: { ...m, gaveUp: true } } };
+  }
+  return j;
 }
 
 /** Batch: finished when every pod finished or failed for good; the caller then releases the containers. */

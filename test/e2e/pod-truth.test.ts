@@ -97,6 +97,7 @@ pod:
       expect(evs.some((e) => e.kind === "failover" && e.message.startsWith("moved off ") && e.message.includes(reason))).toBe(true);
       // both agents refused it: the failure policy has nowhere left; the job says so, and nothing says running
       await waitFor("the job failed", () => job(id)?.status === "failed", 15_000);
+      expect(events(id).some((e) => e.kind === "failed" && e.message.startsWith("the failure policy gave up: ") && e.message.includes(reason))).toBe(true);
       expect(jobsLine(id)).toMatch(/\sfailed\s/);
       const pod = pods(id)[0]!;
       expect(pod.state).not.toBe("running");
@@ -124,6 +125,7 @@ pod:
     expect(j).toMatchObject({ status: "failed", failed: 1, finished: 0 });
     expect(jobsLine(id)).toMatch(/\sfailed \(0 ok, 1 failed\)\s/);
     expect(events(id).some((e) => e.kind === "failed" && e.message.includes("exited 3"))).toBe(true);
+    expect(events(id).some((e) => e.message.startsWith("the failure policy gave up: "))).toBe(true);
   });
 
   test("a service short of its replica is degraded, and running once whole", async () => {

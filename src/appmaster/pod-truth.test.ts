@@ -120,10 +120,12 @@ describe("what clients see", () => {
     expect(p.state).toBe("running"); // the record keeps the report; only what is shown changes
   });
 
-  test("an ended pod is not stale: failed and finished stay as reported", () => {
+  test("an ended or stopping pod is not stale: failed, finished and stopping stay as reported", () => {
     const p = runningPod();
     recordReport(p, report({ state: "failed", tasks: [task({ state: "failed", message: "exited 3", healthy: false })] }), 1_000);
     expect(podTruth(p, 100_000).state).toBe("failed");
+    recordReport(p, report({ state: "stopping" }), 1_000);
+    expect(podTruth(p, 100_000)).toMatchObject({ state: "stopping", healthy: false });
   });
 
   test("healthy needs every running task's check passing; a lost agent leaves nothing healthy", () => {

@@ -172,8 +172,11 @@ export function recordReport(p: PodRec, req: FetchTaskRequest, now: number): Pod
 
 // ───────── what clients see ─────────
 
-/** States in which a worker's report says tasks run: believed only while the report is fresh. */
-const LIVE: readonly string[] = ["deploying", "starting", "running", "stopping"];
+/**
+ * States in which a worker's report says tasks run (or are about to): believed only while the report is fresh. Not
+ * `stopping`: it claims nothing, and a worker stopping its tasks reports again only when they stopped.
+ */
+const LIVE: readonly string[] = ["deploying", "starting", "running"];
 
 /** Its worker's last report is too old to say anything runs now. */
 export function isStale(p: PodRec, now: number): boolean {

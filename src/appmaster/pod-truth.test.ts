@@ -78,6 +78,19 @@ describe("the agent's word on its container", () => {
     expect(podTruth(p, 1_500)).toMatchObject({ state: "running", healthy: true, lastError: "OOM killer: 1 process(es) killed at the memory limit of 64M" });
   });
 
+  test("a container its agent no longer has (ResMan: allocated again on the same agent) is a fresh pod, not running", () => {
+    const p = runningPod();
+    const events = applyHint(p, container({ state: "allocated", message: "its agent no longer has it; it is made again" }), 2_000);
+    expect(events).toEqual([{ podId: ID, kind: "lost", message: "container gone on a:1: its agent no longer has it; it is made again" }]);
+    expect(p).toMatchObject({ state: "deploying", reported: false, version: 0, tasks: [] });
+    expect(podTruth(p, 2_000).healthy).toBe(false);
+    expect(applyHint(p, container({ state: "creating" }), 2_100)).toEqual([]); // said once; creating after allocated is no news
+    const q = newPod(ID, "web-1", 0);
+    applyHint(q, container({ state: "creating" }), 1);
+    applyHint(q, container({ state: "allocated" }), 2);
+    expect(q.state).toBe("deploying"); // never ran: nothing was lost
+  });
+
   test("placedAt: the hint's placement time, never before this leader first heard of the pod; 0 when unplaced", () => {
     const p = newPod(ID, "web-1", 500);
     applyHint(p, container({ placedAt: 100 }), 600);

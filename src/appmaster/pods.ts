@@ -93,6 +93,10 @@ export function applyHint(p: PodRec, c: ContainerInfo, now: number): PodEvent[] 
     else ev("revoked", `taken off ${p.agent} by ResMan${c.message ? `: ${c.message}` : ""}`);
   }
   if (!agent && p.agent) Object.assign(p, { state: "pending", version: 0, reported: false, tasks: [] });
+  if (agent && agent === p.agent && remade(p.containerState, c.state)) {
+    ev("lost", `container gone on ${agent}: ${c.message || "its agent no longer has it"}`);
+    Object.assign(p, { state: "deploying", version: 0, reported: false, tasks: [] }); // a fresh container: a fresh pod
+  }
   if (agent) containerEvents(p, c, agent, ev);
   p.agent = agent;
   p.ports = agent ? c.ports : [];
@@ -121,7 +125,12 @@ function containerEvents(p: PodRec, c: ContainerInfo, agent: string, ev: (kind: 
   if (!news) return;
   if (c.state === "failed") ev("failed", `container failed on ${agent}: ${c.message || "no reason given"}`);
   else if (c.state === "exited") ev("exit", `container exited on ${agent}: ${c.message || "no reason given"}`);
-  else if (c.message && c.message !== p.containerMessage) ev("agent", `${agent}: ${c.message}`);
+  else if (c.state === "running" && c.message && c.message !== p.containerMessage) ev("agent", `${agent}: ${c.message}`);
+}
+
+/** ResMan says the agent no longer has a container it ran (a full report without it): it is being made again. */
+function remade(before: string, now: string): boolean {
+  return (now === "allocated" || now === "creating") && (before === "running" || before === "exited" || before === "failed" || before === "lost");
 }
 
 /** The agent says its container failed or exited: nothing of the pod runs, whatever its worker said last. */

@@ -5,7 +5,7 @@
 // a failed batch job ends `failed`; a service short of its replica is `degraded`.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { alive, freeAgentPorts, freePortBase, memoryCgroupOf, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
@@ -18,6 +18,7 @@ interface Job { id: string; state: string; status: string; healthy: number; repl
 interface Event { podId: string; kind: string; message: string }
 
 const isRoot = process.getuid?.() === 0;
+const FREEZER = "/sys/fs/cgroup/freezer";
 
 const HTTP_TASK = (port: string) => `
     - name: web
@@ -108,6 +109,48 @@ pod:
       expect(w.run(["remove", id]).code).toBe(0);
     } finally {
       listener.close();
+    }
+  });
+
+  test.skipIf(!isRoot || !existsSync(FREEZER))("a container that never starts (frozen) is moved deploy_timeout after its placement", async () => {
+    const id = submit("frozen", `name: frozen
+type: service
+deploy: {replica: 0, pools: [default], deploy_timeout: 10s}
+pod:
+  tasks:${HTTP_TASK("dynamic")}
+`);
+    // Its cgroup, made frozen on both agents before the agents make it: whatever joins it stops (the worker never
+    // reports). The agent adopts a cgroup that exists.
+    const podId = `${id}.0`;
+    const agents = (w.json(["agents"]) as { endpoint: string }[]).map((a) => a.endpoint);
+    const dirOf = (agent: string) => join(FREEZER, "galaxy", agent.replace(/[^A-Za-z0-9.-]/g, "_"), podId);
+    for (const a of agents) {
+      mkdirSync(dirOf(a), { recursive: true });
+      writeFileSync(join(dirOf(a), "freezer.state"), "FROZEN");
+    }
+    try {
+      expect(w.run(["scale", id, "1"]).code).toBe(0);
+      const first = await waitFor("placed", () => pods(id)[0]?.agent, 30_000);
+      expect(pods(id)[0]!.state).toBe("deploying");
+      const moved = await waitFor("moved off, deploy_timeout after its placement", () =>
+        events(id).find((e) => e.kind === "failover" && e.message.startsWith(`moved off ${first}: not started `)), 30_000);
+      expect(moved.message).toMatch(/after its placement \(deploy_timeout 10s\)/);
+      // thawed on the other agent: there it starts and runs
+      const other = agents.find((a) => a !== first)!;
+      writeFileSync(join(dirOf(other), "freezer.state"), "THAWED");
+      await waitFor("running on the other agent", () => {
+        const p = pods(id)[0];
+        return p?.agent === other && p.healthy;
+      }, 60_000);
+      expect(w.run(["remove", id]).code).toBe(0);
+    } finally {
+      for (const a of agents) {
+        try {
+          writeFileSync(join(dirOf(a), "freezer.state"), "THAWED");
+        } catch {
+          /* removed with its container */
+        }
+      }
     }
   });
 

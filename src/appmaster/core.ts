@@ -13,7 +13,7 @@ import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, Job, Pod, T
 import { newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
-  applyHint, isStale, isStaleCopy, newPod, podTruth, podView, recordReport, resetAfterMove, STALE_REPORT_MS, staleCopyCommand,
+  applyHint, isStale, isStaleCopy, newPod, podTruth, podView, recordReport, resetAfterMove, staleCopyCommand, StaleReports,
   type PodEvent, type PodRec,
 } from "./pods.ts";
 import { jobView } from "./views.ts";
@@ -90,11 +90,8 @@ export class AppMasterCore {
   private placementNews: Set<string> | null = null;
   private jobsGone = true;
   private readonly warmUntil: number;
-  /**
-   * When each pod's last worker report goes stale (STALE_REPORT_MS after it), in report order: tick notes the jobs of
-   * pods that went silent, whose naming documents then say their services are down.
-   */
-  private readonly staleAt = new Map<string, number>();
+  /** Pods whose worker's last report goes stale: tick names their jobs (their naming documents then say down). */
+  private readonly staleReports = new StaleReports();
 
   constructor(
     readonly epoch: number,
@@ -318,8 +315,7 @@ export class AppMasterCore {
     const tasksBefore = pod.tasks;
     const wasStale = isStale(pod, now);
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
-    this.staleAt.delete(pod.id);
-    this.staleAt.set(pod.id, now + STALE_REPORT_MS + 1); // stale: older than STALE_REPORT_MS
+    this.staleReports.reported(pod.id, now);
     if (!sameView(before, podView(pod))) this.touch(pod);
     else if (wasStale || !sameHealth(tasksBefore, pod.tasks)) this.namingNews?.add(job.id); // what naming files show of its tasks
     if (job.state === "destroying") return reply("terminate");
@@ -380,9 +376,7 @@ export class AppMasterCore {
 
   /** Pods whose worker's last report went stale since the last tick: their jobs' naming documents change. */
   private noteStaleReports(now: number): void {
-    for (const [id, at] of this.staleAt) {
-      if (at > now) break; // in report order, so in deadline order
-      this.staleAt.delete(id);
+    for (const id of this.staleReports.takeDue(now)) {
       const p = this.pods.get(id);
       if (p && isStale(p, now)) this.namingNews?.add(p.jobId);
     }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ContainerInfo, FetchTaskRequest, TaskStatus } from "../rpc/types.ts";
 import { spec } from "./fixtures.ts";
-import { applyHint, isStale, newPod, podTruth, recordReport, STALE_REPORT_MS, type PodRec } from "./pods.ts";
+import { applyHint, isStale, newPod, podTruth, recordReport, STALE_REPORT_MS, StaleReports, type PodRec } from "./pods.ts";
 import { servicesOf } from "./services.ts";
 
 const ID = "web-1.0";
@@ -164,5 +164,18 @@ describe("what clients see", () => {
     const failedWorker = runningPod();
     recordReport(failedWorker, report({ state: "failed", tasks: [task()] }), 1_000);
     expect(status(failedWorker, 1_000)).toBe("down");
+  });
+});
+
+describe("StaleReports", () => {
+  test("each pod once per report, when its last report is older than STALE_REPORT_MS; a new report moves it on", () => {
+    const w = new StaleReports();
+    w.reported("a", 0);
+    w.reported("b", 100);
+    w.reported("a", 200); // a reported again: due after b
+    expect(w.takeDue(STALE_REPORT_MS)).toEqual([]);
+    expect(w.takeDue(STALE_REPORT_MS + 101)).toEqual(["b"]);
+    expect(w.takeDue(STALE_REPORT_MS + 201)).toEqual(["a"]);
+    expect(w.takeDue(10 * STALE_REPORT_MS)).toEqual([]);
   });
 });

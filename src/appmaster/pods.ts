@@ -192,6 +192,28 @@ export function isStale(p: PodRec, now: number): boolean {
   return p.reported && LIVE.includes(p.state) && !containerEnded(p) && now - p.updatedAt > STALE_REPORT_MS;
 }
 
+/** When each pod's last report goes stale, kept in report order (so in deadline order): no scan of every pod. */
+export class StaleReports {
+  private readonly at = new Map<string, number>();
+
+  /** A report now: the pod's deadline moves to the end. */
+  reported(id: string, now: number): void {
+    this.at.delete(id);
+    this.at.set(id, now + STALE_REPORT_MS + 1); // stale: older than STALE_REPORT_MS
+  }
+
+  /** The pods whose last report went stale by `now`, each once per report. */
+  takeDue(now: number): string[] {
+    const due: string[] = [];
+    for (const [id, at] of this.at) {
+      if (at > now) break;
+      this.at.delete(id);
+      due.push(id);
+    }
+    return due;
+  }
+}
+
 /** How a pod reads at `now` (podTruth without copying it: job status and counts need only this). */
 export interface PodSeen {
   state: string;

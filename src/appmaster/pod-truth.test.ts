@@ -58,7 +58,9 @@ describe("the agent's word on its container", () => {
 
   test("a container that exited fails a pod that was running, not one that finished or was terminated", () => {
     const p = runningPod();
-    applyHint(p, container({ state: "exited", message: "worker exited 0" }), 2_000);
+    expect(applyHint(p, container({ state: "exited", message: "worker exited 0" }), 2_000)).toEqual([
+      { podId: ID, kind: "exit", message: "container exited on a:1: worker exited 0" },
+    ]);
     expect(p).toMatchObject({ state: "failed", lastError: "container exited: worker exited 0" });
     const done = runningPod();
     recordReport(done, report({ state: "finished", tasks: [task({ state: "exited", exitCode: 0, healthy: false })] }), 1_500);

@@ -1,14 +1,14 @@
 import { Args, Flags } from "@oclif/core";
 import { jobSpecToYaml, type JobSpec } from "../src/core/jobspec.ts";
 import { formatAgo, formatDuration, formatSize } from "../src/core/units.ts";
-import { describeUpdate } from "../src/appmaster/progress.ts";
+import { describeUpdate, statusOf } from "../src/appmaster/progress.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class JobShow extends ClientCommand {
   static override description = `Show one job: its description, deploy state, update progress, pods and services
 
-JSON fields: job {id, name, jobType, user, state, version, replica, running, pending, …, update, blacklist, spec}, pods [...], services [...]`;
+JSON fields: job {id, name, jobType, user, state (lifecycle), status (from its pods now), healthy, version, replica, running, pending, …, update, blacklist, spec}, pods [...], services [...]`;
   static override examples = ["<%= config.bin %> job web", "<%= config.bin %> job web-20261121 --json", "<%= config.bin %> job web -o yaml > web.yaml"];
   static override args = { job: Args.string({ description: "job id, unique id prefix, or name", required: true }) };
   static override flags = {
@@ -27,9 +27,10 @@ JSON fields: job {id, name, jobType, user, state, version, replica, running, pen
     const color = useColor();
     const now = Date.now();
     this.log(`Job ${job.id}  (${job.jobType}, user ${job.user})`);
-    this.log(`  status     ${colorStatus(job.state, color)}  version ${job.version}${job.message ? `  (${job.message})` : ""}`);
+    const state = statusOf(job) === job.state ? "" : `  (${job.state})`;
+    this.log(`  status     ${colorStatus(statusOf(job), color)}${state}  version ${job.version}${job.message ? `  (${job.message})` : ""}`);
     if (job.state === "finished") this.log(`  finished   ${formatAgo(job.finishedAt, now)}: ${job.finished} pods succeeded, ${job.failed} failed`);
-    else this.log(`  pods       ${job.running} running, ${job.pending} pending, ${job.deploying} deploying, ${job.failed} failed, ${job.finished} finished of ${job.replica}`);
+    else this.log(`  pods       ${job.healthy} healthy of ${job.replica}: ${job.running} running, ${job.pending} pending, ${job.deploying} deploying, ${job.dead} lost or stopped, ${job.failed} failed, ${job.finished} finished`);
     this.log(`  resources  ${job.resources.millicores}m cpu, ${formatSize(job.resources.memory)} memory per pod`);
     this.log(`  deploy     step ${spec.deploy?.step}, interval ${formatDuration(spec.deploy?.interval ?? 0)}, pools ${spec.deploy?.pools?.join(",")}, deploy timeout ${formatDuration(spec.deploy?.deployTimeout ?? 0)}, stop timeout ${formatDuration(spec.deploy?.stopTimeout ?? 0)}`);
     const update = describeUpdate(r.job);

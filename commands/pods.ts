@@ -6,7 +6,10 @@ import { ClientCommand, jsonFlag } from "./base.ts";
 export default class Pods extends ClientCommand {
   static override description = `List a job's pods: pod, agent, status, version, restarts, last error, cpu, memory, started
 
-JSON fields: id, jobId, agent, state, version, restarts, lastError, usage, startedAt, tasks, ports`;
+STATUS is what runs now: running needs a fresh report from the pod's worker (one older than 10 s shows lost, "no
+report from its worker for …"); a container its agent failed or killed shows failed with the agent's reason.
+JSON fields: id, jobId, agent, state, healthy (running now, every health check passing), version, restarts, lastError,
+usage, startedAt, tasks, ports, containerState`;
   static override examples = ["<%= config.bin %> pods -j web", "<%= config.bin %> pods -j web-2026 --json"];
   static override flags = {
     job: Flags.string({ char: "j", description: "job id, unique id prefix, or name", required: true }),

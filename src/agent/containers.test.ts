@@ -77,6 +77,31 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(m.table.get("web.0")).toBeUndefined();
     });
 
+    test("a worker killed while its cgroup's OOM killer struck is said to be out of memory, once", async () => {
+      // the cgroup's counters as if the OOM killer had struck once (the rest is the real driver)
+      const oom = new Proxy(driver, {
+        get: (t, k) => {
+          if (k === "usage") return (n: string) => ({ ...t.usage(n), oomKills: 1, memoryLimit: 64 * MiB });
+          const v = Reflect.get(t, k, t);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      });
+      const m = manager(openMemoryStore(), [], ["/bin/sh", "-c", "kill -9 $$"], oom);
+      m.grant([capOf("oom.0")]);
+      expect(await waitFor(() => m.held.get("oom.0")?.message.includes("out of memory") ?? false, 5000)).toBe(true);
+      const cp = m.held.get("oom.0")!;
+      expect(cp.message).toMatch(/^worker killed by (SIGKILL|signal 9): out of memory \(limit 64M\)$/);
+      expect(cp.oomKills).toBe(1);
+      // the counter did not move again: the next kill is only a kill
+      const restarted = () => {
+        m.refresh(); // a heartbeat: restarts the crashed worker once its back-off is over
+        return /^worker killed by (SIGKILL|signal 9)$/.test(m.held.get("oom.0")?.message ?? "");
+      };
+      expect(await waitFor(restarted, 5000)).toBe(true);
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("oom.0"), 10_000)).toBe(true);
+    });
+
     test("a cap granted again while its container is being destroyed is built once the old one is gone", async () => {
       const m = manager(openMemoryStore());
       m.grant([capOf("again.0", { grantedAt: 10 })]);

@@ -16,7 +16,8 @@ import { NONE_MARKER } from "./cgroup/none.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
 import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
 import {
-  type ContainerCheckpoint, type LocalState, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf, workerRestartDelay,
+  type ContainerCheckpoint, type LocalState, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf, withOomCause,
+  workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
 import { HOST_PROC_FD, type Namespace } from "./launch.ts";
@@ -221,9 +222,22 @@ export class ContainerManager {
     if (!cp || cp.pid !== pid || cp.state !== "running" || this.restartAt.has(id)) return;
     const v = classifyWorkerExit(code, sig, logTail(workerLog(cp)));
     cp.exitCode = code ?? -1;
-    if (v.kind === "exited") this.setState(cp, "exited", v.message);
-    else if (v.kind === "failed") this.markFailed(cp, v.message);
-    else this.scheduleRestart(cp, v.message);
+    const message = this.oomCause(cp, v.message, code, sig);
+    if (v.kind === "exited") this.setState(cp, "exited", message);
+    else if (v.kind === "failed") this.markFailed(cp, message);
+    else this.scheduleRestart(cp, message);
+  }
+
+  /** A worker's exit message, with "out of memory" when its cgroup's OOM killer struck since the last sample. */
+  private oomCause(cp: ContainerCheckpoint, message: string, code: number | null, sig: string | null): string {
+    try {
+      const u = this.o.driver.usage(cp.cgroup);
+      const out = withOomCause(message, { code, sig }, cp.oomKills ?? 0, u.oomKills, u.memoryLimit);
+      cp.oomKills = Math.max(cp.oomKills ?? 0, u.oomKills);
+      return out;
+    } catch {
+      return message; // its cgroup is gone: nothing to read
+    }
   }
 
   /** A crashed worker starts again at once, then with back-off while it keeps crashing within a minute of starting. */

@@ -3,7 +3,7 @@ import type { Cap } from "../rpc/types.ts";
 import { capOf, MiB } from "./test-fixtures.ts";
 import {
   type ContainerCheckpoint, EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED, acceptEpoch, newerCaps, cgroupName, classifyWorkerExit, diffCaps,
-  limitsOf, optionsOf, stopTimeoutOf, workerRestartDelay,
+  limitsOf, oomNote, optionsOf, pidsNote, stopTimeoutOf, withOomCause, workerRestartDelay,
 } from "./core.ts";
 
 const held = (id: string, state: ContainerCheckpoint["state"] = "running"): [string, ContainerCheckpoint] => [
@@ -89,5 +89,25 @@ describe("newerCaps: heartbeat and watch replies may cross", () => {
     expect(newerCaps({ epoch: 3, capsVersion: 6 }, 3, 7)).toBe(false);
     expect(newerCaps({ epoch: 2, capsVersion: 99 }, 3, 7)).toBe(false);
     expect(newerCaps({ epoch: 1, capsVersion: 1 }, 0, 0)).toBe(true); // a fresh agent takes its first set
+  });
+});
+
+describe("why a container's processes died", () => {
+  test("notes: OOM kills at the memory limit, the pids limit reached", () => {
+    expect(oomNote(2, 64 * MiB)).toBe("OOM killer: 2 process(es) killed at the memory limit of 64M");
+    expect(oomNote(1, 0)).toBe("OOM killer: 1 process(es) killed at the memory limit");
+    expect(pidsNote(4096, 4096)).toBe("pids limit reached: 4096 of 4096 processes; no new process can start");
+    expect(pidsNote(4095, 4096)).toBe("");
+    expect(pidsNote(5, 0)).toBe("");
+  });
+
+  test("a worker killed by SIGKILL while the OOM killer struck was killed for memory", () => {
+    const m = "worker killed by SIGKILL";
+    expect(withOomCause(m, { code: null, sig: "SIGKILL" }, 0, 1, 64 * MiB)).toBe("worker killed by SIGKILL: out of memory (limit 64M)");
+    expect(withOomCause("worker killed by signal 9", { code: 137, sig: null }, 1, 2, 0)).toBe("worker killed by signal 9: out of memory");
+    expect(withOomCause("worker is gone (its exit status is unknown)", { code: null, sig: null }, 0, 1, 64 * MiB)).toContain(": out of memory");
+    expect(withOomCause(m, { code: null, sig: "SIGKILL" }, 1, 1, 64 * MiB)).toBe(m); // the counter did not move
+    expect(withOomCause("worker exited 3", { code: 3, sig: null }, 0, 1, 64 * MiB)).toBe("worker exited 3"); // not a kill
+    expect(withOomCause("worker killed by SIGTERM", { code: null, sig: "SIGTERM" }, 0, 1, 64 * MiB)).toBe("worker killed by SIGTERM");
   });
 });

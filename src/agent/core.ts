@@ -1,5 +1,6 @@
 // The agent's decisions, pure: which containers to create and destroy for a cap set, whether a master's epoch is
 // acceptable, the cgroup limits and options of a cap, and how a worker's exit reads.
+import { formatSize } from "../core/units.ts";
 import type { Cap } from "../rpc/types.ts";
 import type { Limits } from "./cgroup/driver.ts";
 import type { Namespace } from "./launch.ts";
@@ -142,6 +143,28 @@ export function classifyWorkerExit(code: number | null, sig: string | null, logT
   if (code === null) return { kind: "restart", message: "worker is gone (its exit status is unknown)" };
   // The wrapper exits 128+n when the worker was killed by signal n, as shells do.
   return { kind: "restart", message: code > 128 && code < 160 ? `worker killed by signal ${code - 128}` : `worker exited ${code}` };
+}
+
+// ───────── why a container's processes died (reported to ResMan, shown by AppMaster) ─────────
+
+/** The note on a running container whose memory cgroup's OOM killer struck (`kills` so far). */
+export function oomNote(kills: number, memoryLimit: number): string {
+  return `OOM killer: ${kills} process(es) killed at the memory limit${memoryLimit ? ` of ${formatSize(memoryLimit)}` : ""}`;
+}
+
+/** The note on a container at its pids limit (no new process starts in it: a fork fails); "" below it. */
+export function pidsNote(pids: number, limit: number): string {
+  return limit > 0 && pids >= limit ? `pids limit reached: ${pids} of ${limit} processes; no new process can start` : "";
+}
+
+/**
+ * A worker killed by SIGKILL (or gone without a status) while its cgroup's OOM killer struck was killed for memory:
+ * its exit message says so ("worker killed by SIGKILL: out of memory (limit 64M)").
+ */
+export function withOomCause(message: string, exit: { code: number | null; sig: string | null }, oomBefore: number, oomNow: number, memoryLimit: number): string {
+  const killed = exit.sig === "SIGKILL" || exit.code === 137 || (exit.code === null && exit.sig === null);
+  if (!killed || oomNow <= oomBefore) return message;
+  return `${message}: out of memory${memoryLimit ? ` (limit ${formatSize(memoryLimit)})` : ""}`;
 }
 
 /** Back-off before starting a crashed worker again: 0 the first time, then 1 s doubling to 30 s. */

@@ -32,7 +32,10 @@ function world(caps: ReturnType<typeof capOf>[]) {
   );
   const manager = {
     held, usage: new UsageMeter(), gc: { sweep: () => 0 },
-    note: (id: string, m: string) => void notes.push([id, m]),
+    note: (id: string, m: string) => {
+      notes.push([id, m]);
+      held.get(id)!.message = m;
+    },
     save: () => {},
     fail: async (id: string, m: string) => void failed.push([id, m]),
   } as unknown as ContainerManager;
@@ -52,6 +55,20 @@ test("an OOM kill counted by the cgroup becomes the container's message", () => 
   expect(w.notes).toEqual([["a.0", "OOM killer: 1 process(es) killed at the memory limit of 64M"]]);
   w.monitor.tick(4000);
   expect(w.notes).toHaveLength(1);
+});
+
+test("a container at its pids limit is noted once, and the note cleared below it", () => {
+  const w = world([capOf("p.0")]);
+  w.set("p.0", { pids: 4095 });
+  w.monitor.tick(0);
+  expect(w.notes).toEqual([]);
+  w.set("p.0", { pids: 4096 });
+  w.monitor.tick(1000);
+  w.monitor.tick(2000);
+  expect(w.notes).toEqual([["p.0", "pids limit reached: 4096 of 4096 processes; no new process can start"]]);
+  w.set("p.0", { pids: 10 });
+  w.monitor.tick(3000);
+  expect(w.notes.at(-1)).toEqual(["p.0", ""]);
 });
 
 test("a hungry excess container is given a higher cpu ceiling on an idle host", () => {

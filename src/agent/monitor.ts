@@ -4,16 +4,17 @@
 //        │                                                      ──► memory pressure ──► evict best-effort, then batch
 //        └─ every diskEveryMs: measure volumes + workspace (du, statfs) ──► over size? warn, then kill after grace
 //   and: delete the kept workspaces of failed containers whose --gc-delay is over.
-import { formatSize } from "../core/units.ts";
 import type { Usage } from "../rpc/types.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import type { ContainerManager } from "./containers.ts";
-import { type ContainerCheckpoint, limitsOf, optionsOf } from "./core.ts";
+import { type ContainerCheckpoint, limitsOf, oomNote, optionsOf, pidsNote } from "./core.ts";
 import { type CpuContainer, type CpuParams, computeCpuLimits, defaultCpuParams } from "./cpu-controller.ts";
 import { choosePressureVictims } from "./pressure.ts";
 import { type HostSample, HostMeter } from "./usage.ts";
 import { volumeUsage } from "./volume-io.ts";
 import { type DiskUse, judgeDisk } from "./volumes.ts";
+
+const PIDS_NOTE = "pids limit reached";
 
 export interface MonitorOptions {
   /** the agent's offered memory (bytes) */
@@ -82,10 +83,14 @@ export class Monitor {
     const s = this.manager.usage.sample(cp.id, this.driver, cp.cgroup, now, this.disk.get(cp.id) ?? 0);
     if (s.oomKills > (cp.oomKills ?? 0)) {
       cp.oomKills = s.oomKills;
-      const limit = s.memoryLimit ? ` of ${formatSize(s.memoryLimit)}` : "";
-      this.manager.note(cp.id, `OOM killer: ${s.oomKills} process(es) killed at the memory limit${limit}`);
+      this.manager.note(cp.id, oomNote(s.oomKills, s.memoryLimit));
       this.o.log(`agent: ${cp.id}: the OOM killer struck (${s.oomKills} so far)`);
     }
+    const pids = pidsNote(s.pids, limitsOf(cp.cap).pids ?? 0);
+    if (pids && cp.message !== pids) {
+      this.manager.note(cp.id, pids);
+      this.o.log(`agent: ${cp.id}: ${pids}`);
+    } else if (!pids && cp.message.startsWith(PIDS_NOTE)) this.manager.note(cp.id, "");
   }
 
   private controlCpu(now: number, host: HostSample, running: ContainerCheckpoint[]): void {

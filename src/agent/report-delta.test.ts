@@ -26,6 +26,17 @@ describe("ReportDelta", () => {
     expect(ids(d.next([a, moved, report("web.2", { state: "creating" })], 3000))).toEqual(["web.2"]);
   });
 
+  test("a container's failure with its reason, and a note on a running one, each go out in the next report", () => {
+    const d = new ReportDelta();
+    d.next([report("web.0"), report("web.1")], 0);
+    d.commit();
+    const killed = report("web.0", { state: "failed", message: "killed: workspace uses 4.8M of its 1M for longer than 30s" });
+    expect(d.next([killed, report("web.1")], 1000).containers).toEqual([killed]);
+    d.commit();
+    const noted = report("web.1", { message: "OOM killer: 1 process(es) killed at the memory limit of 64M" });
+    expect(d.next([killed, noted], 2000).containers).toEqual([noted]);
+  });
+
   test("usage counts as a change only past a step", () => {
     const d = new ReportDelta();
     d.next([report("web.0")], 0);

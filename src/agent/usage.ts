@@ -11,6 +11,8 @@ export interface ContainerSample {
   waitMillicores: number;
   oomKills: number;
   memoryLimit: number;
+  /** processes in its cgroup */
+  pids: number;
 }
 
 interface Last {
@@ -50,6 +52,7 @@ export class UsageMeter {
       waitMillicores: prev && dt > 0 ? millicoresOf((waitNs - prev.waitNs) / 1000, dt) : 0,
       oomKills: u.oomKills,
       memoryLimit: u.memoryLimit,
+      pids: u.pids,
     };
     this.last.set(id, { cpuUsec: u.cpuUsageUsec, waitNs, at: now, sample });
     return sample;
@@ -57,7 +60,7 @@ export class UsageMeter {
 
   /** The last sample (zeros before the first). */
   latest(id: string, now: number): ContainerSample {
-    return this.last.get(id)?.sample ?? { usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: now }, waitMillicores: 0, oomKills: 0, memoryLimit: 0 };
+    return this.last.get(id)?.sample ?? { usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: now }, waitMillicores: 0, oomKills: 0, memoryLimit: 0, pids: 0 };
   }
 
   forget(id: string): void {

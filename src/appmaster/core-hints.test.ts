@@ -21,7 +21,7 @@ function container(id: string, agent: string, state: string, lastError: string):
   return {
     id, groupId: id.slice(0, id.lastIndexOf(".")), agent, state, ports: agent ? [{ name: "http", port: 20001 }] : [], volumes: [], lastError,
     pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
-    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "",
+    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "", placedAt: 0,
   };
 }
 
@@ -41,7 +41,7 @@ function namingDocs(core: AppMasterCore, ids: Iterable<string>, into = new Map<s
   for (const id of ids) {
     const j = core.jobs.get(id);
     if (!j || j.state === "destroying") into.delete(id);
-    else into.set(id, namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsOf(j.id))));
+    else into.set(id, namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsNow(j.id, 0))));
   }
   return into;
 }

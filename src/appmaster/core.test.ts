@@ -3,6 +3,7 @@ import { GalaxyError, UnavailableError } from "../core/errors.ts";
 import type { ContainerInfo, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
 import { admitGroupChange, admitNewJob, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type Out } from "./core.ts";
+import { STALE_REPORT_MS } from "./pods.ts";
 import { spec } from "./fixtures.ts";
 import { servicesOf } from "./services.ts";
 import { jobView } from "./views.ts";
@@ -14,7 +15,7 @@ function container(id: string, agent: string, state = "running", port = 20001): 
   return {
     id, groupId: id.slice(0, id.lastIndexOf(".")), agent, state, ports: [{ name: "http", port }], volumes: [], lastError: "",
     pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
-    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "",
+    resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "", placedAt: 0,
   };
 }
 
@@ -164,11 +165,11 @@ describe("AppMasterCore", () => {
     core.fetchTask(report(`${id}.0`, "a:1", { state: "running", version: 1, tasks: [task()] }), T0 + 2);
     core.fetchTask(report(`${id}.1`, "b:1", { state: "starting", version: 1, tasks: [task({ healthy: false })] }), T0 + 2);
     const job = core.jobs.get(id)!;
-    expect(servicesOf(job.spec, core.podsOf(id))).toEqual([
+    expect(servicesOf(job.spec, core.podsNow(id, T0 + 2))).toEqual([
       { pod: `${id}.0`, service: "web", address: "a:20001", status: "healthy" },
       { pod: `${id}.1`, service: "web", address: "b:20002", status: "unhealthy" },
     ]);
-    const v = jobView(job, core.podsOf(id), T0);
+    const v = core.viewJob(job, T0 + 2);
     expect(v).toMatchObject({ running: 1, deploying: 1, replica: 2, updated: 2, state: "running" });
   });
 });
@@ -217,5 +218,26 @@ describe("admission at ResMan", () => {
     const { job, before, out } = core.scale(id, 50, T0 + 5);
     await expect(admitGroupChange(core, gate(new GalaxyError("QUOTA_EXCEEDED", "quota of alice exceeded on replica")), before, job, out)).rejects.toThrow("quota");
     expect(core.jobs.get(id)!.spec.deploy.replica).toBe(2);
+  });
+});
+
+describe("pod truth over time", () => {
+  test("a worker gone silent: tick names its job for the naming file; its view says lost, the job degraded", () => {
+    const { core, id } = placed(1);
+    core.fetchTask(report(`${id}.0`, "a:1", { state: "running", version: 1, tasks: [task()] }), T0 + 2);
+    core.tick(T0 + 3);
+    core.takeNamingNews();
+    core.tick(T0 + 2 + STALE_REPORT_MS);
+    expect(core.takeNamingNews()).toEqual([]);
+    core.tick(T0 + 3 + STALE_REPORT_MS);
+    expect(core.takeNamingNews()).toEqual([id]);
+    const now = T0 + 3 + STALE_REPORT_MS;
+    expect(core.podsNow(id, now)[0]).toMatchObject({ state: "lost", healthy: false });
+    expect(core.viewJob(core.jobs.get(id)!, now)).toMatchObject({ status: "degraded", healthy: 0, running: 0 });
+    expect(servicesOf(core.jobs.get(id)!.spec, core.podsNow(id, now))[0]!.status).toBe("down");
+    // it reports again: named again, running and healthy
+    core.fetchTask(report(`${id}.0`, "a:1", { state: "running", version: 1, tasks: [task()] }), now + 1);
+    expect(core.takeNamingNews()).toEqual([id]);
+    expect(core.viewJob(core.jobs.get(id)!, now + 1)).toMatchObject({ status: "running", healthy: 1, running: 1 });
   });
 });

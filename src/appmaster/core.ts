@@ -9,12 +9,14 @@
 import { AmbiguousError, ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobspec.ts";
 import { podPlanOf } from "../core/pod-plan.ts";
-import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, TaskStatus } from "../rpc/types.ts";
+import type { ContainerInfo, FetchTaskReply, FetchTaskRequest, Hint, Job, Pod, TaskStatus } from "../rpc/types.ts";
 import { isBatch, newJobId, newJobRecord, transition, type JobRecord } from "./jobs.ts";
 import { nextDeadline, plan, type Move, type PlanResult, type PodView } from "./planner.ts";
 import {
-  applyHint, isStaleCopy, newPod, podView, recordReport, resetAfterMove, type PodEvent, type PodRec,
+  applyHint, isStale, isStaleCopy, newPod, podTruth, podView, recordReport, resetAfterMove, staleCopyCommand, StaleReports,
+  type PodEvent, type PodRec,
 } from "./pods.ts";
+import { jobView } from "./views.ts";
 import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
@@ -95,6 +97,8 @@ export class AppMasterCore {
   private placementNews: Set<string> | null = null;
   private jobsGone = true;
   private readonly warmUntil: number;
+  /** Pods whose worker's last report goes stale: tick names their jobs (their naming documents then say down). */
+  private readonly staleReports = new StaleReports();
 
   constructor(
     readonly epoch: number,
@@ -342,9 +346,11 @@ export class AppMasterCore {
     if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent, !isBatch(job.spec)));
     const before = podView(pod);
     const tasksBefore = pod.tasks;
+    const wasStale = isStale(pod, now);
     this.addPodEvents(out, job.id, recordReport(pod, req, now), now);
+    this.staleReports.reported(pod.id, now);
     if (!sameView(before, podView(pod))) this.touch(pod);
-    else if (!sameHealth(tasksBefore, pod.tasks)) this.namingNews?.add(job.id); // what naming files show of its tasks
+    else if (wasStale || !sameHealth(tasksBefore, pod.tasks)) this.namingNews?.add(job.id); // what naming files show of its tasks
     if (job.state === "destroying") return reply("terminate");
     if (now < this.warmUntil) return reply("none", { intervalMs: 500 });
     const podJson = () => JSON.stringify(podPlanOf(job.id, job.version, job.spec));
@@ -360,6 +366,7 @@ export class AppMasterCore {
   /** Time passes: pacing, deploy timeouts, lost pods, failure policy, batch completion, for every job. */
   tick(now: number): Out {
     const out = emptyOut();
+    this.noteStaleReports(now);
     if (now < this.warmUntil) return out;
     for (const job of [...this.jobs.values()]) {
       if (job.state === "destroying") continue;
@@ -400,6 +407,26 @@ export class AppMasterCore {
       const live = this.podsOf(j.id).filter((p) => p.reported && !["terminated", "finished", "failed", "pending"].includes(p.state));
       return live.length === 0 || now - j.destroyingSince > j.spec.deploy.stopTimeout + graceMs;
     });
+  }
+
+  /** Pods whose worker's last report went stale since the last tick: their jobs' naming documents change. */
+  private noteStaleReports(now: number): void {
+    for (const id of this.staleReports.takeDue(now)) {
+      const p = this.pods.get(id);
+      if (p && isStale(p, now)) this.namingNews?.add(p.jobId);
+    }
+  }
+
+  // ───────── views ─────────
+
+  /** A job's pods as clients and naming files see them at `now` (pods.ts podTruth). */
+  podsNow(jobId: string, now: number): Pod[] {
+    return this.podsOf(jobId).map((p) => podTruth(p, now));
+  }
+
+  /** A job as clients see it at `now`: counts and status from its pods as they are (views.ts). */
+  viewJob(job: JobRecord, now: number, brief = false): Job {
+    return jobView(job, this.podsOf(job.id), now, brief, this.opts);
   }
 
   // ───────── lookups ─────────

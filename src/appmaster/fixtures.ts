@@ -49,7 +49,7 @@ export function job(o: SpecOptions = {}, state: JobRecord["state"] = "running"):
 }
 
 export function pod(i: number, over: Partial<PodView> = {}): PodView {
-  return { id: `web-1.${i}`, agent: `a${i % 3}:1`, state: "running", version: 1, reported: true, lostSince: 0, lastError: "", restarts: 0, busy: false, ...over };
+  return { id: `web-1.${i}`, agent: `a${i % 3}:1`, state: "running", version: 1, reported: true, lostSince: 0, lastError: "", restarts: 0, busy: false, placedAt: 0, blocked: false, ...over };
 }
 
 export function pods(n: number, over: Partial<PodView> = {}): PodView[] {

@@ -11,7 +11,8 @@ import { checkPodClaim } from "./pod-auth.ts";
 import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
 import { servicesOf } from "./services.ts";
-import { jobView } from "./views.ts";
+import type { jobView } from "./views.ts";
+import { podTruth } from "./pods.ts";
 
 function callerName(ctx: CallContext): string {
   if (ctx.principal.kind === "user") return ctx.principal.user ?? "";
@@ -32,7 +33,7 @@ const groupChanged = (a: JobRecord, b: JobRecord, now: number) =>
   JSON.stringify({ ...groupSpecOf(a, now), version: 0 }) !== JSON.stringify({ ...groupSpecOf(b, now), version: 0 });
 
 export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void {
-  const view = (j: JobRecord, brief = false) => jobView(j, s.mustCore().podsOf(j.id), Date.now(), brief);
+  const view = (j: JobRecord, brief = false) => s.mustCore().viewJob(j, Date.now(), brief);
 
   server.register("AppMaster/SubmitJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -56,20 +57,20 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     const core = s.mustCore();
     const job = find(core, ctx, req.id);
     requireList(ctx, job);
-    const pods = core.podsOf(job.id);
+    const pods = core.podsNow(job.id, Date.now());
     return { job: view(job), pods, services: servicesOf(job.spec, pods) };
   });
   server.register("AppMaster/ListPods", (req, ctx) => {
     const core = s.mustCore();
     const job = find(core, ctx, req.jobId);
     requireList(ctx, job);
-    return { pods: core.podsOf(job.id) };
+    return { pods: core.podsNow(job.id, Date.now()) };
   });
   server.register("AppMaster/ListServices", (req, ctx) => {
     const core = s.mustCore();
     const job = find(core, ctx, req.id);
     requireList(ctx, job);
-    return { services: servicesOf(job.spec, core.podsOf(job.id)) };
+    return { services: servicesOf(job.spec, core.podsNow(job.id, Date.now())) };
   });
   server.register("AppMaster/RemoveJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -129,7 +130,7 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
     authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
     const { pod, out } = core.recover(found.id, req.podId, Date.now());
     await s.persist(out);
-    return pod;
+    return podTruth(pod, Date.now());
   });
 }
 

@@ -4,7 +4,7 @@
 //   pending ─┴─► running ◄── done, cancel ── updating ◄──────────────► update_paused
 //      │            │   ▲                       │        continue / rollback    │
 //      │            │   └──────── cancel ───────┼───────────────────────────────┘
-//      │            └─► finished (batch: every pod finished or failed for good)
+//      │            └─► finished (batch: every pod finished or given up on)
 //      └──────── any live state ──► destroying (galaxy remove) ──► forgotten once its group is released
 import { ConflictError } from "../core/errors.ts";
 import { podResources, type JobSpec } from "../core/jobspec.ts";
@@ -66,11 +66,13 @@ export interface JobRecord {
   step: Step | null;
   blacklist: BlacklistEntry[];
   /** Failure-policy moves per pod; `agent`: the agent a decided move is still pending off ("" once ResMan took it),
-   * so a retried move is not counted twice. */
-  moves: Record<string, { count: number; agent: string }>;
+   * so a retried move is not counted twice; `gaveUp`: the failure policy gave up on it, and said so. */
+  moves: Record<string, { count: number; agent: string; gaveUp?: boolean }>;
   /** Batch: pods that finished and that failed for good, counted when the job finished. */
   result: { succeeded: number; failed: number } | null;
   finishedAt: number;
+  /** When `replica` pods first all ran (0: not yet): before, fewer healthy pods is deploying; after, degraded. */
+  readyAt: number;
 }
 
 /** Readable, sortable: web-20261121-1432-7f3a. `suffix` is 4 hex chars the shell draws at random. */
@@ -84,6 +86,7 @@ export function newJobRecord(id: string, spec: JobSpec, user: string, now: numbe
   return {
     id, user, spec, prevSpec: null, version: 1, topVersion: 1, state: "pending", createdAt: now, updatedAt: now,
     destroyingSince: 0, message: "", rollout: null, step: null, blacklist: [], moves: {}, result: null, finishedAt: 0,
+    readyAt: 0,
   };
 }
 

@@ -1,10 +1,14 @@
 // The deploy/update controller, pure: plan(job, pods, now) -> a command per pod, moves to ask of ResMan, and the
 // changed job record (the caller persists it before acting). Nothing here reads the clock or does I/O.
 //
+//   given up?        a pod failed for good (failedForGood) ──► said once, in an event
 //   finish? (batch: every pod finished or failed for good) ──► finished, containers released
+//   ready?           the first time `replica` pods run: readyAt (fewer later is degraded, not deploying)
 //   settle the step: pods running the target leave it; a failed or late one pauses the update (in place)
 //                    or is moved to another agent (a new pod)
-//   failure policy:  failed pod ──► move + blacklist its agent │ lost past pod_lost_timeout ──► move
+//   failure policy:  failed pod (its worker or its agent says so) ──► move + blacklist its agent
+//                    placed, no worker report past deploy_timeout from placement ──► move + blacklist
+//                    lost past pod_lost_timeout ──► move
 //   rollout:         nothing left ──► running │ break point reached ──► update_paused
 //   admit:           fresh pods first, then pods on an older version, while fewer than `step` are in flight;
 //                    with an interval, a step starts only `interval` after the previous one settled
@@ -26,6 +30,10 @@ export interface PodView {
   restarts: number;
   /** A user operation (recover) is pending on it: the failure policy leaves it alone. */
   busy: boolean;
+  /** When its container was placed on `agent` (0: not placed): deploy_timeout of a pod whose worker never reports. */
+  placedAt: number;
+  /** Unplaced only because every agent it may use is on the job's blacklist: it has nowhere left to try. */
+  blocked: boolean;
 }
 
 export interface PlanOptions {
@@ -78,12 +86,14 @@ export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOpt
   let j = job;
   if (j.state !== "destroying" && j.state !== "finished") {
     j = expireBlacklist(j, now);
+    j = noteGivenUp(j, ctx);
     j = maybeFinish(j, ctx);
   }
   if (j.state === "destroying" || j.state === "finished") {
     const commands = new Map(pods.map((p) => [p.id, { command: "terminate" as const, version: j.version }]));
     return { job: j, commands, moves: [], events: ctx.events };
   }
+  j = noteReady(j, ctx);
   j = settleStep(j, ctx);
   j = failurePolicy(j, ctx);
   j = advanceRollout(j, ctx);
@@ -105,6 +115,7 @@ export function nextDeadline(job: JobRecord, pods: readonly PodView[], now: numb
   for (const b of job.blacklist) consider(b.until);
   for (const sp of job.step?.pods ?? []) consider(sp.at + job.spec.deploy.deployTimeout + 1); // late: now - at > timeout
   for (const p of pods) if (p.lostSince) consider(p.lostSince + opts.podLostTimeout);
+  for (const p of pods) if (neverReported(p)) consider(p.placedAt + job.spec.deploy.deployTimeout + 1);
   if (job.step && job.spec.deploy.interval > 0) consider(job.step.doneAt + job.spec.deploy.interval);
   return at;
 }
@@ -122,10 +133,22 @@ function outcome(p: PodView | undefined, target: number, batch: boolean): Outcom
 
 const runsTarget = (j: JobRecord, p: PodView) => outcome(p, j.version, isBatch(j.spec)) === "ok";
 
-function movesExhausted(j: JobRecord, p: PodView, opts: PlanOptions): boolean {
+function movesExhausted(j: JobRecord, p: Pick<PodView, "id" | "agent">, opts: Pick<PlanOptions, "maxMoves">): boolean {
   const m = j.moves[p.id];
   return (m?.count ?? 0) >= opts.maxMoves && m?.agent !== p.agent;
 }
+
+/**
+ * The failure policy gave up on it: failed with its moves used up (it stays failed where it is), or failed before
+ * and now unplaceable but on agents of the job's blacklist. A batch job ends when every pod finished or gave up.
+ */
+export function failedForGood(j: JobRecord, p: { id: string; agent: string; state: string; blocked: boolean }, opts: Pick<PlanOptions, "maxMoves">): boolean {
+  if (p.agent) return p.state === "failed" && movesExhausted(j, p, opts);
+  return p.blocked && (j.moves[p.id]?.count ?? 0) > 0;
+}
+
+/** Placed, not lost, and no worker has reported from it: its deploy_timeout counts from the placement. */
+const neverReported = (p: PodView) => !!p.agent && !p.reported && !p.lostSince && p.placedAt > 0 && p.state !== "failed";
 
 /** A worker without a plan reports pending (version 0); these states mean it will not start anything. */
 const ENDED: PodState[] = ["failed", "finished", "stopping", "terminated", "lost"];
@@ -140,16 +163,37 @@ function expireBlacklist(j: JobRecord, now: number): JobRecord {
   return blacklist.length === j.blacklist.length ? j : { ...j, blacklist };
 }
 
+/** Says once (an event, the mark kept in `moves`) when the failure policy gives up on a pod, and why. */
+function noteGivenUp(j: JobRecord, ctx: Ctx): JobRecord {
+  for (const p of ctx.pods) {
+    const m = j.moves[p.id];
+    if (!m || m.gaveUp || p.busy || !failedForGood(j, p, ctx.opts)) continue;
+    const why = p.agent
+      ? `moved ${m.count} times, it stays failed on ${p.agent}: ${p.lastError || "no reason given"}`
+      : `no agent left to try but those on the job's blacklist: ${p.lastError || "no reason given"}`;
+    ctx.events.push({ pod: p.id, kind: "failed", message: `the failure policy gave up: ${why}` });
+    j = { ...j, moves: { ...j.moves, [p.id]: { ...m, gaveUp: true } } };
+  }
+  return j;
+}
+
 /** Batch: finished when every pod finished or failed for good; the caller then releases the containers. */
 function maybeFinish(j: JobRecord, ctx: Ctx): JobRecord {
   if (!isBatch(j.spec) || ctx.pods.length < j.spec.deploy.replica) return j;
-  const done = (p: PodView) => p.reported && (p.state === "finished" || (p.state === "failed" && movesExhausted(j, p, ctx.opts)));
+  const done = (p: PodView) => (p.reported && p.state === "finished") || failedForGood(j, p, ctx.opts);
   if (!ctx.pods.every(done)) return j;
   const succeeded = ctx.pods.filter((p) => p.state === "finished").length;
   const failed = ctx.pods.length - succeeded;
   const message = `${succeeded} pods succeeded, ${failed} failed`;
   ctx.events.push({ pod: "", kind: "finished", message: `job finished: ${message}; releasing its containers` });
   return { ...transition(j, "finished", ctx.now), result: { succeeded, failed }, finishedAt: ctx.now, step: null, message };
+}
+
+/** The first time `replica` pods run: from then on fewer is degraded, not deploying (job-status.ts). */
+function noteReady(j: JobRecord, ctx: Ctx): JobRecord {
+  if (j.readyAt > 0) return j;
+  const up = ctx.pods.filter((p) => p.state === "running" || (isBatch(j.spec) && p.state === "finished")).length;
+  return up >= j.spec.deploy.replica && up > 0 ? { ...j, readyAt: ctx.now } : j;
 }
 
 /** Drops settled pods from the step; a failed or late pod leaves it too (to the failure policy, or pausing the update). */
@@ -193,8 +237,11 @@ function failurePolicy(j: JobRecord, ctx: Ctx): JobRecord {
     } else if (retry) {
       const entry = j.blacklist.find((b) => b.agent === p.agent);
       ctx.moves.push({ pod: p.id, agent: p.agent, reason: entry?.reason ?? "moving it again", blacklist: !!entry, recreate: false });
-    } else if (p.reported && p.state === "failed" && !movesExhausted(j, p, ctx.opts)) {
+    } else if (p.state === "failed" && !movesExhausted(j, p, ctx.opts)) {
       j = moveOff(j, p, `failed on ${p.agent}: ${p.lastError || "no reason given"}`, true, ctx);
+    } else if (neverReported(p) && ctx.now - p.placedAt > j.spec.deploy.deployTimeout) {
+      const why = `not started ${formatDuration(ctx.now - p.placedAt)} after its placement (deploy_timeout ${formatDuration(j.spec.deploy.deployTimeout)})`;
+      j = moveOff(j, p, `${why} on ${p.agent}${p.lastError ? `: ${p.lastError}` : ""}`, true, ctx);
     } else if (onBlacklist(j, p.agent, ctx.now) && p.state !== "running" && p.state !== "finished" && p.state !== "failed") {
       j = moveOff(j, p, `not running on ${p.agent}, which is on the job's blacklist`, false, ctx);
     }

@@ -15,9 +15,17 @@ export function describeUpdate(job: Job): string {
   return `${head}: ${parts.join(", ")}${tail}`;
 }
 
-/** The status word of a job with its most telling numbers: "updating 2/4", "finished (10 ok, 0 failed)". */
+/** The status of a job (job-status.ts; an older AppMaster sends none: its state) */
+export const statusOf = (job: Pick<Job, "status" | "state">): string => job.status || job.state;
+
+/**
+ * The status of a job with its most telling numbers: "updating 2/4", "finished (10 ok, 0 failed)", "failed (0 ok, 1
+ * failed)", "degraded 2/3" (healthy of replica).
+ */
 export function statusLine(job: Job): string {
-  if (job.state === "finished") return `finished (${job.finished} ok, ${job.failed} failed)`;
+  const status = statusOf(job);
+  if (job.state === "finished") return `${status} (${job.finished} ok, ${job.failed} failed)`;
   if (job.state === "updating" || job.state === "update_paused") return `${job.state} ${job.update.updated}/${job.update.total}`;
-  return job.state;
+  if (status === "degraded" || status === "deploying") return `${status} ${job.healthy}/${job.replica}`;
+  return status;
 }

@@ -313,7 +313,7 @@ export class AppMasterShell implements GroupGate {
     for (const id of ids) {
       const j = core.jobs.get(id);
       if (!j || j.state === "destroying") continue;
-      const doc = namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsOf(j.id)));
+      const doc = namingDocument(j.id, j.spec.name, j.version, servicesOf(j.spec, core.podsNow(j.id, Date.now())));
       if (this.naming.get(j.id) === doc) continue;
       try {
         this.cluster.writeFileAtomic(`naming/${j.id}.json`, doc);

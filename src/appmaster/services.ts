@@ -27,12 +27,15 @@ export function servicesOf(spec: JobSpec, pods: readonly Pod[]): ServiceEndpoint
   return out;
 }
 
+/** From the pod as it is now (pods.ts podTruth): a pod failed, lost, silent or stopping serves nothing. */
 function statusOf(p: Pod, task: string): ServiceStatus {
-  if (!p.agent || p.state === "lost" || p.state === "stopping" || p.state === "terminated") return "down";
+  if (!p.agent || !SERVING.includes(p.state)) return "down";
   const t = p.tasks.find((x) => x.name === task);
   if (!t || t.state !== "running") return "down";
-  return t.healthy || p.state === "running" ? "healthy" : "unhealthy"; // a worker says running only when all are healthy
+  return t.healthy ? "healthy" : "unhealthy";
 }
+
+const SERVING: readonly string[] = ["deploying", "starting", "running"];
 
 /** The naming file other programs watch: <cluster-dir>/naming/<job>.json, replaced atomically on every change. */
 export function namingDocument(jobId: string, name: string, version: number, services: ServiceEndpoint[]): string {

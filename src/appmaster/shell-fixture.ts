@@ -57,7 +57,7 @@ export async function shellFixture(store: Store = openMemoryStore()): Promise<Sh
         containers: Array.from({ length: replica }, (_, i) => ({
           id: `${jobId}.${i}`, groupId: jobId, agent: "a:1", state: "running", ports: [], volumes: [], lastError: "", pid: 1, startedAt: 1,
           usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
-          resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "",
+          resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "", placedAt: 0,
         })),
       };
       shell.mustCore().applyHintChanges([jobId], [], new Map([[jobId, hint]]), Date.now());

@@ -10,7 +10,7 @@ function container(id: string, agent: string, move = "", moveBlocked = ""): Cont
   return {
     id, groupId: id.slice(0, id.lastIndexOf(".")), agent, state: agent ? "running" : "pending", ports: agent ? [{ name: "http", port: 20001 }] : [],
     volumes: [], lastError: "", pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0,
-    message: "", resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move, moveBlocked,
+    message: "", resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move, moveBlocked, placedAt: 0,
   };
 }
 

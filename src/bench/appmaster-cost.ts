@@ -20,7 +20,7 @@ export function measureAppMasterRound(jobs: number, perJob: number, log: (line: 
       containers: Array.from({ length: perJob }, (_, i) => ({
         id: `${job.id}.${i}`, groupId: job.id, agent: `a${i % 97}:1`, state: "running", ports: [{ name: "http", port: 20000 + i }], volumes: [],
         lastError: "", pid: 1, startedAt: 1, usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, exitCode: 0, message: "",
-        resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "",
+        resources: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, jobType: "service", preemptedBy: "", reasons: {}, move: "", moveBlocked: "", placedAt: 0,
       })),
     });
   }

@@ -39,6 +39,6 @@ export function colorStatus(s: string, color: boolean): string {
   if (!color) return s;
   if (["running", "alive", "finished"].includes(s)) return chalk.green(s);
   if (["pending", "deploying", "starting", "updating", "allocated", "creating", "update_paused", "offline", "draining", "destroying", "stopping"].includes(s)) return chalk.yellow(s);
-  if (["failed", "lost", "dead"].includes(s)) return chalk.red(s);
+  if (["failed", "lost", "dead", "degraded", "finished with failures"].includes(s)) return chalk.red(s);
   return s;
 }

@@ -169,3 +169,34 @@ function checkRandomRun(seed: number): void {
     expect({ seed, step, held: Object.fromEntries(held) }).toEqual({ seed, step, held: Object.fromEntries(full) });
   }
 }
+
+describe("what a hint says of a placed container", () => {
+  test("its placement time, and the agent's reason when the agent failed it, on the next heartbeat", () => {
+    const core = placed();
+    const before = ask(core, 0);
+    const web0 = before.hints.find((h) => h.groupId === "web")!.containers[0]!;
+    expect(web0.placedAt).toBe(2); // placed by the tick at 2
+    expect(web0.lastError).toBe("");
+    const why = "placement failed: port 8080 (http) is already in use on this host";
+    reportWith(core, 5, (r) => (r.containerId === "web.0" ? { ...r, state: "failed", message: why } : r));
+    const next = ask(core, before.version);
+    expect(ids(next.hints)).toEqual(["web"]);
+    expect(next.hints[0]!.containers[0]).toMatchObject({ state: "failed", message: why, lastError: why, placedAt: 2 });
+    expect(hints(core, ["web"])[0]!.containers.map((c) => c.placedAt)).toEqual([2, 2]);
+  });
+
+  test("a full report without a container it ran: allocated again (no hint says it runs), its agent builds it again", () => {
+    const core = placed();
+    const before = ask(core, 0);
+    const a = core.placement.get("web.0")!.agent;
+    const rest = core.placement.ofAgent(a).filter((c) => c.id !== "web.0").map((c) => running({ containerId: c.id, groupId: c.group, ports: c.ports }));
+    core.heartbeat(hb(a, rest, 1, 1, core.agents.get(a)!.capsVersion), 6);
+    const c = core.placement.get("web.0")!;
+    expect([c.agent, c.state, c.pid, c.message]).toEqual([a, "allocated", 0, "its agent no longer has it; it is made again"]);
+    expect(core.capsFor(a).map((x) => x.containerId)).toContain("web.0");
+    expect(ids(ask(core, before.version).hints)).toContain("web");
+    // a delta without it says nothing of it; nor does a full report of one it never ran
+    core.heartbeat({ ...hb(a, [], 1, 1, core.agents.get(a)!.capsVersion), full: false }, 7);
+    expect(core.placement.get("web.0")!.state).toBe("allocated");
+  });
+});

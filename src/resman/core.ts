@@ -199,8 +199,28 @@ export class ResManCore {
     if (!full) {
       // a delta: the unchanged containers' idle share still counts (their last report is in placement)
       for (const c of this.placement.ofAgent(rec.endpoint)) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
+    } else {
+      this.markGone(rec, reports);
     }
     rec.idle = idle;
+  }
+
+  /**
+   * A full report is everything the agent holds: a container placed on it that it reported before (running, ended,
+   * lost with it) and no longer has is gone. It is back to `allocated` (its cap is still the agent's, which builds it
+   * again), so that no hint says it runs.
+   */
+  private markGone(rec: AgentRec, reports: ContainerReport[]): void {
+    let held: Set<string> | null = null;
+    for (const c of this.placement.ofAgent(rec.endpoint)) {
+      if (c.state !== "running" && c.state !== "exited" && c.state !== "failed" && c.state !== "lost") continue;
+      held ??= new Set(reports.map((r) => r.containerId));
+      if (held.has(c.id)) continue;
+      c.state = "allocated";
+      c.pid = 0;
+      c.message = "its agent no longer has it; it is made again";
+      this.placement.touch(c.group);
+    }
   }
 
   private maybeAdopt(rec: AgentRec, r: ContainerReport, now: number): void {

@@ -13,10 +13,11 @@ export function containerInfo(core: ResManCore, c: ContainerRec): ContainerInfo 
   const g = core.groups.get(c.group);
   return {
     id: c.id, groupId: c.group, agent: c.agent, state: c.state, ports: c.ports, volumes: c.bindings,
-    lastError: c.agent ? "" : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
+    // placed: why its agent failed it (not created, killed); pending: why it is not placed
+    lastError: c.agent ? (c.state === "failed" ? c.message : "") : c.lastError || (g?.lastError ?? ""), pid: c.pid, startedAt: c.startedAt,
     usage: c.usage ? { ...c.usage } : noUsage(), exitCode: c.exitCode, message: c.message, resources: c.resources,
     jobType: g?.spec.jobType ?? "", preemptedBy: c.preemptedBy, reasons: c.agent ? {} : c.reasons, move: c.move,
-    moveBlocked: c.moveBlocked,
+    moveBlocked: c.moveBlocked, placedAt: c.agent ? c.grantedAt : 0,
   };
 }
 

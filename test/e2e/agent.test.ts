@@ -19,6 +19,7 @@ interface PodView {
   id: string;
   state: string;
   agent: string;
+  lastError: string;
   usage: { millicores: number };
   tasks: { name: string; message: string; state: string }[];
 }
@@ -131,12 +132,15 @@ describe.skipIf(!hasV1)("agent: isolation, volumes, ports, usage, restart", () =
 
   test("a fixed port already taken on the host gives a clear placement error, not a crash loop", async () => {
     const id = jobs["agent-port"]!;
-    const report = await waitFor("the agent to report the conflict", async () => {
-      const rs = await agentReports();
-      return rs.find((r) => r.containerId.startsWith(id) && r.state === "failed");
-    }, 30_000);
-    expect(report.message).toBe("placement failed: port 29999 (http) is already in use on this host");
-    expect(report.pid).toBe(0); // no worker was started
+    const reason = "placement failed: port 29999 (http) is already in use on this host";
+    // The agent fails the container at creation, without a worker; AppMaster shows its reason and moves the pod off
+    // (with one agent there is nowhere else: the pod waits on the job's blacklist, still saying why).
+    type Ev = { podId: string; kind: string; message: string };
+    const failed = await waitFor("the agent's refusal in galaxy events", () => (w.json(["events", id]) as Ev[]).find((e) => e.kind === "failed"), 30_000);
+    expect(failed.message).toBe(`container failed on ${endpoint()}: ${reason}`);
+    await waitFor("the reason on the pod", () => pods(id)[0]?.lastError.includes(reason), 20_000);
+    const evs = w.json(["events", id]) as Ev[];
+    expect(evs.filter((e) => e.kind === "start" || e.kind === "restart")).toEqual([]); // no task ever ran: no crash loop
   }, 60_000);
 
   test("kill -9 of the agent, then restart: every container process keeps its pid", async () => {

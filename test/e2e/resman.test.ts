@@ -84,7 +84,7 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
   test("a user without a grant is refused; a quota refusal names the dimension", async () => {
     const bob = w.run(["user", "add", "bob"]).stdout.split("\n")[1]!;
     const refused = w.run(["submit", "-f", jobFile("bobs", { replica: 1, cpu: 100 }), "--user", "bob", "--token", bob]);
-    expect(refused).toMatchObject({ code: 1, stderr: "Error: user bob may not submit in pool default\n" });
+    expect(refused).toMatchObject({ code: 1, stderr: "Error: user bob may not submit in any pool\n" });
     const alice = w.run(["user", "add", "alice"]).stdout.split("\n")[1]!;
     expect(w.run(["grant", "alice", "--pool", "default", "--allow", "submit,list"]).code).toBe(0);
     expect(w.run(["quota", "alice", "--memory", "50M"]).stdout).toMatch(/memory\s+0\s+50M/);

@@ -5,13 +5,16 @@
 //   <workspace>/.galaxy/pkg/<dest key>/<version key>.tar.gz   the archive
 //   <workspace>/.galaxy/pkg/<dest key>/<version key>/         its unpacked tree
 //   <workspace>/<dest> -> .galaxy/pkg/<dest key>/<version key>   (a symlink swapped atomically; dest "." is unpacked in place)
+// With a task identity (the agent runs tasks unprivileged), the unpacking and the swap run as the task (task-launch.ts):
+// the tree is the task's to write, and the worker, root, never follows a path the task could have made a symlink.
 import { createHash } from "node:crypto";
 import {
-  closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PackageSpec } from "../core/jobspec.ts";
+import { launchArgv, type TaskIdentity } from "./task-launch.ts";
 
 export interface FetchOptions {
   /** Per attempt. */
@@ -44,7 +47,7 @@ export function packagePaths(workspace: string, pkg: PackageSpec): PreparedPacka
 }
 
 /** Downloads (unless cached), verifies and unpacks one package; does not touch `dest` yet. */
-export async function preparePackage(workspace: string, pkg: PackageSpec, o: FetchOptions = DEFAULT_FETCH): Promise<PreparedPackage> {
+export async function preparePackage(workspace: string, pkg: PackageSpec, o: FetchOptions = DEFAULT_FETCH, id: TaskIdentity | null = null): Promise<PreparedPackage> {
   const p = packagePaths(workspace, pkg);
   mkdirSync(p.root, { recursive: true });
   if (!existsSync(p.archive)) await downloadWithRetries(pkg.source, p.archive, o);
@@ -53,16 +56,19 @@ export async function preparePackage(workspace: string, pkg: PackageSpec, o: Fet
     const tmp = `${p.dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    await tar(["-xzf", p.archive, "-C", tmp, "--no-same-owner"]);
+    if (id?.drop) chownSync(tmp, id.uid, id.gid);
+    await tar(["-xzf", p.archive, "-C", tmp, "--no-same-owner"], id);
     renameSync(tmp, p.dir);
   }
   return p;
 }
 
 /** Makes `dest` the prepared version (atomic symlink swap) and drops versions older than the previous one. */
-export async function activatePackage(p: PreparedPackage): Promise<void> {
+export async function activatePackage(p: PreparedPackage, id: TaskIdentity | null = null): Promise<void> {
   if (p.spec.dest === ".") {
-    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"]);
+    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"], id);
+  } else if (id?.drop) {
+    await run(launchArgv(["/bin/sh", "-c", SWAP, "galaxy-swap", p.dest, relative(dirname(p.dest), p.dir)], id));
   } else {
     mkdirSync(dirname(p.dest), { recursive: true });
     const link = `${p.dest}.link-${process.pid}`;
@@ -147,10 +153,18 @@ export async function verifyTarGz(path: string): Promise<void> {
   }
 }
 
-async function tar(args: string[]): Promise<void> {
-  const proc = Bun.spawn(["tar", ...args], { stdout: "ignore", stderr: "pipe" });
+/** The symlink swap of activatePackage, as a shell script run as the task: $1 the dest, $2 the link's target. */
+const SWAP = `mkdir -p "$(dirname "$1")" && ln -sfn "$2" "$1.link-$$" && { [ -L "$1" ] || rm -rf "$1"; } && mv -Tf "$1.link-$$" "$1"`;
+
+function tar(args: string[], id: TaskIdentity | null = null): Promise<void> {
+  return run(id ? launchArgv(["tar", ...args], id) : ["tar", ...args]);
+}
+
+/** Runs argv with only PATH in its environment (never the worker's credential); throws with its last error line. */
+async function run(argv: string[]): Promise<void> {
+  const proc = Bun.spawn(argv, { stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(err.trim().split("\n").slice(-1)[0] || `tar exited ${code}`);
+  if (code !== 0) throw new Error(err.trim().split("\n").slice(-1)[0] || `${argv.includes("tar") ? "tar" : argv[0]} exited ${code}`);
 }
 
 function sleepAbortable(ms: number, signal?: AbortSignal): Promise<void> {

@@ -21,7 +21,7 @@ import {
   workerCgroupName, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
-import { CLUSTER_DIR_FD, HOST_PROC_FD, type Namespace } from "./launch.ts";
+import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./launch.ts";
 import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
@@ -217,6 +217,7 @@ export class ContainerManager {
       ...(uid > 0 ? { GALAXY_TASK_UID: String(uid), GALAXY_TASK_GID: String(uid), GALAXY_TASK_DROP: this.o.dropPrivileges ? "1" : "0" } : {}),
       // a namespaced worker reads the cluster dir (hidden there) through the fd its launch opened
       ...(ns.length > 0 && this.o.layout.clusterDir ? { GALAXY_CLUSTER_DIR: `/proc/self/fd/${CLUSTER_DIR_FD}` } : {}),
+      ...(ns.length > 0 ? { GALAXY_HOST_ROOT: `/proc/self/fd/${HOST_ROOT_FD}` } : {}),
     };
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",

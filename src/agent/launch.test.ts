@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { isAlive, signal, waitFor } from "../sys/proc.ts";
 import { EXIT_SETUP_FAILED } from "./core.ts";
 import {
-  INIT_READY_FILE, type MountPlan, type Namespace, WORKER_EXIT_FILE, coverOf, enterCommand, initCommand, initScript, nsenterFlags, parseNamespaces,
+  INIT_READY_FILE, type MountPlan, type Namespace, WORKER_EXIT_FILE, coverOf, enterCommand, isolationOf, initCommand, initScript, nsenterFlags, parseNamespaces,
   plainCommand, resolveNamespaces, unshareFlags,
 } from "./launch.ts";
 
@@ -58,6 +58,18 @@ describe("namespaces", () => {
     expect(resolveNamespaces("auto", { ...ok, isolation: "none" }).note).toBe("no namespaces (isolation none)");
     expect(resolveNamespaces("auto", { ...ok, hasUnshare: false }).note).toBe("no namespaces (no unshare(1) on PATH)");
     expect(resolveNamespaces("auto", { ...ok, hasNsenter: false })).toEqual({ namespaces: [], note: "no namespaces (no nsenter(1) on PATH)" });
+  });
+});
+
+describe("what AgentInfo.isolation says", () => {
+  test("the driver alone when tasks run unprivileged in every namespace; else what is degraded", () => {
+    const all = ["mount", "uts", "pid"] as Namespace[];
+    expect(isolationOf("cgroup-v1", { root: true, hasSetpriv: true, namespaces: all })).toBe("cgroup-v1");
+    expect(isolationOf("cgroup-v1", { root: true, hasSetpriv: false, namespaces: all })).toBe("cgroup-v1; tasks run as root (no setpriv(1) on PATH)");
+    expect(isolationOf("none", { root: false, hasSetpriv: true, namespaces: [] })).toBe(
+      "none; tasks run as the agent's user (not root); no mount namespace: Galaxy's files are guarded by permissions only; no pid namespace: tasks see the host's processes",
+    );
+    expect(isolationOf("cgroup-v2", { root: true, hasSetpriv: true, namespaces: ["mount"] })).toBe("cgroup-v2; no pid namespace: tasks see the host's processes");
   });
 });
 
@@ -112,7 +124,7 @@ describe("the builders", () => {
     const l = enterCommand(["mount", "uts", "pid"], 812, "/d/it's", ["galaxy", "appworker"]);
     expect(l.argv).toEqual(["/bin/sh", "-c", 'eval "$GALAXY_LAUNCH"', "galaxy-container", "galaxy", "appworker"]);
     expect(l.env.GALAXY_LAUNCH!.split("\n").slice(1)).toEqual([
-      "exec 9</proc", `exec nsenter -t 812 -m -u -p -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`,
+      "exec 9</proc", "exec 7</", `exec nsenter -t 812 -m -u -p -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`,
     ]);
     expect(l.env.GALAXY_ENTER!.split("\n")[0]).toStartWith(`cd '/d/it'\\''s' || {`);
     expect(l.env.GALAXY_ENTER).toContain(`unset GALAXY_LAUNCH GALAXY_INIT GALAXY_ENTER`);

@@ -194,6 +194,8 @@ const JOIN = `for f in $GALAXY_CGROUP_PROCS; do echo $$ > "$f" || exit ${EXIT_CA
 export const HOST_PROC_FD = 9;
 /** The fd through which a worker reads the cluster dir (leader files) that its namespace hides. */
 export const CLUSTER_DIR_FD = 8;
+/** The fd through which a worker reads the host's root directory (file:// packages its namespace hides). */
+export const HOST_ROOT_FD = 7;
 
 export interface Launch {
   argv: string[];
@@ -233,13 +235,14 @@ export function nsenterFlags(namespaces: readonly Namespace[], initPid: number):
 /**
  * A namespaced container's worker (at create and at every restart): join the cgroup, enter the init's namespaces,
  * cd into the workspace, run `worker` under the wrapper. With a pid namespace nsenter forks and stays outside as the
- * wrapper's parent, passing its exit status on; the worker gets the host's /proc on HOST_PROC_FD, and the cluster dir
- * (hidden in its namespace) on CLUSTER_DIR_FD. Tasks close both (appworker/task-launch.ts).
+ * wrapper's parent, passing its exit status on; the worker gets the host's /proc on HOST_PROC_FD, the cluster dir
+ * (hidden in its namespace) on CLUSTER_DIR_FD and the host's / on HOST_ROOT_FD. Tasks close them all
+ * (appworker/task-launch.ts), and cannot open another uid's /proc/<pid>/fd.
  */
 export function enterCommand(namespaces: readonly Namespace[], initPid: number, workspace: string, worker: readonly string[], clusterDir = ""): Launch {
   const hostProc = namespaces.includes("pid") ? `exec ${HOST_PROC_FD}</proc\n` : "";
   const cluster = clusterDir ? `exec ${CLUSTER_DIR_FD}<${q(clusterDir)}\n` : "";
-  const enter = `${hostProc}${cluster}exec nsenter ${nsenterFlags(namespaces, initPid).join(" ")} -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`;
+  const enter = `${hostProc}${cluster}exec ${HOST_ROOT_FD}</\nexec nsenter ${nsenterFlags(namespaces, initPid).join(" ")} -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`;
   const cd = `cd ${q(workspace)} || { echo "galaxy-worker: cannot enter the workspace" >&2; exit ${EXIT_SETUP_FAILED}; }`;
   return {
     argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker],

@@ -24,12 +24,15 @@ export interface FetchOptions {
   backoffMs: number;
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** where the host's / is (GALAXY_HOST_ROOT: a namespace hides parts of it); file:// paths are read there */
+  hostRoot?: string;
 }
 
 export const DEFAULT_FETCH: FetchOptions = { timeoutMs: 60_000, attempts: 3, backoffMs: 1000 };
 
 export interface PreparedPackage {
   spec: PackageSpec;
+  workspace: string;
   dest: string;
   root: string; // .galaxy/pkg/<dest key>
   vkey: string;
@@ -43,7 +46,7 @@ export function packagePaths(workspace: string, pkg: PackageSpec): PreparedPacka
   const key = pkg.dest === "." ? "_workspace" : safe(pkg.dest);
   const root = join(workspace, ".galaxy", "pkg", key);
   const vkey = `${safe(pkg.version || "v")}-${createHash("sha1").update(pkg.source).digest("hex").slice(0, 8)}`;
-  return { spec: pkg, dest: join(workspace, pkg.dest), root, vkey, archive: join(root, `${vkey}.tar.gz`), dir: join(root, vkey) };
+  return { spec: pkg, workspace, dest: join(workspace, pkg.dest), root, vkey, archive: join(root, `${vkey}.tar.gz`), dir: join(root, vkey) };
 }
 
 /** Downloads (unless cached), verifies and unpacks one package; does not touch `dest` yet. */
@@ -57,7 +60,7 @@ export async function preparePackage(workspace: string, pkg: PackageSpec, o: Fet
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     if (id?.drop) chownSync(tmp, id.uid, id.gid);
-    await tar(["-xzf", p.archive, "-C", tmp, "--no-same-owner"], id);
+    await tar(["-xzf", relative(workspace, p.archive), "-C", relative(workspace, tmp), "--no-same-owner"], workspace, id);
     renameSync(tmp, p.dir);
   }
   return p;
@@ -65,10 +68,22 @@ export async function preparePackage(workspace: string, pkg: PackageSpec, o: Fet
 
 /** Makes `dest` the prepared version (atomic symlink swap) and drops versions older than the previous one. */
 export async function activatePackage(p: PreparedPackage, id: TaskIdentity | null = null): Promise<void> {
-  if (p.spec.dest === ".") {
-    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"], id);
+  if (p.spec.dest === "." && id?.drop) {
+    // as the task, into its own directory, then copied over the workspace (tar would try to change the mode of ".")
+    const tmp = `${p.dir}.dot-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    chownSync(tmp, id.uid, id.gid);
+    try {
+      await tar(["-xzf", relative(p.workspace, p.archive), "-C", relative(p.workspace, tmp), "--no-same-owner"], p.workspace, id);
+      await run(launchArgv(["cp", "-R", `${relative(p.workspace, tmp)}/.`, "."], id), p.workspace);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } else if (p.spec.dest === ".") {
+    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"], p.workspace);
   } else if (id?.drop) {
-    await run(launchArgv(["/bin/sh", "-c", SWAP, "galaxy-swap", p.dest, relative(dirname(p.dest), p.dir)], id));
+    await run(launchArgv(["/bin/sh", "-c", SWAP, "galaxy-swap", relative(p.workspace, p.dest), relative(dirname(p.dest), p.dir)], id), p.workspace);
   } else {
     mkdirSync(dirname(p.dest), { recursive: true });
     const link = `${p.dest}.link-${process.pid}`;
@@ -113,8 +128,8 @@ async function download(source: string, to: string, o: FetchOptions): Promise<vo
   const part = `${to}.part`;
   rmSync(part, { force: true });
   if (source.startsWith("file://")) {
-    const path = fileURLToPath(source);
-    if (!existsSync(path)) throw new Error(`${path} does not exist`);
+    const path = `${o.hostRoot ?? ""}${fileURLToPath(source)}`;
+    if (!existsSync(path)) throw new Error(`${fileURLToPath(source)} does not exist`);
     await Bun.write(part, Bun.file(path));
   } else {
     const signals = [AbortSignal.timeout(o.timeoutMs), ...(o.signal ? [o.signal] : [])];
@@ -146,7 +161,7 @@ export async function verifyTarGz(path: string): Promise<void> {
     throw new Error(`${path.split("/").pop()} is not a tar.gz (no gzip header)`);
   }
   try {
-    await tar(["-tzf", path]);
+    await tar(["-tzf", path], dirname(path));
   } catch (e) {
     rmSync(path, { force: true });
     throw new Error(`${path.split("/").pop()} is not a valid tar.gz: ${(e as Error).message}`);
@@ -156,13 +171,14 @@ export async function verifyTarGz(path: string): Promise<void> {
 /** The symlink swap of activatePackage, as a shell script run as the task: $1 the dest, $2 the link's target. */
 const SWAP = `mkdir -p "$(dirname "$1")" && ln -sfn "$2" "$1.link-$$" && { [ -L "$1" ] || rm -rf "$1"; } && mv -Tf "$1.link-$$" "$1"`;
 
-function tar(args: string[], id: TaskIdentity | null = null): Promise<void> {
-  return run(id ? launchArgv(["tar", ...args], id) : ["tar", ...args]);
+/** tar in `cwd` (paths relative to the workspace: a task may not traverse the directories above it), as the task. */
+function tar(args: string[], cwd: string, id: TaskIdentity | null = null): Promise<void> {
+  return run(id ? launchArgv(["tar", ...args], id) : ["tar", ...args], cwd);
 }
 
-/** Runs argv with only PATH in its environment (never the worker's credential); throws with its last error line. */
-async function run(argv: string[]): Promise<void> {
-  const proc = Bun.spawn(argv, { stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+/** Runs argv in `cwd` with only PATH in its environment (never the worker's credential); throws with its last error line. */
+async function run(argv: string[], cwd: string): Promise<void> {
+  const proc = Bun.spawn(argv, { cwd, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   if (code !== 0) throw new Error(err.trim().split("\n").slice(-1)[0] || `${argv.includes("tar") ? "tar" : argv[0]} exited ${code}`);
 }

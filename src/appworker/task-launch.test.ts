@@ -23,7 +23,7 @@ describe("task launch (pure)", () => {
     expect(argv.slice(3)).toEqual(["galaxy-task", "/bin/sh", "-c", "echo hi"]);
     expect(argv.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
     const lines = argv[2]!.split("\n");
-    expect(lines[0]).toBe("exec 8<&- 9<&-");
+    expect(lines[0]).toBe("exec 7<&- 8<&- 9<&-");
     expect(lines[1]).toBe("echo $$ > '/sys/fs/cgroup/memory/galaxy/a/c.0/cgroup.procs' || exit 97");
     expect(lines.at(-1)).toBe(`exec ${setprivArgs(100123, 100123).join(" ")} "$@"`);
   });
@@ -44,7 +44,7 @@ describe("task launch (pure)", () => {
   });
 
   test("a task's environment has no credential, no private path, and HOME is its workspace", () => {
-    const env = taskEnvOf({ GALAXY_POD_TOKEN: "t", GALAXY_HOST_PROC: "/proc/self/fd/9", GALAXY_CLUSTER_DIR: "/c", GALAXY_TASK_UID: "5", FOO: "bar", HOME: "/root" }, "/w", id);
+    const env = taskEnvOf({ GALAXY_POD_TOKEN: "t", GALAXY_HOST_PROC: "/proc/self/fd/9", GALAXY_HOST_ROOT: "/proc/self/fd/7", GALAXY_CLUSTER_DIR: "/c", GALAXY_TASK_UID: "5", FOO: "bar", HOME: "/root" }, "/w", id);
     expect(env).toEqual({ FOO: "bar", HOME: "/w" });
     expect(taskEnvOf({ HOME: "/root" }, "/w", null)).toEqual({ HOME: "/root" });
   });

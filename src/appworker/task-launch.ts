@@ -2,7 +2,7 @@
 // pure function from an argv and the container's task identity to the argv to spawn. It does not depend on the worker
 // being inside the container, so a worker serving several containers (one per host) can use it as it is.
 //
-//   /bin/sh galaxy-task: close the worker's private fds (8: the cluster dir, 9: the host's /proc)
+//   /bin/sh galaxy-task: close the worker's private fds (7: the host's /, 8: the cluster dir, 9: the host's /proc)
 //     ─► join the tasks' cgroup (the one with the job's limits; the worker lives in a sibling, outside them)
 //     ─► give up the worker's OOM protection (the kernel kills the task that ran out, not the worker)
 //     └─exec─► setpriv --reuid U --regid G --clear-groups, no capabilities (inheritable, ambient, bounding), no_new_privs
@@ -12,8 +12,8 @@
 /** Exit status of a task whose launch could not join its cgroup (the agent's launch scripts use the same). */
 export const EXIT_CANNOT_JOIN_CGROUP = 97;
 
-/** File descriptors the worker may hold that a task must not inherit (the host's /proc, the cluster directory). */
-export const PRIVATE_FDS = [8, 9] as const;
+/** File descriptors the worker may hold that a task must not inherit (the host's /, the cluster dir, the host's /proc). */
+export const PRIVATE_FDS = [7, 8, 9] as const;
 
 export interface TaskIdentity {
   /** the container's task uid and gid (the agent allocates them per container) */
@@ -61,7 +61,7 @@ export function taskIdentityFrom(env: Record<string, string | undefined>): TaskI
 
 /** What of the worker's environment a task never sees: its credential, its private paths, its identity. */
 export const WORKER_ONLY_ENV = [
-  "GALAXY_POD_TOKEN", "GALAXY_CGROUP_PROCS", "GALAXY_PORTS", "GALAXY_HOST_PROC", "GALAXY_CLUSTER_DIR", "GALAXY_APPMASTER",
+  "GALAXY_POD_TOKEN", "GALAXY_CGROUP_PROCS", "GALAXY_PORTS", "GALAXY_HOST_PROC", "GALAXY_HOST_ROOT", "GALAXY_CLUSTER_DIR", "GALAXY_APPMASTER",
   "GALAXY_TASK_UID", "GALAXY_TASK_GID", "GALAXY_TASK_PROCS", "GALAXY_TASK_DROP", "GALAXY_OOM_COUNTER", "GALAXY_MEMORY_LIMIT",
 ] as const;
 

@@ -82,7 +82,8 @@ export class Worker {
     readonly log: (msg: string) => void,
     opts: Partial<WorkerOptions> = {},
   ) {
-    this.o = { fetch: { ...DEFAULT_FETCH, log }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
+    const hostRoot = process.env.GALAXY_HOST_ROOT;
+    this.o = { fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
     const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
     this.client = new RpcClient({
       addresses: () => {

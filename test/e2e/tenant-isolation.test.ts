@@ -55,6 +55,8 @@ function attacks(v: { w: string; agentPid: number; victimPod: string; victimPid:
     "host-etc": `echo pwned > ${ETC_PROBE} && echo wrote`,
     "kill-other-users-task": `kill -9 ${v.victimPid} && echo killed`,
     "nsenter-init": `nsenter -t 1 -m -p cat ${c}/secret`,
+    "user-namespace-unmount": `unshare -Urm sh -c 'umount -l ${v.w} || umount -l ${g}; cat ${c}/secret ${g}/admin-token'`,
+    "setuid-binary": `su -c 'cat ${c}/secret' root </dev/null`,
     "mount": `mount -t tmpfs galaxy-e2e /tmp && echo mounted`,
   };
 }

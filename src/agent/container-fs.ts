@@ -13,6 +13,8 @@ export interface HostLayout {
   devices: readonly VolumeDevice[];
   /** the cluster directory, whose secret a container must not read */
   clusterDir?: string;
+  /** more directories of Galaxy's no container may see (`--hide`: galaxy up's --dir) */
+  hidden?: readonly string[];
 }
 
 export const containersDir = (l: HostLayout): string => join(l.dataDir, "containers");
@@ -72,10 +74,10 @@ function othersTraverse(dir: string): boolean {
  * beneath), the cluster dir and volume devices elsewhere hidden. `worker`: the worker's argv (its files are kept).
  */
 export function mountPlanOf(cp: ContainerCheckpoint, l: HostLayout, worker: readonly string[] = []): MountPlan {
-  const galaxy = [l.dataDir, ...(l.clusterDir ? [l.clusterDir] : [])].map((d) => resolve(d));
+  const galaxy = [l.dataDir, ...(l.clusterDir ? [l.clusterDir] : []), ...(l.hidden ?? [])].map((d) => resolve(d));
   const cover = coverOf(resolve(cp.workspace), galaxy, othersTraverse);
   const inside = (d: string) => d === cover || d.startsWith(`${cover}/`);
-  const hide = [...(l.clusterDir ? [resolve(l.clusterDir)] : []), ...l.devices.map((d) => resolve(deviceRoot(d.path, l.agentKey)))]
+  const hide = [...(l.clusterDir ? [l.clusterDir] : []), ...(l.hidden ?? []), ...l.devices.map((d) => deviceRoot(d.path, l.agentKey))].map((d) => resolve(d))
     .filter((d) => !inside(d) && existsSync(d));
   const stage = resolve(stageDir(l));
   // Mounts under hidden directories are detached in the namespace, except those the skeleton sits on.

@@ -28,6 +28,8 @@ import type { VolumeDevice } from "./volumes.ts";
 export interface AgentOptions {
   dataDir: string;
   clusterDir?: string;
+  /** more directories of Galaxy's that containers' namespaces hide (`--hide`) */
+  hidden?: string[];
   resman: string[];
   appmaster: string[];
   secret?: string;
@@ -71,7 +73,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   const drop = isRoot() && has("setpriv");
   const isolation = isolationOf(driver.kind, { root: isRoot(), hasSetpriv: has("setpriv"), namespaces: ns.namespaces });
   o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}; ${drop ? `tasks run as uids ${o.taskUids.min}-${o.taskUids.max}` : isolation}`);
-  const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir };
+  const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir, hidden: o.hidden ?? [] };
   prepareLayout(layout);
   const manager = new ContainerManager({
     endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,

@@ -68,7 +68,7 @@ export function startUp(o: UpOptions): UpCluster {
       name: `agent-${i}`, logFile: log(`agent-${i}`),
       argv: [...self, "agent", "--data-dir", join(dir, `agent-${i}`), "--cluster-dir", cluster, "--listen", endpoint,
         "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s",
-        "--task-uids", agentUidRange(o.port + 10 + i)],
+        "--task-uids", agentUidRange(o.port + 10 + i), "--hide", dir],
     });
   }
   const config: ClientConfig = { appmaster: [am], resman: [rm], clusterDir: cluster, user: "admin", token };

@@ -7,7 +7,7 @@
 // Then a task over its 64M is reported `killed: out of memory (limit 64M)`, and its worker (outside the limit) lives.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freeAgentPorts, freePortBase, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
@@ -97,6 +97,8 @@ describe.skipIf(!hasV1)("tenant isolation: a tenant's task cannot reach Galaxy o
 
   beforeAll(async () => {
     requireBinary();
+    // open to others (a temp dir is 0700): what hides galaxy up's --dir is the agent's --hide, not the directory's mode
+    chmodSync(w.dir, 0o755);
     base = await freePortBase(20);
     up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "1", "--cpu", "2", "--memory", "2G", "--port", String(base), "--ports-from", String(await freeAgentPorts(1)), "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
@@ -184,12 +186,12 @@ describe.skipIf(!hasV1)("tenant isolation: a tenant's task cannot reach Galaxy o
     })]);
     expect(sub).toMatchObject({ code: 0 });
     const id = sub.stdout.trim();
-    const pod = await waitFor("the hog's pod on its agent", () => pods(id).find((p) => p.state !== "pending" && existsSync(`${V1}/memory/galaxy/${key()}/_workers/${p.id}`)), 60_000);
-    const worker = await waitFor("its worker", () => (cgroupProcs(`_workers/${pod.id}`).length >= 3 ? cgroupProcs(`_workers/${pod.id}`) : null), 60_000);
-    const seen = await waitFor("a second OOM kill in galaxy pods", () => {
-      const p = pods(id).find((x) => x.id === pod.id);
-      return p && p.restarts >= 1 && p.tasks[0]?.message.startsWith("killed: out of memory") ? p : null;
-    }, 90_000);
+    const oomed = (min: number) => () => pods(id).find((p) => p.restarts >= min && p.tasks[0]?.message.startsWith("killed: out of memory"));
+    const pod = await waitFor("the first OOM kill in galaxy pods (reported by its worker)", oomed(0), 90_000);
+    const worker = cgroupProcs(`_workers/${pod.id}`);
+    expect(worker.length).toBeGreaterThanOrEqual(3); // unshare, the init, nsenter, the wrapper, the worker…
+    const seen = await waitFor("a later OOM kill in galaxy pods", oomed(pod.restarts + 1), 90_000);
+    expect(seen.id).toBe(pod.id);
     expect(seen.tasks[0]!.message).toBe("killed: out of memory (limit 64M)");
     expect(w.run(["pods", "-j", id, "--json"]).stdout).toContain("killed: out of memory (limit 64M)");
     expect(cgroupProcs(`_workers/${pod.id}`)).toEqual(worker); // the same worker saw both kills

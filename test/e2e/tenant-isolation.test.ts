@@ -24,6 +24,7 @@ interface PodView {
   restarts: number;
   lastError: string;
   ports: unknown;
+  usage: { memoryRss: number };
   tasks: { name: string; message: string; state: string; pid: number }[];
 }
 
@@ -177,6 +178,11 @@ describe.skipIf(!hasV1)("tenant isolation: a tenant's task cannot reach Galaxy o
     expect({ tasks: cgroupProcs(vpod.id), worker: cgroupProcs(`_workers/${vpod.id}`) }).toEqual(victimProcs);
     expect(failures).toEqual([]);
     expect(pods(victim)[0]).toMatchObject({ id: vpod.id, state: "running", restarts: 0 });
+    // the pod's usage is its tasks' (python's), not its worker's: were the worker charged, the pod would use more
+    const podRss = await waitFor("the victim's memory usage", () => pods(victim)[0]?.usage.memoryRss || null, 30_000);
+    const workerRss = Number(/^rss (\d+)$/m.exec(readFileSync(`${V1}/memory/galaxy/${key()}/_workers/${vpod.id}/memory.stat`, "utf8"))![1]);
+    expect(podRss).toBeLessThan(workerRss);
+    expect(cgroupProcs(`_workers/${apod.id}`).length).toBeGreaterThanOrEqual(3);
   });
 
   test("a task over its 64M is killed: out of memory (limit 64M); its worker, outside the limit, lives on", async () => {

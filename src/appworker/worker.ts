@@ -4,7 +4,7 @@
 //
 //   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
 //   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
-import { hostPidOf } from "./host-pid.ts";
+import { ownHostPid } from "./host-pid.ts";
 import { writeFileSync } from "node:fs";
 import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
@@ -75,7 +75,6 @@ export class Worker {
   private intervalMs = 1000;
   private fetching = false;
   private wake = false;
-  private hostPid = 0; // this worker's pid on the host: looked up once (a scan of the host's /proc)
 
   constructor(
     readonly w: WorkerEnv,
@@ -159,7 +158,7 @@ export class Worker {
       const reply = await this.client.call("AppMaster/FetchTask", {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: (this.hostPid ||= hostPidOf(process.pid)), token: this.w.token, opId: this.opId, message: this.failure,
+        agent: this.w.agent, pid: ownHostPid(), token: this.w.token, opId: this.opId, message: this.failure,
       });
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";

@@ -9,7 +9,9 @@ import { isAlive, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { detectDriver, NoneDriver } from "./cgroup/index.ts";
 import { prepareLayout } from "./container-fs.ts";
+import { sweepLeftovers } from "./cleanup.ts";
 import { ContainerManager, type ContainerManagerOptions } from "./containers.ts";
+import { limitsOf } from "./core.ts";
 import type { Namespace } from "./launch.ts";
 import { capOf, MiB } from "./test-fixtures.ts";
 import { isMountPoint } from "./volume-io.ts";
@@ -179,6 +181,23 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       m2.grant([]);
       expect(await waitFor(() => m2.held.size === 0, 10_000)).toBe(true);
     });
+
+    test.skipIf(driver.kind === "none")("at start, cgroups no checkpoint claims are removed, workers' too; a held container's stay", async () => {
+      const own = `sweep-${process.pid}:1`; // an agent of its own: the sweep must not touch the other tests' containers
+      const k = own.replace(/[^A-Za-z0-9.-]/g, "_");
+      const m = manager(openMemoryStore(), [], undefined, driver, { endpoint: own });
+      m.grant([capOf("kept.0")]);
+      expect(await running(m, "kept.0")).toBe(true);
+      const cp = m.held.get("kept.0")!;
+      for (const g of [`galaxy/${k}/ghost.0`, `galaxy/${k}/_workers/ghost.0`]) driver.create(g, limitsOf(capOf("ghost.0")));
+      await sweepLeftovers(m, driver, { dataDir, agentKey: k, devices: [] }, (msg) => logs.push(msg));
+      expect([driver.exists(`galaxy/${k}/ghost.0`), driver.exists(`galaxy/${k}/_workers/ghost.0`)]).toEqual([false, false]);
+      expect([driver.exists(cp.cgroup), driver.exists(cp.workerCgroup!)]).toEqual([true, true]);
+      expect(logs).toContain(`agent: removing leftover cgroup galaxy/${k}/_workers/ghost.0`);
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("kept.0"), 10_000)).toBe(true);
+      await driver.remove(`galaxy/${k}`);
+    }, 20_000);
 
     test("a container left half-created is cleaned up and built again", async () => {
       const store = openMemoryStore();

@@ -7,6 +7,7 @@ import { parseDuration, parseSize } from "../src/core/units.ts";
 import { startAgent } from "../src/agent/server.ts";
 import { parseNamespaces } from "../src/agent/launch.ts";
 import { parseVolumeFlag } from "../src/agent/volumes.ts";
+import { parseUidRange } from "../src/agent/task-uids.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
 
@@ -38,6 +39,8 @@ export default class Agent extends Command {
     "disk-grace": Flags.string({ description: "how long a container may stay over a volume's size before it is killed", default: "30s" }),
     namespaces: Flags.string({ description: "namespaces of each container when root: some of mount,uts,pid, or none (default: mount,uts,pid; or GALAXY_NAMESPACES)" }),
     "usage-interval": Flags.string({ description: "how often usage is sampled and the cpu and memory controllers run", default: "2s" }),
+    hide: Flags.string({ description: "a directory of Galaxy's that containers must not see, besides --data-dir and --cluster-dir (repeatable)", multiple: true, default: [] }),
+    "task-uids": Flags.string({ description: "uids (and gids) tasks run as, one per container, when root: FIRST-LAST", default: "100000-165535" }),
   };
 
   async run(): Promise<void> {
@@ -50,7 +53,7 @@ export default class Agent extends Command {
       const [portMin, portMax] = parsePortRange(flags["port-range"]);
       const fs = statfsSync(dataDir);
       const handle = await startAgent({
-        dataDir, clusterDir: flags["cluster-dir"] ? resolve(flags["cluster-dir"]) : undefined,
+        dataDir, clusterDir: flags["cluster-dir"] ? resolve(flags["cluster-dir"]) : undefined, hidden: flags.hide.map((d) => resolve(d)),
         resman: flags.resman?.split(",").filter(Boolean) ?? [], appmaster: flags.appmaster?.split(",").filter(Boolean) ?? [],
         secret: flags.secret ?? process.env.GALAXY_SECRET, ...listen, advertise: advertiseOf(listen, flags.advertise),
         pool: flags.pool, labels: flags.label,
@@ -59,7 +62,7 @@ export default class Agent extends Command {
         disk: flags.disk ? parseSize(flags.disk) : fs.bavail * fs.bsize,
         volumes: flags.volume.map(parseVolumeFlag), portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]),
         gcDelayMs: parseDuration(flags["gc-delay"]), diskGraceMs: parseDuration(flags["disk-grace"]),
-        namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),
+        namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), taskUids: parseUidRange(flags["task-uids"]), usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),
         log: roleLog,
       });
       await runUntilStopped(() => handle.stop());

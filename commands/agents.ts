@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core";
 import { formatAgo } from "../src/core/units.ts";
-import { AGENT_JSON_FIELDS, agentJson, cpuPair, sizePair } from "../src/client/resources.ts";
+import { AGENT_JSON_FIELDS, agentJson, cpuPair, degradedIsolation, sizePair } from "../src/client/resources.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
@@ -31,5 +31,6 @@ JSON fields: ${AGENT_JSON_FIELDS}`;
       a.lastHeartbeat ? formatAgo(a.lastHeartbeat, now) : "-",
     ]);
     this.log(renderTable(["ENDPOINT", "STATUS", "POOL", "LABELS", "CONTAINERS", "CPU", "MEMORY", "USED CPU MEM", "HEARTBEAT"], rows, { color }));
+    for (const line of degradedIsolation(agents)) this.log(line);
   }
 }

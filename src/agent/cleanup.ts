@@ -8,18 +8,21 @@ import { signal } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { detectDriver } from "./cgroup/index.ts";
 import type { HostLayout } from "./container-fs.ts";
-import type { ContainerManager } from "./containers.ts";
-import { agentKey, type ContainerCheckpoint } from "./core.ts";
+import { type ContainerManager, cgroupsOf } from "./containers.ts";
+import { agentKey, type ContainerCheckpoint, WORKERS_CGROUP } from "./core.ts";
 import { mountsUnder, removeEmptyDirs, unmount } from "./volume-io.ts";
 
 /** At start, before recovery: kill and remove cgroups, and unmount volumes, that belong to no checkpointed container. */
 export async function sweepLeftovers(m: ContainerManager, driver: CgroupDriver, l: HostLayout, log: (msg: string) => void): Promise<void> {
   const parent = `galaxy/${l.agentKey}`;
-  for (const child of driver.list(parent)) {
-    if (m.held.has(child)) continue;
-    log(`agent: removing leftover cgroup ${parent}/${child}`);
-    await driver.kill(`${parent}/${child}`).catch(() => {});
-    await driver.remove(`${parent}/${child}`).catch(() => {});
+  const workers = `${parent}/${WORKERS_CGROUP}`;
+  const claimedCgroups = new Set([...m.held.values()].flatMap((cp) => cgroupsOf(cp)));
+  const children = [...driver.list(parent).filter((c) => c !== WORKERS_CGROUP).map((c) => `${parent}/${c}`), ...driver.list(workers).map((c) => `${workers}/${c}`)];
+  for (const cgroup of children) {
+    if (claimedCgroups.has(cgroup)) continue;
+    log(`agent: removing leftover cgroup ${cgroup}`);
+    await driver.kill(cgroup).catch(() => {});
+    await driver.remove(cgroup).catch(() => {});
   }
   const claimed = new Set([...m.held.values()].flatMap((cp) => cp.mounts ?? []));
   for (const mount of mountsUnder(join(l.dataDir, "volumes"))) {
@@ -35,8 +38,8 @@ export async function sweepLeftovers(m: ContainerManager, driver: CgroupDriver, 
 
 async function destroyCheckpointed(cp: ContainerCheckpoint, driver: CgroupDriver): Promise<void> {
   if (cp.pid) signal(-cp.pid, "SIGKILL");
-  await driver.kill(cp.cgroup).catch(() => {});
-  await driver.remove(cp.cgroup).catch(() => {});
+  for (const g of cgroupsOf(cp)) await driver.kill(g).catch(() => {});
+  for (const g of cgroupsOf(cp)) await driver.remove(g).catch(() => {});
   for (const mount of cp.mounts ?? []) {
     try {
       unmount(mount);

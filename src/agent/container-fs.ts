@@ -1,9 +1,9 @@
 // A container's files on the host: its workspace, its volumes (directories and tmpfs mounts), the bind-mount points
 // its namespace needs, and what its namespace hides. Set up before the worker starts; torn down after it is killed.
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { ContainerCheckpoint } from "./core.ts";
-import type { MountPlan } from "./launch.ts";
+import { coverOf, type MountPlan } from "./launch.ts";
 import { makeMountPoint, mountsUnder, prepareVolume, removeEmptyDirs, unmount } from "./volume-io.ts";
 import { deviceRoot, planVolumes, type VolumeDevice } from "./volumes.ts";
 
@@ -13,6 +13,8 @@ export interface HostLayout {
   devices: readonly VolumeDevice[];
   /** the cluster directory, whose secret a container must not read */
   clusterDir?: string;
+  /** more directories of Galaxy's no container may see (`--hide`: galaxy up's --dir) */
+  hidden?: readonly string[];
 }
 
 export const containersDir = (l: HostLayout): string => join(l.dataDir, "containers");
@@ -30,11 +32,26 @@ export function planContainerFs(cp: ContainerCheckpoint, l: HostLayout, free: Re
   cp.mounts = cp.volumes.filter((v) => v.kind === "tmpfs").map((v) => v.hostPath);
 }
 
-/** Step 2: make the workspace and volumes, and (with a mount namespace) the points they are bound on. */
+/**
+ * Step 2: make the workspace and volumes, and (with a mount namespace) the points they are bound on. With a task uid:
+ * the workspace is root's, group the task's gid, mode 1770 (the task creates and changes its own files; sticky: it
+ * cannot rename or replace Galaxy's), logs/ and .galaxy/ root's 0755 (readable, not writable: the worker, root,
+ * writes there and must never follow a link the task made); each volume is the task's, 0750.
+ */
 export function makeContainerFs(cp: ContainerCheckpoint, withMountNs: boolean, checkpoint: () => void): void {
   mkdirSync(join(cp.workspace, "logs"), { recursive: true });
   mkdirSync(join(cp.workspace, ".galaxy"), { recursive: true });
   for (const v of cp.volumes ?? []) prepareVolume(v);
+  const uid = cp.taskUid ?? 0;
+  if (uid > 0) {
+    chownSync(cp.workspace, 0, uid);
+    chmodSync(cp.workspace, 0o1770);
+    for (const d of ["logs", ".galaxy"]) chmodSync(join(cp.workspace, d), 0o755);
+    for (const v of cp.volumes ?? []) {
+      chownSync(v.hostPath, uid, uid);
+      chmodSync(v.hostPath, 0o750);
+    }
+  }
   if (!withMountNs) return;
   const created = new Set(cp.createdDirs ?? []);
   for (const v of cp.volumes ?? []) for (const d of makeMountPoint(v.path)) created.add(d);
@@ -42,17 +59,37 @@ export function makeContainerFs(cp: ContainerCheckpoint, withMountNs: boolean, c
   checkpoint();
 }
 
-/** The mounts galaxy-init makes in the container's namespace. */
-export function mountPlanOf(cp: ContainerCheckpoint, l: HostLayout): MountPlan {
-  const hide = [containersDir(l), join(l.dataDir, "state"), join(l.dataDir, "volumes"), ...l.devices.map((d) => deviceRoot(d.path, l.agentKey))];
-  const secret = l.clusterDir ? join(l.clusterDir, "secret") : "";
+/** Whether others (a task's uid) can pass through a directory. */
+function othersTraverse(dir: string): boolean {
+  try {
+    return (statSync(dir).mode & 0o001) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The mounts galaxy-init makes in the container's namespace: its volumes bound, the highest Galaxy or closed directory
+ * on its workspace's path covered by a skeleton holding only the workspace (and the worker's executable when it lies
+ * beneath), the cluster dir and volume devices elsewhere hidden. `worker`: the worker's argv (its files are kept).
+ */
+export function mountPlanOf(cp: ContainerCheckpoint, l: HostLayout, worker: readonly string[] = []): MountPlan {
+  const galaxy = [l.dataDir, ...(l.clusterDir ? [l.clusterDir] : []), ...(l.hidden ?? [])].map((d) => resolve(d));
+  const cover = coverOf(resolve(cp.workspace), galaxy, othersTraverse);
+  const inside = (d: string) => d === cover || d.startsWith(`${cover}/`);
+  const hide = [...(l.clusterDir ? [l.clusterDir] : []), ...(l.hidden ?? []), ...l.devices.map((d) => deviceRoot(d.path, l.agentKey))].map((d) => resolve(d))
+    .filter((d) => !inside(d) && existsSync(d));
+  const stage = resolve(stageDir(l));
+  // Mounts under hidden directories are detached in the namespace, except those the skeleton sits on.
+  const carries = (m: string) => m === cover || stage === m || stage.startsWith(`${m}/`);
   return {
-    workspace: cp.workspace,
-    stage: stageDir(l),
+    workspace: resolve(cp.workspace),
+    stage,
     binds: (cp.volumes ?? []).map((v) => ({ source: v.hostPath, target: v.path, readonly: v.readonly })),
-    hide: hide.filter((d) => existsSync(d)),
-    hideFiles: secret && existsSync(secret) ? [secret] : [],
-    detach: hide.flatMap((d) => mountsUnder(d)),
+    cover,
+    keep: worker.filter((a) => a.startsWith("/") && inside(a) && existsSync(a)),
+    hide,
+    detach: [cover, ...hide].flatMap((d) => mountsUnder(d)).filter((m) => !carries(m)),
   };
 }
 

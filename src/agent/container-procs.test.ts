@@ -22,7 +22,7 @@ function container(name: string, namespaces: ContainerCheckpoint["namespaces"]):
     id: "c1", cap: capOf("c1.0"), state: "creating", cgroup: "", workspace, pid: 0, pidStart: 0, startedAt: 0, message: "", exitCode: 0,
     workerRestarts: 0, namespaces,
   };
-  return { cp, plan: { workspace, stage: join(root, name, "stage"), binds: [], hide: [], hideFiles: [], detach: [] } };
+  return { cp, plan: { workspace, stage: join(root, name, "stage"), binds: [], cover: join(root, name), keep: [], hide: [], detach: [] } };
 }
 
 test("a container without namespaces has no init; one with namespaces is not alive before it is started", () => {

@@ -55,8 +55,8 @@ export async function startInit(cp: ContainerCheckpoint, plan: MountPlan, env: R
 }
 
 /** Starts the worker: inside the init's namespaces (nsenter) when the container has some, else straight in its cgroup. */
-export function spawnWorker(cp: ContainerCheckpoint, worker: readonly string[], env: Record<string, string>): ChildProcess {
-  const launch = hasInit(cp) ? enterCommand(cp.namespaces ?? [], cp.initPid ?? 0, cp.workspace, worker) : plainCommand(worker);
+export function spawnWorker(cp: ContainerCheckpoint, worker: readonly string[], env: Record<string, string>, clusterDir = ""): ChildProcess {
+  const launch = hasInit(cp) ? enterCommand(cp.namespaces ?? [], cp.initPid ?? 0, cp.workspace, worker, clusterDir) : plainCommand(worker);
   return spawnLaunch(launch, cp.workspace, env, workerLog(cp));
 }
 

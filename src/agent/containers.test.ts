@@ -1,7 +1,7 @@
 // ContainerManager with real processes, a stand-in worker (a shell), and an in-memory store that survives a simulated
 // agent restart; run with the host's isolation (cgroup v1, and namespaces, as root) and with none (process groups).
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemoryStore, type Store } from "../store/index.ts";
@@ -9,7 +9,9 @@ import { isAlive, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { detectDriver, NoneDriver } from "./cgroup/index.ts";
 import { prepareLayout } from "./container-fs.ts";
-import { ContainerManager } from "./containers.ts";
+import { sweepLeftovers } from "./cleanup.ts";
+import { ContainerManager, type ContainerManagerOptions } from "./containers.ts";
+import { limitsOf } from "./core.ts";
 import type { Namespace } from "./launch.ts";
 import { capOf, MiB } from "./test-fixtures.ts";
 import { isMountPoint } from "./volume-io.ts";
@@ -41,22 +43,22 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
   });
 
   /** A manager as an agent process would make it (a fresh driver each time, as after a restart). */
-  function manager(store: Store, namespaces: Namespace[] = [], worker = ["/bin/sh", "-c", "echo up; exec sleep 1000"], d = driver): ContainerManager {
+  function manager(store: Store, namespaces: Namespace[] = [], worker = ["/bin/sh", "-c", "echo up; exec sleep 1000"], d = driver, extra: Partial<ContainerManagerOptions> = {}): ContainerManager {
     const layout = { dataDir, agentKey: key, devices: [] };
     prepareLayout(layout);
     const m = new ContainerManager({
       endpoint, layout, driver: d, store, namespaces, workerEnv: {}, podToken: () => "token", stopGraceMs: 2000, gcDelayMs: 60_000,
-      log: (msg) => logs.push(msg), worker, listening: () => new Set([29998]),
+      log: (msg) => logs.push(msg), worker, listening: () => new Set([29998]), ...extra,
     });
     managers.push(m);
     return m;
   }
 
-  /** Running, with its wrapper alive and inside its cgroup. */
+  /** Running, with its wrapper alive and inside its worker's cgroup (outside the job's limits). */
   const running = (m: ContainerManager, id: string) =>
     waitFor(() => {
       const cp = m.held.get(id);
-      return cp?.state === "running" && isAlive(cp.pid) && m.o.driver.pids(cp.cgroup).includes(cp.pid);
+      return cp?.state === "running" && isAlive(cp.pid) && m.o.driver.pids(cp.workerCgroup ?? cp.cgroup).includes(cp.pid);
     }, 5000);
 
   describe(`containers (${label})`, () => {
@@ -65,13 +67,21 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       m.grant([capOf("web.0")]);
       expect(await running(m, "web.0")).toBe(true);
       const cp = m.held.get("web.0")!;
-      expect(driver.pids(cp.cgroup).length).toBeGreaterThan(0);
+      if (driver.kind === "none") expect(driver.pids(cp.cgroup).length).toBeGreaterThan(0);
+      else {
+        // the worker is not charged to the pod: it sits in a sibling cgroup; the pod's (the job's limits) holds tasks only
+        expect(cp.workerCgroup).toBe(`galaxy/${key}/_workers/web.0`);
+        expect(driver.pids(cp.workerCgroup!)).toContain(cp.pid);
+        expect(driver.pids(cp.cgroup)).toEqual([]);
+        expect(driver.usage(cp.cgroup).memoryLimit).toBe(capOf("web.0").resources.memory);
+      }
       expect(await waitFor(() => readFileSync(join(cp.workspace, "logs", "worker.log"), "utf8").includes("up"), 5000)).toBe(true);
       expect(m.reports(0)[0]).toMatchObject({ containerId: "web.0", state: "running", pid: cp.pid });
       m.grant([]);
       expect(await waitFor(() => !m.held.has("web.0"), 10_000)).toBe(true);
       expect(isAlive(cp.pid)).toBe(false);
       expect(driver.exists(cp.cgroup)).toBe(false);
+      if (cp.workerCgroup) expect(driver.exists(cp.workerCgroup)).toBe(false);
       expect(existsSync(cp.workspace)).toBe(false);
       expect(readFileSync(join(m.workspaceOf("web.0")!.workspace, "logs", "worker.log"), "utf8")).toContain("up"); // moved aside, kept for the gc delay
       expect(m.table.get("web.0")).toBeUndefined();
@@ -164,6 +174,56 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(await running(second, "svc.0")).toBe(true); // restarted
       await second.destroy("svc.0");
     });
+
+    test.skipIf(!isRoot)("task uids: one per container from the range, checkpointed (an agent restart keeps it), free after destroy; the workspace is root's, group the uid, 1770", async () => {
+      const store = openMemoryStore();
+      const opts = { taskUids: { min: 100200, max: 100201 }, dropPrivileges: true };
+      const worker = ["/bin/sh", "-c", "env > .galaxy/env.txt; exec sleep 1000"];
+      const m = manager(store, [], worker, driver, opts);
+      m.grant([capOf("u.0"), capOf("u.1"), capOf("u.2")]);
+      expect(await running(m, "u.0")).toBe(true);
+      expect(await running(m, "u.1")).toBe(true);
+      expect([m.held.get("u.0")!.taskUid, m.held.get("u.1")!.taskUid]).toEqual([100200, 100201]);
+      expect(m.held.get("u.2")).toMatchObject({ state: "failed", message: "cannot create container: every task uid of 100200-100201 is in use" });
+      const ws = m.held.get("u.0")!.workspace;
+      expect(statSync(ws)).toMatchObject({ uid: 0, gid: 100200 });
+      expect(statSync(ws).mode & 0o7777).toBe(0o1770);
+      expect(statSync(join(ws, "logs"))).toMatchObject({ uid: 0, mode: expect.any(Number) });
+      expect(statSync(join(ws, "logs")).mode & 0o777).toBe(0o755);
+      expect(await waitFor(() => existsSync(join(ws, ".galaxy", "env.txt")) && readFileSync(join(ws, ".galaxy", "env.txt"), "utf8").includes("GALAXY_TASK_DROP"), 5000)).toBe(true);
+      const env = readFileSync(join(ws, ".galaxy", "env.txt"), "utf8");
+      expect(env).toContain("GALAXY_TASK_UID=100200\n");
+      expect(env).toContain("GALAXY_TASK_DROP=1\n");
+      expect(env).toContain(`GALAXY_MEMORY_LIMIT=${capOf("u.0").resources.memory}\n`);
+      m.held.clear(); // kill -9 of the agent
+      const m2 = manager(store, [], worker, makeDriver(), opts);
+      await m2.recover();
+      expect(m2.held.get("u.1")!.taskUid).toBe(100201);
+      m2.grant([capOf("u.1")]);
+      expect(await waitFor(() => !m2.held.has("u.0") && !m2.held.has("u.2"), 10_000)).toBe(true);
+      m2.grant([capOf("u.1"), capOf("u.3")]);
+      expect(await running(m2, "u.3")).toBe(true);
+      expect(m2.held.get("u.3")!.taskUid).toBe(100200); // freed by u.0's destroy
+      m2.grant([]);
+      expect(await waitFor(() => m2.held.size === 0, 10_000)).toBe(true);
+    });
+
+    test.skipIf(driver.kind === "none")("at start, cgroups no checkpoint claims are removed, workers' too; a held container's stay", async () => {
+      const own = `sweep-${process.pid}:1`; // an agent of its own: the sweep must not touch the other tests' containers
+      const k = own.replace(/[^A-Za-z0-9.-]/g, "_");
+      const m = manager(openMemoryStore(), [], undefined, driver, { endpoint: own });
+      m.grant([capOf("kept.0")]);
+      expect(await running(m, "kept.0")).toBe(true);
+      const cp = m.held.get("kept.0")!;
+      for (const g of [`galaxy/${k}/ghost.0`, `galaxy/${k}/_workers/ghost.0`]) driver.create(g, limitsOf(capOf("ghost.0")));
+      await sweepLeftovers(m, driver, { dataDir, agentKey: k, devices: [] }, (msg) => logs.push(msg));
+      expect([driver.exists(`galaxy/${k}/ghost.0`), driver.exists(`galaxy/${k}/_workers/ghost.0`)]).toEqual([false, false]);
+      expect([driver.exists(cp.cgroup), driver.exists(cp.workerCgroup!)]).toEqual([true, true]);
+      expect(logs).toContain(`agent: removing leftover cgroup galaxy/${k}/_workers/ghost.0`);
+      m.grant([]);
+      expect(await waitFor(() => !m.held.has("kept.0"), 10_000)).toBe(true);
+      await driver.remove(`galaxy/${k}`);
+    }, 20_000);
 
     test("a container left half-created is cleaned up and built again", async () => {
       const store = openMemoryStore();

@@ -15,13 +15,15 @@ import type { CgroupDriver } from "./cgroup/driver.ts";
 import { NONE_MARKER } from "./cgroup/none.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
 import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
+import { memoryLimits } from "./cgroup/driver.ts";
 import {
-  type ContainerCheckpoint, type LocalState, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf, withOomCause,
-  workerRestartDelay,
+  type ContainerCheckpoint, type LocalState, WORKER_LIMITS, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf,
+  withOomCause, workerCgroupName, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
-import { HOST_PROC_FD, type Namespace } from "./launch.ts";
+import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./launch.ts";
 import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
 import { fsFree } from "./volume-io.ts";
 import { volumeEnv } from "./volumes.ts";
@@ -45,6 +47,10 @@ export interface ContainerManagerOptions {
   worker?: string[];
   /** the ports something listens on (tests give a fixed set) */
   listening?: () => ReadonlySet<number>;
+  /** the uids tasks run as, one per container (null: tasks run as the worker's user; not root) */
+  taskUids?: UidRange | null;
+  /** whether the launch can drop to the task uid (root and setpriv(1)); false: degraded, tasks keep the worker's user */
+  dropPrivileges?: boolean;
 }
 
 export class ContainerManager {
@@ -80,7 +86,7 @@ export class ContainerManager {
       else if (cp.state === "creating") {
         this.o.log(`agent: ${cp.id} was half-created; cleaning it up and building it again`);
         this.busy.add(cp.id);
-        await this.o.driver.kill(cp.cgroup).catch(() => {});
+        for (const g of cgroupsOf(cp)) await this.o.driver.kill(g).catch(() => {});
         this.busy.delete(cp.id);
         void this.build(cp);
       } else if (cp.state === "running" && isAlive(cp.pid, cp.pidStart)) this.readopt(cp);
@@ -108,8 +114,13 @@ export class ContainerManager {
       id: cap.containerId, cap, state: "creating", cgroup: cgroupName(this.o.endpoint, cap.containerId),
       workspace: join(containersDir(this.o.layout), cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "",
       exitCode: 0, workerRestarts: 0, namespaces: this.o.namespaces, failedAt: 0, oomKills: 0, diskOverSince: 0,
+      ...(this.o.driver.kind === "none" ? {} : { workerCgroup: workerCgroupName(this.o.endpoint, cap.containerId) }),
     };
-    this.checkpoint(cp);
+    const range = this.o.taskUids;
+    const uid = range ? allocateUid(range, [...this.held.values()].map((h) => h.taskUid)) : 0;
+    if (uid === null) return this.markFailed(cp, `cannot create container: every task uid of ${range!.min}-${range!.max} is in use`);
+    if (uid > 0) cp.taskUid = uid;
+    this.checkpoint(cp); // the uid is the container's from now on: a restarted agent keeps it
     void this.build(cp);
   }
 
@@ -123,6 +134,7 @@ export class ContainerManager {
       this.checkpoint(cp); // volumes and mounts are known before any is made
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
       this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
+      if (cp.workerCgroup) this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
       if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
@@ -139,8 +151,9 @@ export class ContainerManager {
 
   /** Makes the namespaces and mounts of a container and checkpoints its init; false (and failed) when it cannot. */
   private async startInit(cp: ContainerCheckpoint): Promise<boolean> {
-    const env = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", GALAXY_CONTAINER_ID: cp.id, GALAXY_CGROUP_PROCS: this.o.driver.procsFiles(cp.cgroup).join(" ") };
-    const r = await startInit(cp, mountPlanOf(cp, this.o.layout), env);
+    const procs = this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup).join(" ");
+    const env = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", GALAXY_CONTAINER_ID: cp.id, GALAXY_CGROUP_PROCS: procs };
+    const r = await startInit(cp, mountPlanOf(cp, this.o.layout, this.workerArgv()), env);
     if (r.ok) {
       cp.initPid = r.pid;
       cp.initStart = r.start;
@@ -160,7 +173,8 @@ export class ContainerManager {
     }
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
     this.restartAt.delete(cp.id);
-    const child = spawnWorker(cp, this.workerArgv(), this.workerEnv(cp, this.o.driver.procsFiles(cp.cgroup)));
+    const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup));
+    const child = spawnWorker(cp, this.workerArgv(), env, hasInit(cp) ? (this.o.layout.clusterDir ?? "") : "");
     const pid = child.pid ?? 0;
     child.on("exit", (code, sig) => this.onWorkerExit(cp.id, pid, code, sig));
     if (this.o.driver.kind === "none" && pid) this.o.driver.addProcess(cp.cgroup, pid);
@@ -196,6 +210,15 @@ export class ContainerManager {
     const ports = Object.fromEntries(cp.cap.ports.map((p) => [p.name, p.port]));
     const ns = cp.namespaces ?? [];
     const oom = this.o.driver.oomCounterFile(cp.cgroup);
+    const uid = cp.taskUid ?? 0;
+    const task: Record<string, string> = {
+      GALAXY_TASK_PROCS: this.o.driver.procsFiles(cp.cgroup).join(" "),
+      GALAXY_MEMORY_LIMIT: String(memoryLimits(limitsOf(cp.cap)).hard),
+      ...(uid > 0 ? { GALAXY_TASK_UID: String(uid), GALAXY_TASK_GID: String(uid), GALAXY_TASK_DROP: this.o.dropPrivileges ? "1" : "0" } : {}),
+      // a namespaced worker reads the cluster dir (hidden there) through the fd its launch opened
+      ...(ns.length > 0 && this.o.layout.clusterDir ? { GALAXY_CLUSTER_DIR: `/proc/self/fd/${CLUSTER_DIR_FD}` } : {}),
+      ...(ns.length > 0 ? { GALAXY_HOST_ROOT: `/proc/self/fd/${HOST_ROOT_FD}` } : {}),
+    };
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: process.env.HOME ?? "/root",
@@ -214,6 +237,7 @@ export class ContainerManager {
       [NONE_MARKER]: cp.cgroup,
       ...(oom ? { GALAXY_OOM_COUNTER: oom } : {}),
       ...(ns.includes("pid") ? { GALAXY_HOST_PROC: `/proc/self/fd/${HOST_PROC_FD}` } : {}),
+      ...task,
     };
   }
 
@@ -274,7 +298,7 @@ export class ContainerManager {
     this.busy.add(id);
     try {
       this.markFailed(cp, message);
-      await this.o.driver.kill(cp.cgroup);
+      for (const g of cgroupsOf(cp)) await this.o.driver.kill(g);
     } catch (e) {
       this.o.log(`agent: killing ${id} failed: ${(e as Error).message}`);
     } finally {
@@ -291,8 +315,8 @@ export class ContainerManager {
     try {
       if (cp.state !== "destroying") this.setState(cp, "destroying", cp.message);
       await this.stopWorker(cp);
-      await this.o.driver.kill(cp.cgroup);
-      await this.o.driver.remove(cp.cgroup);
+      for (const g of cgroupsOf(cp)) await this.o.driver.kill(g);
+      for (const g of cgroupsOf(cp)) await this.o.driver.remove(g);
       const keep = this.o.gcDelayMs > 0; // every ended container's logs stay readable for --gc-delay (gc.ts)
       removeContainerFs(cp, [...this.held.values()].filter((o) => o.id !== id), keep);
       const failure = (cp.failedAt ?? 0) > 0 ? cp.message : "";
@@ -344,3 +368,6 @@ export class ContainerManager {
     }));
   }
 }
+
+/** A container's cgroups: its tasks' (the job's limits), then its worker's when it has one of its own. */
+export const cgroupsOf = (cp: ContainerCheckpoint): string[] => [cp.cgroup, ...(cp.workerCgroup ? [cp.workerCgroup] : [])];

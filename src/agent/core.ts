@@ -44,6 +44,10 @@ export interface ContainerCheckpoint {
   diskOverSince?: number;
   /** the cpu ceiling (millicores) the soft-limit controller last gave it, when it has cpu excess */
   cpuCeiling?: number;
+  /** the uid and gid its tasks run as (from --task-uids; free again once it is destroyed); 0/absent: the worker's */
+  taskUid?: number;
+  /** the cgroup of its init, wrappers and worker, outside the job's limits (absent: they share `cgroup`, the tasks') */
+  workerCgroup?: string;
 }
 
 export interface CapDiff {
@@ -172,9 +176,21 @@ export function workerRestartDelay(restartsSoFar: number): number {
   return restartsSoFar === 0 ? 0 : Math.min(30_000, 1000 * 2 ** Math.min(restartsSoFar - 1, 5));
 }
 
-/** Cgroup name of a container: unique per agent on a host, so several agents can share one machine. */
+/** Cgroup name of a container (its tasks, with the job's limits): unique per agent on a host, so several agents can
+ * share one machine. */
 export function cgroupName(agentEndpoint: string, containerId: string): string {
   return `galaxy/${agentKey(agentEndpoint)}/${containerId}`;
 }
+
+/** Where an agent's workers live: `galaxy/<agent>/WORKERS_CGROUP/<container>`, beside its containers' task cgroups. */
+export const WORKERS_CGROUP = "_workers";
+
+/** Cgroup of a container's init, wrappers and worker: the service layer, not charged to the job's limits. */
+export function workerCgroupName(agentEndpoint: string, containerId: string): string {
+  return `galaxy/${agentKey(agentEndpoint)}/${WORKERS_CGROUP}/${containerId}`;
+}
+
+/** The worker cgroup's limits: no cpu quota (a small weight), a memory ceiling that only a runaway worker meets. */
+export const WORKER_LIMITS: Limits = { millicores: 100, cpuExcess: true, memory: 1024 * 1024 * 1024, memoryExcess: false, pids: 1024 };
 
 export const agentKey = (endpoint: string): string => endpoint.replace(/[^A-Za-z0-9.-]/g, "_");

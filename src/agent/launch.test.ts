@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { isAlive, signal, waitFor } from "../sys/proc.ts";
 import { EXIT_SETUP_FAILED } from "./core.ts";
 import {
-  INIT_READY_FILE, type MountPlan, type Namespace, WORKER_EXIT_FILE, enterCommand, initCommand, initScript, nsenterFlags, parseNamespaces,
+  INIT_READY_FILE, type MountPlan, type Namespace, WORKER_EXIT_FILE, coverOf, enterCommand, isolationOf, initCommand, initScript, nsenterFlags, parseNamespaces,
   plainCommand, resolveNamespaces, unshareFlags,
 } from "./launch.ts";
 
@@ -61,8 +61,40 @@ describe("namespaces", () => {
   });
 });
 
+describe("what AgentInfo.isolation says", () => {
+  test("the driver alone when tasks run unprivileged in every namespace; else what is degraded", () => {
+    const all = ["mount", "uts", "pid"] as Namespace[];
+    expect(isolationOf("cgroup-v1", { root: true, hasSetpriv: true, namespaces: all })).toBe("cgroup-v1");
+    expect(isolationOf("cgroup-v1", { root: true, hasSetpriv: false, namespaces: all })).toBe("cgroup-v1; tasks run as root (no setpriv(1) on PATH)");
+    expect(isolationOf("none", { root: false, hasSetpriv: true, namespaces: [] })).toBe(
+      "none; tasks run as the agent's user (not root); no mount namespace: Galaxy's files are guarded by permissions only; no pid namespace: tasks see the host's processes",
+    );
+    expect(isolationOf("cgroup-v2", { root: true, hasSetpriv: true, namespaces: ["mount"] })).toBe("cgroup-v2; no pid namespace: tasks see the host's processes");
+  });
+});
+
 describe("the builders", () => {
-  const plan: MountPlan = { workspace: "/d/containers/c1", stage: "/d/stage", binds: [], hide: ["/d/state"], hideFiles: [], detach: [] };
+  const plan: MountPlan = { workspace: "/d/containers/c1", stage: "/d/stage", binds: [], cover: "/d", keep: [], hide: ["/c"], detach: [] };
+
+  test("the cover is the highest of the workspace's ancestors that is Galaxy's or closed to others", () => {
+    const open = (d: string) => d !== "/home/u";
+    expect(coverOf("/var/g/agent-0/containers/c1", ["/var/g/agent-0", "/var/g"], open)).toBe("/var/g");
+    expect(coverOf("/var/g/agent-0/containers/c1", ["/var/g/agent-0"], open)).toBe("/var/g/agent-0");
+    expect(coverOf("/home/u/g/a/containers/c1", ["/home/u/g/a"], open)).toBe("/home/u");
+    expect(() => coverOf("/x/containers/c1", ["/y"], () => true)).toThrow("is not under the data dir");
+  });
+
+  test("the init covers the cover with a skeleton holding the workspace and what the worker keeps, hides the rest", () => {
+    const s = initScript({ ...plan, keep: ["/d/bin/galaxy"], detach: ["/d/volumes/c2/0"] }).split("\n");
+    const at = (prefix: string) => s.findIndex((l) => l.startsWith(prefix));
+    expect(s[at("mount -t tmpfs")]).toBe(`mount -t tmpfs -o size=64k,mode=755 galaxy-hidden '/d/stage' || fail "cannot make the skeleton"`);
+    expect(s[at("mkdir -p '/d/stage/")]).toBe(`mkdir -p '/d/stage/containers/c1' && mount --rbind '/d/containers/c1' '/d/stage/containers/c1' || fail "cannot stage the workspace"`);
+    expect(s.find((l) => l.includes("/d/bin/galaxy"))).toContain(`mount --bind '/d/bin/galaxy' '/d/stage/bin/galaxy' && mount -o remount,bind,ro '/d/stage/bin/galaxy'`);
+    expect(at("umount -l '/d/volumes/c2/0'")).toBeGreaterThan(at("mkdir -p '/d/stage/"));
+    expect(s).toContain(`mount -t tmpfs -o size=64k,mode=755 galaxy-hidden '/c' || fail 'cannot hide /c'`);
+    expect(at("mount --rbind '/d/stage' '/d'")).toBeGreaterThan(at("mount -t tmpfs -o size=64k,mode=755 galaxy-hidden '/c'"));
+    expect(at("cd '/d/containers/c1'")).toBe(at("mount --rbind '/d/stage' '/d'") + 1);
+  });
 
   test("unshare makes the namespaces asked (mount always); a pid namespace forks, mounts its /proc, dies with unshare", () => {
     expect(unshareFlags(["mount"])).toEqual(["--mount"]);
@@ -92,11 +124,13 @@ describe("the builders", () => {
     const l = enterCommand(["mount", "uts", "pid"], 812, "/d/it's", ["galaxy", "appworker"]);
     expect(l.argv).toEqual(["/bin/sh", "-c", 'eval "$GALAXY_LAUNCH"', "galaxy-container", "galaxy", "appworker"]);
     expect(l.env.GALAXY_LAUNCH!.split("\n").slice(1)).toEqual([
-      "exec 9</proc", `exec nsenter -t 812 -m -u -p -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`,
+      "exec 9</proc", "exec 7</", `exec nsenter -t 812 -m -u -p -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`,
     ]);
     expect(l.env.GALAXY_ENTER!.split("\n")[0]).toStartWith(`cd '/d/it'\\''s' || {`);
     expect(l.env.GALAXY_ENTER).toContain(`unset GALAXY_LAUNCH GALAXY_INIT GALAXY_ENTER`);
     expect(enterCommand(["mount"], 812, "/d", ["w"]).env.GALAXY_LAUNCH).not.toContain("9</proc");
+    expect(enterCommand(["mount"], 812, "/d", ["w"], "/c d").env.GALAXY_LAUNCH!.split("\n")[1]).toBe("exec 8<'/c d'");
+    expect(enterCommand(["mount"], 812, "/d", ["w"]).env.GALAXY_LAUNCH).not.toContain("exec 8<");
   });
 });
 
@@ -127,17 +161,20 @@ describe.skipIf(!isRoot)("mount, uts and pid namespaces (root)", () => {
   const ws = workspace("ns");
   const vol = join(data, "volumes", "c1", "0");
   const target = join(root, "mnt-data");
-  for (const d of [join(data, "stage"), join(data, "state"), vol, join(data, "containers", "c2"), target]) mkdirSync(d, { recursive: true });
+  const cluster = join(root, "cluster");
+  for (const d of [join(data, "stage"), join(data, "state"), vol, join(data, "containers", "c2"), target, cluster]) mkdirSync(d, { recursive: true });
   writeFileSync(join(data, "state", "secret"), "agent state");
+  writeFileSync(join(cluster, "secret"), "the cluster secret");
   writeFileSync(join(vol, "v.txt"), "volume data");
   const plan: MountPlan = {
     workspace: ws, stage: join(data, "stage"), binds: [{ source: vol, target, readonly: true }],
-    hide: [join(data, "containers"), join(data, "state"), join(data, "volumes")], hideFiles: [], detach: [],
+    cover: data, keep: [], hide: [cluster], detach: [],
   };
   const probe = [
     `echo "pids=$(ls /proc | grep -cE '^[0-9]+$') me=$$"`,
     `echo "neighbours=$(ls ${join(data, "containers")} | tr '\\n' ' ')"`,
-    `echo "state=$(ls ${join(data, "state")} | wc -l)"`,
+    `echo "state=$(ls ${join(data, "state")} 2>/dev/null | wc -l)"`,
+    `echo "cluster=$(ls ${cluster} | wc -l)"`,
     `echo "volume=$(cat ${target}/v.txt)"`,
     `touch ${target}/w 2>/dev/null && echo writable || echo read-only`,
     `echo "fd=$(ls $GALAXY_HOST_PROC_DIR >/dev/null 2>&1 && echo host-proc)"`,
@@ -174,6 +211,7 @@ describe.skipIf(!isRoot)("mount, uts and pid namespaces (root)", () => {
       expect(me).toBeLessThan(50); // a pid of the new namespace (the mounts before it took a few), not a host pid
       expect(seen.neighbours!.trim()).toBe("c1");
       expect(seen.state).toBe("0");
+      expect(seen.cluster).toBe("0");
       expect(seen.volume).toBe("volume data");
       expect(text).toContain("read-only");
       expect(seen.fd).toBe("host-proc");
@@ -221,7 +259,7 @@ describe.skipIf(!isRoot)("mount, uts and pid namespaces (root)", () => {
   test("without a pid namespace the init is unshare itself; a worker enters its mounts", async () => {
     const { init, stop } = await startInit(["mount"]);
     try {
-      const l = enterCommand(["mount"], init, ws, ["/bin/sh", "-c", `ls ${join(data, "state")} | wc -l > seen.txt`]);
+      const l = enterCommand(["mount"], init, ws, ["/bin/sh", "-c", `ls ${join(data, "state")} 2>/dev/null | wc -l > seen.txt`]);
       expect(await run(l.argv, l.env, ws)).toMatchObject({ code: 0, recorded: "0" });
       expect(readFileSync(join(ws, "seen.txt"), "utf8").trim()).toBe("0");
     } finally {

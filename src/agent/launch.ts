@@ -63,6 +63,25 @@ export function resolveNamespaces(requested: readonly Namespace[] | "auto", host
   return { namespaces: want, note: `namespaces ${want.join(", ")}` };
 }
 
+export interface TaskIsolationHost {
+  root: boolean;
+  hasSetpriv: boolean;
+  namespaces: readonly Namespace[];
+}
+
+/**
+ * What AgentInfo.isolation says (`galaxy agent show`, `galaxy agents --json`): the driver, then whatever of the tasks'
+ * isolation this host cannot give ("cgroup-v1" alone: tasks run unprivileged in their namespaces).
+ */
+export function isolationOf(driverKind: string, h: TaskIsolationHost): string {
+  const notes: string[] = [];
+  if (!h.root) notes.push("tasks run as the agent's user (not root)");
+  else if (!h.hasSetpriv) notes.push("tasks run as root (no setpriv(1) on PATH)");
+  if (!h.namespaces.includes("mount")) notes.push("no mount namespace: Galaxy's files are guarded by permissions only");
+  if (!h.namespaces.includes("pid")) notes.push("no pid namespace: tasks see the host's processes");
+  return [driverKind, ...notes].join("; ");
+}
+
 export interface Bind {
   source: string;
   target: string;
@@ -71,13 +90,17 @@ export interface Bind {
 
 export interface MountPlan {
   workspace: string;
-  /** an empty directory on the host used to carry the workspace while its parent is hidden */
+  /** an empty directory on the host, under `cover`: a tmpfs there holds the skeleton that then covers `cover` */
   stage: string;
   binds: Bind[];
-  /** directories covered by an empty tmpfs once the binds are made (other containers, the agent's state) */
+  /** the highest directory on the workspace's path that is Galaxy's (the data dir, the cluster dir) or that others
+   * cannot traverse: covered by a tmpfs holding only the path to the workspace (and `keep`), so the task (another uid)
+   * reaches its workspace and nothing else of Galaxy's */
+  cover: string;
+  /** files under `cover` the worker needs (its executable), bound back read-only */
+  keep: string[];
+  /** directories outside `cover` covered by an empty tmpfs (the cluster dir, volume devices) */
   hide: string[];
-  /** files covered by /dev/null (the cluster secret) */
-  hideFiles: string[];
   /** host mounts copied into the new namespace under hidden directories (other containers' tmpfs volumes):
    * detached so that they are freed when their owner unmounts them on the host */
   detach: string[];
@@ -123,30 +146,56 @@ const HOLD = [
   `while :; do sleep 2147483647 & wait; done`,
 ];
 
+/** `path` relative to `dir` (an ancestor of it, or itself: "."). */
+const under = (dir: string, path: string): string => (path === dir ? "." : path.slice(dir.length + 1));
+
 /** The script of galaxy-init in the new namespaces: the mounts, then it holds them. */
 export function initScript(m: MountPlan): string {
+  const skel = (path: string) => q(`${m.stage}/${under(m.cover, path)}`);
   const lines = [
     `fail() { echo "galaxy-init: $*" >&2; exit ${EXIT_SETUP_FAILED}; }`,
-    `mount --rbind ${q(m.workspace)} ${q(m.stage)} || fail "cannot stage the workspace"`,
+    `umask 022`,
+    `mount -t tmpfs -o size=64k,mode=755 galaxy-hidden ${q(m.stage)} || fail "cannot make the skeleton"`,
+    `mkdir -p ${skel(m.workspace)} && mount --rbind ${q(m.workspace)} ${skel(m.workspace)} || fail "cannot stage the workspace"`,
   ];
   for (const b of m.binds) {
     lines.push(`mount --bind ${q(b.source)} ${q(b.target)} || fail ${q(`cannot bind ${b.source} at ${b.target}`)}`);
     if (b.readonly) lines.push(`mount -o remount,bind,ro ${q(b.target)} || fail ${q(`cannot make ${b.target} read-only`)}`);
   }
+  for (const k of m.keep) {
+    const at = skel(k);
+    lines.push(`mkdir -p "$(dirname ${at})" && : > ${at} && mount --bind ${q(k)} ${at} && mount -o remount,bind,ro ${at} || fail ${q(`cannot keep ${k}`)}`);
+  }
   for (const d of m.detach) lines.push(`umount -l ${q(d)} 2>/dev/null`);
   for (const d of m.hide) lines.push(`mount -t tmpfs -o size=64k,mode=755 galaxy-hidden ${q(d)} || fail ${q(`cannot hide ${d}`)}`);
-  for (const f of m.hideFiles) lines.push(`mount --bind /dev/null ${q(f)} || fail ${q(`cannot hide ${f}`)}`);
   lines.push(
-    `mkdir -p ${q(m.workspace)} && mount --move ${q(m.stage)} ${q(m.workspace)} || fail "cannot mount the workspace"`,
+    `mount --rbind ${q(m.stage)} ${q(m.cover)} || fail ${q(`cannot hide ${m.cover}`)}`,
     `cd ${q(m.workspace)} || fail "cannot enter the workspace"`,
   );
   return [...lines, ...HOLD].join("\n");
+}
+
+/**
+ * The directory a container's namespace covers (see MountPlan.cover): of the workspace's ancestors that are Galaxy's
+ * (`galaxy`: the data dir, the cluster dir) or that others cannot traverse, the highest. Pure: `traversable` says
+ * whether a directory lets others through (o+x).
+ */
+export function coverOf(workspace: string, galaxy: readonly string[], traversable: (dir: string) => boolean): string {
+  const ancestors: string[] = [];
+  for (let d = workspace.slice(0, workspace.lastIndexOf("/")); d.length > 0; d = d.slice(0, d.lastIndexOf("/"))) ancestors.unshift(d);
+  const top = ancestors.find((d) => galaxy.includes(d) || !traversable(d));
+  if (!top) throw new InvalidError(`workspace ${workspace} is not under the data dir`);
+  return top;
 }
 
 const JOIN = `for f in $GALAXY_CGROUP_PROCS; do echo $$ > "$f" || exit ${EXIT_CANNOT_JOIN_CGROUP}; done`;
 
 /** The fd through which a worker in a pid namespace can still read the host's /proc (to report host pids). */
 export const HOST_PROC_FD = 9;
+/** The fd through which a worker reads the cluster dir (leader files) that its namespace hides. */
+export const CLUSTER_DIR_FD = 8;
+/** The fd through which a worker reads the host's root directory (file:// packages its namespace hides). */
+export const HOST_ROOT_FD = 7;
 
 export interface Launch {
   argv: string[];
@@ -186,11 +235,14 @@ export function nsenterFlags(namespaces: readonly Namespace[], initPid: number):
 /**
  * A namespaced container's worker (at create and at every restart): join the cgroup, enter the init's namespaces,
  * cd into the workspace, run `worker` under the wrapper. With a pid namespace nsenter forks and stays outside as the
- * wrapper's parent, passing its exit status on; the worker gets the host's /proc on HOST_PROC_FD.
+ * wrapper's parent, passing its exit status on; the worker gets the host's /proc on HOST_PROC_FD, the cluster dir
+ * (hidden in its namespace) on CLUSTER_DIR_FD and the host's / on HOST_ROOT_FD. Tasks close them all
+ * (appworker/task-launch.ts), and cannot open another uid's /proc/<pid>/fd.
  */
-export function enterCommand(namespaces: readonly Namespace[], initPid: number, workspace: string, worker: readonly string[]): Launch {
+export function enterCommand(namespaces: readonly Namespace[], initPid: number, workspace: string, worker: readonly string[], clusterDir = ""): Launch {
   const hostProc = namespaces.includes("pid") ? `exec ${HOST_PROC_FD}</proc\n` : "";
-  const enter = `${hostProc}exec nsenter ${nsenterFlags(namespaces, initPid).join(" ")} -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`;
+  const cluster = clusterDir ? `exec ${CLUSTER_DIR_FD}<${q(clusterDir)}\n` : "";
+  const enter = `${hostProc}${cluster}exec ${HOST_ROOT_FD}</\nexec nsenter ${nsenterFlags(namespaces, initPid).join(" ")} -- /bin/sh -c 'eval "$GALAXY_ENTER"' galaxy-worker "$@"`;
   const cd = `cd ${q(workspace)} || { echo "galaxy-worker: cannot enter the workspace" >&2; exit ${EXIT_SETUP_FAILED}; }`;
   return {
     argv: [...evalOf("GALAXY_LAUNCH"), "galaxy-container", ...worker],

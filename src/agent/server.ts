@@ -16,8 +16,9 @@ import type { CgroupDriver } from "./cgroup/driver.ts";
 import { type HostLayout, prepareLayout } from "./container-fs.ts";
 import { ContainerManager } from "./containers.ts";
 import { acceptEpoch, agentKey, newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "./core.ts";
-import { type Namespace, resolveNamespaces } from "./launch.ts";
+import { type Namespace, isolationOf, resolveNamespaces } from "./launch.ts";
 import { toKeptContainer } from "./gc.ts";
+import type { UidRange } from "./task-uids.ts";
 import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
@@ -28,6 +29,8 @@ import type { VolumeDevice } from "./volumes.ts";
 export interface AgentOptions {
   dataDir: string;
   clusterDir?: string;
+  /** more directories of Galaxy's that containers' namespaces hide (`--hide`) */
+  hidden?: string[];
   resman: string[];
   appmaster: string[];
   secret?: string;
@@ -47,6 +50,8 @@ export interface AgentOptions {
   gcDelayMs: number;
   diskGraceMs: number;
   namespaces: Namespace[] | "auto";
+  /** the uids tasks run as, one per container */
+  taskUids: UidRange;
   usageIntervalMs: number;
   log: (msg: string) => void;
 }
@@ -66,11 +71,14 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   const driver = detectDriver();
   const has = (tool: string) => Bun.which(tool) !== null;
   const ns = resolveNamespaces(o.namespaces, { root: isRoot(), isolation: driver.kind, hasUnshare: has("unshare"), hasNsenter: has("nsenter") });
-  o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}`);
-  const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir };
+  const drop = isRoot() && has("setpriv");
+  const isolation = isolationOf(driver.kind, { root: isRoot(), hasSetpriv: has("setpriv"), namespaces: ns.namespaces });
+  o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}; ${drop ? `tasks run as uids ${o.taskUids.min}-${o.taskUids.max}` : isolation}`);
+  const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir, hidden: o.hidden ?? [] };
   prepareLayout(layout);
   const manager = new ContainerManager({
     endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,
+    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop,
     podToken: (id) => createHmac("sha256", secret()).update(id).digest("hex"),
     workerEnv: {
       ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),
@@ -80,7 +88,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
   const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 2000 }); // a heartbeat is small: a stalled ResMan is given up on quickly, so agents follow a new leader within the recovery window
-  const info = agentInfo(o, driver, Date.now());
+  const info = agentInfo(o, isolation, Date.now());
   const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);
   const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });
@@ -128,12 +136,12 @@ function resmanAddresses(o: AgentOptions, cluster: ClusterDir | null): string[] 
 }
 
 /** What the agent tells ResMan about itself; stable for the agent's life (ResMan persists it when it changes). */
-export function agentInfo(o: AgentOptions, driver: CgroupDriver, startedAt: number): AgentInfo {
+export function agentInfo(o: AgentOptions, isolation: string, startedAt: number): AgentInfo {
   const sum = (m: string) => o.volumes.filter((v) => v.medium === m).reduce((s, v) => s + v.size, 0);
   return {
     endpoint: o.advertise, pool: o.pool, labels: o.labels,
     total: { millicores: o.millicores, memory: o.memory, disk: o.disk + sum("disk"), ssd: sum("ssd") },
-    portMin: o.portMin, portMax: o.portMax, isolation: driver.kind, hostname: hostname(), version: "0.1.0",
+    portMin: o.portMin, portMax: o.portMax, isolation, hostname: hostname(), version: "0.1.0",
     startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size })),
   };
 }

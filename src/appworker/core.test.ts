@@ -54,7 +54,9 @@ describe("appworker core", () => {
 
   test("exit descriptions", () => {
     expect(describeExit(3, null)).toBe("exited 3");
-    expect(describeExit(null, "SIGKILL", { oom: true })).toBe("killed by SIGKILL (OOM)");
+    expect(describeExit(null, "SIGKILL", { oom: true, memoryLimit: 64 * 1024 * 1024 })).toBe("killed: out of memory (limit 64M)");
+    expect(describeExit(null, "SIGKILL", { oom: true })).toBe("killed: out of memory");
+    expect(describeExit(null, "SIGKILL", { oom: false, memoryLimit: 64 * 1024 * 1024 })).toBe("killed by SIGKILL");
     expect(describeExit(null, "SIGSEGV", { core: true })).toBe("killed by SIGSEGV (core dumped)");
     expect(describeExit(null, "SIGTERM")).toBe("killed by SIGTERM");
   });

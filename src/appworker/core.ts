@@ -8,6 +8,7 @@
 //   rebuild/reload: Running ──► Deploying ──► Starting ──► Running (same container)
 //   terminate: any ──► Stopping ──► Terminated
 import type { JobType } from "../core/jobspec.ts";
+import { formatSize } from "../core/units.ts";
 import type { PodState, TaskState } from "../rpc/types.ts";
 
 export interface TaskView {
@@ -100,9 +101,10 @@ export function backoff(restartsSoFar: number, policy: RestartPolicy): number {
   return Math.min(policy.maxDelay, policy.delay * 2 ** Math.min(restartsSoFar, 30));
 }
 
-/** "exited 3", "killed by SIGKILL (OOM)", "killed by SIGSEGV (core dumped)". */
-export function describeExit(code: number | null, signal: string | null, opts: { oom?: boolean; core?: boolean } = {}): string {
-  if (signal) return `killed by ${signal}${opts.oom ? " (OOM)" : ""}${opts.core ? " (core dumped)" : ""}`;
+/** "exited 3", "killed: out of memory (limit 64M)", "killed by SIGSEGV (core dumped)". `memoryLimit` in bytes (0: unknown). */
+export function describeExit(code: number | null, signal: string | null, opts: { oom?: boolean; core?: boolean; memoryLimit?: number } = {}): string {
+  if (signal === "SIGKILL" && opts.oom) return `killed: out of memory${opts.memoryLimit ? ` (limit ${formatSize(opts.memoryLimit)})` : ""}`;
+  if (signal) return `killed by ${signal}${opts.core ? " (core dumped)" : ""}`;
   return `exited ${code ?? -1}`;
 }
 

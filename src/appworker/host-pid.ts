@@ -28,3 +28,13 @@ export function hostPidOf(localPid: number, hostProc = process.env.GALAXY_HOST_P
   }
   return localPid;
 }
+
+let own = 0;
+
+/** This process's host pid, looked up once (each lookup scans the host's /proc); a failed lookup is tried again. */
+export function ownHostPid(hostProc = process.env.GALAXY_HOST_PROC): number {
+  if (own) return own;
+  const pid = hostPidOf(process.pid, hostProc);
+  if (!hostProc || pid !== process.pid) own = pid;
+  return pid;
+}

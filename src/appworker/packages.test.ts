@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, statSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { activatePackage, preparePackage, type FetchOptions } from "./packages.ts";
+import type { TaskIdentity } from "./task-launch.ts";
+
+const isRoot = process.getuid?.() === 0 && Bun.which("setpriv") !== null;
 
 const dir = mkdtempSync(join(tmpdir(), "galaxy-pkg-"));
 const fast: FetchOptions = { timeoutMs: 2000, attempts: 3, backoffMs: 10 };
@@ -106,5 +109,31 @@ describe("packages", () => {
     const p = preparePackage(ws, { source: `http://127.0.0.1:${server.port}/hang.tar.gz`, version: "1", dest: "app" }, { timeoutMs: 10_000, attempts: 5, backoffMs: 10, signal: abort.signal });
     setTimeout(() => abort.abort(), 50);
     await expect(p).rejects.toThrow();
+  });
+
+  test.skipIf(!isRoot)("with a task identity the tree is unpacked and swapped as the task: it is the task's, and a link it planted is not followed", async () => {
+    const id: TaskIdentity = { uid: 100321, gid: 100321, procs: [], drop: true };
+    const closed = join(dir, "closed"); // an ancestor the task cannot traverse: paths are given relative to the workspace
+    const ws = join(closed, "ws7");
+    mkdirSync(join(ws, ".galaxy"), { recursive: true });
+    chmodSync(closed, 0o700);
+    chownSync(ws, 0, id.gid);
+    chmodSync(ws, 0o1770);
+    const v1 = await preparePackage(ws, { source: `file://${makePackage("t1", "task")}`, version: "1", dest: "app" }, fast, id);
+    await activatePackage(v1, id);
+    expect(readFileSync(join(ws, "app", "VERSION"), "utf8")).toBe("task");
+    expect(statSync(join(ws, "app", "VERSION")).uid).toBe(id.uid); // the task may change its own package
+    expect(lstatSync(join(ws, "app")).uid).toBe(id.uid);
+    // the task planted a link where a new package goes: the swap, as the task, replaces the link, never follows it
+    const outside = join(dir, "outside");
+    mkdirSync(outside);
+    symlinkSync(outside, join(ws, "lib"));
+    await activatePackage(await preparePackage(ws, { source: `file://${makePackage("t2", "two")}`, version: "1", dest: "lib/x" }, fast, id), id).catch(() => {});
+    expect(readdirSync(outside)).toEqual([]);
+    // dest . as the task: cannot overwrite what is root's
+    writeFileSync(join(ws, ".galaxy", "VERSION"), "root's");
+    await activatePackage(await preparePackage(ws, { source: `file://${makePackage("t3", "dot")}`, version: "", dest: "." }, fast, id), id);
+    expect(readFileSync(join(ws, "VERSION"), "utf8")).toBe("dot");
+    expect(statSync(join(ws, "VERSION")).uid).toBe(id.uid);
   });
 });

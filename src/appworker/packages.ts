@@ -5,13 +5,16 @@
 //   <workspace>/.galaxy/pkg/<dest key>/<version key>.tar.gz   the archive
 //   <workspace>/.galaxy/pkg/<dest key>/<version key>/         its unpacked tree
 //   <workspace>/<dest> -> .galaxy/pkg/<dest key>/<version key>   (a symlink swapped atomically; dest "." is unpacked in place)
+// With a task identity (the agent runs tasks unprivileged), the unpacking and the swap run as the task (task-launch.ts):
+// the tree is the task's to write, and the worker, root, never follows a path the task could have made a symlink.
 import { createHash } from "node:crypto";
 import {
-  closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PackageSpec } from "../core/jobspec.ts";
+import { launchArgv, type TaskIdentity } from "./task-launch.ts";
 
 export interface FetchOptions {
   /** Per attempt. */
@@ -21,12 +24,15 @@ export interface FetchOptions {
   backoffMs: number;
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** where the host's / is (GALAXY_HOST_ROOT: a namespace hides parts of it); file:// paths are read there */
+  hostRoot?: string;
 }
 
 export const DEFAULT_FETCH: FetchOptions = { timeoutMs: 60_000, attempts: 3, backoffMs: 1000 };
 
 export interface PreparedPackage {
   spec: PackageSpec;
+  workspace: string;
   dest: string;
   root: string; // .galaxy/pkg/<dest key>
   vkey: string;
@@ -40,11 +46,11 @@ export function packagePaths(workspace: string, pkg: PackageSpec): PreparedPacka
   const key = pkg.dest === "." ? "_workspace" : safe(pkg.dest);
   const root = join(workspace, ".galaxy", "pkg", key);
   const vkey = `${safe(pkg.version || "v")}-${createHash("sha1").update(pkg.source).digest("hex").slice(0, 8)}`;
-  return { spec: pkg, dest: join(workspace, pkg.dest), root, vkey, archive: join(root, `${vkey}.tar.gz`), dir: join(root, vkey) };
+  return { spec: pkg, workspace, dest: join(workspace, pkg.dest), root, vkey, archive: join(root, `${vkey}.tar.gz`), dir: join(root, vkey) };
 }
 
 /** Downloads (unless cached), verifies and unpacks one package; does not touch `dest` yet. */
-export async function preparePackage(workspace: string, pkg: PackageSpec, o: FetchOptions = DEFAULT_FETCH): Promise<PreparedPackage> {
+export async function preparePackage(workspace: string, pkg: PackageSpec, o: FetchOptions = DEFAULT_FETCH, id: TaskIdentity | null = null): Promise<PreparedPackage> {
   const p = packagePaths(workspace, pkg);
   mkdirSync(p.root, { recursive: true });
   if (!existsSync(p.archive)) await downloadWithRetries(pkg.source, p.archive, o);
@@ -53,16 +59,31 @@ export async function preparePackage(workspace: string, pkg: PackageSpec, o: Fet
     const tmp = `${p.dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    await tar(["-xzf", p.archive, "-C", tmp, "--no-same-owner"]);
+    if (id?.drop) chownSync(tmp, id.uid, id.gid);
+    await tar(["-xzf", relative(workspace, p.archive), "-C", relative(workspace, tmp), "--no-same-owner"], workspace, id);
     renameSync(tmp, p.dir);
   }
   return p;
 }
 
 /** Makes `dest` the prepared version (atomic symlink swap) and drops versions older than the previous one. */
-export async function activatePackage(p: PreparedPackage): Promise<void> {
-  if (p.spec.dest === ".") {
-    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"]);
+export async function activatePackage(p: PreparedPackage, id: TaskIdentity | null = null): Promise<void> {
+  if (p.spec.dest === "." && id?.drop) {
+    // as the task, into its own directory, then copied over the workspace (tar would try to change the mode of ".")
+    const tmp = `${p.dir}.dot-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    chownSync(tmp, id.uid, id.gid);
+    try {
+      await tar(["-xzf", relative(p.workspace, p.archive), "-C", relative(p.workspace, tmp), "--no-same-owner"], p.workspace, id);
+      await run(launchArgv(["cp", "-R", `${relative(p.workspace, tmp)}/.`, "."], id), p.workspace);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } else if (p.spec.dest === ".") {
+    await tar(["-xzf", p.archive, "-C", p.dest, "--no-same-owner"], p.workspace);
+  } else if (id?.drop) {
+    await run(launchArgv(["/bin/sh", "-c", SWAP, "galaxy-swap", relative(p.workspace, p.dest), relative(dirname(p.dest), p.dir)], id), p.workspace);
   } else {
     mkdirSync(dirname(p.dest), { recursive: true });
     const link = `${p.dest}.link-${process.pid}`;
@@ -107,8 +128,8 @@ async function download(source: string, to: string, o: FetchOptions): Promise<vo
   const part = `${to}.part`;
   rmSync(part, { force: true });
   if (source.startsWith("file://")) {
-    const path = fileURLToPath(source);
-    if (!existsSync(path)) throw new Error(`${path} does not exist`);
+    const path = `${o.hostRoot ?? ""}${fileURLToPath(source)}`;
+    if (!existsSync(path)) throw new Error(`${fileURLToPath(source)} does not exist`);
     await Bun.write(part, Bun.file(path));
   } else {
     const signals = [AbortSignal.timeout(o.timeoutMs), ...(o.signal ? [o.signal] : [])];
@@ -140,17 +161,26 @@ export async function verifyTarGz(path: string): Promise<void> {
     throw new Error(`${path.split("/").pop()} is not a tar.gz (no gzip header)`);
   }
   try {
-    await tar(["-tzf", path]);
+    await tar(["-tzf", path], dirname(path));
   } catch (e) {
     rmSync(path, { force: true });
     throw new Error(`${path.split("/").pop()} is not a valid tar.gz: ${(e as Error).message}`);
   }
 }
 
-async function tar(args: string[]): Promise<void> {
-  const proc = Bun.spawn(["tar", ...args], { stdout: "ignore", stderr: "pipe" });
+/** The symlink swap of activatePackage, as a shell script run as the task: $1 the dest, $2 the link's target. */
+const SWAP = `mkdir -p "$(dirname "$1")" && ln -sfn "$2" "$1.link-$$" && { [ -L "$1" ] || rm -rf "$1"; } && mv -Tf "$1.link-$$" "$1"`;
+
+/** tar in `cwd` (paths relative to the workspace: a task may not traverse the directories above it), as the task. */
+function tar(args: string[], cwd: string, id: TaskIdentity | null = null): Promise<void> {
+  return run(id ? launchArgv(["tar", ...args], id) : ["tar", ...args], cwd);
+}
+
+/** Runs argv in `cwd` with only PATH in its environment (never the worker's credential); throws with its last error line. */
+async function run(argv: string[], cwd: string): Promise<void> {
+  const proc = Bun.spawn(argv, { cwd, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
   const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(err.trim().split("\n").slice(-1)[0] || `tar exited ${code}`);
+  if (code !== 0) throw new Error(err.trim().split("\n").slice(-1)[0] || `${argv.includes("tar") ? "tar" : argv[0]} exited ${code}`);
 }
 
 function sleepAbortable(ms: number, signal?: AbortSignal): Promise<void> {

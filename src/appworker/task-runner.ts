@@ -1,5 +1,5 @@
-// Runs one task of the pod: `/bin/sh -c start` in the workspace, in its own process group, output appended to
-// logs/<task>.out|.err; restarts it per the pod's policy; stops it with its stop command, then SIGTERM and SIGKILL
+// Runs one task of the pod: `/bin/sh -c start` in the workspace, in its own process group, launched as the container's
+// task (task-launch.ts: its uid, no capabilities, in the tasks' cgroup), output appended to logs/<task>.out|.err; restarts it per the pod's policy; stops it with its stop command, then SIGTERM and SIGKILL
 // to the whole group. A task left running by a previous worker (it died and was restarted) is adopted, not doubled.
 import { hostPidOf } from "./host-pid.ts";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,6 +12,7 @@ import type { TaskState, TaskStatus } from "../rpc/types.ts";
 import { isAlive, processStartTicks, waitFor } from "../sys/proc.ts";
 import { describeExit, onTaskExit, type RestartPolicy } from "./core.ts";
 import { coreDumped, oomKills } from "./exit-info.ts";
+import { type TaskIdentity, taskArgv } from "./task-launch.ts";
 
 export interface TaskContext {
   workspace: string;
@@ -20,6 +21,10 @@ export interface TaskContext {
   jobType: JobType;
   restart: RestartPolicy;
   version: number;
+  /** who the job's processes run as and where (null: as the worker, in its cgroup) */
+  identity: TaskIdentity | null;
+  /** the tasks' memory limit in bytes (0: unknown), for the OOM message */
+  memoryLimit: number;
   log: (msg: string) => void;
   /** Something the worker reports or saves changed. */
   onChange: () => void;
@@ -74,8 +79,8 @@ export class TaskRunner {
     if (this.stopping) return;
     const out = openSync(join(this.ctx.workspace, "logs", `${this.spec.name}.out`), "a");
     const err = openSync(join(this.ctx.workspace, "logs", `${this.spec.name}.err`), "a");
-    // Tasks give up the worker's OOM protection (worker.ts) so the kernel kills the task that ran out, not the worker.
-    const child = spawn("/bin/sh", ["-c", `echo 0 > /proc/self/oom_score_adj 2>/dev/null; ${this.spec.start}`], { cwd: this.ctx.workspace, env: this.env(), detached: true, stdio: ["ignore", out, err] });
+    const [cmd, ...args] = taskArgv(this.spec.start, this.ctx.identity);
+    const child = spawn(cmd!, args, { cwd: this.ctx.workspace, env: this.env(), detached: true, stdio: ["ignore", out, err] });
     closeSync(out);
     closeSync(err);
     this.child = child;
@@ -116,7 +121,7 @@ export class TaskRunner {
     this.signal = sig ?? "";
     this.coreDumped = !!sig && coreDumped(sig, this.ctx.workspace, this.pid, this.startedAt);
     const oom = sig === "SIGKILL" && oomKills() > this.oomBefore;
-    this.message = error || describeExit(code, sig, { oom, core: this.coreDumped });
+    this.message = error || describeExit(code, sig, { oom, core: this.coreDumped, memoryLimit: this.ctx.memoryLimit });
     killGroup(this.pid, "SIGKILL"); // what it left behind in its group (a server's children holding the port)
     if (this.stopping) {
       this.state = "stopped";
@@ -158,7 +163,7 @@ export class TaskRunner {
         const port = this.ctx.ports[h.port];
         ok = port !== undefined && (await tcpOpen(port));
       } else if (h.cmd) {
-        ok = (await runCommand(h.cmd, this.ctx.workspace, this.env(), 5000)) === 0;
+        ok = (await runCommand(h.cmd, this.ctx.workspace, this.env(), 5000, this.ctx.identity)) === 0;
       }
     } finally {
       this.checking = false;
@@ -184,7 +189,7 @@ export class TaskRunner {
     }
     let gone = false;
     if (this.spec.stop) {
-      void runCommand(this.spec.stop, this.ctx.workspace, this.env(), timeoutMs);
+      void runCommand(this.spec.stop, this.ctx.workspace, this.env(), timeoutMs, this.ctx.identity);
       gone = await waitFor(() => !alive(), timeoutMs);
     }
     if (!gone) {
@@ -244,11 +249,13 @@ function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Runs a command with /bin/sh in the workspace, in its own process group (so nothing it signals can reach the
- * worker); resolves with its exit code, -1 when it timed out (its group is killed) or could not start. */
-export function runCommand(cmd: string, cwd: string, env: Record<string, string>, timeoutMs: number): Promise<number> {
+/** Runs a command of the job's with /bin/sh in the workspace, as its task (`identity`), in its own process group (so
+ * nothing it signals can reach the worker); resolves with its exit code, -1 when it timed out (its group is killed)
+ * or could not start. */
+export function runCommand(cmd: string, cwd: string, env: Record<string, string>, timeoutMs: number, identity: TaskIdentity | null): Promise<number> {
   return new Promise((resolve) => {
-    const c = spawn("/bin/sh", ["-c", cmd], { cwd, env, stdio: "ignore", detached: true });
+    const [sh, ...args] = taskArgv(cmd, identity);
+    const c = spawn(sh!, args, { cwd, env, stdio: "ignore", detached: true });
     const timer = setTimeout(() => killGroup(c.pid ?? 0, "SIGKILL"), timeoutMs);
     const done = (code: number) => (clearTimeout(timer), resolve(code));
     c.on("exit", (code) => done(code ?? -1));

@@ -4,7 +4,7 @@
 //
 //   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
 //   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
-import { hostPidOf } from "./host-pid.ts";
+import { ownHostPid } from "./host-pid.ts";
 import { writeFileSync } from "node:fs";
 import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
@@ -15,6 +15,7 @@ import { acceptEpoch, decide, workerState } from "./core.ts";
 import { rotateIfNeeded, DEFAULT_ROTATE, type RotateOptions } from "./log-rotate.ts";
 import { activatePackage, DEFAULT_FETCH, preparePackage, type FetchOptions, type PreparedPackage } from "./packages.ts";
 import { loadState, saveState } from "./state-file.ts";
+import { type TaskIdentity, taskEnvOf, taskIdentityFrom } from "./task-launch.ts";
 import { runCommand, TaskRunner, type TaskContext } from "./task-runner.ts";
 
 export interface WorkerEnv {
@@ -27,6 +28,10 @@ export interface WorkerEnv {
   token: string;
   appmaster: string[];
   clusterDir: string;
+  /** who the job's processes run as, and in which cgroup (null: as the worker) */
+  identity: TaskIdentity | null;
+  /** the tasks' memory limit in bytes (0: unknown) */
+  memoryLimit: number;
 }
 
 export interface WorkerOptions {
@@ -46,16 +51,8 @@ export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEn
     podId: need("GALAXY_POD_ID"), jobId: need("GALAXY_JOB_ID"), containerId: need("GALAXY_CONTAINER_ID"),
     workspace: need("GALAXY_WORKSPACE"), agent: env.GALAXY_AGENT ?? "", ports: JSON.parse(env.GALAXY_PORTS || "{}"),
     token: need("GALAXY_POD_TOKEN"), appmaster: (env.GALAXY_APPMASTER ?? "").split(",").filter(Boolean),
-    clusterDir: env.GALAXY_CLUSTER_DIR ?? "",
+    clusterDir: env.GALAXY_CLUSTER_DIR ?? "", identity: taskIdentityFrom(env), memoryLimit: Number(env.GALAXY_MEMORY_LIMIT ?? 0) || 0,
   };
-}
-
-/** The environment tasks see: the worker's, less what only the worker may know. */
-function taskEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  for (const k of ["GALAXY_POD_TOKEN", "GALAXY_CGROUP_PROCS", "GALAXY_PORTS"]) delete env[k];
-  return env;
 }
 
 const RELOAD_TIMEOUT_MS = 60_000;
@@ -84,7 +81,8 @@ export class Worker {
     readonly log: (msg: string) => void,
     opts: Partial<WorkerOptions> = {},
   ) {
-    this.o = { fetch: { ...DEFAULT_FETCH, log }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
+    const hostRoot = process.env.GALAXY_HOST_ROOT;
+    this.o = { fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
     const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
     this.client = new RpcClient({
       addresses: () => {
@@ -160,7 +158,7 @@ export class Worker {
       const reply = await this.client.call("AppMaster/FetchTask", {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: hostPidOf(process.pid), token: this.w.token, opId: this.opId, message: this.failure,
+        agent: this.w.agent, pid: ownHostPid(), token: this.w.token, opId: this.opId, message: this.failure,
       });
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
@@ -195,8 +193,8 @@ export class Worker {
 
   private runners(plan: PodPlan): TaskRunner[] {
     const ctx: TaskContext = {
-      workspace: this.w.workspace, env: taskEnv(), ports: this.w.ports, jobType: plan.jobType, restart: plan.restart,
-      version: plan.version, log: this.log, onChange: () => ((this.wake = true), this.save()),
+      workspace: this.w.workspace, env: taskEnvOf(process.env, this.w.workspace, this.w.identity), ports: this.w.ports,
+      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, log: this.log, onChange: () => ((this.wake = true), this.save()),
     };
     return plan.tasks.map((t) => new TaskRunner(t, ctx));
   }
@@ -209,7 +207,7 @@ export class Worker {
       const prepared = await this.prepare(pkgs, abort.signal);
       if (abort.signal.aborted) return;
       await Promise.all(this.tasks.map((t) => t.stop(this.plan?.stopTimeout ?? plan.stopTimeout)));
-      for (const p of prepared) await activatePackage(p);
+      for (const p of prepared) await activatePackage(p, this.w.identity);
       if (abort.signal.aborted) return;
       this.plan = plan;
       this.tasks = this.runners(plan);
@@ -230,7 +228,7 @@ export class Worker {
     try {
       const prepared = await this.prepare(plan.tasks.flatMap((t) => t.data?.packages ?? []), abort.signal);
       if (abort.signal.aborted) return;
-      for (const p of prepared) await activatePackage(p);
+      for (const p of prepared) await activatePackage(p, this.w.identity);
       this.plan = plan;
       for (const t of this.tasks) {
         t.spec = plan.tasks.find((x) => x.name === t.spec.name) ?? t.spec;
@@ -238,7 +236,7 @@ export class Worker {
       }
       for (const t of this.tasks) {
         if (!t.spec.data?.reload) continue;
-        const code = await runCommand(t.spec.data.reload, this.w.workspace, t.env(), RELOAD_TIMEOUT_MS);
+        const code = await runCommand(t.spec.data.reload, this.w.workspace, t.env(), RELOAD_TIMEOUT_MS, this.w.identity);
         if (code !== 0) throw new Error(`the reload command of task ${t.spec.name} ${code < 0 ? "timed out" : `exited ${code}`}`);
       }
       this.setFailure("", 0);
@@ -252,7 +250,7 @@ export class Worker {
 
   private async prepare(pkgs: PackageSpec[], signal: AbortSignal): Promise<PreparedPackage[]> {
     const out: PreparedPackage[] = [];
-    for (const p of pkgs) out.push(await preparePackage(this.w.workspace, p, { ...this.o.fetch, signal }));
+    for (const p of pkgs) out.push(await preparePackage(this.w.workspace, p, { ...this.o.fetch, signal }, this.w.identity));
     return out;
   }
 

@@ -21,3 +21,9 @@ export function agentJson(a: AgentStatus) {
 
 export const AGENT_JSON_FIELDS =
   "endpoint, state, pool, labels, containers, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}, lastHeartbeat, pressure, hostname, isolation, portMin, portMax, maxBatch, volumes [{medium, path, size}], devicesTaken, drain (how moving its containers away stands: drained, or why it waits)";
+
+/** The lines `galaxy agents` prints under its table: each agent whose isolation is degraded, and how (its isolation
+ * names the driver, then after "; " what it cannot give: tasks as root, no pid namespace, …). */
+export function degradedIsolation(agents: readonly AgentStatus[]): string[] {
+  return agents.filter((a) => a.info.isolation.includes(";")).map((a) => `${a.info.endpoint}: isolation ${a.info.isolation}`);
+}

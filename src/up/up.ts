@@ -1,5 +1,6 @@
 // `galaxy up`: a whole cluster on this machine. ResMan, AppMaster and N agents run as supervised child processes
 // of this executable; the client config is written so `galaxy submit` just works; stop() leaves nothing behind.
+import { agentUidRange } from "../agent/task-uids.ts";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
@@ -82,6 +83,7 @@ export function startUp(o: UpOptions): UpCluster {
       argv: [...self, "agent", "--data-dir", join(dir, `agent-${i}`), "--cluster-dir", cluster, "--listen", endpoint,
         ...(o.etcd ? ["--resman", rms.join(","), "--appmaster", ams.join(",")] : []),
         "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s",
+        "--task-uids", agentUidRange(o.port + 10 + i), "--hide", dir,
         ...(o.gcDelay ? ["--gc-delay", o.gcDelay] : [])],
     });
   }

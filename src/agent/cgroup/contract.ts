@@ -179,6 +179,24 @@ function processCases(c: Ctx): void {
     for (const dir of c.t.dirs?.(name) ?? []) expect(existsSync(dir)).toBe(false);
   }, SLOW);
 
+  c.caseIf("siblings", undefined, "a container's tasks and its worker in sibling cgroups: killing and removing one leaves the other", async () => {
+    const tasks = `${c.t.base}/sib/c1`;
+    const worker = `${c.t.base}/sib/_workers/c1`; // the agent's layout (core.ts workerCgroupName)
+    c.driver().create(tasks, LIMITS);
+    c.driver().create(worker, { ...LIMITS, memory: 2 * LIMITS.memory });
+    const w = await c.start(worker, "exec sleep 1000");
+    const t = await c.start(tasks, "exec sleep 1000");
+    expect([c.driver().pids(tasks), c.driver().pids(worker)]).toEqual([[t], [w]]);
+    if (c.skip.memory === undefined && c.skip.limits === undefined) expect(c.driver().usage(tasks).memoryLimit).toBe(LIMITS.memory);
+    await c.driver().kill(tasks);
+    await c.driver().remove(tasks);
+    expect(isDead(t)).toBe(true);
+    expect(isDead(w)).toBe(false);
+    expect(c.driver().pids(worker)).toEqual([w]);
+    await c.driver().remove(`${c.t.base}/sib`);
+    expect(isDead(w)).toBe(true);
+  }, SLOW);
+
   c.caseIf("remove-busy", undefined, "remove kills the processes of a non-empty cgroup first", async () => {
     const name = `${c.t.base}/busy`;
     c.driver().create(name, LIMITS);

@@ -113,6 +113,7 @@ describe("packages", () => {
 
   test.skipIf(!isRoot)("with a task identity the tree is unpacked and swapped as the task: it is the task's, and a link it planted is not followed", async () => {
     const id: TaskIdentity = { uid: 100321, gid: 100321, procs: [], drop: true };
+    chmodSync(dir, 0o755); // the package files must be readable by the task's user (file-access.ts)
     const closed = join(dir, "closed"); // an ancestor the task cannot traverse: paths are given relative to the workspace
     const ws = join(closed, "ws7");
     mkdirSync(join(ws, ".galaxy"), { recursive: true });

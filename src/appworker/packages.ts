@@ -14,6 +14,7 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PackageSpec } from "../core/jobspec.ts";
+import { readRefusal, statOf } from "./file-access.ts";
 import { launchArgv, type TaskIdentity } from "./task-launch.ts";
 
 export interface FetchOptions {
@@ -26,6 +27,8 @@ export interface FetchOptions {
   log?: (msg: string) => void;
   /** where the host's / is (GALAXY_HOST_ROOT: a namespace hides parts of it); file:// paths are read there */
   hostRoot?: string;
+  /** the task's user: a file:// source must be readable by it (the worker reads as root) */
+  readAs?: { uid: number; gid: number };
 }
 
 export const DEFAULT_FETCH: FetchOptions = { timeoutMs: 60_000, attempts: 3, backoffMs: 1000 };
@@ -53,7 +56,8 @@ export function packagePaths(workspace: string, pkg: PackageSpec): PreparedPacka
 export async function preparePackage(workspace: string, pkg: PackageSpec, o: FetchOptions = DEFAULT_FETCH, id: TaskIdentity | null = null): Promise<PreparedPackage> {
   const p = packagePaths(workspace, pkg);
   mkdirSync(p.root, { recursive: true });
-  if (!existsSync(p.archive)) await downloadWithRetries(pkg.source, p.archive, o);
+  const readAs = id?.drop ? { uid: id.uid, gid: id.gid } : undefined;
+  if (!existsSync(p.archive)) await downloadWithRetries(pkg.source, p.archive, readAs ? { ...o, readAs } : o);
   await verifyTarGz(p.archive);
   if (pkg.dest !== "." && !existsSync(p.dir)) {
     const tmp = `${p.dir}.tmp-${process.pid}`;
@@ -108,6 +112,9 @@ function prune(p: PreparedPackage): void {
   }
 }
 
+/** A file:// source the task's user may not read: retrying cannot help. */
+class PackageAccessError extends Error {}
+
 async function downloadWithRetries(source: string, to: string, o: FetchOptions): Promise<void> {
   let last = "";
   for (let attempt = 1; attempt <= o.attempts; attempt++) {
@@ -116,6 +123,7 @@ async function downloadWithRetries(source: string, to: string, o: FetchOptions):
       await download(source, to, o);
       return;
     } catch (e) {
+      if (e instanceof PackageAccessError) throw new Error(`cannot use ${source}: ${e.message}`);
       last = (e as Error).message;
       o.log?.(`download of ${source} failed (attempt ${attempt} of ${o.attempts}): ${last}`);
       if (attempt < o.attempts) await sleepAbortable(o.backoffMs * 2 ** (attempt - 1), o.signal);
@@ -130,6 +138,8 @@ async function download(source: string, to: string, o: FetchOptions): Promise<vo
   if (source.startsWith("file://")) {
     const path = `${o.hostRoot ?? ""}${fileURLToPath(source)}`;
     if (!existsSync(path)) throw new Error(`${fileURLToPath(source)} does not exist`);
+    const refused = o.readAs ? readRefusal(fileURLToPath(source), o.readAs.uid, o.readAs.gid, statOf, o.hostRoot ?? "") : null;
+    if (refused) throw new PackageAccessError(refused);
     await Bun.write(part, Bun.file(path));
   } else {
     const signals = [AbortSignal.timeout(o.timeoutMs), ...(o.signal ? [o.signal] : [])];

@@ -4,7 +4,7 @@
 // retried then failed; a pod stuck deploying moved to another agent; a batch job that finishes and frees its containers.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freeAgentPorts, alive, freePortBase, GALAXY, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
@@ -106,6 +106,8 @@ ${webPod(`file://${pkgDir}/web-${app}.tar.gz`, `file://${pkgDir}/dict-${dict}.ta
   beforeAll(async () => {
     requireBinary();
     mkdirSync(pkgDir, { recursive: true });
+    chmodSync(w.dir, 0o711); // tasks run as their own user: file:// packages must be reachable by it (others may enter, not list)
+    chmodSync(pkgDir, 0o755);
     makePackage("web-v1", { VERSION: "v1", "server.js": SERVER_JS });
     makePackage("web-v2", { VERSION: "v2", "server.js": SERVER_JS });
     makePackage("dict-d1", { words: "d1" });

@@ -5,7 +5,8 @@
 // the job requires has its pods moved the same way.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeAgentPorts, freePortBase, GALAXY, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
@@ -16,6 +17,7 @@ interface PodJson { id: string; agent: string; state: string }
 
 describe("drain: make-before-break within the disruption budget", () => {
   const w = new World();
+  const pub = mkdtempSync(join(tmpdir(), "galaxy-e2e-pub-"));
   let up: ChildProcess;
   let base = 0;
   let job = "";
@@ -75,7 +77,9 @@ describe("drain: make-before-break within the disruption budget", () => {
     up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--cpu", "1", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
     await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
     // each replica answers with its pod id
-    writeFileSync(join(w.dir, "server.js"), 'require("http").createServer((q, s) => s.end(process.env.GALAXY_POD_ID + "\\n")).listen(+process.env.GALAXY_PORT_HTTP);\n');
+    // tasks run as a user of their own and see nothing of the test's private dir: the server lives in a public one
+    chmodSync(pub, 0o755);
+    writeFileSync(join(pub, "server.js"), 'require("http").createServer((q, s) => s.end(process.env.GALAXY_POD_ID + "\\n")).listen(+process.env.GALAXY_PORT_HTTP);\n');
     writeFileSync(join(w.dir, "web.yaml"), `name: web
 type: service
 deploy: {replica: 3, step: 1, pools: [default], stop_timeout: 2s}
@@ -86,7 +90,7 @@ pod:
       cpu: {millicores: 300}
       memory: {size: 64M}
       ports: [{name: http, port: dynamic}]
-      start: exec node ${join(w.dir, "server.js")}
+      start: exec node ${join(pub, "server.js")}
       health: {port: http}
       services: [{name: web, port: http}]
 `);
@@ -104,6 +108,7 @@ pod:
   afterAll(async () => {
     if (up) await stopChild(up, "SIGINT", 30_000);
     await w.cleanup();
+    rmSync(pub, { recursive: true, force: true });
   }, 60_000);
 
   test("a drain moves the service one healthy replacement at a time: never fewer than 2 of 3 answer", async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { alive, freeAgentPorts, freePortBase, memoryCgroupOf, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(180_000);
@@ -123,10 +123,21 @@ pod:
     // reports). The agent adopts a cgroup that exists.
     const podId = `${id}.0`;
     const agents = (w.json(["agents"]) as { endpoint: string }[]).map((a) => a.endpoint);
-    const dirOf = (agent: string) => join(FREEZER, "galaxy", agent.replace(/[^A-Za-z0-9.-]/g, "_"), podId);
+    // both of the container's cgroups: its tasks' and its worker's (the service layer sits beside the tasks)
+    const key = (agent: string) => agent.replace(/[^A-Za-z0-9.-]/g, "_");
+    const dirsOf = (agent: string) => [join(FREEZER, "galaxy", key(agent), podId), join(FREEZER, "galaxy", key(agent), "_workers", podId)];
+    const setState = (agent: string, state: string) => {
+      for (const d of dirsOf(agent)) {
+        try {
+          writeFileSync(join(d, "freezer.state"), state);
+        } catch {
+          /* removed with its container */
+        }
+      }
+    };
     for (const a of agents) {
-      mkdirSync(dirOf(a), { recursive: true });
-      writeFileSync(join(dirOf(a), "freezer.state"), "FROZEN");
+      for (const d of dirsOf(a)) mkdirSync(d, { recursive: true });
+      setState(a, "FROZEN");
     }
     try {
       expect(w.run(["scale", id, "1"]).code).toBe(0);
@@ -137,20 +148,14 @@ pod:
       expect(moved.message).toMatch(/after its placement \(deploy_timeout 10s\)/);
       // thawed on the other agent: there it starts and runs
       const other = agents.find((a) => a !== first)!;
-      writeFileSync(join(dirOf(other), "freezer.state"), "THAWED");
+      setState(other, "THAWED");
       await waitFor("running on the other agent", () => {
         const p = pods(id)[0];
         return p?.agent === other && p.healthy;
       }, 60_000);
       expect(w.run(["remove", id]).code).toBe(0);
     } finally {
-      for (const a of agents) {
-        try {
-          writeFileSync(join(dirOf(a), "freezer.state"), "THAWED");
-        } catch {
-          /* removed with its container */
-        }
-      }
+      for (const a of agents) setState(a, "THAWED");
     }
   });
 
@@ -234,7 +239,9 @@ pod:
     const taskPid = before.tasks[0]!.pid;
     const cgroup = memoryCgroupOf(taskPid);
     expect(cgroup).toContain(before.id);
-    const procs = readFileSync(join("/sys/fs/cgroup/memory", cgroup, "cgroup.procs"), "utf8").trim().split("\n").map(Number);
+    // the whole container: its tasks' cgroup and its worker's beside it (galaxy/<agent>/_workers/<id>)
+    const workers = join(dirname(cgroup), "_workers", basename(cgroup));
+    const procs = [cgroup, workers].flatMap((g) => readFileSync(join("/sys/fs/cgroup/memory", g, "cgroup.procs"), "utf8").trim().split("\n").filter(Boolean).map(Number));
     for (const pid of procs) {
       try {
         process.kill(pid, "SIGKILL");

@@ -46,7 +46,7 @@ export function tianchiWorkload(tracesDir: string, limitApps?: number): Schedule
   return {
     name: "tianchi", fleet: t.machines.map((m) => fleetAgent(endpointOf(m.id), m)), groups, contest: contestContext(problem),
     notes: [`${t.machines.length} machines, ${t.groups.length} apps, ${t.instances} instances`,
-      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules not applied (no anti-affinity between jobs)`],
+      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules as anti-affinity`],
   };
 }
 

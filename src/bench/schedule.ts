@@ -13,7 +13,7 @@ import { scorePlacement, type ContestScore } from "./contest-score.ts";
 import { median, round, summarize } from "./stats.ts";
 import { contestPlacement, type ContestContext } from "./tianchi.ts";
 import {
-  applyPlacements, cloneFleet, fleetMetrics, schedGroupOf, stillFitting, violations, type FleetAgent, type GroupDef,
+  applyPlacements, cloneFleet, fleetMetrics, ruleIndexOf, schedGroupOf, stillFitting, violations, type FleetAgent, type GroupDef,
 } from "./workload.ts";
 
 export const DRIVERS = ["place", "batch", "resman", "resman-batch"] as const;
@@ -84,7 +84,8 @@ function runPlace(w: ScheduleWorkload, seed: number, batch: boolean): RunOutcome
   const agents = cloneFleet(w.fleet);
   const byEndpoint = new Map(agents.map((a) => [a.endpoint, a]));
   const defs = new Map(w.groups.map((g) => [g.id, g]));
-  const sgs = w.groups.map(schedGroupOf);
+  const rules = ruleIndexOf(w.groups);
+  const sgs = w.groups.map((g) => schedGroupOf(g, rules));
   const placedOf = new Map<string, number>();
   const lat: number[] = [];
   const results: Placement[][] = [];

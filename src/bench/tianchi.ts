@@ -1,10 +1,11 @@
 // The Alibaba Tianchi 2018 placement workload (data set B), read from the shared traces folder:
 // 6,000 machines -> agents, 9,338 apps -> groups (replica = its instances; request = the peak of its cpu and
 // memory curves, and its disk), self interference rules -> max_per_host (the judge allows k+1 for app_a == app_b).
-// Cross-app rules (anti-affinity between two jobs) have no equivalent in GroupSpec; they are counted, not applied.
+// cross-app rules <A, B, k> -> A's anti-affinity {job: B, max_per_host: k}.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { NotFoundError } from "../core/errors.ts";
+import type { AntiAffinityRule } from "../scheduler/index.ts";
 import type { ContestApp, ContestMachine, ContestProblem, ContestRule } from "./contest-score.ts";
 import type { GroupDef, Shape } from "./workload.ts";
 
@@ -67,19 +68,25 @@ export function loadTianchi(tracesDir: string, limitApps = Infinity): TianchiWor
   return tianchiFromProblem(loadTianchiProblem(tracesDir, limitApps));
 }
 
-/** The problem as scheduler groups: replica = instances, request = peaks (cpu, memory) and disk, self rules as max_per_host. */
-export function tianchiFromProblem(problem: ContestProblem): TianchiWorkload {
+/**
+ * The problem as scheduler groups: replica = instances, request = peaks (cpu, memory) and disk, self rules as
+ * max_per_host (k + 1), cross-app rules <A, B, k> as A's anti-affinity {job: B, max_per_host: k} (unless applyCross
+ * is false: the placement before anti-affinity existed).
+ */
+export function tianchiFromProblem(problem: ContestProblem, applyCross = true): TianchiWorkload {
   const machines = problem.machines.map((m) => ({
     id: m.id, millicores: Math.round(m.cpu * 1000), memory: Math.round(m.memory * GiB), disk: Math.round(m.disk * GiB),
   }));
   const count = new Map<string, number>();
   for (const inst of problem.instances) count.set(inst.app, (count.get(inst.app) ?? 0) + 1);
   const maxPerHost = new Map<string, number>();
+  const anti = new Map<string, AntiAffinityRule[]>();
   let selfRules = 0;
   let crossRules = 0;
   for (const { a, b, k } of problem.rules) {
     if (a !== b) {
       crossRules++;
+      if (applyCross) anti.set(a, [...(anti.get(a) ?? []), { job: groupIdOf(b), maxPerHost: k }]);
       continue;
     }
     selfRules++;
@@ -92,7 +99,7 @@ export function tianchiFromProblem(problem: ContestProblem): TianchiWorkload {
     if (replica === 0) continue;
     instances += replica;
     groups.push({
-      id: groupIdOf(app.id), replica, jobType: "service", maxPerHost: maxPerHost.get(app.id) ?? 0,
+      id: groupIdOf(app.id), replica, jobType: "service", maxPerHost: maxPerHost.get(app.id) ?? 0, antiAffinity: anti.get(app.id),
       resources: { millicores: ceil(peak(app.cpu) * 1000), memory: ceil(peak(app.memory) * GiB), disk: ceil(app.disk * GiB), ssd: 0 },
     });
   }

@@ -4,7 +4,7 @@
 import { InvalidError } from "../core/errors.ts";
 import { parseSize } from "../core/units.ts";
 import type { JobType, Resources } from "../rpc/types.ts";
-import type { Placement, SchedAgent, SchedGroup } from "../scheduler/index.ts";
+import { AntiAffinityIndex, type AntiAffinityRule, type Placement, type SchedAgent, type SchedAntiAffinity, type SchedGroup } from "../scheduler/index.ts";
 
 /** A SchedAgent the benchmark owns and updates between scheduling passes. */
 export interface FleetAgent extends SchedAgent {
@@ -52,6 +52,8 @@ export interface GroupDef {
   jobType: JobType;
   /** Spread over agents instead of bin-packing (default false). */
   spread?: boolean;
+  /** Where this group runs, at most maxPerHost of each group named (group ids are the job names here). */
+  antiAffinity?: AntiAffinityRule[];
 }
 
 /** The C1M shape: `groups` groups of `replicas` identical containers. */
@@ -63,11 +65,23 @@ export function c1mGroups(groups: number, replicas: number, container: Shape): G
   }));
 }
 
-export function schedGroupOf(d: GroupDef): SchedGroup {
+/** The scheduler's view of a group; `rules` resolves its anti-affinity (the whole workload indexed, see ruleIndexOf). */
+export function schedGroupOf(d: GroupDef, rules?: AntiAffinityIndex): SchedGroup {
   return {
+    ...(rules && { antiAffinity: rules.rulesFor(ruleOwnerOf(d)) }),
     id: d.id, jobType: d.jobType, resources: d.resources, ports: [], volumes: [], pools: ["default"], labels: [],
     maxPerHost: d.maxPerHost, spread: d.spread === true, blacklist: [], pending: Array.from({ length: d.replica }, (_, i) => `${d.id}.${i}`),
   };
+}
+
+const ruleOwnerOf = (d: GroupDef) => ({ id: d.id, user: "", name: d.id, antiAffinity: d.antiAffinity ?? [] });
+
+/** Every group's rules indexed (null when no group has any): a group not submitted yet has no container to count. */
+export function ruleIndexOf(groups: readonly GroupDef[]): AntiAffinityIndex | undefined {
+  if (!groups.some((g) => g.antiAffinity?.length)) return undefined;
+  const ix = new AntiAffinityIndex();
+  for (const g of groups) ix.set(ruleOwnerOf(g));
+  return ix;
 }
 
 /** Feeds one pass's placements back into the fleet, as ResMan's placement table does. */
@@ -137,26 +151,34 @@ export function violations(agents: readonly SchedAgent[], groups: ReadonlyMap<st
 }
 
 /** Pending containers (of groups with some unplaced) that would still fit on some agent: 0 after a maximal pass. */
-export function stillFitting(agents: readonly SchedAgent[], groups: readonly GroupDef[], placedOf: (g: string) => number): number {
+export function stillFitting(agents: readonly SchedAgent[], groups: readonly GroupDef[], placedOf: (g: string) => number, rules = ruleIndexOf(groups)): number {
   let n = 0;
   for (const g of groups) {
     const left = g.replica - placedOf(g.id);
     if (left <= 0) continue;
+    const anti = rules?.rulesFor(ruleOwnerOf(g)) ?? [];
     let room = 0;
-    for (const a of agents) room += Math.min(left, roomFor(a, g));
+    for (const a of agents) room += Math.min(left, roomFor(a, g, anti));
     n += Math.min(left, room);
   }
   return n;
 }
 
-/** How many more containers of the group this agent could take (resources and max_per_host). */
-export function roomFor(a: SchedAgent, g: GroupDef): number {
+/** How many more containers of the group this agent could take (resources, max_per_host, anti-affinity). */
+export function roomFor(a: SchedAgent, g: GroupDef, anti: readonly SchedAntiAffinity[] = []): number {
   let room = Infinity;
   for (const dim of ["millicores", "memory", "disk", "ssd"] as const) {
     const need = g.resources[dim];
     if (need > 0) room = Math.min(room, Math.floor((a.total[dim] - a.assigned[dim]) / need));
   }
   if (g.maxPerHost > 0) room = Math.min(room, g.maxPerHost - (a.groupCount.get(g.id) ?? 0));
+  for (const r of anti) {
+    if (r.holders.length > 0 && !r.holders.some((h) => (a.groupCount.get(h) ?? 0) > 0)) continue;
+    let counted = 0;
+    for (const c of r.counted) counted += a.groupCount.get(c) ?? 0;
+    // each new container counts when its own group is counted; else the rule only asks the others to be few enough
+    room = Math.min(room, r.counted.includes(g.id) ? r.maxPerHost - counted : counted <= r.maxPerHost ? room : 0);
+  }
   return Math.max(0, room === Infinity ? 1_000_000 : room);
 }
 

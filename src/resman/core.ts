@@ -11,6 +11,7 @@ import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, Heartb
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { applyMoves, maybeRelievePressure } from "./core-admin.ts";
+import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
@@ -33,7 +34,7 @@ export type SafeMode = "off" | "auto" | "manual";
 
 export class ResManCore {
   readonly agents = new Map<string, AgentRec>();
-  readonly groups = new Map<string, GroupRec>();
+  readonly groups = new GroupMap();
   readonly pools = new Set<string>();
   readonly quotas = new Map<string, QuotaRec>();
   readonly placement: PlacementTable;

@@ -7,6 +7,8 @@
 //   running AGENT CONTAINER type=T cpu=1 mem=1G [disk=..] [ssd=..] [ports=8080,8081] [devices=/d1]
 //   group NAME n=3 [type=service] cpu=1 mem=1G [disk=..] [ssd=..] [max_per_host=N] [spread] [pools=a,b]
 //         [labels=a,b] [blacklist=a,b] [ports=http:0,admin:8080] [volume=MEDIUM:PATH:SIZE[:exclusive]]…
+//         [job=NAME] [anti=JOB:K,JOB:K]   (anti-affinity: where this group runs, at most K of JOB; NAME defaults to
+//                                          the group's name; a `running` container belongs to the group of its prefix)
 //   place [seed=N] [nopreempt]
 //   ----
 //   AGENT: CONTAINER[port=..]{path=device} … (evicts V, …)
@@ -17,6 +19,7 @@
 import { parseSize } from "../core/units.ts";
 import type { JobType, Resources, VolumeRequest } from "../rpc/types.ts";
 import { formatReasons } from "./checks.ts";
+import { AntiAffinityIndex, type RuleOwner } from "./anti-affinity.ts";
 import { place } from "./place.ts";
 import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult } from "./types.ts";
 
@@ -25,13 +28,15 @@ type Args = Map<string, string>;
 interface World {
   agents: Map<string, { base: SchedAgent; containers: SchedContainer[] }>;
   groups: Map<string, SchedGroup & { pending: string[] }>;
+  /** Every group's job name and rules, also of groups only seen as `running` containers. */
+  owners: Map<string, RuleOwner>;
 }
 
 /** Replays a script; returns its text with every transcript recomputed. */
 export function rewriteScript(text: string): string {
   const lines = text.split("\n");
   const out: string[] = [];
-  const w: World = { agents: new Map(), groups: new Map() };
+  const w: World = { agents: new Map(), groups: new Map(), owners: new Map() };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     out.push(line);
@@ -88,8 +93,10 @@ function addAgent(w: World, name: string, a: Args): void {
 function addRunning(w: World, agent: string, id: string, a: Args): void {
   const rec = w.agents.get(agent);
   if (!rec) throw new Error(`running: no agent ${agent}`);
+  const groupId = id.slice(0, id.lastIndexOf("."));
+  if (!w.owners.has(groupId)) w.owners.set(groupId, { id: groupId, user: "", name: groupId });
   rec.containers.push({
-    id, groupId: id.slice(0, id.lastIndexOf(".")), jobType: (a.get("type") ?? "service") as JobType, charged: resOf(a),
+    id, groupId, jobType: (a.get("type") ?? "service") as JobType, charged: resOf(a),
     ports: list(a.get("ports")).map(Number), devices: list(a.get("devices")),
   });
 }
@@ -108,6 +115,8 @@ function addGroup(w: World, name: string, a: Args): void {
     maxPerHost: Number(a.get("max_per_host") ?? 0), spread: a.has("spread"), blacklist: list(a.get("blacklist")),
     pending: Array.from({ length: Number(a.get("n") ?? 1) }, (_, i) => `${name}.${i}`),
   });
+  const antiAffinity = list(a.get("anti")).map((r) => ({ job: r.split(":")[0]!, maxPerHost: Number(r.split(":")[1] ?? 0) }));
+  w.owners.set(name, { id: name, user: "", name: a.get("job") ?? name, antiAffinity });
 }
 
 /** The agents as the scheduler sees them: assigned, ports, counts and devices summed from their containers. */
@@ -128,7 +137,9 @@ function schedAgents(w: World): SchedAgent[] {
 }
 
 function runPlace(w: World, a: Args): string[] {
-  const groups = [...w.groups.values()].filter((g) => g.pending.length > 0);
+  const index = new AntiAffinityIndex();
+  for (const o of w.owners.values()) index.set(o);
+  const groups = [...w.groups.values()].filter((g) => g.pending.length > 0).map((g) => ({ ...g, antiAffinity: index.rulesFor(w.owners.get(g.id)!) }));
   const r = place(schedAgents(w), groups, { seed: Number(a.get("seed") ?? 1), preempt: !a.has("nopreempt") });
   const lines = transcript(w, r);
   apply(w, r);

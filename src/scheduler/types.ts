@@ -63,6 +63,17 @@ export interface SchedAgent {
   refresh?(): void;
 }
 
+/**
+ * One anti-affinity constraint on placing a group's container (anti-affinity.ts builds them from job rules): where
+ * any of `holders` runs (always, when empty), the containers of the `counted` groups on the agent, the new one
+ * included when its group is counted, must stay <= maxPerHost.
+ */
+export interface SchedAntiAffinity {
+  readonly holders: readonly string[];
+  readonly counted: readonly string[];
+  readonly maxPerHost: number;
+}
+
 /** One equivalence class: the identical pending containers of one group. */
 export interface SchedGroup {
   readonly id: string;
@@ -74,6 +85,8 @@ export interface SchedGroup {
   readonly pools: readonly string[];
   readonly labels: readonly string[];
   readonly maxPerHost: number; // 0: no limit
+  /** Anti-affinity with other jobs (its own rules and the reverse of others'); none when absent. */
+  readonly antiAffinity?: readonly SchedAntiAffinity[];
   readonly spread: boolean;
   readonly blacklist: readonly string[];
   /** Container ids to place, in order. */

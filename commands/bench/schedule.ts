@@ -5,8 +5,16 @@ import { contestTable, runScheduleSuite, scheduleTable, scheduleTargets } from "
 import { targetsTable } from "../../src/bench/report.ts";
 import { machineInfo } from "../../src/bench/stats.ts";
 import { InvalidError } from "../../src/core/errors.ts";
+import type { ScoreKind } from "../../src/scheduler/index.ts";
 import { jsonFlag } from "../base.ts";
 import { benchLog, listFlag, runBench } from "./common.ts";
+
+function parseTarget(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = Number(text);
+  if (!Number.isFinite(t) || t <= 0 || t > 1) throw new InvalidError(`--load-target ${JSON.stringify(text)} is not a utilisation in (0, 1]`);
+  return t;
+}
 
 export default class BenchSchedule extends Command {
   static override description = `Benchmark the scheduler alone, in this process: the C1M shape (N agents, M groups x K replicas) and the Alibaba Tianchi 2018 placement trace. Drivers: place (place() group by group, feeding placements back), batch (one place() call), resman (ResManCore createGroup + tick per group), resman-batch (all groups, one tick).
@@ -19,6 +27,7 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
     "<%= config.bin %> bench schedule --workload c1m --agents 5000 --groups 100 --replicas 500 --runs 1",
     "<%= config.bin %> bench schedule --workload tianchi --drivers place,resman --traces ../shared/traces",
     "<%= config.bin %> bench schedule --workload tianchi --drivers place --runs 1 --export placement.csv",
+    "<%= config.bin %> bench schedule --workload tianchi --drivers place --runs 1 --score load --load-target 0.5",
   ];
   static override flags = {
     workload: Flags.string({ description: "workloads to run: c1m, tianchi (comma list)", default: "c1m,tianchi" }),
@@ -31,6 +40,8 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
     replicas: Flags.integer({ description: "C1M: replicas per group", default: 1000, min: 1 }),
     container: Flags.string({ description: "C1M: container shape CPU/MEMORY[/DISK]", default: "250m/1G" }),
     traces: Flags.string({ description: "traces folder (default <repo>/../shared/traces, then /work/shared/traces)" }),
+    score: Flags.string({ description: "rank agents this way for every group: binpack, spread, load (default: the scheduler's default)", options: ["binpack", "spread", "load"] }),
+    "load-target": Flags.string({ description: "the load score's cpu utilisation target of every agent, 0..1 (default: the scheduler's, 0.5)" }),
     export: Flags.string({ description: "Tianchi: write the first driver's final placement to this file as contest CSV lines instance_id,machine_id" }),
     ...jsonFlag,
   };
@@ -45,7 +56,7 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
       const { figures, notes } = runScheduleSuite({
         workloads, drivers, runs: flags.runs, seed: flags.seed, agents: flags.agents, groups: flags.groups, replicas: flags.replicas,
         agentShapes: flags["agent-shape"].split(",").map(parseShape), container: parseShape(flags.container), traces: flags.traces,
-        exportFile: flags.export, log: benchLog,
+        exportFile: flags.export, log: benchLog, score: flags.score as ScoreKind | undefined, loadTarget: parseTarget(flags["load-target"]),
       });
       const targets = scheduleTargets(figures);
       if (flags.json) return this.log(JSON.stringify({ machine, notes, figures, targets }, null, 2));

@@ -35,5 +35,6 @@ export function groupSpecOf(g: GroupDef, version = 1): GroupSpec {
   return complete<GroupSpec>("GroupSpec", {
     id: g.id, user: "", jobType: g.jobType, replica: g.replica, resources: { ...g.resources }, pools: ["default"],
     maxPerHost: g.maxPerHost, spread: g.spread === true, version, name: g.id, antiAffinity: g.antiAffinity ?? [],
+    score: g.score ?? "",
   });
 }

@@ -6,6 +6,7 @@ import { measureRun, type Driver, type ScheduleFigure, type ScheduleWorkload } f
 import { writeFileSync } from "node:fs";
 import { exportPlacement, VIOLATION_KINDS } from "./contest-score.ts";
 import { contestContext, endpointOf, loadTianchiProblem, resolveTracesDir, tianchiFromProblem } from "./tianchi.ts";
+import type { ScoreKind } from "../scheduler/index.ts";
 import { c1mGroups, fleetAgent, syntheticFleet, type Shape } from "./workload.ts";
 
 export interface ScheduleSuiteOptions {
@@ -21,6 +22,10 @@ export interface ScheduleSuiteOptions {
   traces?: string;
   /** Keep only the first N Tianchi apps (tests). */
   tianchiApps?: number;
+  /** Every group ranks agents this way (default: each group's own, i.e. the scheduler's default). */
+  score?: ScoreKind;
+  /** The load score's cpu target for every agent (default: the scheduler's). */
+  loadTarget?: number;
   /** Write the first Tianchi driver's placement here (contest CSV: instance_id,machine_id). */
   exportFile?: string;
   log: (msg: string) => void;
@@ -50,12 +55,24 @@ export function tianchiWorkload(tracesDir: string, limitApps?: number): Schedule
   };
 }
 
+/** The workload with every group's score and every agent's load target set as asked. */
+export function withScoring(w: ScheduleWorkload, score: ScoreKind | undefined, loadTarget: number | undefined): ScheduleWorkload {
+  if (score === undefined && loadTarget === undefined) return w;
+  const notes = [...w.notes, `every group scored by ${score ?? "its own score"}; load target ${loadTarget ?? "the scheduler's default"}`];
+  return {
+    ...w, notes, loadTarget,
+    groups: score ? w.groups.map((g) => ({ ...g, score })) : w.groups,
+    fleet: loadTarget !== undefined ? w.fleet.map((a) => ({ ...a, loadTarget })) : w.fleet,
+  };
+}
+
 export function runScheduleSuite(o: ScheduleSuiteOptions): { figures: ScheduleFigure[]; notes: string[] } {
   const figures: ScheduleFigure[] = [];
   const notes: string[] = [];
   let exported = false;
   for (const name of o.workloads) {
-    const w = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps);
+    const raw = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps);
+    const w = withScoring(raw, o.score, o.loadTarget);
     notes.push(...w.notes.map((n) => `${w.name}: ${n}`));
     for (const d of o.drivers) {
       const r = measureRun(d, w, o.runs, o.seed, o.log);

@@ -27,6 +27,8 @@ export interface ScheduleWorkload {
   notes: string[];
   /** Tianchi: judge each run by the contest's rules. */
   contest?: ContestContext;
+  /** The load score's target for every agent (ResMan's loadTarget; the fleet's agents carry it too). */
+  loadTarget?: number;
 }
 
 interface RunOutcome {
@@ -106,7 +108,8 @@ function runPlace(w: ScheduleWorkload, seed: number, batch: boolean): RunOutcome
 }
 
 function runResMan(w: ScheduleWorkload, seed: number, batch: boolean): RunOutcome {
-  const core = new ResManCore({ ...DEFAULT_CONFIG, recoveryMs: 0 }, 1, { agents: [], groups: [], pools: ["default"] }, NOW);
+  const cfg = { ...DEFAULT_CONFIG, recoveryMs: 0, ...(w.loadTarget !== undefined ? { loadTarget: w.loadTarget } : {}) };
+  const core = new ResManCore(cfg, 1, { agents: [], groups: [], pools: ["default"] }, NOW);
   for (const a of w.fleet) core.heartbeat(heartbeatOf(agentInfoOf(a.endpoint, a.total), 0, 0, 0, []), NOW);
   core.tick(NOW); // every agent reported: recovery ends
   void seed; // ResManCore seeds its own passes

@@ -4,7 +4,7 @@
 import { InvalidError } from "../core/errors.ts";
 import { parseSize } from "../core/units.ts";
 import type { JobType, Resources } from "../rpc/types.ts";
-import { AntiAffinityIndex, type AntiAffinityRule, type Placement, type SchedAgent, type SchedAntiAffinity, type SchedGroup } from "../scheduler/index.ts";
+import { AntiAffinityIndex, type AntiAffinityRule, type Placement, type SchedAgent, type SchedAntiAffinity, type SchedGroup, type ScoreKind } from "../scheduler/index.ts";
 
 /** A SchedAgent the benchmark owns and updates between scheduling passes. */
 export interface FleetAgent extends SchedAgent {
@@ -29,8 +29,9 @@ export function parseShape(text: string): Shape {
   return { millicores: Math.round(cpu), memory: parseSize(parts[1]!), disk: parts[2] ? parseSize(parts[2]) : 0 };
 }
 
-export function fleetAgent(endpoint: string, total: Shape, pool = "default"): FleetAgent {
+export function fleetAgent(endpoint: string, total: Shape, pool = "default", loadTarget?: number): FleetAgent {
   return {
+    ...(loadTarget !== undefined ? { loadTarget } : {}),
     endpoint, pool, labels: [], state: "alive", total: { millicores: total.millicores, memory: total.memory, disk: total.disk, ssd: 0 },
     assigned: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, usedPorts: new Set(), portMin: 20000, portMax: 20999,
     groupCount: new Map(), batchCount: 0, maxBatch: 0, devices: [], takenDevices: new Set(),
@@ -52,6 +53,8 @@ export interface GroupDef {
   jobType: JobType;
   /** Spread over agents instead of bin-packing (default false). */
   spread?: boolean;
+  /** How agents are ranked ("" or absent: the scheduler's default). */
+  score?: ScoreKind | "";
   /** Where this group runs, at most maxPerHost of each group named (group ids are the job names here). */
   antiAffinity?: AntiAffinityRule[];
 }
@@ -70,6 +73,7 @@ export function schedGroupOf(d: GroupDef, rules?: AntiAffinityIndex): SchedGroup
   return {
     ...(rules && { antiAffinity: rules.rulesFor(ruleOwnerOf(d)) }),
     id: d.id, jobType: d.jobType, resources: d.resources, ports: [], volumes: [], pools: ["default"], labels: [],
+    ...(d.score ? { score: d.score } : {}),
     maxPerHost: d.maxPerHost, spread: d.spread === true, blacklist: [], pending: Array.from({ length: d.replica }, (_, i) => `${d.id}.${i}`),
   };
 }

@@ -36,6 +36,8 @@ export interface DeploySpec {
   pools: string[];
   labels: string[];
   spread: boolean;
+  /** How the scheduler ranks agents: binpack, spread, load; "" = the scheduler's default (spread: true means spread). */
+  score: "" | "binpack" | "spread" | "load";
   updateBreak: number;
   deployTimeout: number;
   stopTimeout: number;

@@ -9,7 +9,7 @@ import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { GroupSpec, JobType, Resources } from "../rpc/types.ts";
 import {
   AntiAffinityIndex, applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
-  type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
+  type Eviction, type ScoreKind, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import type { AgentLoad } from "./placement.ts";
@@ -21,6 +21,7 @@ export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinity
     id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
     pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
     ...(rules ? { antiAffinity: rules.rulesFor(s) } : {}),
+    ...(s.score ? { score: s.score as ScoreKind } : {}),
   };
 }
 
@@ -53,6 +54,7 @@ class AgentView implements SchedAgent {
   devices!: SchedAgent["devices"];
   idle!: Resources;
   pressure!: boolean;
+  loadTarget?: number;
   private readonly load: AgentLoad;
 
   constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
@@ -79,6 +81,8 @@ class AgentView implements SchedAgent {
     this.devices = a.info.volumes;
     this.idle = a.idle;
     this.pressure = a.pressure;
+    const cfg = this.core.cfg;
+    this.loadTarget = cfg.poolLoadTargets?.[a.pool] ?? cfg.loadTarget;
   }
 
   get containers(): readonly SchedContainer[] {

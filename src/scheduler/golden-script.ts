@@ -3,11 +3,11 @@
 // the two and UPDATE_GOLDEN=1 writes the recomputed file back (raft's datadriven tests).
 //
 //   agent NAME cpu=4 mem=8G [disk=100G] [ssd=0] [pool=P] [labels=a,b] [state=offline] [ports=20000-20099]
-//         [max_batch=N] [devices=disk:/d1:500G,ssd:/s1:100G] [idle=CPU:MEM] [pressure]
+//         [max_batch=N] [devices=disk:/d1:500G,ssd:/s1:100G] [idle=CPU:MEM] [pressure] [target=0.5]
 //   running AGENT CONTAINER type=T cpu=1 mem=1G [disk=..] [ssd=..] [ports=8080,8081] [devices=/d1]
 //   group NAME n=3 [type=service] cpu=1 mem=1G [disk=..] [ssd=..] [max_per_host=N] [spread] [pools=a,b]
 //         [labels=a,b] [blacklist=a,b] [ports=http:0,admin:8080] [volume=MEDIUM:PATH:SIZE[:exclusive]]…
-//         [job=NAME] [anti=JOB:K,JOB:K]   (anti-affinity: where this group runs, at most K of JOB; NAME defaults to
+//         [score=binpack|spread|load] [job=NAME] [anti=JOB:K,JOB:K]   (anti-affinity: where this group runs, at most K of JOB; NAME defaults to
 //                                          the group's name; a `running` container belongs to the group of its prefix)
 //   place [seed=N] [nopreempt]
 //   ----
@@ -21,7 +21,7 @@ import type { JobType, Resources, VolumeRequest } from "../rpc/types.ts";
 import { formatReasons } from "./checks.ts";
 import { AntiAffinityIndex, type RuleOwner } from "./anti-affinity.ts";
 import { place } from "./place.ts";
-import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult } from "./types.ts";
+import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult, ScoreKind } from "./types.ts";
 
 type Args = Map<string, string>;
 
@@ -86,6 +86,7 @@ function addAgent(w: World, name: string, a: Args): void {
     assigned: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, usedPorts: new Set(), portMin: lo!, portMax: hi!,
     groupCount: new Map(), batchCount: 0, maxBatch: Number(a.get("max_batch") ?? 0), devices, takenDevices: new Set(),
     idle: { millicores: cpuOf(idleCpu), memory: size(idleMem), disk: 0, ssd: 0 }, pressure: a.has("pressure"), containers: [],
+    ...(a.has("target") ? { loadTarget: Number(a.get("target")) } : {}),
   };
   w.agents.set(name, { base, containers: [] });
 }
@@ -113,6 +114,7 @@ function addGroup(w: World, name: string, a: Args): void {
     ports: list(a.get("ports")).map((p) => ({ name: p.split(":")[0]!, port: Number(p.split(":")[1] ?? 0) })),
     pools: a.has("pools") ? list(a.get("pools")) : ["default"], labels: list(a.get("labels")),
     maxPerHost: Number(a.get("max_per_host") ?? 0), spread: a.has("spread"), blacklist: list(a.get("blacklist")),
+    ...(a.has("score") ? { score: a.get("score") as ScoreKind } : {}),
     pending: Array.from({ length: Number(a.get("n") ?? 1) }, (_, i) => `${name}.${i}`),
   });
   const antiAffinity = list(a.get("anti")).map((r) => ({ job: r.split(":")[0]!, maxPerHost: Number(r.split(":")[1] ?? 0) }));

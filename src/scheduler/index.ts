@@ -3,8 +3,10 @@ export { checkFeasible, checkStatic, formatReasons, FEASIBILITY_CHECKS, STATIC_C
 export { prepare, isBatchType } from "./demand.ts";
 export { WorkingAgent } from "./working-agent.ts";
 export { planVictims, preemptReason, applyPlan } from "./preempt.ts";
+export { DEFAULT_LOAD_TARGET, DEFAULT_SCORE } from "./score-kind.ts";
+export { SCORE_KINDS } from "./types.ts";
 export { AntiAffinityIndex, type AntiAffinityRule, type RuleOwner } from "./anti-affinity.ts";
 export { computeMoves, type MoveCandidate, type MoveGroup } from "./reconcile.ts";
 export type {
-  SchedAgent, SchedAntiAffinity, SchedGroup, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
+  SchedAgent, SchedAntiAffinity, SchedGroup, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
 } from "./types.ts";

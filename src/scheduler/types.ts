@@ -16,6 +16,10 @@ export interface SchedDevice {
   readonly size: number;
 }
 
+/** binpack: fullest first; spread: fewest of the group, emptiest first; load: least added load cost (score.ts). */
+export type ScoreKind = "binpack" | "spread" | "load";
+export const SCORE_KINDS: readonly ScoreKind[] = ["binpack", "spread", "load"];
+
 /** A container already placed on an agent, as preemption sees it. */
 export interface SchedContainer {
   readonly id: string;
@@ -52,6 +56,8 @@ export interface SchedAgent {
    * usage: best-effort containers may use it ("deep" assignment). Zero when unknown.
    */
   readonly idle: Resources;
+  /** The load score's cpu utilisation target (0..1; DEFAULT_LOAD_TARGET when absent): ResMan's cluster default or the pool's. */
+  readonly loadTarget?: number;
   /** Memory pressure reported: no deep assignment here. */
   readonly pressure: boolean;
   /** The containers placed on it; read only by preemption (may be computed lazily by a getter). */
@@ -88,6 +94,8 @@ export interface SchedGroup {
   /** Anti-affinity with other jobs (its own rules and the reverse of others'); none when absent. */
   readonly antiAffinity?: readonly SchedAntiAffinity[];
   readonly spread: boolean;
+  /** How agents are ranked (`deploy.score`); `spread: true` means spread whatever this says. Default: DEFAULT_SCORE. */
+  readonly score?: ScoreKind;
   readonly blacklist: readonly string[];
   /** Container ids to place, in order. */
   readonly pending: readonly string[];

@@ -9,7 +9,7 @@ import { freeAgentPorts, freePortBase, requireBinary, stopChild, waitFor, World 
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
-interface JobOpts { type?: string; replica: number; cpu: number; pools?: string[]; labels?: string[]; step?: number; maxPerHost?: number; anti?: string }
+interface JobOpts { type?: string; replica: number; cpu: number; pools?: string[]; labels?: string[]; step?: number; maxPerHost?: number; anti?: string; score?: string }
 
 describe("resman: pools, labels, grants, quotas, preemption, drain, restart", () => {
   const w = new World();
@@ -24,6 +24,7 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
       `name: ${name}`, `type: ${o.type ?? "service"}`, "deploy:", `  replica: ${o.replica}`, `  step: ${o.step ?? 1}`,
       `  pools: [${(o.pools ?? ["default"]).join(", ")}]`, `  labels: [${(o.labels ?? []).join(", ")}]`,
       ...(o.maxPerHost ? [`  max_per_host: ${o.maxPerHost}`] : []),
+      ...(o.score ? [`  score: ${o.score}`] : []),
       ...(o.anti ? [`  anti_affinity: [{job: ${o.anti.split(":")[0]}, max_per_host: ${o.anti.split(":")[1]}}]`] : []),
       "pod:", "  workspace: {size: 16M}", "  tasks:", "    - name: main", `      cpu: {millicores: ${o.cpu}}`, "      memory: {size: 32M}",
       '      start: "exec sleep 600"', "",
@@ -126,9 +127,10 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
   }, 120_000);
 
   test("drain empties an agent, batch first, never taking a service below replica − step", async () => {
-    const svc = submit("steady", { replica: 4, cpu: 300, step: 1 });
+    // bin-packed (the default load score would stop at half an agent): 3 of the 4 on one agent
+    const svc = submit("steady", { replica: 4, cpu: 300, step: 1, score: "binpack" });
     await waitFor("the service to run", () => group(svc).group.running === 4, 60_000);
-    const batch = submit("small", { type: "batch", replica: 1, cpu: 100 });
+    const batch = submit("small", { type: "batch", replica: 1, cpu: 100, score: "binpack" });
     await waitFor("the batch pod to run", () => group(batch).group.running === 1, 60_000);
     const counts = new Map<string, number>();
     for (const a of agentsOf(svc)) counts.set(a, (counts.get(a) ?? 0) + 1);

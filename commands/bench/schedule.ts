@@ -28,6 +28,7 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
     "<%= config.bin %> bench schedule --workload tianchi --drivers place,resman --traces ../shared/traces",
     "<%= config.bin %> bench schedule --workload tianchi --drivers place --runs 1 --export placement.csv",
     "<%= config.bin %> bench schedule --workload tianchi --drivers place --runs 1 --score load --load-target 0.5",
+    "<%= config.bin %> bench schedule --workload tianchi --drivers place --runs 1 --profiles",
   ];
   static override flags = {
     workload: Flags.string({ description: "workloads to run: c1m, tianchi (comma list)", default: "c1m,tianchi" }),
@@ -42,6 +43,7 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
     traces: Flags.string({ description: "traces folder (default <repo>/../shared/traces, then /work/shared/traces)" }),
     score: Flags.string({ description: "rank agents this way for every group: binpack, spread, load (default: the scheduler's default)", options: ["binpack", "spread", "load"] }),
     "load-target": Flags.string({ description: "the load score's cpu utilisation target of every agent, 0..1 (default: the scheduler's, 0.5)" }),
+    profiles: Flags.boolean({ description: "Tianchi: each app's cpu and memory curves as its usage profile, checked at all 98 points instead of the peaks (place and batch drivers)" }),
     export: Flags.string({ description: "Tianchi: write the first driver's final placement to this file as contest CSV lines instance_id,machine_id" }),
     ...jsonFlag,
   };
@@ -56,7 +58,7 @@ Tianchi runs are judged by the contest's rules (src/bench/contest-score.ts): the
       const { figures, notes } = runScheduleSuite({
         workloads, drivers, runs: flags.runs, seed: flags.seed, agents: flags.agents, groups: flags.groups, replicas: flags.replicas,
         agentShapes: flags["agent-shape"].split(",").map(parseShape), container: parseShape(flags.container), traces: flags.traces,
-        exportFile: flags.export, log: benchLog, score: flags.score as ScoreKind | undefined, loadTarget: parseTarget(flags["load-target"]),
+        exportFile: flags.export, log: benchLog, score: flags.score as ScoreKind | undefined, loadTarget: parseTarget(flags["load-target"]), profiles: flags.profiles,
       });
       const targets = scheduleTargets(figures);
       if (flags.json) return this.log(JSON.stringify({ machine, notes, figures, targets }, null, 2));

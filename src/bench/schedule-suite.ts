@@ -26,6 +26,8 @@ export interface ScheduleSuiteOptions {
   score?: ScoreKind;
   /** The load score's cpu target for every agent (default: the scheduler's). */
   loadTarget?: number;
+  /** Tianchi: give every app its cpu and memory curves as a usage profile (checked at every point; place drivers). */
+  profiles?: boolean;
   /** Write the first Tianchi driver's placement here (contest CSV: instance_id,machine_id). */
   exportFile?: string;
   log: (msg: string) => void;
@@ -44,14 +46,15 @@ export function c1mWorkload(o: Pick<ScheduleSuiteOptions, "agents" | "agentShape
 }
 
 /** Tianchi groups arrive largest first (memory, then cpu): the order a packing-aware submitter would use. */
-export function tianchiWorkload(tracesDir: string, limitApps?: number): ScheduleWorkload {
+export function tianchiWorkload(tracesDir: string, limitApps?: number, profiles = false): ScheduleWorkload {
   const problem = loadTianchiProblem(tracesDir, limitApps);
-  const t = tianchiFromProblem(problem);
+  const t = tianchiFromProblem(problem, true, profiles);
   const groups = [...t.groups].sort((a, b) => b.resources.memory - a.resources.memory || b.resources.millicores - a.resources.millicores || (a.id < b.id ? -1 : 1));
   return {
     name: "tianchi", fleet: t.machines.map((m) => fleetAgent(endpointOf(m.id), m)), groups, contest: contestContext(problem),
     notes: [`${t.machines.length} machines, ${t.groups.length} apps, ${t.instances} instances`,
-      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules as anti-affinity`],
+      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules as anti-affinity`,
+      ...(profiles ? ["usage profiles: cpu and memory checked at all 98 points (place and batch drivers; GroupSpec does not carry them, so the resman drivers use peaks)"] : [])],
   };
 }
 
@@ -71,7 +74,7 @@ export function runScheduleSuite(o: ScheduleSuiteOptions): { figures: ScheduleFi
   const notes: string[] = [];
   let exported = false;
   for (const name of o.workloads) {
-    const raw = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps);
+    const raw = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps, o.profiles);
     const w = withScoring(raw, o.score, o.loadTarget);
     notes.push(...w.notes.map((n) => `${w.name}: ${n}`));
     for (const d of o.drivers) {

@@ -74,6 +74,16 @@ describe.skipIf(traces === null || !existsSync(join(traces ?? "", TIANCHI_DIR)))
     expect(contestTable([f])).toContain("CONTEST SCORE");
   });
 
+  test("with usage profiles: checked at all 98 points, no machine over its cpu or memory at any of them", () => {
+    const w = tianchiWorkload(traces!, 300, true);
+    expect(w.groups.every((g) => g.profile?.cpu.length === 98)).toBe(true);
+    const f = measure("place", { ...w, fleet: w.fleet.slice(0, 40) }, 1);
+    expect(f.violations).toEqual([]);
+    expect(f.contest!.violations.cpu).toBe(0);
+    expect(f.contest!.violations.memory).toBe(0);
+    expect(f.contest!.unplaced).toBe(f.containers - f.placed);
+  });
+
   test("--export writes instance_id,machine_id for every placed instance", () => {
     const file = join(mkdtempSync(join(tmpdir(), "galaxy-export-")), "placement.csv");
     const { figures, notes } = runScheduleSuite({

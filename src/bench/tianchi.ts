@@ -71,9 +71,9 @@ export function loadTianchi(tracesDir: string, limitApps = Infinity): TianchiWor
 /**
  * The problem as scheduler groups: replica = instances, request = peaks (cpu, memory) and disk, self rules as
  * max_per_host (k + 1), cross-app rules <A, B, k> as A's anti-affinity {job: B, max_per_host: k} (unless applyCross
- * is false: the placement before anti-affinity existed).
+ * is false: the placement before anti-affinity existed); with `profiles`, each app's curves as its usage profile.
  */
-export function tianchiFromProblem(problem: ContestProblem, applyCross = true): TianchiWorkload {
+export function tianchiFromProblem(problem: ContestProblem, applyCross = true, profiles = false): TianchiWorkload {
   const machines = problem.machines.map((m) => ({
     id: m.id, millicores: Math.round(m.cpu * 1000), memory: Math.round(m.memory * GiB), disk: Math.round(m.disk * GiB),
   }));
@@ -101,9 +101,15 @@ export function tianchiFromProblem(problem: ContestProblem, applyCross = true): 
     groups.push({
       id: groupIdOf(app.id), replica, jobType: "service", maxPerHost: maxPerHost.get(app.id) ?? 0, antiAffinity: anti.get(app.id),
       resources: { millicores: ceil(peak(app.cpu) * 1000), memory: ceil(peak(app.memory) * GiB), disk: ceil(app.disk * GiB), ssd: 0 },
+      ...(profiles ? { profile: profileOf(app) } : {}),
     });
   }
   return { machines, groups, instances, selfRules, crossRules };
+}
+
+/** An app's curves in scheduler units: millicores and bytes per point. */
+function profileOf(app: ContestApp): { cpu: Float64Array; memory: Float64Array } {
+  return { cpu: Float64Array.from(app.cpu, (v) => v * 1000), memory: Float64Array.from(app.memory, (v) => v * GiB) };
 }
 
 /** app_123 -> app-123 (group ids are lower-case letters, digits, '.' and '-'). */

@@ -4,11 +4,13 @@
 import { InvalidError } from "../core/errors.ts";
 import { parseSize } from "../core/units.ts";
 import type { JobType, Resources } from "../rpc/types.ts";
-import { AntiAffinityIndex, type AntiAffinityRule, type Placement, type SchedAgent, type SchedAntiAffinity, type SchedGroup, type ScoreKind } from "../scheduler/index.ts";
+import { AntiAffinityIndex, type AntiAffinityRule, type Placement, type SchedAgent, type SchedAntiAffinity, type SchedGroup, type SchedProfile, type ScoreKind } from "../scheduler/index.ts";
+import { peakOf, withProfile, type MutableProfile } from "../scheduler/profile.ts";
 
 /** A SchedAgent the benchmark owns and updates between scheduling passes. */
 export interface FleetAgent extends SchedAgent {
   assigned: Resources;
+  profile?: MutableProfile;
   usedPorts: Set<number>;
   groupCount: Map<string, number>;
   batchCount: number;
@@ -55,6 +57,8 @@ export interface GroupDef {
   spread?: boolean;
   /** How agents are ranked ("" or absent: the scheduler's default). */
   score?: ScoreKind | "";
+  /** Usage curves (millicores, bytes per point): checked at every point instead of at the peak (item 3). */
+  profile?: SchedProfile;
   /** Where this group runs, at most maxPerHost of each group named (group ids are the job names here). */
   antiAffinity?: AntiAffinityRule[];
 }
@@ -74,6 +78,7 @@ export function schedGroupOf(d: GroupDef, rules?: AntiAffinityIndex): SchedGroup
     ...(rules && { antiAffinity: rules.rulesFor(ruleOwnerOf(d)) }),
     id: d.id, jobType: d.jobType, resources: d.resources, ports: [], volumes: [], pools: ["default"], labels: [],
     ...(d.score ? { score: d.score } : {}),
+    ...(d.profile ? { profile: d.profile } : {}),
     maxPerHost: d.maxPerHost, spread: d.spread === true, blacklist: [], pending: Array.from({ length: d.replica }, (_, i) => `${d.id}.${i}`),
   };
 }
@@ -99,6 +104,8 @@ export function applyPlacements(byEndpoint: ReadonlyMap<string, FleetAgent>, gro
     a.assigned.ssd += r.ssd;
     a.groupCount.set(p.groupId, (a.groupCount.get(p.groupId) ?? 0) + 1);
     for (const port of p.ports) a.usedPorts.add(port.port);
+    const prof = groups.get(p.groupId)?.profile;
+    if (prof) a.profile = withProfile(a.profile, prof, r.millicores, r.memory, true);
   }
 }
 
@@ -138,8 +145,9 @@ export function violations(agents: readonly SchedAgent[], groups: ReadonlyMap<st
   const out: string[] = [];
   const placedPer = new Map<string, number>();
   for (const a of agents) {
+    const used = inUse(a);
     for (const dim of ["millicores", "memory", "disk", "ssd"] as const) {
-      if (a.assigned[dim] > a.total[dim]) out.push(`${a.endpoint}: ${dim} over-committed (${a.assigned[dim]} > ${a.total[dim]})`);
+      if (used[dim] > a.total[dim]) out.push(`${a.endpoint}: ${dim} over-committed (${used[dim]} > ${a.total[dim]})`);
     }
     for (const [g, n] of a.groupCount) {
       placedPer.set(g, (placedPer.get(g) ?? 0) + n);
@@ -152,6 +160,13 @@ export function violations(agents: readonly SchedAgent[], groups: ReadonlyMap<st
     if (n > want) out.push(`group ${g}: ${n} placed but only ${want} wanted`);
   }
   return out;
+}
+
+/** What an agent has in use: its charges, with profiled containers at the peak of their summed curves. */
+function inUse(a: SchedAgent): Resources {
+  const p = a.profile;
+  if (!p) return a.assigned;
+  return { ...a.assigned, millicores: a.assigned.millicores - p.peakCpu + peakOf(p.cpu), memory: a.assigned.memory - p.peakMemory + peakOf(p.memory) };
 }
 
 /** Pending containers (of groups with some unplaced) that would still fit on some agent: 0 after a maximal pass. */
@@ -188,5 +203,8 @@ export function roomFor(a: SchedAgent, g: GroupDef, anti: readonly SchedAntiAffi
 
 /** Deep copy of a fleet, so every run starts from the same empty (or pre-loaded) state. */
 export function cloneFleet(agents: readonly FleetAgent[]): FleetAgent[] {
-  return agents.map((a) => ({ ...a, total: { ...a.total }, assigned: { ...a.assigned }, usedPorts: new Set(a.usedPorts), groupCount: new Map(a.groupCount) }));
+  return agents.map((a) => ({
+    ...a, total: { ...a.total }, assigned: { ...a.assigned }, usedPorts: new Set(a.usedPorts), groupCount: new Map(a.groupCount),
+    ...(a.profile ? { profile: { ...a.profile, cpu: Float64Array.from(a.profile.cpu), memory: Float64Array.from(a.profile.memory) } } : {}),
+  }));
 }

@@ -46,9 +46,16 @@ export function available(d: Demand, a: WorkingAgent, r: keyof Resources): numbe
   return free + a.base.idle[r];
 }
 
-export const cpuCheck: FeasibilityCheck = (d, a) => (available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu");
+/** A profiled group is checked at every point of its profile (profile.ts); the others against the free amount. */
+export const cpuCheck: FeasibilityCheck = (d, a) => {
+  if (d.profile) return a.profileFits(d.profile, "cpu") ? null : "no cpu";
+  return available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu";
+};
 /** Memory includes tmpfs volumes (they are in the group's resources). */
-export const memoryCheck: FeasibilityCheck = (d, a) => (available(d, a, "memory") >= d.shared.memory ? null : "no memory");
+export const memoryCheck: FeasibilityCheck = (d, a) => {
+  if (d.profile) return a.profileFits(d.profile, "memory") ? null : "no memory";
+  return available(d, a, "memory") >= d.shared.memory ? null : "no memory";
+};
 export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : "no disk");
 export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : "no ssd");
 

@@ -2,7 +2,7 @@
 // no allocation (shared resources without the exclusive volumes, the exclusive volumes largest first, port counts).
 import { IMPORTANCE, type JobType, type Resources, type VolumeRequest } from "../rpc/types.ts";
 import { DEFAULT_SCORE } from "./score-kind.ts";
-import type { SchedAntiAffinity, SchedGroup, ScoreKind } from "./types.ts";
+import type { SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind } from "./types.ts";
 
 export interface Demand {
   readonly group: SchedGroup;
@@ -23,6 +23,8 @@ export interface Demand {
   readonly antiAffinity: readonly (SchedAntiAffinity & { readonly self: number })[];
   /** The group's scorer: spread when `spread` is set, else its score, else DEFAULT_SCORE. */
   readonly score: ScoreKind;
+  /** Its usage profile (cpu and memory checked at every point), if any. */
+  readonly profile?: SchedProfile;
 }
 
 export const isBatchType = (t: string): boolean => t === "batch" || t === "best-effort";
@@ -47,6 +49,7 @@ export function prepare(g: SchedGroup): Demand {
     deep: g.jobType === "best-effort", shared, exclusive, fixedPorts, dynamicPorts,
     antiAffinity: (g.antiAffinity ?? []).map((r) => ({ ...r, self: r.counted.includes(g.id) ? 1 : 0 })),
     score: g.spread ? "spread" : g.score || DEFAULT_SCORE,
+    ...(g.profile ? { profile: g.profile } : {}),
   };
 }
 

@@ -8,5 +8,5 @@ export { SCORE_KINDS } from "./types.ts";
 export { AntiAffinityIndex, type AntiAffinityRule, type RuleOwner } from "./anti-affinity.ts";
 export { computeMoves, type MoveCandidate, type MoveGroup } from "./reconcile.ts";
 export type {
-  SchedAgent, SchedAntiAffinity, SchedGroup, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
+  AgentProfile, SchedAgent, SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
 } from "./types.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { prepare } from "./demand.ts";
-import { DEFAULT_SCORE } from "./score-kind.ts";
+import { DEFAULT_SCORE, LOAD_OPEN_COST } from "./score-kind.ts";
 import { addedLoadCost, binPackScorer, loadCost, rankAgents, ScoreHeap, spreadScorer } from "./score.ts";
 import { agent, G, group, res } from "./test-fixtures.ts";
 import { WorkingAgent } from "./working-agent.ts";
@@ -45,16 +45,17 @@ describe("load score", () => {
     new WorkingAgent(agent("a", { total: res(cores * 1000, 64 * G), assigned: res(used * 1000, used > 0 ? G : 0), ...(target !== undefined ? { loadTarget: target } : {}) }));
   const d = prepare(group("g", 1, { score: "load", resources: res(1000, 0) }));
 
-  test("cost: 0 unused; 1 in use up to the target; 1 + 10 (e^(u - target) - 1) above", () => {
+  test("cost: 0 unused; 0.7 in use up to the target; 0.7 + 10 (e^(u - target) - 1) above", () => {
+    expect(LOAD_OPEN_COST).toBe(0.7);
     expect(loadCost(0, 4000, 0.5, false)).toBe(0);
-    expect(loadCost(0, 4000, 0.5, true)).toBe(1);
-    expect(loadCost(2000, 4000, 0.5, true)).toBe(1);
-    expect(loadCost(3000, 4000, 0.5, true)).toBeCloseTo(1 + 10 * (Math.exp(0.25) - 1), 12);
-    expect(loadCost(3000, 4000, 0.8, true)).toBe(1);
+    expect(loadCost(0, 4000, 0.5, true)).toBe(0.7);
+    expect(loadCost(2000, 4000, 0.5, true)).toBe(0.7);
+    expect(loadCost(3000, 4000, 0.5, true)).toBeCloseTo(0.7 + 10 * (Math.exp(0.25) - 1), 12);
+    expect(loadCost(3000, 4000, 0.8, true)).toBe(0.7);
   });
 
-  test("added cost: opening an agent costs 1; below the target nothing; above it the convex step", () => {
-    expect(addedLoadCost(d, cost(4, 0))).toBeCloseTo(1, 12);
+  test("added cost: opening an agent costs 0.7; below the target nothing; above it the convex step", () => {
+    expect(addedLoadCost(d, cost(4, 0))).toBeCloseTo(0.7, 12);
     expect(addedLoadCost(d, cost(4, 1))).toBeCloseTo(0, 12);
     expect(addedLoadCost(d, cost(4, 2))).toBeCloseTo(10 * (Math.exp(0.25) - 1), 12);
     expect(addedLoadCost(d, cost(4, 3))).toBeCloseTo(10 * (Math.exp(0.5) - Math.exp(0.25)), 12);

@@ -1,16 +1,17 @@
-// Scorers: higher is better. Bin-pack (the default) fills the fullest feasible agent on its dominant resource, so
-// whole agents stay free for big containers; spread (`deploy.spread`) prefers agents with fewer of the group's
-// containers, then the emptiest; load (`deploy.score: load`) adds the least load cost:
+// Scorers: higher is better. Load (the default, DEFAULT_SCORE) adds the least load cost; bin-pack
+// (`deploy.score: binpack`) fills the fullest feasible agent on its dominant resource, so whole agents stay free for
+// big containers; spread (`deploy.spread`) prefers agents with fewer of the group's containers, then the emptiest.
 //
-//   cost(agent) = 0 when it holds nothing, else 1 + LOAD_WEIGHT * (e^max(0, u - target) - 1)
-//   u = the agent's cpu utilisation (assigned / its cores), target = its pool's or the cluster's (SchedAgent.loadTarget)
+//   cost(agent) = 0 when it holds nothing, else LOAD_OPEN_COST + LOAD_WEIGHT * (e^max(0, u - target) - 1)
+//   u = the agent's cpu utilisation (assigned / its cores; a profiled container: the peak of the summed curves),
+//   target = its pool's or the cluster's (SchedAgent.loadTarget)
 //
 // so a container goes where cost(after) - cost(before) is least: on an agent in use below its target (free), else
 // where the convex part grows least, which is the bigger machine for the same cores (aware of shape), else on a new
-// agent (1) when every agent in use is far enough above its target. Ties go to the fullest (bin-pack), then the
+// agent (LOAD_OPEN_COST) when every agent in use is far enough above its target. Ties go to the fullest (bin-pack), then the
 // pass's seeded shuffle, never input order alone.
 import type { Demand } from "./demand.ts";
-import { DEFAULT_LOAD_TARGET, LOAD_WEIGHT } from "./score-kind.ts";
+import { DEFAULT_LOAD_TARGET, LOAD_OPEN_COST, LOAD_WEIGHT } from "./score-kind.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 
 export type Scorer = (d: Demand, a: WorkingAgent) => number;
@@ -23,7 +24,7 @@ export const spreadScorer: Scorer = (d, a) => -(a.countOf(d.id) * 10 + a.dominan
 export function loadCost(cpu: number, total: number, target: number, used: boolean): number {
   if (!used) return 0;
   const u = total > 0 ? cpu / total : 1;
-  return 1 + LOAD_WEIGHT * (Math.exp(Math.max(0, u - target)) - 1);
+  return LOAD_OPEN_COST + LOAD_WEIGHT * (Math.exp(Math.max(0, u - target)) - 1);
 }
 
 /** What placing one container of the demand adds to the agent's load cost. */
@@ -31,11 +32,14 @@ export function addedLoadCost(d: Demand, a: WorkingAgent): number {
   const total = a.base.total.millicores;
   const target = a.base.loadTarget ?? DEFAULT_LOAD_TARGET;
   const used = a.cpu > 0 || a.memory > 0 || a.disk > 0 || a.ssd > 0;
-  return loadCost(a.cpu + d.shared.millicores, total, target, true) - loadCost(a.cpu, total, target, used);
+  // a profiled container: utilisation as the peak of the summed curves, before and after
+  const before = d.profile ? a.profiledCpu() : a.cpu;
+  const after = d.profile ? a.profiledCpu(d.profile) : a.cpu + d.shared.millicores;
+  return loadCost(after, total, target, true) - loadCost(before, total, target, used);
 }
 
 /**
- * Least added cost first; among equal costs the fullest, then the biggest (an agent in use costs 1 whatever its size,
+ * Least added cost first; among equal costs the fullest, then the biggest (an agent in use costs the same whatever its size,
  * so the biggest opened first holds the most below its target). Both tie-breaks are far below any cost step.
  */
 export const loadScorer: Scorer = (d, a) => -addedLoadCost(d, a) + 1e-6 * a.dominantShare() + 1e-14 * a.base.total.millicores;

@@ -16,6 +16,18 @@ export interface SchedDevice {
   readonly size: number;
 }
 
+/** A usage profile: cpu (millicores) and memory (bytes) at each of a fixed number of time points (issue 18, item 3). */
+export interface SchedProfile {
+  readonly cpu: Float64Array;
+  readonly memory: Float64Array;
+}
+
+/** The profiled containers on an agent: their curves summed per point, and the peaks they are charged (in `assigned`). */
+export interface AgentProfile extends SchedProfile {
+  readonly peakCpu: number;
+  readonly peakMemory: number;
+}
+
 /** binpack: fullest first; spread: fewest of the group, emptiest first; load: least added load cost (score.ts). */
 export type ScoreKind = "binpack" | "spread" | "load";
 export const SCORE_KINDS: readonly ScoreKind[] = ["binpack", "spread", "load"];
@@ -58,6 +70,8 @@ export interface SchedAgent {
   readonly idle: Resources;
   /** The load score's cpu utilisation target (0..1; DEFAULT_LOAD_TARGET when absent): ResMan's cluster default or the pool's. */
   readonly loadTarget?: number;
+  /** Sums of the profiled containers' curves (none: no profiled container here). */
+  readonly profile?: AgentProfile;
   /** Memory pressure reported: no deep assignment here. */
   readonly pressure: boolean;
   /** The containers placed on it; read only by preemption (may be computed lazily by a getter). */
@@ -94,6 +108,11 @@ export interface SchedGroup {
   /** Anti-affinity with other jobs (its own rules and the reverse of others'); none when absent. */
   readonly antiAffinity?: readonly SchedAntiAffinity[];
   readonly spread: boolean;
+  /**
+   * Its containers' usage over time: cpu and memory are checked as the sum of the curves at every point (plus the
+   * peaks of the agent's containers without one) instead of the sum of peaks. Charged at its peaks all the same.
+   */
+  readonly profile?: SchedProfile;
   /** How agents are ranked (`deploy.score`); `spread: true` means spread whatever this says. Default: DEFAULT_SCORE. */
   readonly score?: ScoreKind;
   readonly blacklist: readonly string[];

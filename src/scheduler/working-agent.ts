@@ -3,7 +3,8 @@
 // the pass never touches costs one small object.
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
-import type { SchedAgent, SchedContainer, SchedDevice } from "./types.ts";
+import { fitsAtEveryPoint, peakOf, withProfile, type MutableProfile, type ProfileDim } from "./profile.ts";
+import type { AgentProfile, SchedAgent, SchedContainer, SchedDevice, SchedProfile } from "./types.ts";
 
 export class WorkingAgent {
   cpu: number;
@@ -19,8 +20,12 @@ export class WorkingAgent {
   /** The base's containers, read once per pass (a base may list them afresh on every read). */
   private baseContainers: readonly SchedContainer[] | null = null;
   private nextPort: number;
+  /** The base's profile until a profiled container is added here, then this pass's own copy. */
+  private prof: AgentProfile | MutableProfile | null;
+  private ownProf = false;
 
   constructor(readonly base: SchedAgent) {
+    this.prof = base.profile ?? null;
     this.cpu = base.assigned.millicores;
     this.memory = base.assigned.memory;
     this.disk = base.assigned.disk;
@@ -96,8 +101,26 @@ export class WorkingAgent {
     return chosen;
   }
 
-  /** Charges one container: its shared resources plus the devices it takes. */
-  add(group: string, charged: Resources, batch: boolean, devices: readonly string[]): void {
+  /** A profiled container's fit: at every point, the charge without the profiled ones + their curves + its curve. */
+  profileFits(p: SchedProfile, dim: ProfileDim): boolean {
+    const pr = this.prof;
+    const used = dim === "cpu" ? this.cpu - (pr?.peakCpu ?? 0) : this.memory - (pr?.peakMemory ?? 0);
+    return fitsAtEveryPoint(used, pr?.[dim], p[dim], this.base.total[dim === "cpu" ? "millicores" : "memory"]);
+  }
+
+  /** The agent's cpu in use as profiles see it (the peak of the sums), with `add`'s curve when given. */
+  profiledCpu(add?: SchedProfile): number {
+    const pr = this.prof;
+    if (!pr && !add) return this.cpu;
+    return this.cpu - (pr?.peakCpu ?? 0) + peakOf(pr?.cpu, add?.cpu);
+  }
+
+  /** Charges one container: its shared resources plus the devices it takes (and its curves, when profiled). */
+  add(group: string, charged: Resources, batch: boolean, devices: readonly string[], profile?: SchedProfile): void {
+    if (profile) {
+      this.prof = withProfile(this.prof, profile, charged.millicores, charged.memory, this.ownProf);
+      this.ownProf = true;
+    }
     this.charge(charged, 1);
     if (!this.counts) this.counts = new Map(this.base.groupCount);
     this.counts.set(group, this.countOf(group) + 1);
@@ -143,6 +166,7 @@ export class WorkingAgent {
     w.taken = this.taken && new Set(this.taken);
     w.removed = this.removed && new Set(this.removed);
     w.baseContainers = this.baseContainers;
+    w.prof = this.prof; // shared: the copy makes its own before it adds a profiled container
     return w;
   }
 

@@ -81,7 +81,7 @@ function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: 
   while (next < pending.length) {
     const batch = nextBatch(Math.max(MIN_BATCH, 2 * (pending.length - next)));
     if (batch.length === 0) break;
-    rankAgents(d, batch);
+    if (d.score !== "load") rankAgents(d, batch); // load orders the batch in its own heap
     next = d.score === "spread" ? dealSpread(d, batch, next, out) : d.score === "load" ? fillLoad(d, batch, next, out) : fillBinPack(d, batch, next, out);
     for (const a of batch) feasible.push(a);
   }
@@ -108,18 +108,22 @@ function fillBinPack(d: Demand, agents: WorkingAgent[], next: number, out: Place
 
 /**
  * Load: each container to the agent of the batch whose load cost it raises least. Placing changes only the chosen
- * agent's score, so the batch sits in a max-heap (ties: the ranked batch's order) and only that agent is scored again.
+ * agent's score, so the batch sits in a max-heap (ties: the batch's seeded order) and only that agent is scored again.
  */
 function fillLoad(d: Demand, agents: WorkingAgent[], next: number, out: Placement[]): number {
   const pending = d.group.pending;
   const heap = new ScoreHeap(agents.length);
   for (let i = 0; i < agents.length; i++) heap.push(i, loadScorer(d, agents[i]!));
   while (next < pending.length && heap.size > 0) {
-    const i = heap.pop();
+    const i = heap.peek();
     const a = agents[i]!;
-    if (checkFeasible(d, a) !== null) continue;
+    if (checkFeasible(d, a) !== null) {
+      heap.pop();
+      continue;
+    }
     out.push(assign(d, a, pending[next++]!, []));
-    if (checkFeasible(d, a) === null) heap.push(i, loadScorer(d, a));
+    if (checkFeasible(d, a) === null) heap.updateTop(loadScorer(d, a)); // usually still the best: no move
+    else heap.pop();
   }
   return next;
 }

@@ -100,4 +100,17 @@ describe("ScoreHeap", () => {
     while (h.size > 0) out.push(h.pop());
     expect(out).toEqual([1, 3, 2, 5, 0, 4]);
   });
+
+  test("updateTop rescores the best in place: it stays on top while still the best, else sinks", () => {
+    const h = new ScoreHeap(4);
+    [[0, 9], [1, 5], [2, 7]].forEach(([i, s]) => h.push(i!, s!));
+    expect(h.peek()).toBe(0);
+    h.updateTop(8);
+    expect(h.peek()).toBe(0);
+    h.updateTop(6);
+    expect(h.peek()).toBe(2);
+    const out: number[] = [];
+    while (h.size > 0) out.push(h.pop());
+    expect(out).toEqual([2, 0, 1]);
+  });
 });

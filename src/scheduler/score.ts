@@ -23,8 +23,8 @@ export const spreadScorer: Scorer = (d, a) => -(a.countOf(d.id) * 10 + a.dominan
 /** An agent's load cost at `cpu` millicores assigned (0 when it holds nothing). */
 export function loadCost(cpu: number, total: number, target: number, used: boolean): number {
   if (!used) return 0;
-  const u = total > 0 ? cpu / total : 1;
-  return LOAD_OPEN_COST + LOAD_WEIGHT * (Math.exp(Math.max(0, u - target)) - 1);
+  const over = (total > 0 ? cpu / total : 1) - target;
+  return over > 0 ? LOAD_OPEN_COST + LOAD_WEIGHT * (Math.exp(over) - 1) : LOAD_OPEN_COST;
 }
 
 /** What placing one container of the demand adds to the agent's load cost. */
@@ -85,12 +85,26 @@ export class ScoreHeap {
     this.scores[i] = score;
   }
 
-  /** The best index (the caller checks size > 0). */
+  /** The best index, left in the heap (the caller checks size > 0). */
+  peek(): number {
+    return this.ids[0]!;
+  }
+
+  /** The best index, taken out (the caller checks size > 0). */
   pop(): number {
     const top = this.ids[0]!;
     const n = --this.size;
-    const id = this.ids[n]!;
-    const score = this.scores[n]!;
+    if (n > 0) this.siftDown(this.ids[n]!, this.scores[n]!);
+    return top;
+  }
+
+  /** Gives the best index a new score and moves it down while another is better (at the root, only up is free). */
+  updateTop(score: number): void {
+    this.siftDown(this.ids[0]!, score);
+  }
+
+  private siftDown(id: number, score: number): void {
+    const n = this.size;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -104,7 +118,6 @@ export class ScoreHeap {
     }
     this.ids[i] = id;
     this.scores[i] = score;
-    return top;
   }
 
   private before(a: number, sa: number, b: number, sb: number): boolean {

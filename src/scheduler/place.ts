@@ -122,8 +122,7 @@ function fillLoad(d: Demand, agents: WorkingAgent[], next: number, out: Placemen
       continue;
     }
     out.push(assign(d, a, pending[next++]!, []));
-    if (checkFeasible(d, a) === null) heap.updateTop(loadScorer(d, a)); // usually still the best: no move
-    else heap.pop();
+    heap.updateTop(loadScorer(d, a)); // usually still the best: no move; checked again when next on top
   }
   return next;
 }

@@ -95,16 +95,18 @@ export function ruleIndexOf(groups: readonly GroupDef[]): AntiAffinityIndex | un
 
 /** Feeds one pass's placements back into the fleet, as ResMan's placement table does. */
 export function applyPlacements(byEndpoint: ReadonlyMap<string, FleetAgent>, groups: ReadonlyMap<string, GroupDef>, ps: readonly Placement[]): void {
+  let def: GroupDef | undefined; // a pass's placements come group by group: look each group up once
   for (const p of ps) {
+    if (def?.id !== p.groupId) def = groups.get(p.groupId);
     const a = byEndpoint.get(p.agent)!;
-    const r = p.charged ?? groups.get(p.groupId)!.resources;
+    const r = p.charged ?? def!.resources;
     a.assigned.millicores += r.millicores;
     a.assigned.memory += r.memory;
     a.assigned.disk += r.disk;
     a.assigned.ssd += r.ssd;
     a.groupCount.set(p.groupId, (a.groupCount.get(p.groupId) ?? 0) + 1);
     for (const port of p.ports) a.usedPorts.add(port.port);
-    const prof = groups.get(p.groupId)?.profile;
+    const prof = def?.profile;
     if (prof) a.profile = withProfile(a.profile, prof, r.millicores, r.memory, true);
   }
 }

@@ -49,7 +49,7 @@ export function prepare(g: SchedGroup): Demand {
     deep: g.jobType === "best-effort", shared, exclusive, fixedPorts, dynamicPorts,
     antiAffinity: (g.antiAffinity ?? []).map((r) => ({ ...r, self: r.counted.includes(g.id) ? 1 : 0 })),
     score: g.spread ? "spread" : g.score || DEFAULT_SCORE,
-    ...(g.profile ? { profile: g.profile } : {}),
+    profile: g.profile, // always present (undefined when none): one object shape for the hot checks
   };
 }
 

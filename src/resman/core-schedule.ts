@@ -20,8 +20,7 @@ export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinity
   return {
     id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
     pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
-    ...(rules ? { antiAffinity: rules.rulesFor(s) } : {}),
-    ...(s.score ? { score: s.score as ScoreKind } : {}),
+    antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined,
   };
 }
 

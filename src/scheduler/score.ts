@@ -30,7 +30,7 @@ export function loadCost(cpu: number, total: number, target: number, used: boole
 /** What placing one container of the demand adds to the agent's load cost. */
 export function addedLoadCost(d: Demand, a: WorkingAgent): number {
   const total = a.base.total.millicores;
-  const target = a.base.loadTarget ?? DEFAULT_LOAD_TARGET;
+  const target = a.loadTarget(DEFAULT_LOAD_TARGET);
   const used = a.cpu > 0 || a.memory > 0 || a.disk > 0 || a.ssd > 0;
   // a profiled container: utilisation as the peak of the summed curves, before and after
   const before = d.profile ? a.profiledCpu() : a.cpu;

@@ -20,12 +20,13 @@ export class WorkingAgent {
   /** The base's containers, read once per pass (a base may list them afresh on every read). */
   private baseContainers: readonly SchedContainer[] | null = null;
   private nextPort: number;
-  /** The base's profile until a profiled container is added here, then this pass's own copy. */
-  private prof: AgentProfile | MutableProfile | null;
-  private ownProf = false;
+  /**
+   * What only profiles read, made on first use: the constructor runs for every agent a pass reads, so it stays
+   * small and reads no optional field of the base.
+   */
+  private x: WorkingExtra | null = null;
 
   constructor(readonly base: SchedAgent) {
-    this.prof = base.profile ?? null;
     this.cpu = base.assigned.millicores;
     this.memory = base.assigned.memory;
     this.disk = base.assigned.disk;
@@ -101,16 +102,29 @@ export class WorkingAgent {
     return chosen;
   }
 
+  private extra(): WorkingExtra {
+    return (this.x ??= { prof: this.base.profile ?? null, ownProf: false });
+  }
+
+  private profile(): AgentProfile | MutableProfile | null {
+    return this.extra().prof;
+  }
+
+  /** The load score's target: the base's, or the fallback. */
+  loadTarget(fallback: number): number {
+    return this.base.loadTarget ?? fallback;
+  }
+
   /** A profiled container's fit: at every point, the charge without the profiled ones + their curves + its curve. */
   profileFits(p: SchedProfile, dim: ProfileDim): boolean {
-    const pr = this.prof;
+    const pr = this.profile();
     const used = dim === "cpu" ? this.cpu - (pr?.peakCpu ?? 0) : this.memory - (pr?.peakMemory ?? 0);
     return fitsAtEveryPoint(used, pr?.[dim], p[dim], this.base.total[dim === "cpu" ? "millicores" : "memory"]);
   }
 
   /** The agent's cpu in use as profiles see it (the peak of the sums), with `add`'s curve when given. */
   profiledCpu(add?: SchedProfile): number {
-    const pr = this.prof;
+    const pr = this.profile();
     if (!pr && !add) return this.cpu;
     return this.cpu - (pr?.peakCpu ?? 0) + peakOf(pr?.cpu, add?.cpu);
   }
@@ -118,8 +132,9 @@ export class WorkingAgent {
   /** Charges one container: its shared resources plus the devices it takes (and its curves, when profiled). */
   add(group: string, charged: Resources, batch: boolean, devices: readonly string[], profile?: SchedProfile): void {
     if (profile) {
-      this.prof = withProfile(this.prof, profile, charged.millicores, charged.memory, this.ownProf);
-      this.ownProf = true;
+      const x = this.extra();
+      x.prof = withProfile(x.prof, profile, charged.millicores, charged.memory, x.ownProf);
+      x.ownProf = true;
     }
     this.charge(charged, 1);
     if (!this.counts) this.counts = new Map(this.base.groupCount);
@@ -166,7 +181,7 @@ export class WorkingAgent {
     w.taken = this.taken && new Set(this.taken);
     w.removed = this.removed && new Set(this.removed);
     w.baseContainers = this.baseContainers;
-    w.prof = this.prof; // shared: the copy makes its own before it adds a profiled container
+    if (this.x) w.x = { ...this.x, ownProf: false }; // the profile shared: the copy makes its own before it adds one
     return w;
   }
 
@@ -196,6 +211,12 @@ export class WorkingAgent {
     this.disk += sign * r.disk;
     this.ssd += sign * r.ssd;
   }
+}
+
+interface WorkingExtra {
+  /** The base's profile until a profiled container is added here, then this pass's own copy. */
+  prof: AgentProfile | MutableProfile | null;
+  ownProf: boolean;
 }
 
 const NO_DEVICES: SchedDevice[] = [];

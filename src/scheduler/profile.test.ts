@@ -50,6 +50,33 @@ describe("usage profiles", () => {
     expect(checkFeasible(prepare(profiled("x", 1, prof([1000, 1000], [1, 7.5]))), a)).toBe("no memory");
   });
 
+  test("evicting a profiled container takes its curves off; restoring puts them back", () => {
+    const p = prof([3000, 0], [1, 1]);
+    const c = { id: "old.0", groupId: "old", jobType: "batch" as const, charged: res(3000, G), ports: [], devices: [], profile: p };
+    const base = agent("a", { assigned: res(3000, G), profile: { cpu: curve(3000, 0), memory: curve(G, G), peakCpu: 3000, peakMemory: G }, containers: [c] });
+    const a = new WorkingAgent(base);
+    const d = prepare(profiled("x", 1, prof([2000, 0], [1, 1])));
+    expect(checkFeasible(d, a)).toBe("no cpu");
+    a.evict(c, true);
+    expect(checkFeasible(d, a)).toBeNull();
+    a.restore(c, true);
+    expect(checkFeasible(d, a)).toBe("no cpu");
+    expect([...base.profile!.cpu]).toEqual([3000, 0]); // the caller's data untouched
+  });
+
+  test("an evicted container's curve no longer counts, and no longer frees its peak elsewhere", () => {
+    // day [3, 0] and night [0, 3] share a 4-core agent; evict day: night still holds 3 cores at point 1
+    const mk = (id: string, p: SchedProfile) => ({ id, groupId: id.split(".")[0]!, jobType: "batch" as const, charged: res(3000, G), ports: [], devices: [], profile: p });
+    const day = mk("day.0", prof([3000, 0], [1, 1]));
+    const night = mk("night.0", prof([0, 3000], [1, 1]));
+    const a = new WorkingAgent(agent("a", {
+      assigned: res(6000, 2 * G), profile: { cpu: curve(3000, 3000), memory: curve(2 * G, 2 * G), peakCpu: 6000, peakMemory: 2 * G }, containers: [day, night],
+    }));
+    a.evict(day, true);
+    expect(checkFeasible(prepare(profiled("x", 1, prof([0, 2000], [1, 1]))), a)).toBe("no cpu");
+    expect(checkFeasible(prepare(profiled("x", 1, prof([4000, 1000], [1, 1]))), a)).toBeNull();
+  });
+
   test("placed curves add up on the agent: a third container sees the sums", () => {
     const p = prof([2000, 0], [1, 1]);
     const r = place([agent("a")], [profiled("x", 3, p)], { seed: 1 });

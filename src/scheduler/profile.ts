@@ -33,16 +33,19 @@ export function peakOf(sums: Float64Array | undefined, add?: Float64Array): numb
   return max;
 }
 
-/** A copy of an agent's profile (or a fresh one) with one more container's curves and peaks added. */
-export function withProfile(p: AgentProfile | MutableProfile | null | undefined, g: SchedProfile, peakCpu: number, peakMemory: number, own: boolean): MutableProfile {
+/**
+ * A copy of an agent's profile (or a fresh one; `own`: the caller's own copy, changed in place) with one container's
+ * curves and peaks added (sign 1) or taken off (sign -1: evicted).
+ */
+export function withProfile(p: AgentProfile | MutableProfile | null | undefined, g: SchedProfile, peakCpu: number, peakMemory: number, own: boolean, sign: 1 | -1 = 1): MutableProfile {
   const out: MutableProfile = own && p
     ? (p as MutableProfile)
     : { cpu: p ? Float64Array.from(p.cpu) : new Float64Array(g.cpu.length), memory: p ? Float64Array.from(p.memory) : new Float64Array(g.memory.length), peakCpu: p?.peakCpu ?? 0, peakMemory: p?.peakMemory ?? 0 };
   for (let t = 0; t < g.cpu.length; t++) {
-    out.cpu[t] += g.cpu[t]!;
-    out.memory[t] += g.memory[t]!;
+    out.cpu[t] += sign * g.cpu[t]!;
+    out.memory[t] += sign * g.memory[t]!;
   }
-  out.peakCpu += peakCpu;
-  out.peakMemory += peakMemory;
+  out.peakCpu += sign * peakCpu;
+  out.peakMemory += sign * peakMemory;
   return out;
 }

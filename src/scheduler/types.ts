@@ -42,6 +42,8 @@ export interface SchedContainer {
   readonly ports: readonly number[];
   /** Device paths it holds exclusively. */
   readonly devices: readonly string[];
+  /** Its usage profile, when it was placed with one (evicting it takes its curves off the agent's sums). */
+  readonly profile?: SchedProfile;
 }
 
 export interface SchedAgent {

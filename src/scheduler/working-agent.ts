@@ -151,12 +151,17 @@ export class WorkingAgent {
     if (!this.removed) this.removed = new Set();
     this.removed.add(c.id);
     this.release(c, batch);
+    if (c.profile) {
+      const x = this.extra();
+      x.prof = withProfile(x.prof, c.profile, c.charged.millicores, c.charged.memory, x.ownProf, -1);
+      x.ownProf = true;
+    }
   }
 
   /** Puts back a container evict() took off (preemption trying a smaller victim set). */
   restore(c: SchedContainer, batch: boolean): void {
     this.removed?.delete(c.id);
-    this.add(c.groupId, c.charged, batch, c.devices);
+    this.add(c.groupId, c.charged, batch, c.devices, c.profile);
     for (const p of c.ports) this.markPort(p, true);
   }
 

@@ -46,6 +46,17 @@ export function storage(flags: { "data-dir"?: string; "cluster-dir"?: string; et
   };
 }
 
+/** `--pool-load-target gpu=0.7` (repeatable) -> {gpu: 0.7}. */
+export function parsePoolTargets(items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new InvalidError(`--pool-load-target ${JSON.stringify(item)}: want POOL=FRACTION, e.g. gpu=0.7`);
+    out[item.slice(0, eq)] = parseFraction("--pool-load-target", item.slice(eq + 1));
+  }
+  return out;
+}
+
 export default class ResMan extends Command {
   static override description = `Run the resource manager (ResMan). It stands by while another ResMan leads (the lock in the cluster directory, or the leader key in etcd with --etcd), and takes over when the leader dies.`;
   static override examples = [
@@ -67,6 +78,8 @@ export default class ResMan extends Command {
     "heartbeat-interval": Flags.string({ description: "how often agents heartbeat", default: "1s" }),
     "safe-mode-fraction": Flags.string({ description: "after start, schedule nothing until this fraction (0-1) of known agents reported; 0 turns safe mode off", default: "0.8" }),
     "safe-mode-timeout": Flags.string({ description: "leave safe mode after this long even if fewer agents reported", default: "30s" }),
+    "load-target": Flags.string({ description: "the load score's cpu utilisation target (0-1) of every agent (default 0.5)" }),
+    "pool-load-target": Flags.string({ description: "a pool's own load target, POOL=FRACTION (repeatable)", multiple: true }),
     "am-wait": Flags.string({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: "60s" }),
   };
 
@@ -83,6 +96,8 @@ export default class ResMan extends Command {
           recoveryMs: parseDuration(flags["recovery-window"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
           safeModeFraction: parseFraction("--safe-mode-fraction", flags["safe-mode-fraction"]),
           safeModeTimeoutMs: parseDuration(flags["safe-mode-timeout"]), amWaitMs: parseDuration(flags["am-wait"]),
+          ...(flags["load-target"] !== undefined ? { loadTarget: parseFraction("--load-target", flags["load-target"]) } : {}),
+          poolLoadTargets: parsePoolTargets(flags["pool-load-target"] ?? []),
         },
       });
       await runUntilStopped(() => handle.stop(), handle.lost);

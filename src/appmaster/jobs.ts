@@ -132,6 +132,7 @@ export function groupSpecOf(job: JobRecord, now: number): GroupSpec {
     resources: podResources(s), ports,
     volumes: s.pod.volumes.map((v) => ({ path: v.path, size: v.size, medium: v.medium, exclusive: v.exclusive, readonly: v.readonly })),
     pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
+    name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
     blacklist: activeBlacklist(job, now).map((b) => b.agent).sort(), version: job.version, step: s.deploy.step, env: {},
     container: {
       cpuExcess: s.pod.tasks.every((t) => t.cpu.excess), memoryExcess: s.pod.tasks.every((t) => t.memory.excess),

@@ -34,6 +34,7 @@ export function runningReport(cap: Cap, startedAt: number): DeepPartial<Containe
 export function groupSpecOf(g: GroupDef, version = 1): GroupSpec {
   return complete<GroupSpec>("GroupSpec", {
     id: g.id, user: "", jobType: g.jobType, replica: g.replica, resources: { ...g.resources }, pools: ["default"],
-    maxPerHost: g.maxPerHost, spread: g.spread === true, version,
+    maxPerHost: g.maxPerHost, spread: g.spread === true, version, name: g.id, antiAffinity: g.antiAffinity ?? [],
+    score: g.score ?? "",
   });
 }

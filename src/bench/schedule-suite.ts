@@ -2,8 +2,11 @@
 import { dirname, resolve } from "node:path";
 import { isCompiled } from "../sys/self.ts";
 import { format, pct, table, type Target } from "./report.ts";
-import { measure, type Driver, type ScheduleFigure, type ScheduleWorkload } from "./schedule.ts";
-import { loadTianchi, resolveTracesDir } from "./tianchi.ts";
+import { measureRun, type Driver, type ScheduleFigure, type ScheduleWorkload } from "./schedule.ts";
+import { writeFileSync } from "node:fs";
+import { exportPlacement, VIOLATION_KINDS } from "./contest-score.ts";
+import { contestContext, endpointOf, loadTianchiProblem, resolveTracesDir, tianchiFromProblem } from "./tianchi.ts";
+import type { ScoreKind } from "../scheduler/index.ts";
 import { c1mGroups, fleetAgent, syntheticFleet, type Shape } from "./workload.ts";
 
 export interface ScheduleSuiteOptions {
@@ -19,6 +22,14 @@ export interface ScheduleSuiteOptions {
   traces?: string;
   /** Keep only the first N Tianchi apps (tests). */
   tianchiApps?: number;
+  /** Every group ranks agents this way (default: each group's own, i.e. the scheduler's default). */
+  score?: ScoreKind;
+  /** The load score's cpu target for every agent (default: the scheduler's). */
+  loadTarget?: number;
+  /** Tianchi: give every app its cpu and memory curves as a usage profile (checked at every point; place drivers). */
+  profiles?: boolean;
+  /** Write the first Tianchi driver's placement here (contest CSV: instance_id,machine_id). */
+  exportFile?: string;
   log: (msg: string) => void;
 }
 
@@ -35,23 +46,46 @@ export function c1mWorkload(o: Pick<ScheduleSuiteOptions, "agents" | "agentShape
 }
 
 /** Tianchi groups arrive largest first (memory, then cpu): the order a packing-aware submitter would use. */
-export function tianchiWorkload(tracesDir: string, limitApps?: number): ScheduleWorkload {
-  const t = loadTianchi(tracesDir, limitApps);
+export function tianchiWorkload(tracesDir: string, limitApps?: number, profiles = false): ScheduleWorkload {
+  const problem = loadTianchiProblem(tracesDir, limitApps);
+  const t = tianchiFromProblem(problem, true, profiles);
   const groups = [...t.groups].sort((a, b) => b.resources.memory - a.resources.memory || b.resources.millicores - a.resources.millicores || (a.id < b.id ? -1 : 1));
   return {
-    name: "tianchi", fleet: t.machines.map((m) => fleetAgent(`${m.id.replace(/_/g, "-")}:1646`, m)), groups,
+    name: "tianchi", fleet: t.machines.map((m) => fleetAgent(endpointOf(m.id), m)), groups, contest: contestContext(problem),
     notes: [`${t.machines.length} machines, ${t.groups.length} apps, ${t.instances} instances`,
-      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules not applied (no anti-affinity between jobs)`],
+      `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules as anti-affinity`,
+      ...(profiles ? ["usage profiles: cpu and memory checked at all 98 points (place and batch drivers; GroupSpec does not carry them, so the resman drivers use peaks)"] : [])],
+  };
+}
+
+/** The workload with every group's score and every agent's load target set as asked. */
+export function withScoring(w: ScheduleWorkload, score: ScoreKind | undefined, loadTarget: number | undefined): ScheduleWorkload {
+  if (score === undefined && loadTarget === undefined) return w;
+  const notes = [...w.notes, `every group scored by ${score ?? "its own score"}; load target ${loadTarget ?? "the scheduler's default"}`];
+  return {
+    ...w, notes, loadTarget,
+    groups: score ? w.groups.map((g) => ({ ...g, score })) : w.groups,
+    fleet: loadTarget !== undefined ? w.fleet.map((a) => ({ ...a, loadTarget })) : w.fleet,
   };
 }
 
 export function runScheduleSuite(o: ScheduleSuiteOptions): { figures: ScheduleFigure[]; notes: string[] } {
   const figures: ScheduleFigure[] = [];
   const notes: string[] = [];
+  let exported = false;
   for (const name of o.workloads) {
-    const w = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps);
+    const raw = name === "c1m" ? c1mWorkload(o) : tianchiWorkload(resolveTracesDir(o.traces, repoRoot()), o.tianchiApps, o.profiles);
+    const w = withScoring(raw, o.score, o.loadTarget);
     notes.push(...w.notes.map((n) => `${w.name}: ${n}`));
-    for (const d of o.drivers) figures.push(measure(d, w, o.runs, o.seed, o.log));
+    for (const d of o.drivers) {
+      const r = measureRun(d, w, o.runs, o.seed, o.log);
+      figures.push(r.figure);
+      if (o.exportFile && r.placement && w.contest && !exported) {
+        writeFileSync(o.exportFile, exportPlacement(w.contest.problem, r.placement));
+        notes.push(`${w.name}: ${d}'s placement written to ${o.exportFile} (${r.placement.size} instances)`);
+        exported = true;
+      }
+    }
   }
   return { figures, notes };
 }
@@ -72,6 +106,20 @@ export function scheduleTable(figures: readonly ScheduleFigure[]): string {
     { header: "MEM PACK", value: (f) => pct(f.memoryPacking) },
     { header: "STILL FITS", value: (f) => f.stillFitting },
     { header: "VIOLATIONS", value: (f) => f.violations.length },
+  ]);
+}
+
+/** The contest's judgement of each Tianchi figure: score (lower is better), machines used, violations by kind. */
+export function contestTable(figures: readonly ScheduleFigure[]): string {
+  const rows = figures.filter((f) => f.contest);
+  if (rows.length === 0) return "";
+  return table(rows, [
+    { header: "WORKLOAD", value: (f) => f.workload },
+    { header: "DRIVER", value: (f) => f.driver },
+    { header: "CONTEST SCORE", value: (f) => f.contest!.score.toFixed(2) },
+    { header: "MACHINES", value: (f) => f.contest!.machinesUsed },
+    { header: "UNPLACED", value: (f) => f.contest!.unplaced },
+    ...VIOLATION_KINDS.map((k) => ({ header: k.toUpperCase(), value: (f: ScheduleFigure) => f.contest!.violations[k] })),
   ]);
 }
 

@@ -1,10 +1,11 @@
 // The schedule benchmark at small sizes: every driver runs, and its numbers are sane (nothing over-committed,
 // max_per_host held, placed <= capacity, nothing left unplaced that would still fit). No timing assertions.
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DRIVERS, measure } from "./schedule.ts";
-import { c1mWorkload, repoRoot, scheduleTable, scheduleTargets, tianchiWorkload } from "./schedule-suite.ts";
+import { c1mWorkload, contestTable, repoRoot, runScheduleSuite, scheduleTable, scheduleTargets, tianchiWorkload } from "./schedule-suite.ts";
 import { TIANCHI_DIR, resolveTracesDir } from "./tianchi.ts";
 import { parseShape } from "./workload.ts";
 
@@ -64,5 +65,34 @@ describe.skipIf(traces === null || !existsSync(join(traces ?? "", TIANCHI_DIR)))
     expect(f.violations).toEqual([]);
     expect(f.placed).toBeLessThanOrEqual(f.containers);
     expect(f.stillFitting).toBe(0);
+    // judged by the contest's rules: peaks are requests, so no machine is over its cpu or memory at any point
+    expect(f.contest).toBeDefined();
+    expect(f.contest!.unplaced).toBe(f.containers - f.placed);
+    expect(f.contest!.violations.cpu).toBe(0);
+    expect(f.contest!.violations.memory).toBe(0);
+    expect(f.contest!.machinesUsed).toBe(f.agentsUsed);
+    expect(contestTable([f])).toContain("CONTEST SCORE");
+  });
+
+  test("with usage profiles: checked at all 98 points, no machine over its cpu or memory at any of them", () => {
+    const w = tianchiWorkload(traces!, 300, true);
+    expect(w.groups.every((g) => g.profile?.cpu.length === 98)).toBe(true);
+    const f = measure("place", { ...w, fleet: w.fleet.slice(0, 40) }, 1);
+    expect(f.violations).toEqual([]);
+    expect(f.contest!.violations.cpu).toBe(0);
+    expect(f.contest!.violations.memory).toBe(0);
+    expect(f.contest!.unplaced).toBe(f.containers - f.placed);
+  });
+
+  test("--export writes instance_id,machine_id for every placed instance", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "galaxy-export-")), "placement.csv");
+    const { figures, notes } = runScheduleSuite({
+      workloads: ["tianchi"], drivers: ["place"], runs: 1, seed: 1, agents: 0, agentShapes: [], groups: 0, replicas: 0,
+      container: parseShape("1/1G"), tianchiApps: 200, exportFile: file, log: () => {},
+    });
+    const rows = readFileSync(file, "utf8").trim().split("\n");
+    expect(rows.length).toBe(figures[0]!.placed);
+    for (const r of rows) expect(r).toMatch(/^inst_\d+,machine_\d+$/);
+    expect(notes.some((n) => n.includes(file))).toBe(true);
   });
 });

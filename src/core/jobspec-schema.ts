@@ -31,9 +31,13 @@ export interface DeploySpec {
   step: number;
   interval: number;
   maxPerHost: number; // 0 = no limit
+  /** Where this job runs, at most maxPerHost containers of `job` (a job name of the same user); the reverse holds too. */
+  antiAffinity: { job: string; maxPerHost: number }[];
   pools: string[];
   labels: string[];
   spread: boolean;
+  /** How the scheduler ranks agents: binpack, spread, load; "" = the scheduler's default (spread: true means spread). */
+  score: "" | "binpack" | "spread" | "load";
   updateBreak: number;
   deployTimeout: number;
   stopTimeout: number;

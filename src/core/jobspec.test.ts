@@ -34,7 +34,7 @@ function problemsOf(name: string): string[] {
 }
 
 const DEPLOY_DEFAULTS = {
-  step: 1, interval: 0, maxPerHost: 0, labels: [], spread: false, updateBreak: 0, deployTimeout: 300_000,
+  step: 1, interval: 0, maxPerHost: 0, antiAffinity: [], labels: [], spread: false, score: "" as const, updateBreak: 0, deployTimeout: 300_000,
   stopTimeout: 30_000, restart: { attempts: 10, delay: 1000, maxDelay: 60_000 },
 };
 const WORKSPACE_DEFAULT = { size: G, medium: "disk" as const };
@@ -79,7 +79,7 @@ const GOOD: Record<string, JobSpec> = {
     name: "web",
     type: "monitor",
     deploy: {
-      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, pools: ["default", "edge"], labels: ["ssd"], spread: true,
+      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, antiAffinity: [{ job: "db", maxPerHost: 1 }, { job: "cache", maxPerHost: 0 }], pools: ["default", "edge"], labels: ["ssd"], spread: true, score: "spread" as const,
       updateBreak: 1, deployTimeout: 120_000, stopTimeout: 90_000, restart: { attempts: 5, delay: 500, maxDelay: 120_000 },
     },
     pod: {
@@ -275,6 +275,15 @@ const BAD: Record<string, string[]> = {
     "bad/many.yaml:17 pod.tasks[1].name: task 'main' is declared twice",
     "bad/many.yaml:21 pod.tasks[1].stop_command: unknown key; expected one of name, cpu, memory, ports, package, start, stop, health, data, services",
   ],
+  "bad/anti-affinity.yaml": [
+    "bad/anti-affinity.yaml:5 deploy.anti_affinity[0].job: 'DB' is not a job name; use 1 to 32 lowercase letters, digits and dashes, not starting with a dash",
+    "bad/anti-affinity.yaml:6 deploy.anti_affinity[1].max_per_host: must be in 0..100000, got -1",
+    "bad/anti-affinity.yaml:7 deploy.anti_affinity[2].job: job 'cache' is named twice",
+    "bad/anti-affinity.yaml:8 deploy.anti_affinity[3].maxPerHost: unknown key; did you mean max_per_host?",
+    "bad/anti-affinity.yaml:8 deploy.anti_affinity[3].job: required",
+    "bad/anti-affinity.yaml:11 deploy.score: load contradicts spread: true; remove one",
+  ],
+  "bad/score.yaml": ["bad/score.yaml:4 deploy.score: 'loud' is not a score; did you mean load?"],
   "bad/web.json": [
     "bad/web.json:4 deploy.replica: expected a whole number, got '2'",
     "bad/web.json:12 pod.tasks[0].memory.size: '128Mi' is not a size; use 128M",

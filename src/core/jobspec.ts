@@ -21,7 +21,7 @@ import { formatDuration, formatSize, parseSize } from "./units.ts";
 export * from "./jobspec-schema.ts";
 
 const TOP_KEYS = ["name", "type", "deploy", "pod"];
-const DEPLOY_KEYS = ["replica", "step", "interval", "max_per_host", "pools", "labels", "spread", "update_break",
+const DEPLOY_KEYS = ["replica", "step", "interval", "max_per_host", "anti_affinity", "pools", "labels", "spread", "score", "update_break",
   "deploy_timeout", "stop_timeout", "restart"];
 const TASK_KEYS = ["name", "cpu", "memory", "ports", "package", "start", "stop", "health", "data", "services"];
 const VOLUME_KEYS = ["path", "size", "medium", "exclusive", "readonly"];
@@ -137,9 +137,11 @@ function readDeploy(r: MapReader): DeploySpec {
     step: r.int("step", { min: 1, def: DEFAULTS.step }),
     interval: r.duration("interval", { def: DEFAULTS.interval }),
     maxPerHost: r.int("max_per_host", { min: 0, def: DEFAULTS.maxPerHost }),
+    antiAffinity: readAntiAffinity(r),
     pools: r.strings("pools", true),
     labels: r.strings("labels"),
     spread: r.bool("spread"),
+    score: readScore(r),
     updateBreak: r.int("update_break", { min: 0, def: DEFAULTS.updateBreak }),
     deployTimeout: r.duration("deploy_timeout", { def: DEFAULTS.deployTimeout, min: 1 }),
     stopTimeout: r.duration("stop_timeout", { def: DEFAULTS.stopTimeout }),
@@ -157,6 +159,27 @@ function readDeploy(r: MapReader): DeploySpec {
     restart.fail("max_delay", `${formatDuration(maxDelay)} is shorter than delay ${formatDuration(delay)}`, 0);
   }
   return d;
+}
+
+/** `score: binpack | spread | load`; with `spread: true` only spread (or nothing) makes sense. */
+function readScore(r: MapReader): DeploySpec["score"] {
+  if (!r.has("score")) return "";
+  const score = r.oneOf("score", ["binpack", "spread", "load"] as const, "score", "binpack");
+  if (r.raw.spread === true && score !== "spread") return r.fail("score", `${score} contradicts spread: true; remove one`, "");
+  return score;
+}
+
+/** `anti_affinity: [{job: db, max_per_host: 0}]`: job names, each once; max_per_host defaults to 0 (never together). */
+function readAntiAffinity(r: MapReader): DeploySpec["antiAffinity"] {
+  const seen = new Set<string>();
+  return r.items("anti_affinity").map((v, i) => {
+    const m = readMap(r.list, v, childPath(r.at("anti_affinity"), i), ["job", "max_per_host"]);
+    let job = m.str("job", { nonEmpty: true });
+    if (job !== "" && !JOB_NAME.test(job)) job = m.fail("job", `'${job}' is not a job name; use 1 to 32 lowercase letters, digits and dashes, not starting with a dash`, job);
+    else if (seen.has(job)) m.fail("job", `job '${job}' is named twice`, job);
+    seen.add(job);
+    return { job, maxPerHost: m.int("max_per_host", { min: 0, max: 100_000, def: 0 }) };
+  });
 }
 
 function readPod(r: MapReader): PodSpec {
@@ -280,7 +303,8 @@ function toFile(spec: JobSpec): Record<string, unknown> {
   const deploy: Record<string, unknown> = {
     replica: d.replica, step: d.step, interval: formatDuration(d.interval),
     ...(d.maxPerHost > 0 ? { max_per_host: d.maxPerHost } : {}),
-    pools: d.pools, labels: d.labels, spread: d.spread, update_break: d.updateBreak,
+    ...(d.antiAffinity.length > 0 ? { anti_affinity: d.antiAffinity.map((a) => ({ job: a.job, max_per_host: a.maxPerHost })) } : {}),
+    pools: d.pools, labels: d.labels, spread: d.spread, ...(d.score ? { score: d.score } : {}), update_break: d.updateBreak,
     deploy_timeout: formatDuration(d.deployTimeout), stop_timeout: formatDuration(d.stopTimeout),
     restart: { attempts: d.restart.attempts, delay: formatDuration(d.restart.delay), max_delay: formatDuration(d.restart.maxDelay) },
   };

@@ -8,18 +8,20 @@
 import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { GroupSpec, JobType, Resources } from "../rpc/types.ts";
 import {
-  applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
-  type Eviction, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
+  AntiAffinityIndex, applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
+  type Eviction, type ScoreKind, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import { avoidLeaving, victimBudget } from "./core-moves.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
-export function schedGroup(s: GroupSpec, pending: string[]): SchedGroup {
+/** The scheduler's view of a group; its anti-affinity rules (its own and the reverse of others') from the index. */
+export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinityIndex): SchedGroup {
   return {
     id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
     pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
+    antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined,
   };
 }
 
@@ -52,6 +54,7 @@ class AgentView implements SchedAgent {
   devices!: SchedAgent["devices"];
   idle!: Resources;
   pressure!: boolean;
+  loadTarget?: number;
   private readonly load: AgentLoad;
 
   constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
@@ -78,6 +81,8 @@ class AgentView implements SchedAgent {
     this.devices = a.info.volumes;
     this.idle = a.idle;
     this.pressure = a.pressure;
+    const cfg = this.core.cfg;
+    this.loadTarget = cfg.poolLoadTargets?.[a.pool] ?? cfg.loadTarget;
   }
 
   get containers(): readonly SchedContainer[] {
@@ -130,7 +135,7 @@ export function schedule(core: ResManCore, now: number): void {
   const groups: SchedGroup[] = [];
   for (const [gid, ids] of pendingBy) {
     const g = core.groups.get(gid);
-    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y))));
+    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y)), core.groups.antiAffinity));
   }
   // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
   applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
@@ -206,7 +211,7 @@ export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
   if (spec.pools.length === 0) throw new InvalidError("the job names no pool");
   const id = spec.id || "plan";
   const pending = Array.from({ length: spec.replica }, (_, i) => `${id}.${i}`);
-  const r = place(schedAgents(core), [schedGroup({ ...spec, id }, pending)], { seed: core.seed });
+  const r = place(schedAgents(core), [schedGroup({ ...spec, id }, pending, core.groups.antiAffinity)], { seed: core.seed });
   const per = new Map<string, number>();
   for (const p of r.placements) per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
   const reasons = r.outcomes[0]?.reasons ?? {};
@@ -226,7 +231,7 @@ export function forcePreempt(core: ResManCore, groupId: string, endpoint: string
   const pending = core.placement.ofGroup(groupId).filter((c) => !c.agent).sort((x, y) => x.index - y.index);
   if (pending.length === 0) throw new ConflictError(`group ${groupId} has no pending container`);
   const cid = pending[0]!.id;
-  const d = prepare(schedGroup(g.spec, [cid]));
+  const d = prepare(schedGroup(g.spec, [cid], core.groups.antiAffinity));
   const wa = new WorkingAgent(schedAgent(core, agent));
   const victims = planVictims(d, wa);
   if (victims === null) {

@@ -12,6 +12,7 @@ import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
+import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
@@ -34,7 +35,7 @@ export type SafeMode = "off" | "auto" | "manual";
 
 export class ResManCore {
   readonly agents = new Map<string, AgentRec>();
-  readonly groups = new Map<string, GroupRec>();
+  readonly groups = new GroupMap();
   readonly pools = new Set<string>();
   readonly quotas = new Map<string, QuotaRec>();
   readonly placement: PlacementTable;

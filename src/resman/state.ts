@@ -21,6 +21,9 @@ export interface ResManConfig {
   retryMs: number;
   /** Usage-only changes reach AppMaster's hints at this many containers per second (default 10,000; see hint-versions.ts). */
   usageHintsPerSec?: number;
+  /** The load score's cpu utilisation target (0..1) for every agent, and per pool; the scheduler's default when absent. */
+  loadTarget?: number;
+  poolLoadTargets?: Record<string, number>;
 }
 
 export const DEFAULT_CONFIG: ResManConfig = {

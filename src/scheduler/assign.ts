@@ -23,6 +23,6 @@ export function assign(d: Demand, a: WorkingAgent, containerId: string, victims:
     charged[dev.medium === "ssd" ? "ssd" : "disk"] += dev.size;
     return { path: d.exclusive[i]!.path, hostPath: dev.path, size: dev.size, medium: dev.medium };
   });
-  a.add(d.id, charged, d.batch, devices.map((dev) => dev.path));
+  a.add(d.id, charged, d.batch, devices.map((dev) => dev.path), d.profile);
   return { containerId, groupId: d.id, agent: a.endpoint, ports, bindings, charged, victims };
 }

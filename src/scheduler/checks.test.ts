@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  agentStateCheck, batchLimitCheck, blacklistCheck, checkFeasible, checkStatic, cpuCheck, diskCheck, exclusiveVolumesCheck,
+  agentStateCheck, antiAffinityCheck, batchLimitCheck, blacklistCheck, checkFeasible, checkStatic, cpuCheck, diskCheck, exclusiveVolumesCheck,
   FEASIBILITY_CHECKS, formatReasons, labelsCheck, maxPerHostCheck, memoryCheck, poolCheck, portsCheck, ssdCheck,
   STATIC_CHECKS, type FeasibilityCheck,
 } from "./checks.ts";
@@ -21,6 +21,27 @@ const disk = (path: string, size: number) => ({ medium: "disk", path, size });
 const ssd = (path: string, size: number) => ({ medium: "ssd", path, size });
 const vol = (path: string, size: number, medium: string, exclusive = true) => ({ path, size, medium, exclusive, readonly: false });
 
+/** Anti-affinity: own rules (no holders), the reverse of another group's (holders), the new container counted. */
+function antiAffinityRows(): Row[] {
+  const on = (counts: [string, number][]) => agent("a", { groupCount: new Map(counts) });
+  const rule = (counted: string[], maxPerHost: number, holders: string[] = []) => ({ antiAffinity: [{ holders, counted, maxPerHost }] });
+  const row = (name: string, counts: [string, number][], r: ReturnType<typeof rule>, want: string | null): Row =>
+    ({ name: `anti-affinity: ${name}`, check: antiAffinityCheck, agent: on(counts), group: group("g", 1, r), want });
+  return [
+    row("k = 0 and B is there", [["b", 1]], rule(["b"], 0), "anti-affinity"),
+    row("k = 0 and B is not there", [["c", 3]], rule(["b"], 0), null),
+    row("k = 1, one B there", [["b", 1]], rule(["b"], 1), null),
+    row("k = 1, two B there", [["b", 2]], rule(["b"], 1), "anti-affinity"),
+    row("B's groups are summed", [["b1", 1], ["b2", 1]], rule(["b1", "b2"], 1), "anti-affinity"),
+    row("its own job counted: the new one adds 1", [["g", 1]], rule(["g"], 1), "anti-affinity"),
+    row("its own job counted, room for one more", [["g", 1]], rule(["g"], 2), null),
+    row("reverse: A there, one of us there, A allows 1", [["a", 1], ["g", 1]], rule(["g"], 1, ["a"]), "anti-affinity"),
+    row("reverse: A there, none of us, A allows 1", [["a", 1]], rule(["g"], 1, ["a"]), null),
+    row("reverse: A there and allows 0", [["a", 1]], rule(["g"], 0, ["a"]), "anti-affinity"),
+    row("reverse: A not there, no limit", [["g", 5]], rule(["g"], 0, ["a"]), null),
+  ];
+}
+
 const rows: Row[] = [
   { name: "alive agent", check: agentStateCheck, agent: agent("a"), group: group("g", 1), want: null },
   { name: "offline agent", check: agentStateCheck, agent: agent("a", { state: "offline" }), group: group("g", 1), want: "agent offline" },
@@ -36,6 +57,7 @@ const rows: Row[] = [
   { name: "max_per_host reached", check: maxPerHostCheck, agent: agent("a", { groupCount: new Map([["g", 2]]) }), group: group("g", 1, { maxPerHost: 2 }), want: "max_per_host" },
   { name: "max_per_host below", check: maxPerHostCheck, agent: agent("a", { groupCount: new Map([["g", 1]]) }), group: group("g", 1, { maxPerHost: 2 }), want: null },
   { name: "max_per_host 0 is no limit", check: maxPerHostCheck, agent: agent("a", { groupCount: new Map([["g", 99]]) }), group: group("g", 1), want: null },
+  ...antiAffinityRows(),
   { name: "batch cap reached", check: batchLimitCheck, agent: agent("a", { maxBatch: 2, batchCount: 2 }), group: group("g", 1, { jobType: "batch" }), want: "batch limit" },
   { name: "batch cap counts best-effort", check: batchLimitCheck, agent: agent("a", { maxBatch: 2, batchCount: 2 }), group: group("g", 1, { jobType: "best-effort" }), want: "batch limit" },
   { name: "batch cap ignores services", check: batchLimitCheck, agent: agent("a", { maxBatch: 2, batchCount: 2 }), group: group("g", 1), want: null },
@@ -115,7 +137,7 @@ describe("feasibility checks", () => {
   test("the stack returns the first rejection in order", () => {
     const a = new WorkingAgent(agent("a", { state: "offline", pool: "x", assigned: res(4000, 8 * G) }));
     expect(checkFeasible(prepare(group("g", 1)), a)).toBe("agent offline");
-    expect(FEASIBILITY_CHECKS.length).toBe(12);
+    expect(FEASIBILITY_CHECKS.length).toBe(13);
   });
 
   test("checkFeasible and checkStatic, written out, answer as the loops over FEASIBILITY_CHECKS and STATIC_CHECKS", () => {

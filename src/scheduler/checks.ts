@@ -1,8 +1,8 @@
 // Feasibility checks. Each is a few lines returning null (feasible) or a named reason; place() runs them in the
 // order of FEASIBILITY_CHECKS and counts every rejection, so `galaxy plan` and `galaxy containers` can say why.
 //
-// The first five are static for a pass (they do not change as containers are placed or evicted, except
-// max_per_host, which only grows): preemption considers only agents that pass them.
+// The first six are static for a pass (they do not change as containers are placed or evicted, except
+// max_per_host and anti-affinity, whose counts only grow): preemption considers only agents that pass them.
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
 import type { WorkingAgent } from "./working-agent.ts";
@@ -23,6 +23,19 @@ export const blacklistCheck: FeasibilityCheck = (d, a) => (d.group.blacklist.inc
 export const maxPerHostCheck: FeasibilityCheck = (d, a) =>
   d.group.maxPerHost > 0 && a.countOf(d.id) >= d.group.maxPerHost ? "max_per_host" : null;
 
+/** Anti-affinity between jobs: where a rule applies, its counted containers plus this one stay within its limit. */
+export const antiAffinityCheck: FeasibilityCheck = (d, a) => {
+  const rules = d.antiAffinity;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (r.holders.length > 0 && !r.holders.some((h) => a.countOf(h) > 0)) continue;
+    let n = r.self;
+    for (const g of r.counted) n += a.countOf(g);
+    if (n > r.maxPerHost) return "anti-affinity";
+  }
+  return null;
+};
+
 export const batchLimitCheck: FeasibilityCheck = (d, a) =>
   d.batch && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch ? "batch limit" : null;
 
@@ -33,9 +46,16 @@ export function available(d: Demand, a: WorkingAgent, r: keyof Resources): numbe
   return free + a.base.idle[r];
 }
 
-export const cpuCheck: FeasibilityCheck = (d, a) => (available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu");
+/** A profiled group is checked at every point of its profile (profile.ts); the others against the free amount. */
+export const cpuCheck: FeasibilityCheck = (d, a) => {
+  if (d.profile) return a.profileFits(d.profile, "cpu") ? null : "no cpu";
+  return available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu";
+};
 /** Memory includes tmpfs volumes (they are in the group's resources). */
-export const memoryCheck: FeasibilityCheck = (d, a) => (available(d, a, "memory") >= d.shared.memory ? null : "no memory");
+export const memoryCheck: FeasibilityCheck = (d, a) => {
+  if (d.profile) return a.profileFits(d.profile, "memory") ? null : "no memory";
+  return available(d, a, "memory") >= d.shared.memory ? null : "no memory";
+};
 export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : "no disk");
 export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : "no ssd");
 
@@ -61,7 +81,7 @@ export const portsCheck: FeasibilityCheck = (d, a) => {
 };
 
 /** Checks whose answer preemption cannot change. */
-export const STATIC_CHECKS: readonly FeasibilityCheck[] = [agentStateCheck, poolCheck, labelsCheck, blacklistCheck, maxPerHostCheck];
+export const STATIC_CHECKS: readonly FeasibilityCheck[] = [agentStateCheck, poolCheck, labelsCheck, blacklistCheck, maxPerHostCheck, antiAffinityCheck];
 
 /** The stack, cheapest and most selective first. */
 export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
@@ -89,7 +109,10 @@ export function checkFeasible(d: Demand, a: WorkingAgent): string | null {
 
 /** STATIC_CHECKS, in order, written out (see checkFeasible). */
 export function checkStatic(d: Demand, a: WorkingAgent): string | null {
-  return agentStateCheck(d, a) ?? poolCheck(d, a) ?? labelsCheck(d, a) ?? blacklistCheck(d, a) ?? maxPerHostCheck(d, a);
+  return (
+    agentStateCheck(d, a) ?? poolCheck(d, a) ?? labelsCheck(d, a) ?? blacklistCheck(d, a) ?? maxPerHostCheck(d, a) ??
+    (d.antiAffinity.length > 0 ? antiAffinityCheck(d, a) : null)
+  );
 }
 
 /** "12 agents: no memory, 3: max_per_host" — the most common reason first. */

@@ -1,7 +1,8 @@
 // A group prepared once per pass: everything the checks need, derived from SchedGroup so the per-agent checks do
 // no allocation (shared resources without the exclusive volumes, the exclusive volumes largest first, port counts).
 import { IMPORTANCE, type JobType, type Resources, type VolumeRequest } from "../rpc/types.ts";
-import type { SchedGroup } from "./types.ts";
+import { DEFAULT_SCORE } from "./score-kind.ts";
+import type { SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind } from "./types.ts";
 
 export interface Demand {
   readonly group: SchedGroup;
@@ -18,6 +19,12 @@ export interface Demand {
   readonly exclusive: readonly VolumeRequest[];
   readonly fixedPorts: readonly number[];
   readonly dynamicPorts: number;
+  /** The group's anti-affinity constraints, with whether the group counts against each (its own container adds 1). */
+  readonly antiAffinity: readonly (SchedAntiAffinity & { readonly self: number })[];
+  /** The group's scorer: spread when `spread` is set, else its score, else DEFAULT_SCORE. */
+  readonly score: ScoreKind;
+  /** Its usage profile (cpu and memory checked at every point), if any. */
+  readonly profile?: SchedProfile;
 }
 
 export const isBatchType = (t: string): boolean => t === "batch" || t === "best-effort";
@@ -40,6 +47,9 @@ export function prepare(g: SchedGroup): Demand {
   return {
     group: g, id: g.id, jobType: g.jobType, importance: IMPORTANCE[g.jobType] ?? 0, batch: isBatchType(g.jobType),
     deep: g.jobType === "best-effort", shared, exclusive, fixedPorts, dynamicPorts,
+    antiAffinity: (g.antiAffinity ?? []).map((r) => ({ ...r, self: r.counted.includes(g.id) ? 1 : 0 })),
+    score: g.spread ? "spread" : g.score || DEFAULT_SCORE,
+    profile: g.profile, // always present (undefined when none): one object shape for the hot checks
   };
 }
 

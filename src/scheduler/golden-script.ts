@@ -3,10 +3,12 @@
 // the two and UPDATE_GOLDEN=1 writes the recomputed file back (raft's datadriven tests).
 //
 //   agent NAME cpu=4 mem=8G [disk=100G] [ssd=0] [pool=P] [labels=a,b] [state=offline] [ports=20000-20099]
-//         [max_batch=N] [devices=disk:/d1:500G,ssd:/s1:100G] [idle=CPU:MEM] [pressure]
+//         [max_batch=N] [devices=disk:/d1:500G,ssd:/s1:100G] [idle=CPU:MEM] [pressure] [target=0.5]
 //   running AGENT CONTAINER type=T cpu=1 mem=1G [disk=..] [ssd=..] [ports=8080,8081] [devices=/d1]
 //   group NAME n=3 [type=service] cpu=1 mem=1G [disk=..] [ssd=..] [max_per_host=N] [spread] [pools=a,b]
 //         [labels=a,b] [blacklist=a,b] [ports=http:0,admin:8080] [volume=MEDIUM:PATH:SIZE[:exclusive]]…
+//         [score=binpack|spread|load] [job=NAME] [anti=JOB:K,JOB:K]   (anti-affinity: where this group runs, at most K of JOB; NAME defaults to
+//                                          the group's name; a `running` container belongs to the group of its prefix)
 //   place [seed=N] [nopreempt]
 //   ----
 //   AGENT: CONTAINER[port=..]{path=device} … (evicts V, …)
@@ -17,21 +19,24 @@
 import { parseSize } from "../core/units.ts";
 import type { JobType, Resources, VolumeRequest } from "../rpc/types.ts";
 import { formatReasons } from "./checks.ts";
+import { AntiAffinityIndex, type RuleOwner } from "./anti-affinity.ts";
 import { place } from "./place.ts";
-import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult } from "./types.ts";
+import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult, ScoreKind } from "./types.ts";
 
 type Args = Map<string, string>;
 
 interface World {
   agents: Map<string, { base: SchedAgent; containers: SchedContainer[] }>;
   groups: Map<string, SchedGroup & { pending: string[] }>;
+  /** Every group's job name and rules, also of groups only seen as `running` containers. */
+  owners: Map<string, RuleOwner>;
 }
 
 /** Replays a script; returns its text with every transcript recomputed. */
 export function rewriteScript(text: string): string {
   const lines = text.split("\n");
   const out: string[] = [];
-  const w: World = { agents: new Map(), groups: new Map() };
+  const w: World = { agents: new Map(), groups: new Map(), owners: new Map() };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     out.push(line);
@@ -81,6 +86,7 @@ function addAgent(w: World, name: string, a: Args): void {
     assigned: { millicores: 0, memory: 0, disk: 0, ssd: 0 }, usedPorts: new Set(), portMin: lo!, portMax: hi!,
     groupCount: new Map(), batchCount: 0, maxBatch: Number(a.get("max_batch") ?? 0), devices, takenDevices: new Set(),
     idle: { millicores: cpuOf(idleCpu), memory: size(idleMem), disk: 0, ssd: 0 }, pressure: a.has("pressure"), containers: [],
+    ...(a.has("target") ? { loadTarget: Number(a.get("target")) } : {}),
   };
   w.agents.set(name, { base, containers: [] });
 }
@@ -88,8 +94,10 @@ function addAgent(w: World, name: string, a: Args): void {
 function addRunning(w: World, agent: string, id: string, a: Args): void {
   const rec = w.agents.get(agent);
   if (!rec) throw new Error(`running: no agent ${agent}`);
+  const groupId = id.slice(0, id.lastIndexOf("."));
+  if (!w.owners.has(groupId)) w.owners.set(groupId, { id: groupId, user: "", name: groupId });
   rec.containers.push({
-    id, groupId: id.slice(0, id.lastIndexOf(".")), jobType: (a.get("type") ?? "service") as JobType, charged: resOf(a),
+    id, groupId, jobType: (a.get("type") ?? "service") as JobType, charged: resOf(a),
     ports: list(a.get("ports")).map(Number), devices: list(a.get("devices")),
   });
 }
@@ -106,8 +114,11 @@ function addGroup(w: World, name: string, a: Args): void {
     ports: list(a.get("ports")).map((p) => ({ name: p.split(":")[0]!, port: Number(p.split(":")[1] ?? 0) })),
     pools: a.has("pools") ? list(a.get("pools")) : ["default"], labels: list(a.get("labels")),
     maxPerHost: Number(a.get("max_per_host") ?? 0), spread: a.has("spread"), blacklist: list(a.get("blacklist")),
+    ...(a.has("score") ? { score: a.get("score") as ScoreKind } : {}),
     pending: Array.from({ length: Number(a.get("n") ?? 1) }, (_, i) => `${name}.${i}`),
   });
+  const antiAffinity = list(a.get("anti")).map((r) => ({ job: r.split(":")[0]!, maxPerHost: Number(r.split(":")[1] ?? 0) }));
+  w.owners.set(name, { id: name, user: "", name: a.get("job") ?? name, antiAffinity });
 }
 
 /** The agents as the scheduler sees them: assigned, ports, counts and devices summed from their containers. */
@@ -128,7 +139,9 @@ function schedAgents(w: World): SchedAgent[] {
 }
 
 function runPlace(w: World, a: Args): string[] {
-  const groups = [...w.groups.values()].filter((g) => g.pending.length > 0);
+  const index = new AntiAffinityIndex();
+  for (const o of w.owners.values()) index.set(o);
+  const groups = [...w.groups.values()].filter((g) => g.pending.length > 0).map((g) => ({ ...g, antiAffinity: index.rulesFor(w.owners.get(g.id)!) }));
   const r = place(schedAgents(w), groups, { seed: Number(a.get("seed") ?? 1), preempt: !a.has("nopreempt") });
   const lines = transcript(w, r);
   apply(w, r);

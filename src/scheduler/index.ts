@@ -3,6 +3,9 @@ export { checkFeasible, checkStatic, formatReasons, FEASIBILITY_CHECKS, STATIC_C
 export { prepare, isBatchType } from "./demand.ts";
 export { WorkingAgent } from "./working-agent.ts";
 export { planVictims, preemptReason, applyPlan } from "./preempt.ts";
+export { DEFAULT_LOAD_TARGET, DEFAULT_SCORE } from "./score-kind.ts";
+export { SCORE_KINDS } from "./types.ts";
+export { AntiAffinityIndex, type AntiAffinityRule, type RuleOwner } from "./anti-affinity.ts";
 export type {
-  SchedAgent, SchedGroup, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
+  AgentProfile, SchedAgent, SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
 } from "./types.ts";

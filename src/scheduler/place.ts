@@ -4,8 +4,10 @@
 //       feasibility in batches (checks.ts; rejections counted per reason): the agents in the pass's seeded order
 //           (bin-pack from its start, spread from a seeded offset per group), until MIN_BATCH (or twice the containers left) are feasible; a group
 //           that fits early never reads the rest of the fleet, one that does not reads it all (full reasons)
-//       ──► rank the batch (score.ts: bin-pack fullest first, spread emptiest first; ties keep the seeded order)
-//       ──► fill: bin-pack fills one agent before the next; spread deals one container per agent per round; only the
+//       ──► rank the batch (score.ts: bin-pack fullest first, spread emptiest first, load least added cost first;
+//           ties keep the seeded order)
+//       ──► fill: bin-pack fills one agent before the next; spread deals one container per agent per round; load
+//           puts each container where it adds the least cost (scored again after each placement); only the
 //           agent just used is checked again, never the whole fleet per container; next batch while any are left
 //       ──► still unplaced and preemption on: preempt.ts evicts strictly less important containers, fewest first
 //       ──► each placement or eviction updates that agent's overlay (resources, ports, devices, per-group count)
@@ -15,7 +17,7 @@ import { checkFeasible } from "./checks.ts";
 import { cmp, prepare, type Demand } from "./demand.ts";
 import { preemptGroup, VictimBudget } from "./preempt.ts";
 import { seededRandom } from "./random.ts";
-import { rankAgents } from "./score.ts";
+import { loadScorer, rankAgents, ScoreHeap } from "./score.ts";
 import type { Eviction, GroupOutcome, Placement, ScheduleOptions, ScheduleResult, SchedAgent, SchedGroup } from "./types.ts";
 import { WorkingFleet, type WorkingAgent } from "./working-agent.ts";
 
@@ -62,7 +64,7 @@ function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: 
   const n = working.length;
   // Bin-pack groups all read the pass's order from its start, so they pack the same agents; spread groups each
   // start at their own seeded offset, so they disperse over the fleet.
-  const start = n > 0 && d.group.spread ? Math.floor(rand() * n) : 0;
+  const start = n > 0 && d.score === "spread" ? Math.floor(rand() * n) : 0;
   let scanned = 0;
   /** The next `size` feasible agents in this group's order; every rejection counted. */
   const nextBatch = (size: number): WorkingAgent[] => {
@@ -80,8 +82,8 @@ function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: 
   while (next < pending.length) {
     const batch = nextBatch(Math.max(MIN_BATCH, 2 * (pending.length - next)));
     if (batch.length === 0) break;
-    rankAgents(d, batch);
-    next = d.group.spread ? dealSpread(d, batch, next, out) : fillBinPack(d, batch, next, out);
+    if (d.score !== "load") rankAgents(d, batch); // load orders the batch in its own heap
+    next = d.score === "spread" ? dealSpread(d, batch, next, out) : d.score === "load" ? fillLoad(d, batch, next, out) : fillBinPack(d, batch, next, out);
     for (const a of batch) feasible.push(a);
   }
   const unplaced = pending.slice(next);
@@ -101,6 +103,27 @@ function fillBinPack(d: Demand, agents: WorkingAgent[], next: number, out: Place
   for (const a of agents) {
     while (next < pending.length && checkFeasible(d, a) === null) out.push(assign(d, a, pending[next++]!, []));
     if (next >= pending.length) break;
+  }
+  return next;
+}
+
+/**
+ * Load: each container to the agent of the batch whose load cost it raises least. Placing changes only the chosen
+ * agent's score, so the batch sits in a max-heap (ties: the batch's seeded order) and only that agent is scored again.
+ */
+function fillLoad(d: Demand, agents: WorkingAgent[], next: number, out: Placement[]): number {
+  const pending = d.group.pending;
+  const heap = new ScoreHeap(agents.length);
+  for (let i = 0; i < agents.length; i++) heap.push(i, loadScorer(d, agents[i]!));
+  while (next < pending.length && heap.size > 0) {
+    const i = heap.peek();
+    const a = agents[i]!;
+    if (checkFeasible(d, a) !== null) {
+      heap.pop();
+      continue;
+    }
+    out.push(assign(d, a, pending[next++]!, []));
+    heap.updateTop(loadScorer(d, a)); // usually still the best: no move; checked again when next on top
   }
   return next;
 }

@@ -19,7 +19,7 @@ const arbAgent = fc.record({
 });
 const arbGroup = fc.record({
   n: fc.integer({ min: 0, max: 12 }), type: arbType, cpu: fc.integer({ min: 0, max: 3000 }), mem: fc.integer({ min: 0, max: 4 }),
-  mph: fc.integer({ min: 0, max: 3 }), spread: fc.boolean(), pools: fc.subarray(["default", "other"], { minLength: 1 }),
+  mph: fc.integer({ min: 0, max: 3 }), spread: fc.boolean(), score: fc.constantFrom("binpack", "load", undefined), pools: fc.subarray(["default", "other"], { minLength: 1 }),
   labels: fc.subarray(["ssd", "gpu"]), port: fc.option(fc.constantFrom(0, 8000, 8001)), exclusive: fc.boolean(),
 });
 
@@ -49,7 +49,7 @@ function buildAgent(x: ArbAgent, i: number): SchedAgent {
 function buildGroup(x: ArbGroup, i: number): SchedGroup {
   const volumes = x.exclusive ? [{ path: "/v", size: 50 * G, medium: "disk", exclusive: true, readonly: false }] : [];
   return group(`g${i}`, x.n, {
-    jobType: x.type, spread: x.spread, maxPerHost: x.mph, pools: x.pools, labels: x.labels, volumes,
+    jobType: x.type, spread: x.spread, ...(x.score ? { score: x.score as "binpack" | "load" } : {}), maxPerHost: x.mph, pools: x.pools, labels: x.labels, volumes,
     resources: res(x.cpu, x.mem * G, x.exclusive ? 50 * G : 0), ports: x.port === null ? [] : [{ name: "p", port: x.port }],
   });
 }

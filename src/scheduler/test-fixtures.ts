@@ -1,4 +1,5 @@
-// Builders for the scheduler's tests (plain data with defaults; override what a test is about).
+// Builders for the scheduler's tests (plain data with defaults; override what a test is about). Groups bin-pack
+// unless a test says otherwise (the scheduler's own default is DEFAULT_SCORE).
 import type { JobType, Resources } from "../rpc/types.ts";
 import type { SchedAgent, SchedContainer, SchedGroup } from "./types.ts";
 
@@ -19,7 +20,7 @@ export function agent(endpoint: string, over: Partial<SchedAgent> = {}): SchedAg
 export function group(id: string, n: number, over: Partial<SchedGroup> = {}): SchedGroup {
   return {
     id, jobType: "service", resources: res(1000, 1 * G), ports: [], volumes: [],
-    pools: ["default"], labels: [], maxPerHost: 0, spread: false, blacklist: [],
+    pools: ["default"], labels: [], maxPerHost: 0, spread: false, score: "binpack", blacklist: [],
     pending: Array.from({ length: n }, (_, i) => `${id}.${i}`), ...over,
   };
 }

@@ -16,6 +16,22 @@ export interface SchedDevice {
   readonly size: number;
 }
 
+/** A usage profile: cpu (millicores) and memory (bytes) at each of a fixed number of time points (issue 18, item 3). */
+export interface SchedProfile {
+  readonly cpu: Float64Array;
+  readonly memory: Float64Array;
+}
+
+/** The profiled containers on an agent: their curves summed per point, and the peaks they are charged (in `assigned`). */
+export interface AgentProfile extends SchedProfile {
+  readonly peakCpu: number;
+  readonly peakMemory: number;
+}
+
+/** binpack: fullest first; spread: fewest of the group, emptiest first; load: least added load cost (score.ts). */
+export type ScoreKind = "binpack" | "spread" | "load";
+export const SCORE_KINDS: readonly ScoreKind[] = ["binpack", "spread", "load"];
+
 /** A container already placed on an agent, as preemption sees it. */
 export interface SchedContainer {
   readonly id: string;
@@ -26,6 +42,8 @@ export interface SchedContainer {
   readonly ports: readonly number[];
   /** Device paths it holds exclusively. */
   readonly devices: readonly string[];
+  /** Its usage profile, when it was placed with one (evicting it takes its curves off the agent's sums). */
+  readonly profile?: SchedProfile;
 }
 
 export interface SchedAgent {
@@ -52,6 +70,10 @@ export interface SchedAgent {
    * usage: best-effort containers may use it ("deep" assignment). Zero when unknown.
    */
   readonly idle: Resources;
+  /** The load score's cpu utilisation target (0..1; DEFAULT_LOAD_TARGET when absent): ResMan's cluster default or the pool's. */
+  readonly loadTarget?: number;
+  /** Sums of the profiled containers' curves (none: no profiled container here). */
+  readonly profile?: AgentProfile;
   /** Memory pressure reported: no deep assignment here. */
   readonly pressure: boolean;
   /** The containers placed on it; read only by preemption (may be computed lazily by a getter). */
@@ -61,6 +83,17 @@ export interface SchedAgent {
    * reads the agent (WorkingFleet.at; agents a pass never reads cost nothing).
    */
   refresh?(): void;
+}
+
+/**
+ * One anti-affinity constraint on placing a group's container (anti-affinity.ts builds them from job rules): where
+ * any of `holders` runs (always, when empty), the containers of the `counted` groups on the agent, the new one
+ * included when its group is counted, must stay <= maxPerHost.
+ */
+export interface SchedAntiAffinity {
+  readonly holders: readonly string[];
+  readonly counted: readonly string[];
+  readonly maxPerHost: number;
 }
 
 /** One equivalence class: the identical pending containers of one group. */
@@ -74,7 +107,16 @@ export interface SchedGroup {
   readonly pools: readonly string[];
   readonly labels: readonly string[];
   readonly maxPerHost: number; // 0: no limit
+  /** Anti-affinity with other jobs (its own rules and the reverse of others'); none when absent. */
+  readonly antiAffinity?: readonly SchedAntiAffinity[];
   readonly spread: boolean;
+  /**
+   * Its containers' usage over time: cpu and memory are checked as the sum of the curves at every point (plus the
+   * peaks of the agent's containers without one) instead of the sum of peaks. Charged at its peaks all the same.
+   */
+  readonly profile?: SchedProfile;
+  /** How agents are ranked (`deploy.score`); `spread: true` means spread whatever this says. Default: DEFAULT_SCORE. */
+  readonly score?: ScoreKind;
   readonly blacklist: readonly string[];
   /** Container ids to place, in order. */
   readonly pending: readonly string[];

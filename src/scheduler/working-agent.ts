@@ -3,7 +3,8 @@
 // the pass never touches costs one small object.
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
-import type { SchedAgent, SchedContainer, SchedDevice } from "./types.ts";
+import { fitsAtEveryPoint, peakOf, withProfile, type MutableProfile, type ProfileDim } from "./profile.ts";
+import type { AgentProfile, SchedAgent, SchedContainer, SchedDevice, SchedProfile } from "./types.ts";
 
 export class WorkingAgent {
   cpu: number;
@@ -19,6 +20,11 @@ export class WorkingAgent {
   /** The base's containers, read once per pass (a base may list them afresh on every read). */
   private baseContainers: readonly SchedContainer[] | null = null;
   private nextPort: number;
+  /**
+   * What only profiles read, made on first use: the constructor runs for every agent a pass reads, so it stays
+   * small and reads no optional field of the base.
+   */
+  private x: WorkingExtra | null = null;
 
   constructor(readonly base: SchedAgent) {
     this.cpu = base.assigned.millicores;
@@ -96,8 +102,40 @@ export class WorkingAgent {
     return chosen;
   }
 
-  /** Charges one container: its shared resources plus the devices it takes. */
-  add(group: string, charged: Resources, batch: boolean, devices: readonly string[]): void {
+  private extra(): WorkingExtra {
+    return (this.x ??= { prof: this.base.profile ?? null, ownProf: false });
+  }
+
+  private profile(): AgentProfile | MutableProfile | null {
+    return this.extra().prof;
+  }
+
+  /** The load score's target: the base's, or the fallback. */
+  loadTarget(fallback: number): number {
+    return this.base.loadTarget ?? fallback;
+  }
+
+  /** A profiled container's fit: at every point, the charge without the profiled ones + their curves + its curve. */
+  profileFits(p: SchedProfile, dim: ProfileDim): boolean {
+    const pr = this.profile();
+    const used = dim === "cpu" ? this.cpu - (pr?.peakCpu ?? 0) : this.memory - (pr?.peakMemory ?? 0);
+    return fitsAtEveryPoint(used, pr?.[dim], p[dim], this.base.total[dim === "cpu" ? "millicores" : "memory"]);
+  }
+
+  /** The agent's cpu in use as profiles see it (the peak of the sums), with `add`'s curve when given. */
+  profiledCpu(add?: SchedProfile): number {
+    const pr = this.profile();
+    if (!pr && !add) return this.cpu;
+    return this.cpu - (pr?.peakCpu ?? 0) + peakOf(pr?.cpu, add?.cpu);
+  }
+
+  /** Charges one container: its shared resources plus the devices it takes (and its curves, when profiled). */
+  add(group: string, charged: Resources, batch: boolean, devices: readonly string[], profile?: SchedProfile): void {
+    if (profile) {
+      const x = this.extra();
+      x.prof = withProfile(x.prof, profile, charged.millicores, charged.memory, x.ownProf);
+      x.ownProf = true;
+    }
     this.charge(charged, 1);
     if (!this.counts) this.counts = new Map(this.base.groupCount);
     this.counts.set(group, this.countOf(group) + 1);
@@ -113,12 +151,17 @@ export class WorkingAgent {
     if (!this.removed) this.removed = new Set();
     this.removed.add(c.id);
     this.release(c, batch);
+    if (c.profile) {
+      const x = this.extra();
+      x.prof = withProfile(x.prof, c.profile, c.charged.millicores, c.charged.memory, x.ownProf, -1);
+      x.ownProf = true;
+    }
   }
 
   /** Puts back a container evict() took off (preemption trying a smaller victim set). */
   restore(c: SchedContainer, batch: boolean): void {
     this.removed?.delete(c.id);
-    this.add(c.groupId, c.charged, batch, c.devices);
+    this.add(c.groupId, c.charged, batch, c.devices, c.profile);
     for (const p of c.ports) this.markPort(p, true);
   }
 
@@ -143,6 +186,7 @@ export class WorkingAgent {
     w.taken = this.taken && new Set(this.taken);
     w.removed = this.removed && new Set(this.removed);
     w.baseContainers = this.baseContainers;
+    if (this.x) w.x = { ...this.x, ownProf: false }; // the profile shared: the copy makes its own before it adds one
     return w;
   }
 
@@ -172,6 +216,12 @@ export class WorkingAgent {
     this.disk += sign * r.disk;
     this.ssd += sign * r.ssd;
   }
+}
+
+interface WorkingExtra {
+  /** The base's profile until a profiled container is added here, then this pass's own copy. */
+  prof: AgentProfile | MutableProfile | null;
+  ownProf: boolean;
 }
 
 const NO_DEVICES: SchedDevice[] = [];

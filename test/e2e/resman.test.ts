@@ -9,7 +9,7 @@ import { freeAgentPorts, freePortBase, requireBinary, stopChild, waitFor, World 
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
-interface JobOpts { type?: string; replica: number; cpu: number; pools?: string[]; labels?: string[]; step?: number }
+interface JobOpts { type?: string; replica: number; cpu: number; pools?: string[]; labels?: string[]; step?: number; maxPerHost?: number; anti?: string; score?: string }
 
 describe("resman: pools, labels, grants, quotas, preemption, drain, restart", () => {
   const w = new World();
@@ -23,6 +23,9 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
     writeFileSync(path, [
       `name: ${name}`, `type: ${o.type ?? "service"}`, "deploy:", `  replica: ${o.replica}`, `  step: ${o.step ?? 1}`,
       `  pools: [${(o.pools ?? ["default"]).join(", ")}]`, `  labels: [${(o.labels ?? []).join(", ")}]`,
+      ...(o.maxPerHost ? [`  max_per_host: ${o.maxPerHost}`] : []),
+      ...(o.score ? [`  score: ${o.score}`] : []),
+      ...(o.anti ? [`  anti_affinity: [{job: ${o.anti.split(":")[0]}, max_per_host: ${o.anti.split(":")[1]}}]`] : []),
       "pod:", "  workspace: {size: 16M}", "  tasks:", "    - name: main", `      cpu: {millicores: ${o.cpu}}`, "      memory: {size: 32M}",
       '      start: "exec sleep 600"', "",
     ].join("\n"));
@@ -81,6 +84,20 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
     w.run(["label", "remove", "ssd", agent(1)]);
   }, 120_000);
 
+  test("anti-affinity between jobs: plan names the reason, and the pods keep apart", async () => {
+    const db = submit("db", { replica: 2, cpu: 100, maxPerHost: 1 });
+    await waitFor("db placed", () => group(db).group.placed === 2, 30_000);
+    const planned = w.run(["plan", "-f", jobFile("cache", { replica: 2, cpu: 100, maxPerHost: 1, anti: "db:0" })]);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toContain("1 of 2 pods of cache fit");
+    expect(planned.stdout).toMatch(/1 would wait: 2 agents: anti-affinity/);
+    const cache = submit("cache", { replica: 1, cpu: 100, anti: "db:0" });
+    await waitFor("cache placed", () => group(cache).group.placed === 1, 30_000);
+    const free = [agent(0), agent(1), agent(2)].filter((a) => !agentsOf(db).includes(a));
+    expect(agentsOf(cache)).toEqual(free);
+    await removeAll([db, cache]);
+  }, 120_000);
+
   test("a user without a grant is refused; a quota refusal names the dimension", async () => {
     const bob = w.run(["user", "add", "bob"]).stdout.split("\n")[1]!;
     const refused = w.run(["submit", "-f", jobFile("bobs", { replica: 1, cpu: 100 }), "--user", "bob", "--token", bob]);
@@ -110,9 +127,10 @@ describe("resman: pools, labels, grants, quotas, preemption, drain, restart", ()
   }, 120_000);
 
   test("drain empties an agent: batch at once, services never below replica − step running; agent show says drained", async () => {
-    const svc = submit("steady", { replica: 4, cpu: 300, step: 1 });
+    // bin-packed (the default load score would stop at half an agent): 3 of the 4 on one agent
+    const svc = submit("steady", { replica: 4, cpu: 300, step: 1, score: "binpack" });
     await waitFor("the service to run", () => group(svc).group.running === 4, 60_000);
-    const batch = submit("small", { type: "batch", replica: 1, cpu: 100 });
+    const batch = submit("small", { type: "batch", replica: 1, cpu: 100, score: "binpack" });
     await waitFor("the batch pod to run", () => group(batch).group.running === 1, 60_000);
     const counts = new Map<string, number>();
     for (const a of agentsOf(svc)) counts.set(a, (counts.get(a) ?? 0) + 1);

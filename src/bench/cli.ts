@@ -1,12 +1,9 @@
 // `galaxy bench cli`: wall time of client commands as a user runs them, against a `galaxy up` cluster holding
 // N jobs (replica 0, submitted through AppMaster's RPC with the admin's token): `galaxy jobs --json` and
 // `galaxy --help` (startup alone), each the median of several runs.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { RpcClient } from "../rpc/index.ts";
-import { freePorts, onInterrupt, waitUntil } from "./procs.ts";
 import { round, summarize } from "./stats.ts";
+import { startUpProcess, type UpConfig } from "./up-process.ts";
 
 export interface CliBenchOptions {
   galaxy: string[];
@@ -30,26 +27,11 @@ export interface CliFigures {
 }
 
 export async function runCliBench(o: CliBenchOptions): Promise<CliFigures> {
-  const dir = mkdtempSync(join(tmpdir(), "galaxy-bench-cli-"));
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: dir, NO_COLOR: "1", GALAXY_CONFIG: join(dir, "config") };
-  for (const k of ["GALAXY_APPMASTER", "GALAXY_RESMAN", "GALAXY_CLUSTER_DIR", "GALAXY_USER", "GALAXY_TOKEN"]) delete env[k];
-  const port = await freeBase();
-  const up = Bun.spawn([...o.galaxy, "up", "--dir", join(dir, "g"), "--agents", "1", "--port", String(port), "--ports-from", String(31000 + (port % 20) * 1000), "--quiet"], {
-    env, stdin: "ignore", stdout: "pipe", stderr: Bun.file(join(dir, "up.err")),
-  });
-  const stopUp = async () => {
-    up.kill("SIGINT");
-    const t = setTimeout(() => up.kill("SIGKILL"), 30_000);
-    await up.exited;
-    clearTimeout(t);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const untrap = onInterrupt(stopUp);
+  const up = await startUpProcess({ galaxy: o.galaxy, name: "cli", agents: 1 });
+  const env = up.env;
   try {
-    const out = collect(up.stdout);
-    await waitUntil("galaxy up to be ready", () => out.text.includes("Galaxy is up"), 90_000, 100);
     const t0 = performance.now();
-    const cfg = readConfig(env.GALAXY_CONFIG!);
+    const cfg = up.config;
     await submitJobs(cfg, o.jobs);
     const submitSec = (performance.now() - t0) / 1000;
     o.log(`submitted ${o.jobs} jobs in ${submitSec.toFixed(1)} s`);
@@ -63,28 +45,11 @@ export async function runCliBench(o: CliBenchOptions): Promise<CliFigures> {
     ];
     return { jobs: o.jobs, submitSec: round(submitSec, 2), timings };
   } finally {
-    untrap();
-    await stopUp();
+    await up.stop();
   }
 }
 
-/** A port p with p (ResMan), p+2 (AppMaster) and p+10 (the agent) free. */
-const freeBase = (): Promise<number> => freePorts([0, 2, 10]);
-
-function collect(stream: ReadableStream<Uint8Array>): { text: string } {
-  const acc = { text: "" };
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) acc.text += dec.decode(chunk, { stream: true });
-  })();
-  return acc;
-}
-
-function readConfig(path: string): Cfg {
-  return JSON.parse(readFileSync(path, "utf8"));
-}
-
-type Cfg = { appmaster: string[]; user: string; token: string };
+type Cfg = UpConfig;
 const amClient = (cfg: Cfg) => new RpcClient({ addresses: cfg.appmaster, credentials: { user: cfg.user, token: cfg.token }, timeoutMs: 30_000 });
 
 /** The same listing as one RPC from this (warm) process: what the command costs beyond starting a process. */

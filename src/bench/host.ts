@@ -5,13 +5,13 @@
 //      memory cgroups, over a window with nothing to do;
 //   3. batch: one job of B one-second tasks (`sleep 1`, step B) from submit to finished; agents declared dead during
 //      it (ResMan's view, polled every second) must be none.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RpcClient } from "../rpc/index.ts";
 import { hostSnapshot, overhead, type Overhead, type ProcSample } from "./host-procs.ts";
-import { freePorts, onInterrupt, waitUntil } from "./procs.ts";
+import { waitUntil } from "./procs.ts";
 import { round } from "./stats.ts";
+import { startUpProcess, type UpConfig } from "./up-process.ts";
 
 export interface HostBenchOptions {
   galaxy: string[];
@@ -41,29 +41,13 @@ export interface HostFigures {
   batch: PhaseFigure | null;
 }
 
-type Cfg = { appmaster: string[]; resman: string[]; user: string; token: string };
+type Cfg = UpConfig;
 
 export async function runHostBench(o: HostBenchOptions): Promise<HostFigures> {
-  const dir = mkdtempSync(join(tmpdir(), "galaxy-bench-host-"));
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: dir, NO_COLOR: "1", GALAXY_CONFIG: join(dir, "config") };
-  for (const k of ["GALAXY_APPMASTER", "GALAXY_RESMAN", "GALAXY_CLUSTER_DIR", "GALAXY_USER", "GALAXY_TOKEN"]) delete env[k];
-  const offsets = [0, 2, ...Array.from({ length: o.agents }, (_, i) => 10 + i)];
-  const port = await freePorts(offsets);
   const cpu = String(Math.max(2, Math.ceil(((o.services + o.batch) * 10) / 1000) + 1));
-  const up = Bun.spawn([...o.galaxy, "up", "--dir", join(dir, "g"), "--agents", String(o.agents), "--cpu", cpu, "--memory", o.memory,
-    "--port", String(port), "--ports-from", String(31000 + (port % 20) * 1000), "--quiet"], { env, stdin: "ignore", stdout: "pipe", stderr: Bun.file(join(dir, "up.err")) });
-  const stopUp = async () => {
-    up.kill("SIGINT");
-    const t = setTimeout(() => up.kill("SIGKILL"), 60_000);
-    await up.exited;
-    clearTimeout(t);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const untrap = onInterrupt(stopUp);
+  const up = await startUpProcess({ galaxy: o.galaxy, name: "host", agents: o.agents, args: ["--cpu", cpu, "--memory", o.memory], stopTimeoutMs: 60_000 });
   try {
-    const out = collect(up.stdout);
-    await waitUntil("galaxy up to be ready", () => out.text.includes("Galaxy is up"), 120_000, 100);
-    const cfg = JSON.parse(readFileSync(env.GALAXY_CONFIG!, "utf8")) as Cfg;
+    const cfg = up.config;
     const am = client(cfg.appmaster, cfg);
     const rm = client(cfg.resman, cfg);
     const agentPids = () => hostSnapshot().filter((p) => p.ppid === up.pid && / agent /.test(p.cmdline)).map((p) => p.pid);
@@ -90,8 +74,7 @@ export async function runHostBench(o: HostBenchOptions): Promise<HostFigures> {
     }
     return figures;
   } finally {
-    untrap();
-    await stopUp();
+    await up.stop();
   }
 }
 
@@ -175,13 +158,4 @@ function usageOf(cgroupDir: string): number {
     }
   }
   return 0;
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { text: string } {
-  const acc = { text: "" };
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) acc.text += dec.decode(chunk, { stream: true });
-  })();
-  return acc;
 }

@@ -8,6 +8,7 @@ import { unlinkQuiet } from "./cluster-dir.ts";
 import { HeldLeadership, type Leadership } from "./leadership.ts";
 import { holderKey, leaseExpiry, observeHolder, type HolderObservation } from "./lease.ts";
 import { acquireFlock, tryFlock, type FileLock } from "./lock.ts";
+import { sleep } from "./sleep.ts";
 
 export interface ElectionOptions {
   clusterDir: ClusterDir;
@@ -141,18 +142,4 @@ async function grant(o: ResolvedElection, lock: FileLock, takeover: Takeover | n
 
 function describe(l: LeaderInfo | null): string {
   return l === null ? "unknown (no leader file)" : `pid ${l.pid} at ${l.addr}, epoch ${l.epoch}`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

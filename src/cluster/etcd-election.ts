@@ -7,6 +7,7 @@ import type { Fence } from "../store/etcd-store.ts";
 import type { MasterRole } from "./cluster-dir.ts";
 import type { EtcdClient } from "./etcd-client.ts";
 import type { Leadership } from "./leadership.ts";
+import { sleep } from "./sleep.ts";
 
 export interface EtcdElectionOptions {
   client: EtcdClient;
@@ -214,18 +215,4 @@ function describeLeader(value: string): string {
   } catch {
     return "unknown";
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -2,7 +2,8 @@
 // agents: they run, and their numbers are sane (every heartbeat answered, every container confirmed, nothing
 // over-committed, nothing revoked by the failover). No timing assertions.
 import { describe, expect, test } from "bun:test";
-import { etcdMissing } from "../cluster/etcd-local.ts";
+import { EtcdClient } from "../cluster/etcd-client.ts";
+import { etcdMissing, startEtcd } from "../cluster/etcd-local.ts";
 import { selfCommand } from "../sys/self.ts";
 import { runClusterBench } from "./cluster.ts";
 import { clusterTables, clusterTargets } from "./cluster-report.ts";
@@ -69,5 +70,19 @@ describe("bench cluster and failover, small", () => {
     expect(f.agentsOnNewEpoch).toBe(true);
     expect(f.overcommitted).toEqual([]);
     expect(failoverTable(f)).toContain("etcd (3 members), a data dir per ResMan");
+  }, 90_000);
+
+  test.skipIf(etcdMissing !== null)(`failover on a running etcd (--etcd-endpoints): it leaves no key behind${etcdMissing ? ` (skipped: ${etcdMissing})` : ""}`, async () => {
+    const etcd = await startEtcd(1);
+    try {
+      const f = await runFailoverBench({
+        ...common, standby: true, etcd: etcd.endpoints, agents: 6, perAgent: 2, groupSize: 10, newGroupReplicas: 3, settleSec: 0.3,
+      });
+      expect(f.backend).toBe("etcd");
+      expect(f.revoked).toBe(0);
+      expect((await EtcdClient.fromList(etcd.endpoints).list("/")).kvs.map((kv) => kv.key)).toEqual([]);
+    } finally {
+      await etcd.stop();
+    }
   }, 90_000);
 });

@@ -194,6 +194,8 @@ export class SimCluster {
     await Promise.all(this.fleets.map((f) => f.stop().catch(() => {})));
     await this.resman.stop();
     if (this.standby) await this.standby.stop();
+    // a running etcd given with --etcd-endpoints keeps nothing of the run (its key prefix was fresh)
+    if (this.etcd && !this.localEtcd) await this.etcdClient.delete(`${this.etcd.prefix}/`, { prefix: true }).catch(() => 0);
     await this.localEtcd?.stop();
     this.dir.cleanup();
   }

@@ -10,12 +10,14 @@ import { jsonFlag } from "../base.ts";
 import { benchLog, runBench } from "./common.ts";
 
 export default class BenchFailover extends Command {
-  static override description = `Benchmark a ResMan failover: two ResMan processes on one cluster dir and data dir, N simulated agents x C containers running; kill -9 the leader and time the standby until it knows every container and places again, counting caps revoked (must be 0).
+  static override description = `Benchmark a ResMan failover: two ResMan processes on one cluster dir and data dir (with --etcd: on etcd, each with its own data dir), N simulated agents x C containers running; kill -9 the leader and time the standby until it knows every container and places again, counting caps revoked (must be 0).
 
-JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, killToLockMs, lockToFirstAnswerMs, lockToFullKnowledgeMs, lockToRecoveryEndMs, lockToPlacedAgainMs, lockToSyncedMs, newGroupPlacedMs, revoked, agentsOnNewEpoch, standbyRssMiB, timeline: [ms after the lock, pending, agents reported]), targets[]`;
+JSON fields: machine, figures (backend, agents, containers, epochBefore, epochAfter, killToLockMs, lockToFirstAnswerMs, lockToFullKnowledgeMs, lockToRecoveryEndMs, lockToPlacedAgainMs, lockToSyncedMs, newGroupPlacedMs, revoked, agentsOnNewEpoch, standbyRssMiB, timeline: [ms after the lock, pending, agents reported]), targets[]`;
   static override examples = [
     "<%= config.bin %> bench failover",
     "<%= config.bin %> bench failover --agents 1000 --per-agent 10",
+    "<%= config.bin %> bench failover --etcd",
+    "<%= config.bin %> bench failover --etcd --etcd-endpoints http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379",
   ];
   static override flags = {
     agents: Flags.integer({ description: "simulated agents", default: 10_000, min: 1 }),
@@ -29,6 +31,8 @@ JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, kill
     "max-in-flight": Flags.integer({ description: "heartbeats in flight per fleet at most", default: 256, min: 1 }),
     "shared-pool": Flags.boolean({ description: "simulated agents send through fetch's process-wide keep-alive pool (64 idle sockets) instead of two connections each, as real agents have (for comparison: thousands of new connections a second)" }),
     "heartbeat-only": Flags.boolean({ description: "agents only heartbeat, with full reports (the protocol before WatchCaps and deltas, for comparison)" }),
+    etcd: Flags.boolean({ description: "run the ResMans on etcd, each with its own data dir: a 3-member etcd on loopback started for the run (/usr/bin/etcd), unless --etcd-endpoints" }),
+    "etcd-endpoints": Flags.string({ description: "with --etcd: a running etcd's endpoints URL[,URL...] instead (a fresh key prefix per run)", dependsOn: ["etcd"] }),
     galaxy: Flags.string({ description: "galaxy executable to run ResMan and the agents with (default: this one)" }),
     "resman-command": Flags.string({ description: "command that runs galaxy for ResMan alone, split on spaces (profiling)", hidden: true }),
     ...jsonFlag,
@@ -41,7 +45,7 @@ JSON fields: machine, figures (agents, containers, epochBefore, epochAfter, kill
       const figures = await runFailoverBench({
         galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), resmanCommand: flags["resman-command"]?.split(" ").filter(Boolean), agents: flags.agents, fleets: flags.fleets,
         shape: parseShape(flags["agent-shape"]), heartbeatIntervalMs: parseDuration(flags["heartbeat-interval"]),
-        recoveryWindow: flags["recovery-window"], heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"], sharedPool: flags["shared-pool"], standby: true, log: benchLog,
+        recoveryWindow: flags["recovery-window"], heartbeatOnly: flags["heartbeat-only"], maxInFlight: flags["max-in-flight"], sharedPool: flags["shared-pool"], standby: true, etcd: flags.etcd ? flags["etcd-endpoints"] ?? "local" : undefined, log: benchLog,
         perAgent: flags["per-agent"], groupSize: 1000, newGroupReplicas: flags["new-group"], settleSec: parseDuration(flags.settle) / 1000,
       });
       const targets = failoverTargets(figures);

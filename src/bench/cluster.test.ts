@@ -2,6 +2,8 @@
 // agents: they run, and their numbers are sane (every heartbeat answered, every container confirmed, nothing
 // over-committed, nothing revoked by the failover). No timing assertions.
 import { describe, expect, test } from "bun:test";
+import { EtcdClient } from "../cluster/etcd-client.ts";
+import { etcdMissing, startEtcd } from "../cluster/etcd-local.ts";
 import { selfCommand } from "../sys/self.ts";
 import { runClusterBench } from "./cluster.ts";
 import { clusterTables, clusterTargets } from "./cluster-report.ts";
@@ -54,4 +56,33 @@ describe("bench cluster and failover, small", () => {
     expect(f.overcommitted).toEqual([]);
     expect(failoverTable(f)).toContain("full placement knowledge");
   }, 60_000);
+
+  // The leader is read from etcd's leader key (there is no leader file): a ResMan not on etcd fails the run.
+  test.skipIf(etcdMissing !== null)(`failover on etcd (3 members started by the bench), a data dir per ResMan: nothing revoked${etcdMissing ? ` (skipped: ${etcdMissing})` : ""}`, async () => {
+    const f = await runFailoverBench({
+      ...common, standby: true, etcd: "local", agents: 12, perAgent: 3, groupSize: 10, newGroupReplicas: 5, settleSec: 0.3,
+    });
+    expect(f.backend).toBe("etcd");
+    expect(f.containers).toBe(36);
+    expect(f.epochAfter).toBeGreaterThan(f.epochBefore);
+    expect(f.lockToPlacedAgainMs).toBeGreaterThanOrEqual(f.lockToFullKnowledgeMs);
+    expect(f.revoked).toBe(0);
+    expect(f.agentsOnNewEpoch).toBe(true);
+    expect(f.overcommitted).toEqual([]);
+    expect(failoverTable(f)).toContain("etcd (3 members), a data dir per ResMan");
+  }, 90_000);
+
+  test.skipIf(etcdMissing !== null)(`failover on a running etcd (--etcd-endpoints): it leaves no key behind${etcdMissing ? ` (skipped: ${etcdMissing})` : ""}`, async () => {
+    const etcd = await startEtcd(1);
+    try {
+      const f = await runFailoverBench({
+        ...common, standby: true, etcd: etcd.endpoints, agents: 6, perAgent: 2, groupSize: 10, newGroupReplicas: 3, settleSec: 0.3,
+      });
+      expect(f.backend).toBe("etcd");
+      expect(f.revoked).toBe(0);
+      expect((await EtcdClient.fromList(etcd.endpoints).list("/")).kvs.map((kv) => kv.key)).toEqual([]);
+    } finally {
+      await etcd.stop();
+    }
+  }, 90_000);
 });

@@ -4,6 +4,7 @@ import { format, table, type Target } from "./report.ts";
 
 export function failoverTable(f: FailoverFigures): string {
   const rows: [string, string][] = [
+    ["hard state and election", f.backend === "etcd" ? "etcd (3 members), a data dir per ResMan" : "LMDB + flock, one cluster dir and data dir"],
     ["agents x containers", `${format(f.agents)} x ${format(f.containers / Math.max(1, f.agents))} = ${format(f.containers)} (${f.perAgent[0]}..${f.perAgent[1]} per agent)`],
     ["epoch", `${f.epochBefore} -> ${f.epochAfter}`],
     ["kill -9 -> standby holds the lock", `${format(f.killToLockMs)} ms`],

@@ -1,10 +1,9 @@
-// `galaxy bench failover`: two ResMan processes on one cluster dir and data dir, N simulated agents x C containers
-// running; kill -9 the leader and time the standby.
+// `galaxy bench failover`: two ResMan processes on one cluster dir and data dir (or, with --etcd, on etcd with a data
+// dir each), N simulated agents x C containers running; kill -9 the leader and time the standby.
 //
 //   fill (C per agent: the container is 1/C of an agent) ──► kill -9 leader ──► leader file: new epoch, `since` = lock
 //   ──► poll Status through the leader file: first answer, recovery over, full knowledge (every container
 //   reported: every agent reported, none pending, all known) ──► create a new group: placed again ──► settle ──► caps revoked (must be 0)
-import { ClusterDir, type LeaderInfo } from "../cluster/index.ts";
 import type { Hint } from "../rpc/types.ts";
 import { cpuSecondsOf, STATUS_POLL_MS, waitUntil } from "./procs.ts";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster.ts";
@@ -21,6 +20,8 @@ export interface FailoverBenchOptions extends SimClusterOptions {
 }
 
 export interface FailoverFigures {
+  /** Where the ResMans keep hard state and elect: "lmdb" (one cluster dir and data dir) or "etcd". */
+  backend: "lmdb" | "etcd";
   agents: number;
   containers: number;
   /** Fewest and most containers on one agent before the kill. */
@@ -60,7 +61,7 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
   try {
     const groups = fillGroups(o);
     const total = await fill(sim, o, groups);
-    const before = leaderInfo(sim);
+    const before = await sim.leader();
     // What AppMaster's sync loop holds when ResMan fails: the last hints (where every container runs).
     // AppMaster keeps and sends back only where each container runs (see lastHints).
     const hints = (await sim.client.call("ResMan/GetHints", { amEpoch: 1, all: true }, { timeoutMs: 120_000 })).hints.map((h) => ({
@@ -71,8 +72,8 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
     const killedAt = wallMs();
     sim.resman.kill("SIGKILL");
     o.log(`killed the leader (pid ${before.pid}, epoch ${before.epoch})`);
-    const after = await waitUntil("a new ResMan leader", () => {
-      const l = leaderInfo(sim);
+    const after = await waitUntil("a new ResMan leader", async () => {
+      const l = await sim.leader();
       return l.epoch > before.epoch ? l : null;
     }, 30_000, 5);
     const lockAt = after.since;
@@ -93,7 +94,7 @@ export async function runFailoverBench(o: FailoverBenchOptions): Promise<Failove
     const end = await sim.fleetStats(false);
     const overcommitted = await sim.overcommitted();
     return {
-      agents: o.agents, containers: total, perAgent: base.capsPerAgent, recoveryWindow: o.recoveryWindow, epochBefore: before.epoch, epochAfter: after.epoch,
+      backend: o.etcd ? "etcd" : "lmdb", agents: o.agents, containers: total, perAgent: base.capsPerAgent, recoveryWindow: o.recoveryWindow, epochBefore: before.epoch, epochAfter: after.epoch,
       killToLockMs: round(lockAt - killedAt, 1), lockToFirstAnswerMs: round(t.firstAnswer - lockAt, 1),
       lockToFullKnowledgeMs: round(t.fullKnowledge - lockAt, 1), lockToRecoveryEndMs: round(t.recoveryEnd - lockAt, 1),
       lockToPlacedAgainMs: round(placedAt - lockAt, 1), lockToSyncedMs: round(t.syncedAt - lockAt, 1), newGroupPlacedMs: round(placedAt - created, 1),
@@ -128,12 +129,6 @@ async function fill(sim: SimCluster, o: FailoverBenchOptions, groups: GroupDef[]
   o.log(`${total} containers running on ${o.agents} agents after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await Bun.sleep(2000); // every agent reports them running at least once more
   return total;
-}
-
-function leaderInfo(sim: SimCluster): LeaderInfo {
-  const info = new ClusterDir(sim.dir.clusterDir).readLeader("resman");
-  if (!info) throw new Error("no readable resman.leader");
-  return info;
 }
 
 /**

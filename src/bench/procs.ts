@@ -61,13 +61,27 @@ export interface ResManProc {
   stop(): Promise<void>;
 }
 
+/** Masters on etcd: the endpoints and key prefix, and whether this ResMan seeds the cluster secret from the dir. */
+export interface BenchEtcd {
+  endpoints: string;
+  prefix: string;
+}
+
+/**
+ * A ResMan on the bench's cluster dir and one shared LMDB data dir; or with `etcd`, on etcd with a data dir of its
+ * own (as on separate hosts), the first one (`seed`) seeding etcd's cluster secret from the bench's cluster dir.
+ */
 export function startResManProc(o: {
   galaxy: string[]; dir: BenchDir; name: string; port: number; heartbeatInterval: string; recoveryWindow: string; extra?: string[];
+  etcd?: BenchEtcd; seed?: boolean;
 }): ResManProc {
   const addr = `127.0.0.1:${o.port}`;
   const logFile = join(o.dir.path, `${o.name}.log`);
+  const storage = o.etcd
+    ? ["--etcd", o.etcd.endpoints, "--etcd-prefix", o.etcd.prefix, "--data-dir", join(o.dir.path, `${o.name}-data`), ...(o.seed ? ["--cluster-dir", o.dir.clusterDir] : [])]
+    : ["--data-dir", join(o.dir.path, "resman-data"), "--cluster-dir", o.dir.clusterDir];
   const argv = [
-    ...o.galaxy, "resman", "--data-dir", join(o.dir.path, "resman-data"), "--cluster-dir", o.dir.clusterDir, "--listen", addr,
+    ...o.galaxy, "resman", ...storage, "--listen", addr,
     "--heartbeat-interval", o.heartbeatInterval, "--recovery-window", o.recoveryWindow, ...(o.extra ?? []),
   ];
   const proc = Bun.spawn(argv, { stdin: "ignore", stdout: Bun.file(logFile), stderr: Bun.file(logFile) });

@@ -1,10 +1,15 @@
 // A ResMan process (and optionally a standby) with fleets of simulated agents in child processes: what the
 // cluster and failover benchmarks share. Groups are created through ResMan/CreateGroup with the cluster secret,
 // as AppMaster would.
+import { randomBytes } from "node:crypto";
+import { EtcdClient, readEtcdLeader, type LeaderInfo } from "../cluster/index.ts";
+import { ClusterDir } from "../cluster/cluster-dir.ts";
+import { startEtcd, type EtcdCluster } from "../cluster/etcd-local.ts";
+import { InternalError } from "../core/errors.ts";
 import type { RpcClient } from "../rpc/index.ts";
 import type { StatusReply } from "../rpc/types.ts";
 import { FleetProcess } from "./fleet-process.ts";
-import { benchDir, cpuSecondsOf, freePortPair, internalClient, onInterrupt, startResManProc, waitUntil, type BenchDir, type ResManProc } from "./procs.ts";
+import { benchDir, cpuSecondsOf, freePortPair, internalClient, onInterrupt, startResManProc, waitUntil, type BenchDir, type BenchEtcd, type ResManProc } from "./procs.ts";
 import { groupSpecOf } from "./protocol.ts";
 import type { FleetStats } from "./sim-fleet.ts";
 import type { GroupDef, Shape } from "./workload.ts";
@@ -27,6 +32,11 @@ export interface SimClusterOptions {
   /** Simulated agents send through fetch's shared pool rather than their own connections (for comparison). */
   sharedPool?: boolean;
   standby: boolean;
+  /**
+   * ResMans on etcd, each with its own data dir: "local" starts a 3-member etcd on loopback for the run (stopped
+   * after), else the endpoints URL[,URL...] of a running one (a fresh key prefix per run).
+   */
+  etcd?: string;
   log: (msg: string) => void;
 }
 
@@ -42,19 +52,29 @@ export class SimCluster {
     readonly resman: ResManProc,
     readonly client: RpcClient,
     readonly port: number,
+    readonly etcd: BenchEtcd | undefined,
+    private readonly localEtcd: EtcdCluster | null,
   ) {}
 
   static async start(o: SimClusterOptions): Promise<SimCluster> {
     const dir = benchDir("cluster");
-    const port = await freePortPair().catch((e) => {
+    let localEtcd: EtcdCluster | null = null;
+    let port = 0;
+    try {
+      if (o.etcd === "local") localEtcd = await startEtcd(3);
+      port = await freePortPair();
+    } catch (e) {
+      await localEtcd?.stop();
       dir.cleanup();
       throw e;
-    });
+    }
+    const etcd = o.etcd ? { endpoints: localEtcd?.endpoints ?? o.etcd, prefix: `/galaxy-bench-${randomBytes(4).toString("hex")}` } : undefined;
+    if (localEtcd) o.log(`etcd: 3 members at ${localEtcd.endpoints}`);
     const resman = startResManProc({
       galaxy: o.resmanCommand ?? o.galaxy, dir, name: "resman-a", port, heartbeatInterval: `${o.heartbeatIntervalMs}ms`, recoveryWindow: o.recoveryWindow,
-      extra: o.agentTimeout ? ["--agent-timeout", o.agentTimeout] : [],
+      extra: o.agentTimeout ? ["--agent-timeout", o.agentTimeout] : [], etcd, seed: true,
     });
-    const c = new SimCluster(o, dir, resman, internalClient(dir, [resman.addr, `127.0.0.1:${port + 1}`]), port);
+    const c = new SimCluster(o, dir, resman, internalClient(dir, [resman.addr, `127.0.0.1:${port + 1}`]), port, etcd, localEtcd);
     try {
       await waitUntil("ResMan to lead", async () => !(await c.status()).recovering, 30_000);
       if (o.standby) await c.startStandby();
@@ -70,7 +90,7 @@ export class SimCluster {
     this.standby = startResManProc({
       galaxy: this.o.resmanCommand ?? this.o.galaxy, dir: this.dir, name: "resman-b", port: this.port + 1,
       heartbeatInterval: `${this.o.heartbeatIntervalMs}ms`, recoveryWindow: this.o.recoveryWindow,
-      extra: this.o.agentTimeout ? ["--agent-timeout", this.o.agentTimeout] : [],
+      extra: this.o.agentTimeout ? ["--agent-timeout", this.o.agentTimeout] : [], etcd: this.etcd,
     });
     await waitUntil("the standby to wait on the lock", () => this.standby!.log().includes("standby; leader is"), 30_000);
   }
@@ -94,6 +114,23 @@ export class SimCluster {
     }, 120_000 + this.o.agents * 10, 250);
     this.o.log(`${this.o.agents} simulated agents alive after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
+
+  /** The ResMan leader: its leader file in the cluster dir, or its leader key in etcd. */
+  async leader(): Promise<LeaderInfo> {
+    if (this.etcd) {
+      const l = await readEtcdLeader(this.etcdClient, this.etcd.prefix, "resman");
+      if (!l) throw new InternalError("no resman leader key in etcd");
+      return { ...l, renewed: l.since };
+    }
+    const info = new ClusterDir(this.dir.clusterDir).readLeader("resman");
+    if (!info) throw new InternalError("no readable resman.leader");
+    return info;
+  }
+
+  private get etcdClient(): EtcdClient {
+    return (this.etcdClientCached ??= EtcdClient.fromList(this.etcd!.endpoints));
+  }
+  private etcdClientCached: EtcdClient | null = null;
 
   status(): Promise<StatusReply> {
     return this.client.call("ResMan/Status", {}, { timeoutMs: 30_000 });
@@ -157,6 +194,9 @@ export class SimCluster {
     await Promise.all(this.fleets.map((f) => f.stop().catch(() => {})));
     await this.resman.stop();
     if (this.standby) await this.standby.stop();
+    // a running etcd given with --etcd-endpoints keeps nothing of the run (its key prefix was fresh)
+    if (this.etcd && !this.localEtcd) await this.etcdClient.delete(`${this.etcd.prefix}/`, { prefix: true }).catch(() => 0);
+    await this.localEtcd?.stop();
     this.dir.cleanup();
   }
 }

@@ -144,13 +144,13 @@ export class V1Driver implements CgroupDriver {
     const frozen = state !== null && existsSync(state);
     try {
       if (frozen) {
-        writeValue(state, "FROZEN");
+        await writeValueAsync(state, "FROZEN"); // off the event loop, as create and remove
         // A task stuck in the kernel can hold FREEZING; after 1 s kill anyway and let the next round retry.
         await pollUntil(() => (readIfExists(state) ?? "").trim() !== "FREEZING", Math.min(deadline, Date.now() + 1000));
       }
       for (const pid of this.pids(name)) signal(pid, "SIGKILL");
     } finally {
-      if (frozen && existsSync(state)) writeValue(state, "THAWED");
+      if (frozen && existsSync(state)) await writeValueAsync(state, "THAWED");
     }
   }
 

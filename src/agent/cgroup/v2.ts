@@ -157,20 +157,20 @@ export class V2Driver implements CgroupDriver {
   private async killRound(name: string, deadline: number): Promise<void> {
     const dir = this.dir(name);
     if (this.useKillFile && existsSync(join(dir, "cgroup.kill"))) {
-      writeValue(join(dir, "cgroup.kill"), "1");
+      await writeValueAsync(join(dir, "cgroup.kill"), "1"); // off the event loop, as create and remove
       return;
     }
     const freeze = join(dir, "cgroup.freeze");
     const canFreeze = existsSync(freeze);
     try {
       if (canFreeze) {
-        writeValue(freeze, "1");
+        await writeValueAsync(freeze, "1");
         const frozen = (): boolean => parseKeyValues(readIfExists(join(dir, "cgroup.events")) ?? "").get("frozen") === 1;
         await pollUntil(frozen, Math.min(deadline, Date.now() + 1000));
       }
       for (const pid of this.pids(name)) signal(pid, "SIGKILL");
     } finally {
-      if (canFreeze && existsSync(freeze)) writeValue(freeze, "0");
+      if (canFreeze && existsSync(freeze)) await writeValueAsync(freeze, "0");
     }
   }
 

@@ -11,7 +11,7 @@ import { detectDriver, NoneDriver } from "./cgroup/index.ts";
 import { prepareLayout } from "./container-fs.ts";
 import { sweepLeftovers } from "./cleanup.ts";
 import { ContainerManager, type ContainerManagerOptions } from "./containers.ts";
-import { limitsOf } from "./core.ts";
+import { cgroupName, limitsOf } from "./core.ts";
 import type { Namespace } from "./launch.ts";
 import { capOf, MiB } from "./test-fixtures.ts";
 import { isMountPoint } from "./volume-io.ts";
@@ -85,6 +85,37 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(existsSync(cp.workspace)).toBe(false);
       expect(readFileSync(join(m.workspaceOf("web.0")!.workspace, "logs", "worker.log"), "utf8")).toContain("up"); // moved aside, kept for the gc delay
       expect(m.table.get("web.0")).toBeUndefined();
+    });
+
+    test("a cgroup removal that hangs in the kernel holds neither the heartbeat's report nor another container's creation", async () => {
+      // cgroup v1 rmdir can wait long on the kernel's cgroup lock: the agent must go on beating and building meanwhile
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const removing: string[] = [];
+      const stuck = new Proxy(driver, {
+        get: (t, k) => {
+          if (k === "remove") return async (n: string) => (removing.push(n), await gate, t.remove(n));
+          const v = Reflect.get(t, k, t);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      });
+      const m = manager(openMemoryStore(), [], undefined, stuck);
+      m.grant([capOf("hang.0")]);
+      expect(await running(m, "hang.0")).toBe(true);
+      m.grant([capOf("next.0")]); // hang.0 revoked: its removal never ends until released
+      expect(await waitFor(() => removing.length > 0, 10_000)).toBe(true);
+      // what a heartbeat does, while the removal hangs: refresh and report, at once
+      const beats: string[] = [];
+      const timer = setInterval(() => {
+        m.refresh();
+        beats.push(m.reports(Date.now()).map((r) => `${r.containerId}:${r.state}`).sort().join(","));
+      }, 20);
+      expect(await running(m, "next.0")).toBe(true);
+      expect(await waitFor(() => beats.includes("hang.0:destroying,next.0:running"), 5000)).toBe(true);
+      clearInterval(timer);
+      release();
+      expect(await waitFor(() => !m.held.has("hang.0"), 10_000)).toBe(true);
+      expect(driver.exists(cgroupName(endpoint, "hang.0"))).toBe(false);
     });
 
     test("a worker killed while its cgroup's OOM killer struck is said to be out of memory, once", async () => {
@@ -215,7 +246,7 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       m.grant([capOf("kept.0")]);
       expect(await running(m, "kept.0")).toBe(true);
       const cp = m.held.get("kept.0")!;
-      for (const g of [`galaxy/${k}/ghost.0`, `galaxy/${k}/_workers/ghost.0`]) driver.create(g, limitsOf(capOf("ghost.0")));
+      for (const g of [`galaxy/${k}/ghost.0`, `galaxy/${k}/_workers/ghost.0`]) await driver.create(g, limitsOf(capOf("ghost.0")));
       await sweepLeftovers(m, driver, { dataDir, agentKey: k, devices: [] }, (msg) => logs.push(msg));
       expect([driver.exists(`galaxy/${k}/ghost.0`), driver.exists(`galaxy/${k}/_workers/ghost.0`)]).toEqual([false, false]);
       expect([driver.exists(cp.cgroup), driver.exists(cp.workerCgroup!)]).toEqual([true, true]);

@@ -89,14 +89,14 @@ export class ContainerManager {
         for (const g of cgroupsOf(cp)) await this.o.driver.kill(g).catch(() => {});
         this.busy.delete(cp.id);
         void this.build(cp);
-      } else if (cp.state === "running" && isAlive(cp.pid, cp.pidStart)) this.readopt(cp);
+      } else if (cp.state === "running" && isAlive(cp.pid, cp.pidStart)) await this.readopt(cp);
       else if (cp.state === "running") this.startWorker(cp, "its worker died while the agent was down");
     }
   }
 
-  private readopt(cp: ContainerCheckpoint): void {
+  private async readopt(cp: ContainerCheckpoint): Promise<void> {
     if (this.o.driver.kind === "none") {
-      this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
+      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
       this.o.driver.addProcess(cp.cgroup, cp.pid);
     }
     this.o.log(`agent: re-adopted ${cp.id} (pid ${cp.pid})`);
@@ -133,8 +133,8 @@ export class ContainerManager {
       planContainerFs(cp, this.o.layout, free);
       this.checkpoint(cp); // volumes and mounts are known before any is made
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
-      this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
-      if (cp.workerCgroup) this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
+      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap)); // off the event loop: heartbeats go on meanwhile
+      if (cp.workerCgroup) await this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
       if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);

@@ -95,12 +95,14 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   monitor.start();
   const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman);
   loop.start();
+  const stalls = watchStalls(o.log);
   return {
     endpoint: o.advertise,
     isolation: driver.kind,
     namespaces: ns.namespaces,
     async stop() {
       loop.stop();
+      clearInterval(stalls);
       monitor.stop();
       await server.stop();
       await store.close();
@@ -150,6 +152,22 @@ export function agentInfo(o: AgentOptions, isolation: string, startedAt: number)
  * Heartbeats every interval (proof of life, full report), and beside them a blocking WatchCaps query that brings new
  * caps as soon as ResMan decides them. New caps from either are granted, then reported at once by an extra heartbeat.
  */
+/**
+ * Logs when the agent's event loop was held (a timer 1 s late or more): whatever held it also held the heartbeat, and
+ * ResMan declares an agent silent for agentTimeoutMs (10 s) dead. A diagnosis aid for issue 22.
+ */
+function watchStalls(log: (msg: string) => void): ReturnType<typeof setInterval> {
+  let last = performance.now();
+  const t = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 500;
+    if (late >= 1000) log(`agent: event loop held for ${Math.round(late)} ms (heartbeats wait meanwhile)`);
+    last = now;
+  }, 500);
+  t.unref?.();
+  return t;
+}
+
 class HeartbeatLoop {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;

@@ -276,7 +276,7 @@ export class AppMasterCore {
     }
     for (const id of again) {
       const p = this.pods.get(id);
-      if (!p || done.has(p.jobId)) continue;
+      if (!p || done.has(p.jobId) || this.jobs.get(p.jobId)?.released.includes(id)) continue; // released: frozen, finished
       const h = all.get(p.jobId);
       if (h && !this.jobs.has(p.jobId)) continue; // as applyHints: a hinted group without a job is left alone
       const c = h ? containerOf(h, id) : undefined;
@@ -301,8 +301,10 @@ export class AppMasterCore {
     const job = this.jobs.get(h.groupId);
     if (!job) return;
     const seen = new Set<string>();
+    const released = new Set(job.released);
     for (const c of h.containers) {
       seen.add(c.id);
+      if (released.has(c.id)) continue; // finished, its container given back: nothing a hint says changes it
       const p = this.podFor(c.id, job.id, now);
       this.addPodEvents(out, job.id, applyHint(p, c, now), now);
       this.addPodEvents(out, job.id, this.voluntary.noteHint(p, c), now);
@@ -310,7 +312,8 @@ export class AppMasterCore {
       this.touch(p);
       this.placementNews?.add(p.id);
     }
-    for (const p of this.podsOf(job.id)) if (!seen.has(p.id)) this.pods.delete(p.id);
+    for (const p of this.podsOf(job.id)) if (!seen.has(p.id) && !released.has(p.id)) this.pods.delete(p.id);
+    this.keepReleased(job, now);
     if (job.state === "pending") this.merge(out, this.put(transition(job, "running", now)));
   }
 
@@ -341,6 +344,7 @@ export class AppMasterCore {
       reply: { epoch: this.epoch, command, version: 0, podJson: "", intervalMs: 1000, stopTimeout: stop, opId: "", ...extra }, out,
     });
     if (!job || job.state === "finished") return reply("terminate"); // a finished job's pods are gone: record none
+    if (job.released.includes(req.podId)) return reply("terminate"); // finished, its container given back: record none
     const pod = this.podFor(req.podId, job.id, now);
     if (!pod.agent) this.reapply.add(pod.id);
     if (isStaleCopy(pod, req.agent)) return reply(oldCopyCommand(pod, req.agent, !isBatch(job.spec)));
@@ -381,7 +385,7 @@ export class AppMasterCore {
   moved(m: MoveOrder, now: number): Out {
     const out = emptyOut();
     const pod = this.pods.get(m.pod);
-    if (pod) {
+    if (pod && !this.jobs.get(m.jobId)?.released.includes(pod.id)) {
       resetAfterMove(pod, m.agent, now, this.opts.moveGraceMs);
       this.reapply.add(pod.id);
       this.touch(pod);
@@ -513,6 +517,18 @@ export class AppMasterCore {
 
   private addPodEvents(out: Out, jobId: string, events: PodEvent[], now: number): void {
     for (const e of events) this.event(out, jobId, e.podId, e.kind, e.message, now);
+  }
+
+  /**
+   * A batch job's released pods (finished, their containers given back): no hint names them any more; they stay,
+   * finished (made again so after a failover: where they ran is then unknown; `galaxy logs` finds their kept workspace).
+   */
+  private keepReleased(job: JobRecord, now: number): void {
+    for (const id of job.released) {
+      if (this.pods.get(id)) continue;
+      this.pods.add(Object.assign(newPod(id, job.id, now), { state: "finished", reported: true, containerState: "released" }));
+      this.touch(this.pods.get(id)!);
+    }
   }
 
   private podFor(id: string, jobId: string, now: number): PodRec {

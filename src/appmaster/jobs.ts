@@ -73,6 +73,8 @@ export interface JobRecord {
   finishedAt: number;
   /** When `replica` pods first all ran (0: not yet): before, fewer healthy pods is deploying; after, degraded. */
   readyAt: number;
+  /** Batch: pods that finished while the job runs on: their containers are released at once (GroupSpec.released). */
+  released: string[];
 }
 
 /** Readable, sortable: web-20261121-1432-7f3a. `suffix` is 4 hex chars the shell draws at random. */
@@ -86,7 +88,7 @@ export function newJobRecord(id: string, spec: JobSpec, user: string, now: numbe
   return {
     id, user, spec, prevSpec: null, version: 1, topVersion: 1, state: "pending", createdAt: now, updatedAt: now,
     destroyingSince: 0, message: "", rollout: null, step: null, blacklist: [], moves: {}, result: null, finishedAt: 0,
-    readyAt: 0,
+    readyAt: 0, released: [],
   };
 }
 
@@ -134,6 +136,7 @@ export function groupSpecOf(job: JobRecord, now: number): GroupSpec {
     pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
     name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
     blacklist: activeBlacklist(job, now).map((b) => b.agent).sort(), version: job.version, step: s.deploy.step, env: {},
+    released: job.state === "finished" ? [] : [...job.released].sort(),
     container: {
       cpuExcess: s.pod.tasks.every((t) => t.cpu.excess), memoryExcess: s.pod.tasks.every((t) => t.memory.excess),
       memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, workspaceSize: s.pod.workspace.size,

@@ -292,6 +292,35 @@ describe("batch", () => {
     expect(groupSpecOf(r.job, 2).replica).toBe(0);
   });
 
+  test("a pod that finished while others run releases its container at once (once), the replica count stays", () => {
+    const j = job({ type: "batch", replica: 3 });
+    const ps = [...pods(2, { state: "finished" }), pod(2, { state: "running" })];
+    const r = plan(j, ps, 1, OPTS);
+    expect(r.job.state).toBe("running");
+    expect(r.job.released).toEqual(["web-1.0", "web-1.1"]);
+    expect(r.events.filter((e) => e.kind === "released").map((e) => e.pod)).toEqual(["web-1.0", "web-1.1"]);
+    const g = groupSpecOf(r.job, 1);
+    expect(g.released).toEqual(["web-1.0", "web-1.1"]);
+    expect(g.replica).toBe(3);
+    // planned again: nothing new to release, no event again
+    const again = plan(r.job, ps, 2, OPTS);
+    expect(again.job.released).toEqual(["web-1.0", "web-1.1"]);
+    expect(again.events.filter((e) => e.kind === "released")).toEqual([]);
+    // the last one finishes: the job finishes and asks for nothing any more
+    const done = plan(r.job, pods(3, { state: "finished" }), 3, OPTS);
+    expect(done.job.state).toBe("finished");
+    expect(groupSpecOf(done.job, 3)).toMatchObject({ replica: 0, released: [] });
+  });
+
+  test("a service's finished-looking pod releases nothing; an unreported one neither", () => {
+    const svc = plan(job({ replica: 2 }, "running"), pods(2, { state: "finished" }), 1, OPTS);
+    expect(svc.job.released).toEqual([]);
+    const b = plan(job({ type: "batch", replica: 2 }), [...pods(1, { state: "finished", reported: false }), pod(1)], 1, OPTS);
+    expect(b.job.released).toEqual([]);
+    const unplaced = plan(job({ type: "batch", replica: 2 }), [pod(0, { state: "finished", agent: "" }), pod(1)], 1, OPTS);
+    expect(unplaced.job.released).toEqual([]); // no hint places it: no container of its to give back
+  });
+
   test("not finished while a pod is missing or still running", () => {
     const j = job({ type: "batch", replica: 3 });
     expect(plan(j, pods(2, { state: "finished" }), 1, OPTS).job.state).toBe("running");

@@ -3,6 +3,7 @@
 //
 //   given up?        a pod failed for good (failedForGood) ──► said once, in an event
 //   finish? (batch: every pod finished or failed for good) ──► finished, containers released
+//   release? (batch, still running: a pod finished) ──► its container released now (GroupSpec.released)
 //   ready?           the first time `replica` pods run: readyAt (fewer later is degraded, not deploying)
 //   settle the step: pods running the target leave it; a failed or late one pauses the update (in place)
 //                    or is moved to another agent (a new pod)
@@ -88,6 +89,7 @@ export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOpt
     j = expireBlacklist(j, now);
     j = noteGivenUp(j, ctx);
     j = maybeFinish(j, ctx);
+    j = releaseFinished(j, ctx);
   }
   if (j.state === "destroying" || j.state === "finished") {
     const commands = new Map(pods.map((p) => [p.id, { command: "terminate" as const, version: j.version }]));
@@ -187,6 +189,19 @@ function maybeFinish(j: JobRecord, ctx: Ctx): JobRecord {
   const message = `${succeeded} pods succeeded, ${failed} failed`;
   ctx.events.push({ pod: "", kind: "finished", message: `job finished: ${message}; releasing its containers` });
   return { ...transition(j, "finished", ctx.now), result: { succeeded, failed }, finishedAt: ctx.now, step: null, message };
+}
+
+/**
+ * Batch, still running: a pod that finished gives its container back at once (ResMan revokes it and places no other
+ * for it; its agent keeps the workspace, so its logs stay readable). The pod stays, finished.
+ */
+function releaseFinished(j: JobRecord, ctx: Ctx): JobRecord {
+  if (!isBatch(j.spec) || j.state === "finished") return j;
+  const released = new Set(j.released);
+  const now = ctx.pods.filter((p) => p.reported && p.state === "finished" && p.agent !== "" && !released.has(p.id));
+  if (now.length === 0) return j;
+  for (const p of now) ctx.events.push({ pod: p.id, kind: "released", message: `finished: its container on ${p.agent} is released` });
+  return { ...j, released: [...j.released, ...now.map((p) => p.id)] };
 }
 
 /** The first time `replica` pods run: from then on fewer is degraded, not deploying (job-status.ts). */

@@ -18,7 +18,7 @@ export function groupSpecFromJob(s: JobSpec, o: GroupSpecContext): GroupSpec {
     volumes: s.pod.volumes.map((v) => ({ path: v.path, size: v.size, medium: v.medium, exclusive: v.exclusive, readonly: v.readonly })),
     pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
     name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
-    blacklist: o.blacklist ?? [], version: o.version ?? 0, step: s.deploy.step, env: {},
+    blacklist: o.blacklist ?? [], version: o.version ?? 0, step: s.deploy.step, env: {}, released: [],
     container: {
       cpuExcess: s.pod.tasks.some((t) => t.cpu.excess), memoryExcess: s.pod.tasks.some((t) => t.memory.excess), memoryCeiling: 0,
       pidsLimit: 0, ioWeight: 0, stopTimeoutMs: s.deploy.stopTimeout, workspaceSize: s.pod.workspace.size,

@@ -227,7 +227,7 @@ export class ResManCore {
   private maybeAdopt(rec: AgentRec, r: ContainerReport, now: number): void {
     const g = this.groups.get(r.groupId);
     const index = indexOf(r.containerId);
-    const known = g && index >= 0 && index < g.spec.replica;
+    const known = g && index >= 0 && index < g.spec.replica && !(g.spec.released ?? []).includes(r.containerId);
     if (!known && !this.recovering) return; // not requested: left out of the cap set, so the agent destroys it
     const c = newContainer(r.containerId, r.groupId, index, g ? g.spec.resources : r.cap.resources);
     c.grantedAt = r.cap.grantedAt || now;
@@ -398,12 +398,14 @@ export class ResManCore {
     return g;
   }
 
-  /** Containers 0..replica-1 exist (pending when new); higher indexes are revoked. */
+  /** Containers 0..replica-1 exist (pending when new), but for the released (finished batch pods); higher indexes are revoked. */
   private ensureContainers(g: GroupRec): void {
     const { id, replica, resources } = g.spec;
-    for (const c of this.placement.ofGroup(id)) if (c.index >= replica && !c.orphan) this.revoke(c);
+    const released = new Set(g.spec.released ?? []);
+    for (const c of this.placement.ofGroup(id)) if ((c.index >= replica && !c.orphan) || released.has(c.id)) this.revoke(c);
     for (let i = 0; i < replica; i++) {
       const cid = containerId(id, i);
+      if (released.has(cid)) continue;
       const c = this.placement.get(cid);
       if (!c) this.placement.add(newContainer(cid, id, i, resources));
       else if (!c.agent) c.resources = resources;

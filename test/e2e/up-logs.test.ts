@@ -88,6 +88,26 @@ pod:
     expect(w.run(["logs", id])).toMatchObject({ code: 0, stdout: "hello-from-batch\n" }); // the job id names its only pod
   });
 
+  test("a batch pod that finished while its job runs on gives its container back at once; galaxy pods and galaxy logs still show it", async () => {
+    const id = w.run(["submit", "-f", jobFile("early", `name: early
+type: batch
+deploy: {replica: 2, step: 2, pools: [default], stop_timeout: 1s}
+pod:
+  workspace: {size: 16M}
+  tasks: [{name: main, cpu: {millicores: 100}, memory: {size: 32M}, start: 'echo "out of $GALAXY_POD_ID"; case "$GALAXY_POD_ID" in *.0) exit 0;; esac; exec sleep 600'}]
+`)]).stdout.trim();
+    const early = `${id}.0`;
+    await waitFor("the early pod finished", () => pods(id).find((p) => p.id === early)?.state === "finished", 60_000);
+    // its container (worker, init, wrappers) is destroyed while the other pod still runs
+    await waitFor("the early pod's processes gone", () => processesMentioning(`GALAXY_POD_ID=${early}`).length === 0, 30_000);
+    expect(processesMentioning(`GALAXY_POD_ID=${id}.1`).length).toBeGreaterThan(0);
+    expect(w.json<{ id: string; state: string }[]>(["jobs"]).find((j) => j.id === id)?.state).toBe("running");
+    expect(pods(id).map((p) => [p.id, p.state])).toEqual([[early, "finished"], [`${id}.1`, "running"]]);
+    const r = w.run(["logs", early]);
+    expect(r).toMatchObject({ code: 0, stdout: `out of ${early}\n` });
+    expect(w.run(["remove", id]).code).toBe(0);
+  });
+
   test("a failed batch pod shows its output and its exit status", async () => {
     const id = w.run(["submit", "-f", jobFile("bad", `name: bad
 type: batch

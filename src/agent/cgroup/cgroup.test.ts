@@ -118,7 +118,7 @@ runCgroupContract({
 
 test("none: addProcess refuses a process that does not lead its own group (its kill would hit our group)", async () => {
   const d = new NoneDriver();
-  d.create(`${RUN}/none-guard`, { millicores: 100, cpuExcess: false, memory: 1 << 20, memoryExcess: false });
+  await d.create(`${RUN}/none-guard`, { millicores: 100, cpuExcess: false, memory: 1 << 20, memoryExcess: false });
   const p = Bun.spawn(["sleep", "1000"], { stdio: ["ignore", "ignore", "ignore"] }); // shares our process group
   try {
     expect(() => d.addProcess(`${RUN}/none-guard`, p.pid)).toThrow(/not a process-group leader/);
@@ -134,7 +134,7 @@ afterAll(async () => {
   const dirs = [...(v1?.hierarchies() ?? []), ...(v2Root ? [v2Root] : [])];
   if (v1) await v1.remove(RUN);
   if (v2) await v2.remove(RUN);
-  for (const h of dirs) removeDir(join(h, "galaxy-test"));
+  for (const h of dirs) await removeDir(join(h, "galaxy-test"));
   if (mountedHere !== null) {
     Bun.spawnSync(["umount", mountedHere]);
     rmdirSync(mountedHere);
@@ -144,7 +144,7 @@ afterAll(async () => {
 test("none: a process that left the group (its own session) but carries the container's marker is still a member", async () => {
   const d = new NoneDriver();
   const name = `${RUN}/none-marker`;
-  d.create(name, { millicores: 100, cpuExcess: false, memory: 1 << 20, memoryExcess: false });
+  await d.create(name, { millicores: 100, cpuExcess: false, memory: 1 << 20, memoryExcess: false });
   const p = Bun.spawn(["sleep", "1000"], { detached: true, stdio: ["ignore", "ignore", "ignore"], env: { [NONE_MARKER]: name } });
   try {
     await pollUntil(() => d.pids(name).includes(p.pid), Date.now() + 5000);

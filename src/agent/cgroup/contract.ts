@@ -110,8 +110,8 @@ function lifecycleCases(c: Ctx): void {
   c.caseIf("lifecycle", undefined, "create, exists, list, remove; a missing cgroup is fine to remove", async () => {
     const name = `${c.t.base}/life/c1`;
     expect(c.driver().exists(name)).toBe(false);
-    c.driver().create(name, LIMITS);
-    c.driver().create(name, LIMITS); // adopting an existing one is fine
+    await c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS); // adopting an existing one is fine
     expect(c.driver().exists(name)).toBe(true);
     expect(c.driver().list(`${c.t.base}/life`)).toEqual(["c1"]);
     expect(c.driver().list(c.t.base)).toContain("life");
@@ -120,13 +120,13 @@ function lifecycleCases(c: Ctx): void {
     await c.driver().remove(name);
     expect(c.driver().exists(name)).toBe(false);
     await c.driver().remove(name);
-    expect(() => c.driver().create("../escape", LIMITS)).toThrow(/bad cgroup name/);
-    expect(() => c.driver().create(`${c.t.base}/neg`, { ...LIMITS, memory: -1 })).toThrow(/bad cgroup limit/);
+    await expect(c.driver().create("../escape", LIMITS)).rejects.toThrow(/bad cgroup name/);
+    await expect(c.driver().create(`${c.t.base}/neg`, { ...LIMITS, memory: -1 })).rejects.toThrow(/bad cgroup limit/);
   });
 
-  c.caseIf("limits", c.skip.limits, "create writes the limits; update switches to excess (soft memory, shares) and to a cpu ceiling", () => {
+  c.caseIf("limits", c.skip.limits, "create writes the limits; update switches to excess (soft memory, shares) and to a cpu ceiling", async () => {
     const name = `${c.t.base}/limits`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     expect(c.t.readLimits!(name)).toEqual({ hardMemory: 256 * MiB, softMemory: "max", cpuQuotaUs: 1500 * 100, pidsMax: 321 });
     expect(c.driver().usage(name).memoryLimit).toBe(256 * MiB);
     c.driver().update(name, { millicores: 500, cpuExcess: true, memory: 128 * MiB, memoryExcess: true });
@@ -142,7 +142,7 @@ function lifecycleCases(c: Ctx): void {
 function processCases(c: Ctx): void {
   c.caseIf("join", undefined, "a shell that writes $$ to every procsFile and execs ends up in the cgroup", async () => {
     const name = `${c.t.base}/join`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     const pid = await c.start(name, "exec sleep 1000");
     expect(c.driver().pids(name)).toEqual([pid]);
     if (c.t.inCgroup) expect(c.t.inCgroup(pid, name)).toBe(true);
@@ -153,7 +153,7 @@ function processCases(c: Ctx): void {
 
   c.caseIf("add", undefined, "addProcess moves a running process in", async () => {
     const name = `${c.t.base}/add`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     const p = Bun.spawn(["sleep", "1000"], { detached: true, stdio: ["ignore", "ignore", "ignore"] });
     c.spawned.push(p);
     await waitFor("sleep leads its group", () => procStat(p.pid)?.pgid === p.pid);
@@ -165,7 +165,7 @@ function processCases(c: Ctx): void {
 
   c.caseIf("kill", undefined, "kill leaves no process of a forking tree; remove deletes the directories", async () => {
     const name = `${c.t.base}/tree/c1`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     await c.start(name, "sleep 1000 & sleep 1000 & wait");
     await waitFor("the shell and its two children", () => c.driver().pids(name).length === 3);
     expect(c.driver().pids(`${c.t.base}/tree`)).toEqual(c.driver().pids(name)); // a parent sees its sub-cgroups
@@ -182,8 +182,8 @@ function processCases(c: Ctx): void {
   c.caseIf("siblings", undefined, "a container's tasks and its worker in sibling cgroups: killing and removing one leaves the other", async () => {
     const tasks = `${c.t.base}/sib/c1`;
     const worker = `${c.t.base}/sib/_workers/c1`; // the agent's layout (core.ts workerCgroupName)
-    c.driver().create(tasks, LIMITS);
-    c.driver().create(worker, { ...LIMITS, memory: 2 * LIMITS.memory });
+    await c.driver().create(tasks, LIMITS);
+    await c.driver().create(worker, { ...LIMITS, memory: 2 * LIMITS.memory });
     const w = await c.start(worker, "exec sleep 1000");
     const t = await c.start(tasks, "exec sleep 1000");
     expect([c.driver().pids(tasks), c.driver().pids(worker)]).toEqual([[t], [w]]);
@@ -199,7 +199,7 @@ function processCases(c: Ctx): void {
 
   c.caseIf("remove-busy", undefined, "remove kills the processes of a non-empty cgroup first", async () => {
     const name = `${c.t.base}/busy`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     const pid = await c.start(name, "exec sleep 1000");
     await c.driver().remove(name);
     expect(isDead(pid)).toBe(true);
@@ -210,7 +210,7 @@ function processCases(c: Ctx): void {
 function usageCases(c: Ctx): void {
   c.caseIf("memory", c.skip.memory, "usage counts the memory a process holds (64 MiB buffer -> rss >= 32 MiB)", async () => {
     const name = `${c.t.base}/mem`;
-    c.driver().create(name, { ...LIMITS, memory: 512 * MiB });
+    await c.driver().create(name, { ...LIMITS, memory: 512 * MiB });
     const js = "const b=Buffer.alloc(64<<20,1); setInterval(()=>b[0]++,1000)"; // b stays referenced: no GC
     await c.start(name, `exec ${shellQuote(process.execPath)} -e ${shellQuote(js)}`);
     await waitFor("rss >= 32 MiB", () => c.driver().usage(name).memoryRss >= 32 * MiB);
@@ -219,7 +219,7 @@ function usageCases(c: Ctx): void {
 
   c.caseIf("cpu", c.skip.cpu, "usage: cpuUsageUsec grows for a busy loop", async () => {
     const name = `${c.t.base}/cpu`;
-    c.driver().create(name, LIMITS);
+    await c.driver().create(name, LIMITS);
     await c.start(name, "while :; do :; done");
     const first = c.driver().usage(name).cpuUsageUsec;
     await waitFor("50 ms of cpu", () => c.driver().usage(name).cpuUsageUsec >= first + 50_000);
@@ -228,7 +228,7 @@ function usageCases(c: Ctx): void {
 
   c.caseIf("oom", c.skip.oom, "a process allocating past a 64 MiB hard limit is OOM-killed and counted", async () => {
     const name = `${c.t.base}/oom`;
-    c.driver().create(name, { ...LIMITS, memory: 64 * MiB });
+    await c.driver().create(name, { ...LIMITS, memory: 64 * MiB });
     const pid = await c.start(name, "exec tail /dev/zero"); // tail buffers an endless line
     await waitFor("an OOM kill", () => c.driver().usage(name).oomKills >= 1);
     await waitFor("the allocator dies", () => isDead(pid));

@@ -35,8 +35,11 @@ export interface CgroupUsage {
 
 export interface CgroupDriver {
   readonly kind: IsolationKind;
-  /** Creates (or adopts, if it exists) cgroup `name` (a relative path like "galaxy/agent-1/web.0") and writes limits. */
-  create(name: string, limits: Limits): void;
+  /**
+   * Creates (or adopts, if it exists) cgroup `name` (a relative path like "galaxy/agent-1/web.0") and writes limits,
+   * off the event loop (mkdir and writes on the thread pool: a kernel cgroup lock must not stall the agent).
+   */
+  create(name: string, limits: Limits): Promise<void>;
   update(name: string, limits: Limits): void;
   exists(name: string): boolean;
   /** The files a shell must write its own pid ($$) into to join the cgroup before exec (one per v1 hierarchy used; one for v2; [] for none). */
@@ -49,7 +52,7 @@ export interface CgroupDriver {
   oomCounterFile(name: string): string | null;
   /** Kills every process so none escapes; resolves when none is left (deadline 10 s -> throws). See README.md. */
   kill(name: string): Promise<void>;
-  /** rmdir the cgroup (and its sub-cgroups) in every hierarchy, killing first if not empty. Missing is fine. */
+  /** rmdir (off the event loop) the cgroup and its sub-cgroups in every hierarchy, killing first if not empty. Missing is fine. */
   remove(name: string): Promise<void>;
   /** Children names (base names, sorted) under a parent, for sweeping leftovers after a crash; [] if it is missing. */
   list(parent: string): string[];

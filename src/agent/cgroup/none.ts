@@ -28,7 +28,7 @@ export class NoneDriver implements CgroupDriver {
     this.killDeadlineMs = opts.killDeadlineMs ?? KILL_DEADLINE_MS;
   }
 
-  create(name: string, limits: Limits): void {
+  async create(name: string, limits: Limits): Promise<void> {
     validateLimits(limits);
     if (!this.groups.has(validateName(name))) this.groups.set(name, new Set());
   }

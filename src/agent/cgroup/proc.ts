@@ -1,7 +1,8 @@
 // Small I/O helpers shared by the drivers: cgroup file reads/writes with useful errors, /proc scanning, signalling,
 // and polling a condition against a deadline.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GalaxyError } from "../../core/errors.ts";
 
@@ -35,18 +36,31 @@ export function writeValue(file: string, value: string): void {
   }
 }
 
-export function makeDir(dir: string): void {
+/**
+ * Off the event loop (fs.promises run on the thread pool): a cgroup mkdir, rmdir or limit write can wait on the
+ * kernel's cgroup lock (v1 cgroup_rmdir holds it for long under churn), and the agent's heartbeat must not wait too.
+ */
+export async function writeValueAsync(file: string, value: string): Promise<void> {
   try {
-    mkdirSync(dir, { recursive: true });
+    await writeFile(file, value);
+  } catch (e) {
+    throw new GalaxyError("INTERNAL", `cannot write ${JSON.stringify(value)} to ${file}: ${errno(e)}`, { file, value, errno: errno(e) });
+  }
+}
+
+/** mkdir -p off the event loop (see writeValueAsync). */
+export async function makeDirAsync(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
   } catch (e) {
     throw new GalaxyError("INTERNAL", `cannot create cgroup ${dir}: ${errno(e)}`, { dir, errno: errno(e) });
   }
 }
 
-/** rmdir; true when the directory is gone (including "was never there"), false when the kernel says busy. */
-export function removeDir(dir: string): boolean {
+/** rmdir off the event loop; true when the directory is gone (including "was never there"), false when the kernel says busy. */
+export async function removeDir(dir: string): Promise<boolean> {
   try {
-    rmdirSync(dir);
+    await rmdir(dir);
     return true;
   } catch (e) {
     const code = errno(e);
@@ -138,10 +152,10 @@ export function signal(pid: number, sig: NodeJS.Signals = "SIGKILL"): void {
 }
 
 /** Polls `cond` until it holds (true) or `deadline` (ms since epoch) passes (false). Backs off from 5 to 50 ms. */
-export async function pollUntil(cond: () => boolean, deadline: number): Promise<boolean> {
+export async function pollUntil(cond: () => boolean | Promise<boolean>, deadline: number): Promise<boolean> {
   let wait = 5;
   for (;;) {
-    if (cond()) return true;
+    if (await cond()) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await Bun.sleep(Math.min(wait, left));

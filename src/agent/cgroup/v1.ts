@@ -17,7 +17,7 @@ import {
 } from "./driver.ts";
 import {
   killUntilEmpty,
-  makeDir,
+  makeDirAsync,
   pollUntil,
   procsInTree,
   readIfExists,
@@ -26,6 +26,7 @@ import {
   subDirs,
   treeDeepestFirst,
   writeValue,
+  writeValueAsync,
 } from "./proc.ts";
 
 /** The v1 controllers Galaxy uses, in the order describe() lists them. memory, cpu and freezer are required. */
@@ -66,25 +67,28 @@ export class V1Driver implements CgroupDriver {
     return this.hierarchies().map((h) => join(h, name));
   }
 
-  create(name: string, limits: Limits): void {
+  async create(name: string, limits: Limits): Promise<void> {
     validateLimits(limits);
-    for (const d of this.dirs(name)) makeDir(d);
-    this.apply(name, limits);
+    for (const d of this.dirs(name)) await makeDirAsync(d);
+    for (const [file, value] of this.writes(name, limits)) await writeValueAsync(file, value);
   }
 
   update(name: string, limits: Limits): void {
     validateLimits(limits);
     if (!this.exists(name)) throw new NotFoundError("cgroup", name);
-    this.apply(name, limits);
+    for (const [file, value] of this.writes(name, limits)) writeValue(file, value);
   }
 
-  private apply(name: string, limits: Limits): void {
+  /** The files to write, in planV1's order, with their values. */
+  private writes(name: string, limits: Limits): [string, string][] {
+    const out: [string, string][] = [];
     for (const w of planV1(limits)) {
       const dir = this.dir(w.controller, name);
       if (dir === null) continue;
       const file = w.controller === "blkio" ? blkioWeightFile(dir) : join(dir, w.file);
-      if (file !== null) writeValue(file, w.value);
+      if (file !== null) out.push([file, w.value]);
     }
+    return out;
   }
 
   exists(name: string): boolean {
@@ -140,13 +144,13 @@ export class V1Driver implements CgroupDriver {
     const frozen = state !== null && existsSync(state);
     try {
       if (frozen) {
-        writeValue(state, "FROZEN");
+        await writeValueAsync(state, "FROZEN"); // off the event loop, as create and remove
         // A task stuck in the kernel can hold FREEZING; after 1 s kill anyway and let the next round retry.
         await pollUntil(() => (readIfExists(state) ?? "").trim() !== "FREEZING", Math.min(deadline, Date.now() + 1000));
       }
       for (const pid of this.pids(name)) signal(pid, "SIGKILL");
     } finally {
-      if (frozen && existsSync(state)) writeValue(state, "THAWED");
+      if (frozen && existsSync(state)) await writeValueAsync(state, "THAWED");
     }
   }
 

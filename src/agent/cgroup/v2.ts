@@ -18,7 +18,7 @@ import {
 } from "./driver.ts";
 import {
   killUntilEmpty,
-  makeDir,
+  makeDirAsync,
   pollUntil,
   procsInTree,
   readIfExists,
@@ -27,6 +27,7 @@ import {
   subDirs,
   treeDeepestFirst,
   writeValue,
+  writeValueAsync,
 } from "./proc.ts";
 
 /** The v2 controllers Galaxy enables when offered. */
@@ -72,40 +73,43 @@ export class V2Driver implements CgroupDriver {
   }
 
   /** Enables in dir's subtree_control every Galaxy controller it offers and has not enabled; returns whether it wrote. */
-  private maybeEnableControllers(dir: string): boolean {
+  private async maybeEnableControllers(dir: string): Promise<boolean> {
     const offered = words(readIfExists(join(dir, "cgroup.controllers")));
     const enabled = words(readIfExists(join(dir, "cgroup.subtree_control")));
     const missing = V2_CONTROLLERS.filter((c) => offered.includes(c) && !enabled.includes(c));
     if (missing.length === 0) return false;
-    writeValue(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
+    await writeValueAsync(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
     return true;
   }
 
-  create(name: string, limits: Limits): void {
+  async create(name: string, limits: Limits): Promise<void> {
     validateLimits(limits);
     const segments = validateName(name).split("/");
     for (let i = 0; i < segments.length; i++) {
       const parent = join(this.root, ...segments.slice(0, i));
-      this.maybeEnableControllers(parent);
-      makeDir(join(parent, segments[i]!));
+      await this.maybeEnableControllers(parent);
+      await makeDirAsync(join(parent, segments[i]!));
     }
-    this.apply(name, limits);
+    for (const [file, value] of this.writes(name, limits)) await writeValueAsync(file, value);
   }
 
   update(name: string, limits: Limits): void {
     validateLimits(limits);
     if (!this.exists(name)) throw new NotFoundError("cgroup", name);
-    this.apply(name, limits);
+    for (const [file, value] of this.writes(name, limits)) writeValue(file, value);
   }
 
-  private apply(name: string, limits: Limits): void {
+  /** The files to write, in planV2's order (controllers the cgroup has), with their values. */
+  private writes(name: string, limits: Limits): [string, string][] {
     const dir = this.dir(name);
     const have = words(readIfExists(join(dir, "cgroup.controllers")));
+    const out: [string, string][] = [];
     for (const w of planV2(limits)) {
       if (!have.includes(w.controller)) continue;
       const file = w.controller === "io" ? ioWeightFile(dir) : join(dir, w.file);
-      if (file !== null) writeValue(file, w.value);
+      if (file !== null) out.push([file, w.value]);
     }
+    return out;
   }
 
   exists(name: string): boolean {
@@ -153,20 +157,20 @@ export class V2Driver implements CgroupDriver {
   private async killRound(name: string, deadline: number): Promise<void> {
     const dir = this.dir(name);
     if (this.useKillFile && existsSync(join(dir, "cgroup.kill"))) {
-      writeValue(join(dir, "cgroup.kill"), "1");
+      await writeValueAsync(join(dir, "cgroup.kill"), "1"); // off the event loop, as create and remove
       return;
     }
     const freeze = join(dir, "cgroup.freeze");
     const canFreeze = existsSync(freeze);
     try {
       if (canFreeze) {
-        writeValue(freeze, "1");
+        await writeValueAsync(freeze, "1");
         const frozen = (): boolean => parseKeyValues(readIfExists(join(dir, "cgroup.events")) ?? "").get("frozen") === 1;
         await pollUntil(frozen, Math.min(deadline, Date.now() + 1000));
       }
       for (const pid of this.pids(name)) signal(pid, "SIGKILL");
     } finally {
-      if (canFreeze && existsSync(freeze)) writeValue(freeze, "0");
+      if (canFreeze && existsSync(freeze)) await writeValueAsync(freeze, "0");
     }
   }
 

@@ -256,10 +256,23 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       await driver.remove(`galaxy/${k}`);
     }, 20_000);
 
+    test("a worker that cannot be started again (its workspace went) fails the container, and the agent lives on", async () => {
+      const m = manager(openMemoryStore());
+      m.create(capOf("gone.0"));
+      expect(await running(m, "gone.0")).toBe(true);
+      const cp = m.held.get("gone.0")!;
+      rmSync(join(cp.workspace, "logs"), { recursive: true, force: true });
+      process.kill(cp.pid, "SIGKILL");
+      expect(await waitFor(() => m.held.get("gone.0")?.state === "failed", 10_000)).toBe(true);
+      expect(m.held.get("gone.0")!.message).toStartWith("cannot start its worker: ");
+      await m.destroy("gone.0");
+    }, 20_000);
+
     test("a container left half-created is cleaned up and built again", async () => {
       const store = openMemoryStore();
       const m1 = manager(store);
       m1.create(capOf("half.0"));
+      expect(await running(m1, "half.0")).toBe(true); // built (creation is async): a destroy meanwhile would wait for it
       const cp = { ...m1.held.get("half.0")!, state: "creating" as const };
       await m1.destroy("half.0");
       store.writeSync((tx) => tx.put(store.table("containers"), "half.0", cp));

@@ -174,7 +174,13 @@ export class ContainerManager {
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
     this.restartAt.delete(cp.id);
     const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup));
-    const child = spawnWorker(cp, this.workerArgv(), env, hasInit(cp) ? (this.o.layout.clusterDir ?? "") : "");
+    let child: ReturnType<typeof spawnWorker>;
+    try {
+      child = spawnWorker(cp, this.workerArgv(), env, hasInit(cp) ? (this.o.layout.clusterDir ?? "") : "");
+    } catch (e) {
+      // e.g. its workspace is gone: runs from a worker's exit event, where a throw would take the agent down
+      return this.markFailed(cp, `cannot start its worker: ${(e as Error).message}`);
+    }
     const pid = child.pid ?? 0;
     child.on("exit", (code, sig) => this.onWorkerExit(cp.id, pid, code, sig));
     if (this.o.driver.kind === "none" && pid) this.o.driver.addProcess(cp.cgroup, pid);

@@ -69,6 +69,14 @@ export class ContainerRec {
     this.res = r;
   }
 
+  /** Takes the run state of another record of the same container (a leaving copy, or the copy a move undoes). */
+  takeRunState(from: ContainerRec): void {
+    this.state = from.state;
+    this.pid = from.pid;
+    this.startedAt = from.startedAt;
+    this.grantedAt = from.grantedAt;
+  }
+
   /** What it is charged on its agent (exclusive volumes at their device's full size). */
   get charged(): Resources {
     return this.x?.charged ?? this.res;

@@ -94,10 +94,7 @@ export function moveMakeBeforeBreak(core: ResManCore, c: ContainerRec, reason: s
   old.ports = c.ports;
   old.charged = c.charged;
   old.bindings = c.bindings;
-  old.state = c.state;
-  old.pid = c.pid;
-  old.startedAt = c.startedAt;
-  old.grantedAt = c.grantedAt;
+  old.takeRunState(c);
   old.message = `leaving: ${reason}`;
   core.evict(c, reason); // off its agent (caps bumped), pending: the scheduler places the new copy
   core.placement.hold(old); // ...while the old copy keeps its charge and its cap there
@@ -122,7 +119,8 @@ function restoreCancelled(core: ResManCore): void {
     if (!c || c.agent || !a || a.dead || misplaced(core, a, c)) continue;
     core.placement.letGo(old);
     core.placement.assign(c, old.agent, old.ports, old.charged, old.bindings);
-    Object.assign(c, { state: old.state, pid: old.pid, startedAt: old.startedAt, grantedAt: old.grantedAt, message: "" });
+    c.takeRunState(old);
+    c.message = "";
   }
 }
 

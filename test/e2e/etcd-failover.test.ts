@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { etcdMissing, startEtcd, type EtcdCluster } from "../../src/cluster/testdata/etcd-cluster.ts";
-import { alive, freeAgentPorts, freePortBase, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { alive, freeAgentPorts, freePortBase, hardState, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(180_000); // e2e: every wait below has its own deadline
 
@@ -23,13 +23,7 @@ describe.skipIf(etcdMissing !== null)(`masters on etcd${etcdMissing ? ` (skipped
   const master = (role: string): Master | undefined => w.json(["status"]).masters.find((m: Master) => m.role === role);
   const pods = (): PodView[] => w.json(["pods", "-j", web]);
   const servicePids = () => pods().map((p) => [p.id, p.agent, p.tasks[0]?.pid ?? 0] as const);
-  const snapshot = () => ({
-    jobs: w.json(["jobs"]).map((j: { id: string; name: string; state: string }) => [j.id, j.name, j.state]),
-    users: w.json(["users"]),
-    pools: w.json(["pools"]).map((p: { name: string }) => p.name),
-    labels: w.json(["labels"]),
-    quota: w.json(["quota", "alice"]).quota,
-  });
+  const snapshot = () => hardState(w, "alice");
   const converged = () =>
     waitFor("every pod running where AppMaster knows it runs", () => {
       const s = w.json(["status"]);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { destroyAllContainers } from "../../src/agent/cleanup.ts";
 import { EtcdClient } from "../../src/cluster/etcd-client.ts";
 import { etcdMissing, startEtcd, type EtcdCluster } from "../../src/cluster/etcd-local.ts";
-import { alive, GALAXY, memoryCgroupOf, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { alive, GALAXY, hardState, memoryCgroupOf, requireBinary, stopChild, waitFor, World } from "./harness.ts";
 import { BRIDGE_ADDR, Hosts, netnsMissing, type Host } from "./netns.ts";
 
 setDefaultTimeout(180_000); // e2e: every wait below has its own deadline
@@ -73,13 +73,7 @@ describe.skipIf(skip !== null)(`masters on two emulated hosts, etcd, an agent on
   const leadersOn = (i: number) => ["resman", "appmaster"].every((r) => master(r)?.address.startsWith(`${h[i - 1]!.addr}:`));
   const pods = (): PodView[] => w.json(["pods", "-j", web]);
   const servicePids = () => pods().map((p) => [p.id, p.agent, p.tasks[0]?.pid ?? 0] as const);
-  const snapshot = () => ({
-    jobs: w.json(["jobs"]).map((j: { id: string; name: string; state: string }) => [j.id, j.name, j.state]),
-    users: w.json(["users"]),
-    pools: w.json(["pools"]).map((p: { name: string }) => p.name),
-    labels: w.json(["labels"]),
-    quota: w.json(["quota", "alice"]).quota,
-  });
+  const snapshot = () => hardState(w, "alice");
   const converged = () =>
     waitFor("every pod running where AppMaster knows it runs", () => {
       const s = w.json(["status"]);

@@ -163,3 +163,14 @@ export async function httpGet(port: number): Promise<string> {
   const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
   return r.text();
 }
+
+/** What a master must keep across a failover, as the CLI lists it: jobs, users and grants, pools, labels, a quota. */
+export function hardState(w: World, quotaUser: string) {
+  return {
+    jobs: w.json(["jobs"]).map((j: { id: string; name: string; state: string }) => [j.id, j.name, j.state]),
+    users: w.json(["users"]),
+    pools: w.json(["pools"]).map((p: { name: string }) => p.name),
+    labels: w.json(["labels"]),
+    quota: w.json(["quota", quotaUser]).quota,
+  };
+}

@@ -16,6 +16,16 @@ const quota = (over: Partial<{ millicores: number; memory: number; disk: number;
   ({ user: "alice", millicores: 0, memory: 0, disk: 0, ssd: 0, replica: 0, ...over });
 
 describe("admission: pools, grants, quotas", () => {
+  test("a user with only submit: the same request again, or AppMaster's own changes to it, pass; a change of the job needs update", () => {
+    const core = cluster(["a"], {}, users());
+    core.users.setGrant("alice", "default", ["update"], true); // alice may submit only
+    const g = group("web", 1, "service", { user: "alice" });
+    core.createGroup(g, 1);
+    core.createGroup(g, 2); // AppMaster's submit racing its own sync loop: not an update
+    core.updateGroup({ ...g, blacklist: ["a:1"], released: ["web.0"], version: g.version + 1 }, 3);
+    expect(() => core.updateGroup({ ...g, replica: 2 }, 4)).toThrow("user alice may not update in pool default");
+  });
+
   test("a group naming a pool that does not exist is refused", () => {
     const core = cluster(["a"], {}, users());
     expect(() => core.createGroup(group("web", 1, "service", { user: "alice", pools: ["nope"] }), 1)).toThrow('no pool "nope"');

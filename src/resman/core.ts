@@ -280,7 +280,9 @@ export class ResManCore {
   /** Creates (or replaces) a group after the admission checks: pools exist, the user's grants, the user's quota. */
   createGroup(spec: GroupSpec, now: number): Write[] {
     const existing = this.groups.get(spec.id);
-    this.admit(spec, existing ? "update" : "submit", existing?.spec);
+    // The same request again (AppMaster's submit racing its own sync loop) or one that changes only what AppMaster
+    // decides itself (blacklist, released containers, its request version) asks nothing new of the user.
+    if (!existing || !sameUserRequest(existing.spec, spec)) this.admit(spec, existing ? "update" : "submit", existing?.spec);
     return this.applyGroup(spec, now);
   }
 
@@ -503,4 +505,10 @@ function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);
   if (s.pools.length === 0) throw new InvalidError(`group ${s.id} names no pool`);
   if (!["monitor", "service", "batch", "best-effort"].includes(s.jobType)) throw new InvalidError(`group ${s.id} has unknown type ${JSON.stringify(s.jobType)}`);
+}
+
+/** Equal but for the fields AppMaster sets on its own (failure policy, finished batch pods, request version). */
+export function sameUserRequest(a: GroupSpec, b: GroupSpec): boolean {
+  const mine = (g: GroupSpec) => JSON.stringify({ ...g, blacklist: [], released: [], version: 0 });
+  return mine(a) === mine(b);
 }

@@ -95,4 +95,20 @@ describe.skipIf(traces === null || !existsSync(join(traces ?? "", TIANCHI_DIR)))
     for (const r of rows) expect(r).toMatch(/^inst_\d+,machine_\d+$/);
     expect(notes.some((n) => n.includes(file))).toBe(true);
   });
+
+  test("--rebalance: the rebalanced placement is judged valid by the contest's rules and scores no worse than the online one", () => {
+    const { figures } = runScheduleSuite({
+      workloads: ["tianchi"], drivers: ["place"], runs: 1, seed: 1, agents: 0, agentShapes: [], groups: 0, replicas: 0,
+      container: parseShape("1/1G"), tianchiApps: 400, profiles: true, rebalanceSeconds: 1, log: () => {},
+    });
+    const f = figures[0]!;
+    expect(f.rebalance).toBeDefined();
+    expect(f.rebalance!.moves).toBeGreaterThan(0);
+    expect(f.contest!.totalViolations).toBe(0);
+    expect(f.contest!.unplaced).toBe(f.rebalance!.before.unplaced);
+    expect(f.contest!.score).toBeLessThan(f.rebalance!.before.score);
+    const t = scheduleTargets(figures).find((x) => x.name.includes("placement quality"))!;
+    expect(t.name).toContain("rebalancing");
+    expect(contestTable(figures)).toContain("ONLINE SCORE");
+  });
 });

@@ -63,6 +63,8 @@ export interface ScheduleFigure {
   violations: string[];
   /** The contest's score and violations of the last run (Tianchi only). */
   contest?: ContestScore;
+  /** The rebalancer's pass after the last run (`--rebalance`): contest is then the result, before the online pass's. */
+  rebalance?: { seconds: number; moves: number; before: ContestScore };
 }
 
 /** The last run's placement in the contest's ids (Tianchi only), for `--export`. */

@@ -17,6 +17,7 @@ import PoolAdd from "./pool/add.ts";
 import PoolRemove from "./pool/remove.ts";
 import Pools from "./pools.ts";
 import Preempt from "./preempt.ts";
+import Rebalance from "./rebalance.ts";
 import Quota from "./quota.ts";
 import SafeModeEnter from "./safemode/enter.ts";
 import SafeModeLeave from "./safemode/leave.ts";
@@ -70,6 +71,7 @@ export const COMMANDS = {
   "pool:remove": PoolRemove,
   pools: Pools,
   preempt: Preempt,
+  rebalance: Rebalance,
   quota: Quota,
   "safemode:enter": SafeModeEnter,
   "safemode:leave": SafeModeLeave,

@@ -5,6 +5,10 @@ import { AmbiguousError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
 import { labelAgents, listLabels, mustAgent, removeAgent, setAgentAdmin, setAgentPool } from "./core-admin.ts";
 import { forcePreempt, planGroup } from "./core-schedule.ts";
+import { applyRebalance, planRebalance } from "./rebalance.ts";
+
+/** The longest search `galaxy rebalance --time` may ask (it runs in slices beside heartbeats and calls). */
+export const MAX_REBALANCE_MS = 60_000;
 import type { ResManCore } from "./core.ts";
 import { allowed, requireAdmin, requireGrant } from "./authz.ts";
 import type { ResManShell } from "./server.ts";
@@ -114,6 +118,14 @@ function registerGroupHandlers(server: RpcServer, s: ResManShell): void {
     const core = s.mustCore();
     const g = resolveGroup(core, req.group);
     return forcePreempt(core, g.spec.id, agentRef(core, req.endpoint).endpoint, Date.now());
+  });
+  server.register("ResMan/Rebalance", async (req, ctx) => {
+    requireAdmin(ctx);
+    const core = s.mustCore();
+    const budgetMs = Math.min(req.budgetMs || 2_000, MAX_REBALANCE_MS);
+    const plan = await planRebalance(core, { budgetMs, maxMoves: req.maxMoves || 20, now: () => performance.now() }, () => new Promise((r) => setImmediate(r)));
+    const marked = req.apply ? applyRebalance(s.mustCore(), plan) : 0; // the leader may have changed meanwhile: mustCore again
+    return { ...plan, marked };
   });
   server.register("ResMan/Plan", (req, ctx) => {
     requireGrant(s.users, ctx, req.group.pools, "submit");

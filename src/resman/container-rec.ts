@@ -35,6 +35,7 @@ interface ContainerExtra {
   preemptedBy: string;
   move: string;
   moveBlocked: string;
+  moveTo: string;
 }
 
 export class ContainerRec {
@@ -155,6 +156,14 @@ export class ContainerRec {
     this.put("move", m);
   }
 
+  /** A rebalance move's target agent (resman/rebalance.ts): kept while the container is pending, cleared when placed. */
+  get moveTo(): string {
+    return this.x?.moveTo ?? "";
+  }
+  set moveTo(to: string) {
+    this.put("moveTo", to);
+  }
+
   /** With move: why no other agent could take a replacement on the last look ("" when one could). */
   get moveBlocked(): string {
     return this.x?.moveBlocked ?? "";
@@ -224,7 +233,7 @@ export class ContainerRec {
 
 const EXTRA_DEFAULTS: Readonly<ContainerExtra> = Object.freeze({
   charged: null, bindings: NO_BINDINGS, exitCode: 0, message: "", orphan: false, lastError: "", reasons: NO_REASONS,
-  evictedFrom: "", preemptedBy: "", move: "", moveBlocked: "",
+  evictedFrom: "", preemptedBy: "", move: "", moveBlocked: "", moveTo: "",
 });
 
 export function sameResources(a: Resources, b: Resources): boolean {

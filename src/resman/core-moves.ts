@@ -20,6 +20,7 @@ import { isOnline, type ContainerReport, type GroupSpec } from "../rpc/types.ts"
 import { formatReasons, place } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import { schedAgents, schedGroup } from "./core-schedule.ts";
+import { rebalanceReason } from "./rebalance.ts";
 import { ContainerRec, type AgentRec } from "./state.ts";
 
 /** Why a placed container may not stay on its agent ("" when it may). */
@@ -29,7 +30,10 @@ export function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): strin
   if (!spec) return "";
   if (!spec.pools.includes(a.pool)) return `agent ${a.endpoint} is in pool ${a.pool}`;
   const lost = spec.labels.find((l) => !a.labels.includes(l));
-  return lost ? `agent ${a.endpoint} lost label ${lost}` : "";
+  if (lost) return `agent ${a.endpoint} lost label ${lost}`;
+  if (!c.moveTo) return "";
+  const to = core.agents.get(c.moveTo); // a rebalance move (rebalance.ts), while its target still takes containers
+  return to && !to.dead && to.admin === "active" ? rebalanceReason(c.moveTo) : "";
 }
 
 /**
@@ -58,6 +62,7 @@ export function applyMoves(core: ResManCore, now: number): void {
         if (!r) room.set(c.group, (r = { at: now, why: roomFor(core, c) }));
         blocked = r.why;
       }
+      if (!why && c.moveTo) c.moveTo = ""; // its target went away: the rebalance move is off
       if (c.move !== why || c.moveBlocked !== blocked) {
         c.move = why;
         c.moveBlocked = blocked;

@@ -123,11 +123,12 @@ function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
   return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: c.bindings.map((b) => b.hostPath) };
 }
 
-/** One pass over every pending container. */
+/** One pass over every pending container (a rebalance move's new copy first tries its target). */
 export function schedule(core: ResManCore, now: number): void {
   const pendingBy = new Map<string, string[]>();
   for (const id of core.placement.pending) {
     const c = core.placement.get(id)!;
+    if (c.moveTo && placeOnTarget(core, c, now)) continue;
     let list = pendingBy.get(c.group);
     if (!list) pendingBy.set(c.group, (list = []));
     list.push(id);
@@ -139,6 +140,22 @@ export function schedule(core: ResManCore, now: number): void {
   }
   // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
   applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+}
+
+/** A rebalance move's new copy on the agent the rebalancer chose, when the scheduler's checks let it (no eviction). */
+function placeOnTarget(core: ResManCore, c: ContainerRec, now: number): boolean {
+  const to = c.moveTo;
+  c.moveTo = "";
+  const g = core.groups.get(c.group);
+  const agent = core.agents.get(to);
+  if (!g || !agent) return false;
+  const d = prepare(schedGroup(avoidLeaving(core, g.spec), [c.id], core.groups.antiAffinity));
+  const wa = new WorkingAgent(schedAgent(core, agent));
+  const victims = planVictims(d, wa);
+  if (victims === null || victims.length > 0) return false;
+  const evictions: Eviction[] = [];
+  applyResult(core, { placements: [applyPlan(d, wa, c.id, victims, evictions)], outcomes: [], evictions }, now);
+  return true;
 }
 
 function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {

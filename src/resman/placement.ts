@@ -86,6 +86,7 @@ export class PlacementTable {
     c.reasons = {};
     c.move = "";
     c.moveBlocked = "";
+    c.moveTo = "";
     this.charge(c);
     this.touched(c.group);
   }

@@ -34,6 +34,7 @@ function broken(p: RebalanceProblem, agentOf: ArrayLike<number>): string[] {
       if (on.reduce((s, i) => s + p.kinds[p.items[i]!.kind]!.cpu[t]!, 0) > a.cpu + 1e-6) out.push(`${a.id} cpu at ${t}`);
       if (on.reduce((s, i) => s + p.kinds[p.items[i]!.kind]!.memory[t]!, 0) > a.memory + 1e-6) out.push(`${a.id} memory at ${t}`);
     }
+    for (const i of on) if (p.kinds[p.items[i]!.kind]!.only && !p.kinds[p.items[i]!.kind]!.only![ai]) out.push(`${a.id} not allowed for ${p.items[i]!.id}`);
     a.scalars.forEach((cap, d) => { if (on.reduce((s, i) => s + p.kinds[p.items[i]!.kind]!.scalars[d]!, 0) > cap + 1e-6) out.push(`${a.id} scalar ${d}`); });
     for (const [k, n] of count) {
       const kind = p.kinds[k]!;
@@ -120,7 +121,7 @@ describe("rebalance", () => {
   test("property: any problem comes out valid (when it went in valid) and never costlier", () => {
     const problem = fc.record({
       agents: fc.array(fc.record({ cpu: fc.integer({ min: 4, max: 16 }), memory: fc.integer({ min: 4, max: 16 }), disk: fc.integer({ min: 1, max: 4 }), open: fc.boolean() }), { minLength: 2, maxLength: 6 }),
-      kinds: fc.array(fc.record({ cpu: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }), mem: fc.integer({ min: 1, max: 3 }), maxPerHost: fc.integer({ min: 0, max: 3 }), anti: fc.option(fc.integer({ min: 0, max: 5 })) }), { minLength: 1, maxLength: 4 }),
+      kinds: fc.array(fc.record({ cpu: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }), mem: fc.integer({ min: 1, max: 3 }), maxPerHost: fc.integer({ min: 0, max: 3 }), anti: fc.option(fc.integer({ min: 0, max: 5 })), only: fc.option(fc.array(fc.boolean(), { minLength: 6, maxLength: 6 })) }), { minLength: 1, maxLength: 4 }),
       items: fc.array(fc.record({ kind: fc.nat(), agent: fc.nat(), movable: fc.boolean() }), { maxLength: 14 }),
       seed: fc.nat(),
     });
@@ -131,6 +132,7 @@ describe("rebalance", () => {
         kinds: g.kinds.map((k, i) => ({
           id: `k${i}`, cpu: Float64Array.from(k.cpu), memory: Float64Array.from(k.cpu, () => k.mem), scalars: [1], maxPerHost: k.maxPerHost,
           anti: k.anti === null ? [] : [{ kind: k.anti % g.kinds.length, k: 0 }],
+          ...(k.only ? { only: Uint8Array.from(k.only, (b) => (b ? 1 : 0)) } : {}),
         })),
         items: [],
       };

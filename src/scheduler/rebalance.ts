@@ -35,6 +35,8 @@ export interface RebalanceKind {
   maxPerHost: number;
   /** Where this kind runs, at most `k` of `kind` (indexes into kinds). */
   anti: readonly { kind: number; k: number }[];
+  /** The agents it may run on (1 at an agent's index: its pools, labels, blacklist); absent: every open agent. */
+  only?: Uint8Array;
 }
 
 export interface RebalanceItem {
@@ -92,6 +94,18 @@ const EPS = 1e-9;
 
 /** Runs the search; `problem` is not changed. */
 export function rebalance(problem: RebalanceProblem, o: RebalanceOptions): RebalanceResult {
+  const steps = rebalanceSteps(problem, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The search a round at a time (a round: 500 relieve tries, an open, a close every fourth): a shell that must keep
+ * its event loop turning (ResMan) resumes it on later turns; the clock decides when it ends.
+ */
+export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions): Generator<void, RebalanceResult, void> {
   const s = new SearchState(problem, o.seed ?? 1);
   const costBefore = s.total();
   const agentsBefore = s.used.length;
@@ -107,6 +121,7 @@ export function rebalance(problem: RebalanceProblem, o: RebalanceOptions): Rebal
     for (let i = 0; i < 500; i++) s.relieve(sample);
     if (round % 4 === 0) s.close(sample);
     s.open(hot);
+    yield;
   }
   if (s.total() > costBefore) return { moves: [], agentOf: Int32Array.from(problem.items, (it) => it.agent), costBefore, costAfter: costBefore, agentsBefore, agentsAfter: agentsBefore, tries: s.tries, kept: s.stats };
   const moves = compact(s.moves);
@@ -203,6 +218,7 @@ export class SearchState {
     const ag = this.p.agents[a]!;
     if (!ag.open) return false;
     const k = this.p.kinds[kind]!;
+    if (k.only && !k.only[a]) return false;
     const counts = this.counts[a]!;
     const mine = counts.get(kind) ?? 0;
     if (k.maxPerHost > 0 && mine + 1 > k.maxPerHost) return false;

@@ -1,0 +1,88 @@
+// `galaxy rebalance` end to end on one `galaxy up --agents 2` (1 core each): a 3-pod service packed onto one agent
+// (0.9 of its cpu, far above the load target) is rebalanced: --plan shows a move to the idle agent and changes
+// nothing; applied, the pod moves make-before-break (never fewer than 2 of 3 running) and ends on the other agent.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freeAgentPorts, freePortBase, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+
+setDefaultTimeout(240_000);
+
+interface PodJson { id: string; agent: string; state: string }
+interface RebalanceJson { costBefore: number; costAfter: number; moves: { container: string; from: string; to: string }[]; marked: number }
+
+describe("galaxy rebalance", () => {
+  const w = new World();
+  let up: ChildProcess;
+  let base = 0;
+  let job = "";
+  const agent = (i: number) => `127.0.0.1:${base + 10 + i}`;
+  const json = <T>(args: string[]): T => {
+    const r = w.run([...args, "--json"]);
+    if (r.code !== 0) throw new Error(`galaxy ${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  const pods = () => json<PodJson[]>(["pods", "-j", job]);
+
+  beforeAll(async () => {
+    requireBinary();
+    base = await freePortBase(20);
+    const portsFrom = await freeAgentPorts(2);
+    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--cpu", "1", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
+    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+    writeFileSync(join(w.dir, "web.yaml"), `name: web
+type: service
+deploy: {replica: 3, step: 1, pools: [default], stop_timeout: 1s}
+pod:
+  workspace: {size: 16M}
+  tasks:
+    - {name: web, cpu: {millicores: 300}, memory: {size: 32M}, start: exec sleep 100000}
+`);
+    expect(w.run(["agent", "offline", agent(1)]).code).toBe(0); // all 3 pods on agent 0
+    const r = w.run(["submit", "-f", join(w.dir, "web.yaml")]);
+    if (r.code !== 0) throw new Error(`submit: ${r.stderr}`);
+    job = r.stdout.trim();
+    await waitFor("3 pods running", () => pods().filter((p) => p.state === "running").length === 3, 90_000);
+    expect(pods().map((p) => p.agent)).toEqual([agent(0), agent(0), agent(0)]);
+    expect(w.run(["agent", "online", agent(1)]).code).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (up) await stopChild(up, "SIGINT", 30_000);
+    await w.cleanup();
+  }, 60_000);
+
+  test("--plan shows a move to the idle agent that lowers the load cost, and moves nothing", () => {
+    const plan = json<RebalanceJson>(["rebalance", "--plan", "--time", "1s"]);
+    expect(plan.costAfter).toBeLessThan(plan.costBefore);
+    expect(plan.moves.length).toBeGreaterThan(0);
+    for (const m of plan.moves) expect(m).toMatchObject({ from: agent(0), to: agent(1) });
+    expect(plan.marked).toBe(0);
+    const shown = w.run(["rebalance", "--plan", "--time", "1s"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain("load cost");
+    expect(shown.stdout).toContain("run without --plan to apply them");
+    expect(pods().map((p) => p.agent)).toEqual([agent(0), agent(0), agent(0)]);
+  });
+
+  test("applied, the pods move make-before-break: never fewer than 2 of 3 running, and they end spread", async () => {
+    const r = json<RebalanceJson>(["rebalance", "--time", "1s"]);
+    expect(r.marked).toBeGreaterThan(0);
+    let fewest = 3;
+    await waitFor("a pod running on agent 1 and all 3 running", () => {
+      const now = pods();
+      fewest = Math.min(fewest, now.filter((p) => p.state === "running").length);
+      return now.some((p) => p.agent === agent(1)) && now.filter((p) => p.state === "running").length === 3;
+    }, 120_000, 500);
+    expect(fewest).toBeGreaterThanOrEqual(2);
+    const after = json<RebalanceJson>(["rebalance", "--plan", "--time", "1s"]);
+    expect(after.costBefore).toBeLessThan(r.costBefore);
+  });
+
+  test("bad input says so before asking anything: --time above 60s", () => {
+    const r = w.run(["rebalance", "--time", "2m"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("at most 60s");
+  });
+});

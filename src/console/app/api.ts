@@ -44,6 +44,9 @@ async function post<T>(path: string, body: unknown, s: Session | null = session(
   if (!r.ok) {
     const leader = typeof v.leader === "string" ? v.leader : "";
     if (r.status === 401) window.dispatchEvent(new Event("galaxy-logout"));
+    if (v.code === "NOT_LEADER" && leader) {
+      throw new ApiError(`this AppMaster is a standby: the console is served by the leader, http://${leader}/ui/`, "NOT_LEADER", r.status, leader);
+    }
     throw new ApiError(String(v.message ?? `error ${r.status}`), String(v.code ?? "ERROR"), r.status, leader);
   }
   return v as T;
@@ -64,8 +67,8 @@ export interface Live<T> { data: T | null; error: string; reload: () => void }
 export const LIVE_MS = 1000;
 
 /**
- * Loads now, then again every LIVE_MS while mounted (and at once on reload()), so a page follows the cluster without
- * a reload. The last error is kept beside the last good data (a blip does not blank the page).
+ * Loads now, then again every LIVE_MS while mounted and in sight (and at once on reload()), so a page follows the
+ * cluster without a reload. The last error is kept beside the last good data (a blip does not blank the page).
  */
 export function useLive<T>(load: () => Promise<T>, deps: unknown[]): Live<T> {
   const [data, setData] = useState<T | null>(null);
@@ -75,13 +78,19 @@ export function useLive<T>(load: () => Promise<T>, deps: unknown[]): Live<T> {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let busy = false;
+    let data: T | null = null;
     setData(null);
     const run = async () => {
       if (stopped || busy) return;
+      if (document.hidden && data !== null) {
+        timer = setTimeout(() => void run(), LIVE_MS); // a tab out of sight asks nothing
+        return;
+      }
       busy = true;
       clearTimeout(timer);
       try {
         const v = await load();
+        data = v;
         if (!stopped) {
           setData(v);
           setError("");

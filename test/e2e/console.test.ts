@@ -1,7 +1,8 @@
 // The web console in a real headless Chromium (Debian's chromium, driven by playwright-core) against a real
 // `galaxy up --agents 2`: log in, watch a submitted job's pods turn running without a reload, follow a pod's log,
 // pause and continue an update, drain an agent as admin, and see that a user with only `list` is offered none of
-// these actions. GALAXY_CONSOLE_SHOTS=1 also saves the screenshots in docs/console/.
+// these actions, and that an action refused anyway (a grant taken after the page loaded) shows ResMan's sentence.
+// GALAXY_CONSOLE_SHOTS=1 also saves the screenshots in docs/console/.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -33,6 +34,7 @@ describe.skipIf(!hasChromium)("the web console in a browser", () => {
   let browser: Browser;
   let admin: Page;
   let viewer: Page;
+  let ops: Page;
   let url = "";
   let base = 0;
   let job = "";
@@ -67,6 +69,10 @@ describe.skipIf(!hasChromium)("the web console in a browser", () => {
     admin = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     viewer = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     await logIn(viewer, "viewer", token);
+    const opsToken = w.run(["user", "add", "ops"]).stdout.split("\n")[1]!.trim();
+    expect(w.run(["grant", "ops", "--pool", "default", "--allow", "admin"]).code).toBe(0);
+    ops = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    await logIn(ops, "ops", opsToken);
   }, 120_000);
 
   afterAll(async () => {
@@ -132,6 +138,17 @@ describe.skipIf(!hasChromium)("the web console in a browser", () => {
     await admin.waitForSelector(`tr[data-agent="${agent(1)}"][data-agent-state=draining]`);
     expect(w.run(["agent", "show", agent(1)]).stdout).toContain("draining");
     await shot(admin, "agents");
+  });
+
+  test("a refused action shows the server's sentence: a grant taken after the page was opened", async () => {
+    await ops.goto(`${url}#/agents`);
+    const row = `tr[data-agent="${agent(0)}"]`;
+    await ops.waitForSelector(`${row} button[data-action=offline]`);
+    expect(w.run(["grant", "ops", "--pool", "default", "--allow", "admin", "--revoke"]).code).toBe(0);
+    await ops.click(`${row} button[data-action=offline]`);
+    await ops.waitForSelector(`${row} .refused`);
+    expect(await ops.textContent(`${row} .refused`)).toBe("user ops may not admin in pool default");
+    expect(w.run(["agent", "show", agent(0)]).stdout).not.toContain("offline");
   });
 
   test("cluster status and the topology (10,000 made-up agents on one canvas)", async () => {

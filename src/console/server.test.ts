@@ -5,11 +5,13 @@ import { PermissionDeniedError } from "../core/errors.ts";
 import { RpcServer, type Principal } from "../rpc/index.ts";
 import { consoleRoutes, staticRoute } from "./server.ts";
 import { chooseConsole, opener } from "./open.ts";
+import { eventFor } from "./watch.ts";
 
 const SECRET = "s3cret";
 let am: RpcServer;
 let resman: RpcServer;
 let base = "";
+let agents = 2;
 const seenByResman: { user: string; secret: boolean }[] = [];
 
 const users: Record<string, Principal> = {
@@ -22,7 +24,7 @@ beforeAll(() => {
   resman = new RpcServer({ role: "resman", secret: () => SECRET, authenticateUser: auth });
   resman.register("ResMan/Status", (_req, ctx) => {
     seenByResman.push({ user: ctx.principal.user ?? "", secret: ctx.principal.kind === "internal" });
-    return { agentsAlive: 2 };
+    return { agentsAlive: agents };
   });
   resman.register("ResMan/DrainAgent", (req, ctx) => {
     if (!ctx.principal.admin) throw new PermissionDeniedError(`user ${ctx.principal.user} may not admin in pool default`);
@@ -31,7 +33,7 @@ beforeAll(() => {
   const rm = resman.listen("127.0.0.1", 0);
   am = new RpcServer({
     role: "appmaster", secret: () => SECRET, authenticateUser: auth,
-    otherRoutes: consoleRoutes({ resman: () => [`127.0.0.1:${rm.port}`], appmaster: () => [], authenticate: auth }),
+    otherRoutes: consoleRoutes({ resman: () => [`127.0.0.1:${rm.port}`], appmaster: () => [base.slice(7)], authenticate: auth }),
   });
   am.register("AppMaster/ListJobs", () => ({ jobs: [] }));
   base = `http://127.0.0.1:${am.listen("127.0.0.1", 0).port}`;
@@ -120,6 +122,70 @@ describe("the API goes on as the caller", () => {
   test("whoami: the caller's grants, which decide the buttons", async () => {
     expect((await post("/ui/api/whoami", {}, "ann")).body).toEqual({ user: "ann", admin: false, grants: { default: ["list"] } });
     expect((await post("/ui/api/whoami", {}, "ann", { "x-galaxy-token": "bad" })).status).toBe(401);
+  });
+});
+
+describe("live: /ui/api/watch streams the replies when they change", () => {
+  async function* events(r: Response) {
+    const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buf += value;
+      let at: number;
+      while ((at = buf.indexOf("\n\n")) >= 0) {
+        yield buf.slice(0, at);
+        buf = buf.slice(at + 2);
+      }
+    }
+  }
+  const watch = (calls: unknown, user = "ann", abort?: AbortSignal) => fetch(`${base}/ui/api/watch`, {
+    method: "POST", signal: abort, body: JSON.stringify({ calls }),
+    headers: { "content-type": "application/json", "x-galaxy-user": user, "x-galaxy-token": `${user}-token` },
+  });
+
+  test("the first replies at once, then a change; AppMaster and ResMan asked as the caller", async () => {
+    agents = 2;
+    seenByResman.length = 0;
+    const abort = new AbortController();
+    const r = await watch([{ to: "appmaster", method: "ListJobs", body: { all: true } }, { to: "resman", method: "Status" }], "ann", abort.signal);
+    expect(r.headers.get("content-type")).toBe("text/event-stream");
+    const it = events(r);
+    const replies = async () => {
+      const ev = (await it.next()).value as string;
+      expect(ev).toStartWith("data: ");
+      const [jobs, status] = (JSON.parse(ev.slice(6)) as { replies: [unknown, { agentsAlive: number }] }).replies;
+      return [jobs, status.agentsAlive];
+    };
+    expect(await replies()).toEqual([{ jobs: [] }, 2]);
+    agents = 3;
+    expect(await replies()).toEqual([{ jobs: [] }, 3]);
+    abort.abort();
+    expect(seenByResman.every((x) => x.user === "ann" && !x.secret)).toBe(true);
+  });
+
+  test("an event only when the answers changed", () => {
+    const last = { text: "" };
+    expect(eventFor({ replies: [1] }, last)).toBe('data: {"replies":[1]}\n\n');
+    expect(eventFor({ replies: [1] }, last)).toBeNull();
+    expect(eventFor({ code: "X", message: "no" }, last)).toBe('event: failed\ndata: {"code":"X","message":"no"}\n\n');
+    expect(eventFor({ code: "X", message: "no" }, last)).toBeNull();
+    expect(eventFor({ replies: [1] }, last)).not.toBeNull();
+  });
+
+  test("a refusal is an event with the server's sentence", async () => {
+    const abort = new AbortController();
+    const r = await watch([{ to: "resman", method: "Status" }], "nobody", abort.signal);
+    expect((await events(r).next()).value).toBe('event: failed\ndata: {"code":"UNAUTHENTICATED","message":"missing or invalid credentials"}');
+    abort.abort();
+  });
+
+  test("only read-only methods, at most 4", async () => {
+    const bad = await watch([{ to: "resman", method: "DrainAgent", body: { endpoint: "a:1" } }]);
+    expect([bad.status, ((await bad.json()) as { message: string }).message]).toEqual([404, 'no watchable method "resman/DrainAgent"']);
+    const many = await watch(Array.from({ length: 5 }, () => ({ to: "resman", method: "Status" })));
+    expect([many.status, ((await many.json()) as { message: string }).message]).toEqual([400, "give 1 to 4 calls to watch"]);
   });
 });
 

@@ -9,12 +9,15 @@
 //   POST /ui/api/resman/M  ResMan/M for the methods in RESMAN_METHODS, forwarded to the ResMan leader as the caller
 //   POST /ui/api/logs      {pod, task, stderr, offset, tail} -> {text, offset, ended, agent, tasks}: `galaxy logs`
 //                          (locatePod, then Agent/ReadLogs on the pod's agent, as the caller)
+//   POST /ui/api/watch     {calls: [{to, method, body}]} -> server-sent events: the replies whenever they change
+//                          (watch.ts; read-only AppMaster and ResMan methods, made as the caller every second)
 import { GalaxyError, UnauthenticatedError, InvalidError, NotFoundError } from "../core/errors.ts";
 import { RpcClient, TOKEN_HEADER, USER_HEADER, type MethodName, type Principal } from "../rpc/index.ts";
 import { errorReply, jsonReply, readBody } from "../rpc/http.ts";
 import { toGalaxyError } from "../rpc/errors.ts";
 import { locatePod } from "../agent/logs-locate.ts";
 import { ASSETS, INDEX_HTML } from "./assets.ts";
+import { parseWatch, Watches } from "./watch.ts";
 
 /** What the console may ask ResMan for: read-only views, and the agent state changes ResMan allows admins only. */
 export const RESMAN_METHODS: ReadonlySet<string> = new Set([
@@ -77,6 +80,7 @@ export function consoleRoutes(d: ConsoleDeps): (req: Request, path: string) => P
     },
     logs: async (req, c) => readLogs(d, c, await jsonBody(req)),
   };
+  const watches = new Watches();
   return async (req, path) => {
     if (req.method === "GET" || req.method === "HEAD") {
       const r = staticRoute(path);
@@ -95,6 +99,10 @@ export function consoleRoutes(d: ConsoleDeps): (req: Request, path: string) => P
         if (!RESMAN_METHODS.has(m)) throw new NotFoundError("console method", `resman/${m}`);
         const reply = await client(d.resman, c).call(`ResMan/${m}` as MethodName, (await jsonBody(req)) as never);
         return jsonReply(200, JSON.stringify(reply));
+      }
+      if (name === "watch") {
+        const calls = parseWatch(await jsonBody(req));
+        return watches.stream(calls, { appmaster: client(d.appmaster, c), resman: client(d.resman, c) });
       }
       const h = api[name];
       if (!h) throw new NotFoundError("console method", name);

@@ -1,7 +1,8 @@
 // How the page talks to the cluster: AppMaster's own RPCs (POST /rpc/AppMaster/M, JSON) and the console's routes
 // (/ui/api/…), all with the headers the CLI sends (x-galaxy-user, x-galaxy-token). The token lives in this tab's
-// sessionStorage only: closing the tab logs out. A refusal comes back as the server's own sentence.
-import { useEffect, useRef, useState } from "preact/hooks";
+// sessionStorage only: closing the tab logs out. A refusal comes back as the server's own sentence. Pages follow the
+// cluster through one live stream each (useLive, POST /ui/api/watch: server-sent events read with fetch).
+import { useEffect, useState } from "preact/hooks";
 import type { Me } from "./model.ts";
 
 const KEY = "galaxy.session";
@@ -61,52 +62,86 @@ export interface LogChunk { text: string; offset: number; exists: boolean; ended
 export const readLogs = (req: { pod: string; task: string; stderr: boolean; offset: number; tail: number }): Promise<LogChunk> =>
   post<LogChunk>("/ui/api/logs", req);
 
-export interface Live<T> { data: T | null; error: string; reload: () => void }
+export interface Live<T> { data: T | null; error: string }
 
-/** LIVE_MS: how often a page asks again (one request in flight at most; a new answer re-renders what changed). */
-export const LIVE_MS = 1000;
+/** A read-only RPC a page follows (src/console/watch.ts WATCHABLE). */
+export interface WatchCall { to: "appmaster" | "resman"; method: string; body?: Record<string, unknown> }
+
+/** How long to wait before opening a stream again after it ended or failed. */
+const RETRY_MS = 1000;
+
+/** Splits server-sent events out of `buf`; returns what is left (an event not yet complete). */
+export function takeEvents(buf: string, on: (event: string, data: string) => void): string {
+  let at: number;
+  while ((at = buf.indexOf("\n\n")) >= 0) {
+    const block = buf.slice(0, at);
+    buf = buf.slice(at + 2);
+    let event = "message";
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    if (data.length) on(event, data.join("\n"));
+  }
+  return buf;
+}
 
 /**
- * Loads now, then again every LIVE_MS while mounted and in sight (and at once on reload()), so a page follows the
- * cluster without a reload. The last error is kept beside the last good data (a blip does not blank the page).
+ * Follows `calls` live: AppMaster makes them as this user every second and streams their replies whenever they
+ * change (POST /ui/api/watch, server-sent events); `shape` turns the replies into what the page shows. A stream that
+ * ends or fails is opened again; the last error is kept beside the last good data (a blip does not blank the page).
+ * With `calls` null, `shape([])` once (a made-up fleet).
  */
-export function useLive<T>(load: () => Promise<T>, deps: unknown[]): Live<T> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function useLive<T>(calls: WatchCall[] | null, shape: (replies: any) => T, deps: unknown[]): Live<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState("");
-  const kick = useRef<() => void>(() => {});
   useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let busy = false;
-    let data: T | null = null;
     setData(null);
-    const run = async () => {
-      if (stopped || busy) return;
-      if (document.hidden && data !== null) {
-        timer = setTimeout(() => void run(), LIVE_MS); // a tab out of sight asks nothing
-        return;
-      }
-      busy = true;
-      clearTimeout(timer);
+    if (calls === null) return void setData(shape([]));
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const open = async () => {
+      const s = session();
       try {
-        const v = await load();
-        data = v;
-        if (!stopped) {
-          setData(v);
-          setError("");
+        const r = await fetch("/ui/api/watch", {
+          method: "POST", signal: abort.signal,
+          headers: { "content-type": "application/json", ...(s ? { "x-galaxy-user": s.user, "x-galaxy-token": s.token } : {}) },
+          body: JSON.stringify({ calls: calls.map((c) => ({ ...c, body: c.body ?? {} })) }),
+        });
+        if (!r.ok || !r.body) {
+          const v = (await r.json().catch(() => ({}))) as { message?: string };
+          if (r.status === 401) window.dispatchEvent(new Event("galaxy-logout"));
+          throw new Error(v.message ?? `error ${r.status}`);
+        }
+        const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = "";
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buf = takeEvents(buf + value, (event, text) => {
+            const v = JSON.parse(text) as { replies?: unknown[]; code?: string; message?: string };
+            if (event === "failed") {
+              if (v.code === "UNAUTHENTICATED") window.dispatchEvent(new Event("galaxy-logout"));
+              setError(v.message ?? "failed");
+            } else {
+              setData(shape(v.replies ?? []));
+              setError("");
+            }
+          });
         }
       } catch (e) {
-        if (!stopped) setError((e as Error).message);
+        if (abort.signal.aborted) return;
+        setError((e as Error).message === "Failed to fetch" ? "AppMaster does not answer (is the cluster up?)" : (e as Error).message);
       }
-      busy = false;
-      if (!stopped) timer = setTimeout(() => void run(), LIVE_MS);
+      if (!abort.signal.aborted) timer = setTimeout(() => void open(), RETRY_MS);
     };
-    kick.current = () => void run();
-    void run();
+    void open();
     return () => {
-      stopped = true;
+      abort.abort();
       clearTimeout(timer);
     };
   }, deps);
-  return { data, error, reload: () => kick.current() };
+  return { data, error };
 }

@@ -17,7 +17,7 @@ export function usageBars(total: ReturnType<typeof res>, assigned: ReturnType<ty
   ];
 }
 
-function agentRow(a: AgentStatus, me: Me, now: number, reload: () => void) {
+function agentRow(a: AgentStatus, me: Me, now: number) {
   const ep = a.info.endpoint;
   const act = (m: string) => () => rm(m, { endpoint: ep });
   const may = mayAdminAgent(me, a.info.pool);
@@ -31,9 +31,9 @@ function agentRow(a: AgentStatus, me: Me, now: number, reload: () => void) {
     h("td", null, String(a.containers)),
     h("td", { class: "muted" }, ago(a.lastHeartbeat, now)),
     h("td", { class: "acts" }, may ? [
-      a.state !== "draining" ? h(ActionButton, { label: "drain", run: act("DrainAgent"), onDone: reload }) : null,
-      a.state !== "offline" ? h(ActionButton, { label: "offline", run: act("OfflineAgent"), onDone: reload }) : null,
-      a.state === "offline" || a.state === "draining" ? h(ActionButton, { label: "online", run: act("OnlineAgent"), onDone: reload }) : null,
+      a.state !== "draining" ? h(ActionButton, { label: "drain", run: act("DrainAgent") }) : null,
+      a.state !== "offline" ? h(ActionButton, { label: "offline", run: act("OfflineAgent") }) : null,
+      a.state === "offline" || a.state === "draining" ? h(ActionButton, { label: "online", run: act("OnlineAgent") }) : null,
     ] : null));
 }
 
@@ -43,10 +43,8 @@ export function poolTable(pools: PoolUsage[]) {
 }
 
 export function AgentsPage(p: { me: Me; q: string }) {
-  const live = useLive(async () => {
-    const [a, s] = await Promise.all([rm<{ agents: AgentStatus[] }>("ListAgents"), rm<Status>("Status")]);
-    return { agents: a.agents, pools: s.pools };
-  }, []);
+  const live = useLive([{ to: "resman", method: "ListAgents" }, { to: "resman", method: "Status" }],
+    ([a, s]: [{ agents: AgentStatus[] }, Status]) => ({ agents: a.agents, pools: s.pools }), []);
   const [q, setQ] = useState(p.q);
   const now = Date.now();
   const all = live.data?.agents ?? [];
@@ -60,12 +58,12 @@ export function AgentsPage(p: { me: Me; q: string }) {
     section(`Agents (${shown.length} of ${all.length})`,
       h("div", { class: "filters" }, h("input", { type: "search", placeholder: "search endpoint, host, pool, label, state", value: q, onInput: (e: Event) => setQ((e.target as HTMLInputElement).value) })),
       table(["agent", "pool", "state", "labels", "cpu", "memory", "disk", "containers", "heartbeat", ""],
-        shown.slice(0, 500).map((a) => agentRow(a, p.me, now, live.reload)), live.data ? "no agent matches" : "loading…"),
+        shown.slice(0, 500).map((a) => agentRow(a, p.me, now)), live.data ? "no agent matches" : "loading…"),
       shown.length > 500 ? h("p", { class: "muted" }, `the first 500 of ${shown.length}: search to narrow (the topology shows them all)`) : null));
 }
 
 export function StatusPage() {
-  const live = useLive(() => rm<Status>("Status"), []);
+  const live = useLive([{ to: "resman", method: "Status" }], ([s]: [Status]) => s, []);
   const s = live.data;
   const now = Date.now();
   if (!s) return h("div", null, h("h1", null, "Cluster"), errorBox(live.error) ?? h("p", null, "loading…"));

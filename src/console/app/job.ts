@@ -1,7 +1,7 @@
 // A job: status, update progress with pause / continue / rollback (for users who may update it), its pods with
 // state, health, agent, restarts, last error and usage against what each pod requested, services, events, and its
 // description as YAML. Everything from AppMaster/ShowJob and ListEvents, asked again every second.
-import { am, useLive } from "./api.ts";
+import { am, useLive, type WatchCall } from "./api.ts";
 import { ago, bytes, cores, mayUpdate, poolsOf, toYaml, type Me } from "./model.ts";
 import type { Event, Job, Pod, Service } from "./types.ts";
 import { res, use } from "./types.ts";
@@ -9,15 +9,13 @@ import { ActionButton, badge, bar, errorBox, h, link, podHref, section, table } 
 
 interface Shown { job: Job; pods: Pod[]; services: Service[]; events: Event[] }
 
-async function load(id: string): Promise<Shown> {
-  const [s, ev] = await Promise.all([
-    am<{ job: Job; pods: Pod[]; services: Service[] }>("ShowJob", { id }),
-    am<{ events: Event[] }>("ListEvents", { jobId: id, limit: 40 }),
-  ]);
-  return { ...s, events: ev.events };
-}
+const calls = (id: string): WatchCall[] => [
+  { to: "appmaster", method: "ShowJob", body: { id } },
+  { to: "appmaster", method: "ListEvents", body: { jobId: id, limit: 40 } },
+];
+const shape = ([s, ev]: [Omit<Shown, "events">, { events: Event[] }]): Shown => ({ ...s, events: ev.events });
 
-function updateCard(job: Job, me: Me, reload: () => void) {
+function updateCard(job: Job, me: Me) {
   const u = job.update;
   if (!u || u.toVersion === 0) return null; // never updated
   const may = mayUpdate(me, { user: job.user, pools: poolsOf(job.specJson) });
@@ -31,9 +29,9 @@ function updateCard(job: Job, me: Me, reload: () => void) {
       u.step.length ? h("div", { class: "muted" }, `in the step now: ${u.step.join(", ")}`) : null),
     live && may
       ? h("div", { class: "buttons" },
-        u.state === "active" ? h(ActionButton, { label: "pause", run: act("pause"), onDone: reload }) : null,
-        u.state === "paused" ? h(ActionButton, { label: "continue", run: act("continue"), onDone: reload }) : null,
-        h(ActionButton, { label: "rollback", run: act("rollback"), danger: true, onDone: reload }))
+        u.state === "active" ? h(ActionButton, { label: "pause", run: act("pause") }) : null,
+        u.state === "paused" ? h(ActionButton, { label: "continue", run: act("continue") }) : null,
+        h(ActionButton, { label: "rollback", run: act("rollback"), danger: true }))
       : live ? h("p", { class: "muted" }, `only ${job.user} with the update grant (or an admin) may pause, continue or roll back`) : null);
 }
 
@@ -64,7 +62,7 @@ function description(job: Job) {
 }
 
 export function JobPage(p: { id: string; me: Me }) {
-  const live = useLive(() => load(p.id), [p.id]);
+  const live = useLive(calls(p.id), shape, [p.id]);
   const d = live.data;
   const now = Date.now();
   if (!d) return h("div", null, h("h1", null, p.id), errorBox(live.error) ?? h("p", null, "loading…"));
@@ -75,7 +73,7 @@ export function JobPage(p: { id: string; me: Me }) {
     h("p", { class: "summary" },
       `${job.jobType} · owner ${job.user} · pools ${poolsOf(job.specJson).join(", ")} · version ${job.version} · state `, badge(job.state),
       ` · ${job.healthy}/${job.replica} healthy`, job.message ? h("span", { class: "err-text" }, ` · ${job.message}`) : null),
-    updateCard(job, p.me, live.reload),
+    updateCard(job, p.me),
     section("Pods", table(["pod", "state", "health", "agent", "restarts", "version", "cpu used / requested", "memory used / requested", "last error", "started"],
       d.pods.map((x) => podRow(x, job, now)), "no pods")),
     d.services.length ? section("Services", table(["service", "pod", "address", "status"],

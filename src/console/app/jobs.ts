@@ -1,7 +1,7 @@
 // The jobs page: every job the user may list (AppMaster/ListJobs {all}), searchable, sortable, filtered by status,
 // type, pool and user, with counts by status that filter when clicked.
 import { useState } from "preact/hooks";
-import { am, useLive } from "./api.ts";
+import { useLive } from "./api.ts";
 import { ago, choices, countBy, filterJobs, NO_FILTER, poolsOf, sortJobs, type JobFilter, type JobRow, type SortKey } from "./model.ts";
 import type { Job } from "./types.ts";
 import { badge, errorBox, h, jobHref, link } from "./ui.ts";
@@ -17,7 +17,7 @@ const COLUMNS: [SortKey, string][] = [
 ];
 
 export function JobsPage() {
-  const live = useLive(async () => (await am<{ jobs: Job[] }>("ListJobs", { all: true })).jobs.map(rowOf), []);
+  const live = useLive([{ to: "appmaster", method: "ListJobs", body: { all: true } }], ([r]: [{ jobs: Job[] }]) => r.jobs.map(rowOf), []);
   const [f, setF] = useState<JobFilter>(NO_FILTER);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "createdAt", desc: true });
   const all = live.data ?? [];

@@ -1,7 +1,7 @@
 // A pod: its tasks, its exit history (the job's events about it) and its live logs. The logs are `galaxy logs -f`:
 // the last lines first, then every new byte from where the last read stopped, once a second, while "follow" is on.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { am, readLogs, useLive } from "./api.ts";
+import { readLogs, useLive, type WatchCall } from "./api.ts";
 import { ago } from "./model.ts";
 import type { Event as GEvent, Pod } from "./types.ts";
 import { badge, errorBox, h, jobHref, link, section, table } from "./ui.ts";
@@ -12,14 +12,12 @@ const jobOf = (podId: string) => podId.replace(/\.\d+$/, "");
 const LOG_KEEP = 512 * 1024;
 const EXITS = new Set(["exit", "restart", "failed", "lost", "move", "finished", "agent"]);
 
-async function load(id: string): Promise<{ pod: Pod | null; events: GEvent[] }> {
-  const jobId = jobOf(id);
-  const [pods, ev] = await Promise.all([
-    am<{ pods: Pod[] }>("ListPods", { jobId }),
-    am<{ events: GEvent[] }>("ListEvents", { jobId, limit: 200 }),
-  ]);
-  return { pod: pods.pods.find((p) => p.id === id) ?? null, events: ev.events.filter((e) => e.podId === id) };
-}
+const calls = (id: string): WatchCall[] => [
+  { to: "appmaster", method: "ListPods", body: { jobId: jobOf(id) } },
+  { to: "appmaster", method: "ListEvents", body: { jobId: jobOf(id), limit: 200 } },
+];
+const shape = (id: string) => ([pods, ev]: [{ pods: Pod[] }, { events: GEvent[] }]) =>
+  ({ pod: pods.pods.find((p) => p.id === id) ?? null, events: ev.events.filter((e) => e.podId === id) });
 
 function Logs(p: { pod: string; tasks: string[] }) {
   const [task, setTask] = useState("");
@@ -71,7 +69,7 @@ function Logs(p: { pod: string; tasks: string[] }) {
 }
 
 export function PodPage(p: { id: string }) {
-  const live = useLive(() => load(p.id), [p.id]);
+  const live = useLive(calls(p.id), shape(p.id), [p.id]);
   const d = live.data;
   const now = Date.now();
   const pod = d?.pod;

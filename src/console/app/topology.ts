@@ -1,7 +1,7 @@
 // The fleet at a glance: one cell per agent on one canvas, coloured by its fullest resource (assigned against total;
 // grey: dead or offline; darker: draining). Hover names the agent; a click opens it on the agents page.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { rm, useLive } from "./api.ts";
+import { useLive } from "./api.ts";
 import { heat, loadOf } from "./model.ts";
 import { cellAt, cellRect, fakeAgents, layout, loadOfAgent, type Layout } from "./topology-layout.ts";
 import type { AgentStatus } from "./types.ts";
@@ -25,8 +25,8 @@ function draw(canvas: HTMLCanvasElement, agents: AgentStatus[], l: Layout): void
 }
 
 export function TopologyPage(p: { fake: number }) {
-  const live = useLive(async () => (p.fake > 0 ? fakeAgents(p.fake) : (await rm<{ agents: AgentStatus[] }>("ListAgents")).agents
-    .sort((a, b) => a.info.pool.localeCompare(b.info.pool) || a.info.endpoint.localeCompare(b.info.endpoint))), [p.fake]);
+  const live = useLive(p.fake > 0 ? null : [{ to: "resman", method: "ListAgents" }],
+    ([r]: [{ agents: AgentStatus[] }?]) => (r ? r.agents.sort((a, b) => a.info.pool.localeCompare(b.info.pool) || a.info.endpoint.localeCompare(b.info.endpoint)) : fakeAgents(p.fake)), [p.fake]);
   const canvas = useRef<HTMLCanvasElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(1000);

@@ -98,9 +98,15 @@ describe.skipIf(!hasChromium)("the web console in a browser", () => {
     await waitFor("3 pods running on the job's page", async () => (await admin.locator("tr[data-pod-state=running]").count()) === 3, 90_000);
     expect(await admin.textContent("h1")).toContain(job);
     await shot(admin, "job");
+    await admin.click("details summary");
+    expect(await admin.textContent("pre.yaml")).toContain("name: ticker\ntype: service\n");
     await admin.goto(`${url}#/jobs`);
     await admin.waitForSelector(`tr[data-job="${job}"] [data-state=running]`);
     await shot(admin, "jobs");
+    await admin.fill("input[name=q]", "nothing-like-it");
+    await admin.waitForSelector("text=no job matches");
+    await admin.fill("input[name=q]", "tick");
+    await admin.waitForSelector(`tr[data-job="${job}"]`);
   });
 
   test("a pod's log follows: new lines arrive on the open page", async () => {

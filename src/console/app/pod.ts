@@ -27,13 +27,18 @@ function Logs(p: { pod: string; tasks: string[] }) {
   const [note, setNote] = useState("");
   const [err, setErr] = useState("");
   const pre = useRef<HTMLPreElement>(null);
+  const following = useRef(follow);
+  following.current = follow;
   useEffect(() => {
     let stopped = false;
     let offset = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     setText("");
     setErr("");
+    let read = false;
     const step = async () => {
+      if (read && !following.current) return void (timer = setTimeout(() => void step(), 1000)); // paused: keep the offset
+      read = true;
       try {
         const r = await readLogs({ pod: p.pod, task, stderr, offset, tail: 200 });
         if (stopped) return;
@@ -46,14 +51,14 @@ function Logs(p: { pod: string; tasks: string[] }) {
       } catch (e) {
         if (!stopped) setErr((e as Error).message);
       }
-      if (!stopped && follow) timer = setTimeout(() => void step(), 1000);
+      if (!stopped) timer = setTimeout(() => void step(), 1000);
     };
     void step();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [p.pod, task, stderr, follow]);
+  }, [p.pod, task, stderr]);
   useEffect(() => {
     if (pre.current && follow) pre.current.scrollTop = pre.current.scrollHeight;
   }, [text]);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PermissionDeniedError } from "../core/errors.ts";
 import { RpcServer, type Principal } from "../rpc/index.ts";
 import { consoleRoutes, staticRoute } from "./server.ts";
-import { chooseConsole, opener } from "./open.ts";
+import { chooseConsole, findConsole, opener } from "./open.ts";
 import { eventFor } from "./watch.ts";
 
 const SECRET = "s3cret";
@@ -195,6 +195,11 @@ describe("galaxy ui", () => {
     expect(chooseConsole([{ addr: "a:1", leader: null, error: "x" }, { addr: "b:1", leader: false, error: "" }])).toBe("b:1");
     expect(chooseConsole([{ addr: "a:1", leader: null, error: "x" }])).toBeNull();
   });
+  test("asks the addresses' health: an AppMaster's console, or one sentence when none answers", async () => {
+    expect(await findConsole(["127.0.0.1:1", base.slice(7)])).toBe(`${base}/ui/`);
+    await expect(findConsole(["127.0.0.1:1"])).rejects.toThrow(/^no AppMaster answers \(127\.0\.0\.1:1: .*\): is the cluster up\?$/);
+  });
+
   test("a browser only with a display", () => {
     expect(opener({}, () => true)).toBeNull();
     expect(opener({ DISPLAY: ":0" }, (c) => c === "xdg-open")).toBe("xdg-open");

@@ -63,6 +63,7 @@ describe.skipIf(!hasChromium)("the web console in a browser", () => {
     expect(ui.code).toBe(0);
     url = ui.stdout.trim();
     expect(url).toBe(`http://127.0.0.1:${base + 2}/ui/`);
+    expect(w.log("up")).toContain(`Web console: ${url} (user admin, token in ${join(w.dir, "g")}/admin-token)`);
     const token = w.run(["user", "add", "viewer"]).stdout.split("\n")[1]!.trim();
     expect(w.run(["grant", "viewer", "--pool", "default", "--allow", "list"]).code).toBe(0);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });

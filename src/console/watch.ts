@@ -1,6 +1,6 @@
 // POST /ui/api/watch: the console's live updates, as server-sent events over a fetch (so the request can carry the
 // user's headers, which EventSource cannot). The body names up to MAX_CALLS read-only RPCs; AppMaster makes them as
-// the caller every WATCH_EVERY_MS and sends an event only when an answer changed:
+// the caller every WATCH_EVERY_MS (longer after a slow round) and sends an event only when an answer changed:
 //
 //   data: {"replies":[…]}            every reply, in the order asked (the first event always)
 //   event: failed  data: {code, message}   a call was refused or failed (sent once until it changes)
@@ -11,6 +11,9 @@ import { InvalidError, NotFoundError, UnavailableError, isGalaxyError } from "..
 import type { MethodName, RpcClient } from "../rpc/index.ts";
 
 export const WATCH_EVERY_MS = 1000;
+/** A round that took t ms waits t × SLOWDOWN before the next (≥ WATCH_EVERY_MS): a big fleet's ListAgents (MBs) is
+ *  asked less often, so open pages never take more than a small share of AppMaster's time. */
+const SLOWDOWN = 10;
 const PING_MS = 15_000;
 const MAX_WATCH_MS = 10 * 60_000;
 const MAX_CALLS = 4;
@@ -72,6 +75,7 @@ export class Watches {
       start: (ctl) => {
         const round = async () => {
           if (done) return;
+          const t0 = Date.now();
           let ev: string | null;
           try {
             const replies = await Promise.all(calls.map((c) => clients[c.to].call(`${SERVICE[c.to]}/${c.method}` as MethodName, c.body as never)));
@@ -92,7 +96,7 @@ export class Watches {
           } catch {
             return finish(); // the browser went away
           }
-          timer = setTimeout(() => void round(), WATCH_EVERY_MS);
+          timer = setTimeout(() => void round(), Math.max(WATCH_EVERY_MS, (Date.now() - t0) * SLOWDOWN));
         };
         void round();
       },

@@ -1,6 +1,6 @@
 // A job: status, update progress with pause / continue / rollback (for users who may update it), its pods with
 // state, health, agent, restarts, last error and usage against what each pod requested, services, events, and its
-// description as YAML. Everything from AppMaster/ShowJob and ListEvents, asked again every second.
+// description as YAML. Everything from AppMaster/ShowJob and ListEvents, streamed live (api.ts useLive).
 import { am, useLive, type WatchCall } from "./api.ts";
 import { ago, bytes, cores, mayUpdate, poolsOf, toYaml, type Me } from "./model.ts";
 import type { Event, Job, Pod, Service } from "./types.ts";

@@ -93,7 +93,24 @@ const lmdbNative: BunPlugin = {
   },
 };
 
+/**
+ * The web console (src/console/app/) bundled for the browser: one minified ES module plus its stylesheet, written to
+ * src/console/gen/ as text that src/console/assets.ts imports, so the executable carries them (no CDN, works offline).
+ */
+async function buildConsole(): Promise<void> {
+  const out = `${root}/src/console/gen`;
+  mkdirSync(out, { recursive: true });
+  const result = await Bun.build({ entrypoints: [`${root}/src/console/app/main.ts`], target: "browser", format: "esm", minify: true });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error("the web console's bundle failed");
+  }
+  await Bun.write(`${out}/app.js.txt`, await result.outputs[0]!.text());
+  await Bun.write(`${out}/style.css.txt`, Bun.file(`${root}/src/console/app/style.css`));
+}
+
 await genProto();
+await buildConsole();
 if (!process.argv.includes("--proto-only")) {
   mkdirSync(`${root}/dist`, { recursive: true });
   const result = await Bun.build({

@@ -51,6 +51,7 @@ import Scale from "./scale.ts";
 import Recover from "./recover.ts";
 import Services from "./services.ts";
 import Events from "./events.ts";
+import Ui from "./ui.ts";
 
 export const COMMANDS = {
   agent: Agent,
@@ -105,4 +106,5 @@ export const COMMANDS = {
   recover: Recover,
   services: Services,
   events: Events,
+  ui: Ui,
 };

@@ -67,6 +67,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     else {
       this.log(`Galaxy is up: resman ${cluster.config.resman[0]}, appmaster ${cluster.config.appmaster[0]}, ${flags.agents} agents.`);
       this.log(`Client config written to ${configPath()} (user admin). Try: ${commandName()} submit -f testdata/jobs/hello.yaml`);
+      this.log(`Web console: http://${cluster.config.appmaster[0]}/ui/ (user admin, token in ${flags.dir}/admin-token)`);
       this.log("Press Ctrl-C to stop.");
     }
     await new Promise(() => {});

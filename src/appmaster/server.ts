@@ -23,6 +23,7 @@ import { namingDocument, servicesOf } from "./services.ts";
 import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
 import { lastHints, type PlacementRec } from "./placements.ts";
 import { verifyPodToken } from "./pod-auth.ts";
+import { consoleRoutes } from "../console/server.ts";
 
 const FULL_HINTS_TIMEOUT_MS = 30_000;
 /** Every call to AppMaster is small: a job description is at most 1 MiB (src/core/spec-limits.ts). */
@@ -335,6 +336,8 @@ export class AppMasterShell implements GroupGate {
   }
 }
 
+const leaderFirst = (leader: string | undefined, others: string[]): string[] => [...new Set([...(leader ? [leader] : []), ...others])];
+
 export const randomSuffix = (): string => randomBytes(2).toString("hex");
 
 export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
@@ -347,6 +350,12 @@ export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHand
     authenticateUser: (u, t) => shell.authenticateUser(u, t),
     leaderCheck: leaderCheck("appmaster", cluster, opts.advertise, shell),
     health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),
+    // the web console (src/console/): its page, and ResMan's and the agents' views as the calling user
+    otherRoutes: consoleRoutes({
+      resman: () => leaderFirst(cluster.readLeader("resman")?.addr, opts.resman),
+      appmaster: () => leaderFirst(cluster.readLeader("appmaster")?.addr, [opts.advertise]),
+      authenticate: (u, t) => shell.authenticateUser(u, t),
+    }),
   });
   registerJobHandlers(server, shell);
   return runMaster({ role: "appmaster", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { RpcClient } from "../rpc/index.ts";
 import type { ClientConfig } from "./config.ts";
 
-function leaderAddr(clusterDir: string, role: "resman" | "appmaster"): string | null {
+export function leaderAddr(clusterDir: string, role: "resman" | "appmaster"): string | null {
   if (!clusterDir) return null;
   const file = join(clusterDir, `${role}.leader`);
   if (!existsSync(file)) return null;

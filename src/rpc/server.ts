@@ -44,6 +44,8 @@ export interface RpcServerOptions {
   health?: () => Record<string, unknown>;
   /** When set and not leader, every call except those registered {anyRole: true} answers NOT_LEADER. */
   leaderCheck?: () => { leader: boolean; leaderAddr: string };
+  /** Paths other than /rpc/, /healthz and /metrics (the web console): a Response, or null for 404. */
+  otherRoutes?: (req: Request, path: string) => Response | null | Promise<Response | null>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -162,7 +164,10 @@ export class RpcServer {
   private async handle(req: Request, server: Server<unknown>): Promise<Response> {
     const path = pathOf(req.url);
     const route = this.routes.get(path);
-    if (route === undefined) return this.handleOther(req, path);
+    if (route === undefined) {
+      const other = this.opts.otherRoutes && !path.startsWith("/rpc/") ? await this.opts.otherRoutes(req, path) : null;
+      return other ?? this.handleOther(req, path);
+    }
     const start = performance.now();
     const format = formatOf(req.headers.get("content-type"));
     const json = format !== "protobuf";

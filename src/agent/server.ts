@@ -23,7 +23,7 @@ import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
-import { isRoot } from "./volume-io.ts";
+import { fsFree, ioCannotEnforce, isRoot } from "./volume-io.ts";
 import type { VolumeDevice } from "./volumes.ts";
 
 export interface AgentOptions {
@@ -88,7 +88,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
   const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 2000 }); // a heartbeat is small: a stalled ResMan is given up on quickly, so agents follow a new leader within the recovery window
-  const info = agentInfo(o, isolation, Date.now());
+  const info = { ...agentInfo(o, isolation, Date.now()), cannotEnforce: ioCannotEnforce(driver.kind) };
   const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);
   const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });
@@ -144,7 +144,8 @@ export function agentInfo(o: AgentOptions, isolation: string, startedAt: number)
     endpoint: o.advertise, pool: o.pool, labels: o.labels,
     total: { millicores: o.millicores, memory: o.memory, disk: o.disk + sum("disk"), ssd: sum("ssd") },
     portMin: o.portMin, portMax: o.portMax, isolation, hostname: hostname(), version: "0.1.0",
-    startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size })),
+    startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size, free: fsFree(v.path) })),
+    data: [], cannotEnforce: [],
   };
 }
 

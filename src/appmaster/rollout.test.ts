@@ -29,7 +29,7 @@ describe("classifying an update", () => {
       (s: typeof base) => { s.deploy.pools = ["gpu"]; },
       (s: typeof base) => { s.deploy.labels = ["ssd"]; },
       (s: typeof base) => { s.deploy.maxPerHost = 1; },
-      (s: typeof base) => { s.pod.volumes = [{ path: "/d", size: 1, medium: "disk", exclusive: false, readonly: false }]; },
+      (s: typeof base) => { s.pod.volumes = [{ path: "/d", size: 1, medium: "disk", exclusive: false, readonly: false, persistent: false, sticky: false, retention: 0 }]; },
     ];
     for (const change of variants) {
       const next = structuredClone(base);

@@ -42,6 +42,7 @@ class AgentView implements SchedAgent {
   readonly usedPorts: ReadonlySet<number>;
   readonly groupCount: ReadonlyMap<string, number>;
   readonly takenDevices: ReadonlySet<string>;
+  readonly deviceUsed: ReadonlyMap<string, number>;
   // copied from the record by refresh()
   pool!: string;
   labels!: readonly string[];
@@ -65,6 +66,7 @@ class AgentView implements SchedAgent {
     this.usedPorts = l.ports;
     this.groupCount = l.groupCount;
     this.takenDevices = l.devices;
+    this.deviceUsed = l.deviceUsed;
     this.refresh();
   }
 
@@ -120,7 +122,9 @@ export function schedAgents(core: ResManCore): readonly SchedAgent[] {
 
 function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
   const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
-  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: c.bindings.map((b) => b.hostPath) };
+  const held = c.bindings.filter((b) => !b.shared).map((b) => b.hostPath);
+  const shares = c.bindings.filter((b) => b.shared).map((b) => ({ path: b.hostPath, size: b.size }));
+  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares };
 }
 
 /** One pass over every pending container. */
@@ -182,7 +186,7 @@ function applyEviction(core: ResManCore, e: Eviction): void {
   if (c) core.evict(c, `preempted by ${e.by} (${e.byType})`, e.by);
 }
 
-/** What an adopted container is charged: its shared resources plus the full size of the devices it holds. */
+/** What an adopted container is charged: its shared resources plus the full size of the devices it holds whole. */
 export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec, bindings: VolumeBinding[]): Resources {
   const spec = core.groups.get(c.group)?.spec;
   const charged = { ...c.resources };
@@ -190,6 +194,7 @@ export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec
     if (v.exclusive && (v.medium === "disk" || v.medium === "ssd")) charged[v.medium] = Math.max(0, charged[v.medium] - v.size);
   }
   for (const b of bindings) {
+    if (b.shared) continue; // a shared volume is in its resources already
     const dev = agent.info.volumes.find((d) => d.path === b.hostPath);
     charged[b.medium === "ssd" ? "ssd" : "disk"] += dev?.size ?? b.size;
   }

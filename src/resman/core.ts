@@ -476,7 +476,7 @@ export class ResManCore {
   }
 }
 
-const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 };
+const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 };
 
 export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
   return new ContainerRec(id, group, index, resources);
@@ -498,8 +498,13 @@ export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
     a.maxBatch === b.maxBatch && t.millicores === u.millicores && t.memory === u.memory && t.disk === u.disk && t.ssd === u.ssd &&
     a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels[i]) &&
     a.volumes.length === b.volumes.length &&
-    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size);
+    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size) &&
+    sameList(a.cannotEnforce ?? [], b.cannotEnforce ?? [], (x, y) => x === y) &&
+    sameList(a.data ?? [], b.data ?? [], (x, y) => x.containerId === y.containerId && x.path === y.path && x.device === y.device && x.size === y.size);
 }
+
+const sameList = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
+  a.length === b.length && a.every((x, i) => eq(x, b[i]!));
 
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);

@@ -74,12 +74,12 @@ describe("sameAgentInfo (every full report compares the agent's self-description
   });
 
   test("equal copies are the same; any field that differs is a change", () => {
-    const a = info("x", { labels: ["ssd"], volumes: [{ medium: "disk", path: "/d", size: 10 }] });
+    const a = info("x", { labels: ["ssd"], volumes: [{ medium: "disk", path: "/d", size: 10, free: 0 }] });
     expect(sameAgentInfo(a, structuredClone(a))).toBe(true);
     const changes: Partial<AgentInfo>[] = [
       { pool: "gpu" }, { labels: ["ssd", "gpu"] }, { labels: ["hdd"] }, { total: { ...a.total, memory: 1 } }, { portMax: 1 },
       { isolation: "cgroup-v2" }, { hostname: "h2" }, { version: "v2" }, { startedAt: 9 }, { maxBatch: 3 },
-      { volumes: [{ medium: "disk", path: "/d", size: 11 }] }, { volumes: [] },
+      { volumes: [{ medium: "disk", path: "/d", size: 11, free: 0 }] }, { volumes: [] },
     ];
     for (const c of changes) expect(sameAgentInfo(a, { ...a, ...c })).toBe(false);
   });

@@ -47,7 +47,7 @@ function buildAgent(x: ArbAgent, i: number): SchedAgent {
 }
 
 function buildGroup(x: ArbGroup, i: number): SchedGroup {
-  const volumes = x.exclusive ? [{ path: "/v", size: 50 * G, medium: "disk", exclusive: true, readonly: false }] : [];
+  const volumes = x.exclusive ? [{ path: "/v", size: 50 * G, medium: "disk", exclusive: true, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] : [];
   return group(`g${i}`, x.n, {
     jobType: x.type, spread: x.spread, ...(x.score ? { score: x.score as "binpack" | "load" } : {}), maxPerHost: x.mph, pools: x.pools, labels: x.labels, volumes,
     resources: res(x.cpu, x.mem * G, x.exclusive ? 50 * G : 0), ports: x.port === null ? [] : [{ name: "p", port: x.port }],

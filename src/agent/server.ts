@@ -23,6 +23,7 @@ import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
+import { PersistentReporter } from "./persistent.ts";
 import { fsFree, ioCannotEnforce, isRoot } from "./volume-io.ts";
 import type { VolumeDevice } from "./volumes.ts";
 
@@ -93,7 +94,8 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   server.listen(o.host, o.port);
   const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });
   monitor.start();
-  const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman);
+  const persistent = new PersistentReporter({ dataDir: o.dataDir, agentKey: layout.agentKey, devices: o.volumes }, o.log);
+  const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman, persistent);
   loop.start();
   const stalls = watchStalls(o.log);
   return {
@@ -197,6 +199,7 @@ class HeartbeatLoop {
     readonly manager: ContainerManager,
     readonly monitor: Monitor,
     readonly resman: RpcClient,
+    readonly persistent: PersistentReporter,
   ) {
     this.epochSeen = store.table<number>("meta").get("epochSeen") ?? 0;
   }
@@ -232,6 +235,7 @@ class HeartbeatLoop {
       this.manager.refresh();
       const now = Date.now();
       const batch = this.delta.next(this.manager.reports(now), now);
+      this.info.data = this.persistent.data([...this.manager.held.values()].map((c) => `${c.id}:${c.state}`), now);
       const reply = await this.resman.call("ResMan/Heartbeat", {
         agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: batch.full,
         containers: batch.containers, usage: this.monitor.hostUsage, pressure: this.monitor.pressure,
@@ -298,6 +302,7 @@ class HeartbeatLoop {
       this.store.writeSync((tx) => tx.put(this.store.table<number>("meta"), "epochSeen", reply.epoch));
     }
     if (reply.intervalMs > 0) this.intervalMs = reply.intervalMs;
+    this.persistent.drop(reply.dropData ?? [], new Set(this.manager.held.keys()));
     if (!reply.capsChanged || !newerCaps(reply, this.capsEpoch, this.capsVersion)) return false;
     this.manager.grant(reply.caps);
     this.capsEpoch = reply.epoch;

@@ -13,6 +13,7 @@ import {
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import { avoidLeaving, victimBudget } from "./core-moves.ts";
+import { hasPersistent, homes } from "./persistent.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
@@ -127,8 +128,37 @@ function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
   return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares };
 }
 
-/** One pass over every pending container. */
+/**
+ * One pass over every pending container. Containers whose persistent data an agent holds (persistent.ts) go first,
+ * each alone and only to that agent; those that do not fit there join the ordinary pass unless a volume is sticky.
+ */
 export function schedule(core: ResManCore, now: number): void {
+  const pendingBy = pendingByGroup(core);
+  const persistent = new Set([...pendingBy.keys()].filter((g) => { const x = core.groups.get(g); return x !== undefined && hasPersistent(x.spec); }));
+  const home = homes(core, persistent);
+  const sticky = new Set<string>();
+  if (home.size > 0) {
+    const first: SchedGroup[] = [];
+    for (const [cid, h] of home) {
+      const c = core.placement.get(cid);
+      const g = c && !c.agent ? core.groups.get(c.group) : undefined;
+      if (!g) continue;
+      first.push({ ...schedGroup(avoidLeaving(core, g.spec), [cid], core.groups.antiAffinity), home: h });
+      if (h.sticky) sticky.add(cid);
+    }
+    applyResult(core, place(schedAgents(core), first, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+  }
+  const groups: SchedGroup[] = [];
+  for (const [gid, all] of home.size > 0 ? pendingByGroup(core) : pendingBy) {
+    const ids = all.filter((id) => !sticky.has(id));
+    const g = core.groups.get(gid);
+    if (g && ids.length > 0) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y)), core.groups.antiAffinity));
+  }
+  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
+  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+}
+
+function pendingByGroup(core: ResManCore): Map<string, string[]> {
   const pendingBy = new Map<string, string[]>();
   for (const id of core.placement.pending) {
     const c = core.placement.get(id)!;
@@ -136,13 +166,7 @@ export function schedule(core: ResManCore, now: number): void {
     if (!list) pendingBy.set(c.group, (list = []));
     list.push(id);
   }
-  const groups: SchedGroup[] = [];
-  for (const [gid, ids] of pendingBy) {
-    const g = core.groups.get(gid);
-    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y)), core.groups.antiAffinity));
-  }
-  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
-  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+  return pendingBy;
 }
 
 function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {
@@ -204,7 +228,7 @@ export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec
 export interface PlanResult {
   fit: number;
   wanted: number;
-  placements: { agent: string; count: number }[];
+  placements: { agent: string; count: number; devices: string[] }[];
   reasons: Record<string, number>;
   preempting: number;
   victims: string[];
@@ -218,11 +242,17 @@ export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
   const pending = Array.from({ length: spec.replica }, (_, i) => `${id}.${i}`);
   const r = place(schedAgents(core), [schedGroup({ ...spec, id }, pending, core.groups.antiAffinity)], { seed: core.seed });
   const per = new Map<string, number>();
-  for (const p of r.placements) per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
+  const devices = new Map<string, Set<string>>();
+  for (const p of r.placements) {
+    per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
+    let d = devices.get(p.agent);
+    if (!d) devices.set(p.agent, (d = new Set()));
+    for (const b of p.bindings) d.add(`${b.path} on ${b.hostPath}${b.shared ? "" : " (exclusive)"}`);
+  }
   const reasons = r.outcomes[0]?.reasons ?? {};
   return {
     fit: r.placements.length, wanted: spec.replica,
-    placements: [...per].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([agent, count]) => ({ agent, count })),
+    placements: [...per].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([agent, count]) => ({ agent, count, devices: [...devices.get(agent)!].sort() })),
     reasons, preempting: r.placements.filter((p) => p.victims.length > 0).length, victims: r.evictions.map((e) => e.containerId),
     lastError: formatReasons(reasons),
   };

@@ -14,6 +14,7 @@ import { maybeRelievePressure } from "./core-admin.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
+import { dataToDrop } from "./persistent.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
@@ -109,7 +110,7 @@ export class ResManCore {
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
-    return { reply: this.capsReply(rec, req.capsEpoch, req.capsVersion), writes };
+    return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -125,7 +126,7 @@ export class ResManCore {
 
   /** An answer that changes nothing at the agent. */
   nothingNew(rec: AgentRec): HeartbeatReply {
-    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs, watch: !this.recovering };
+    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs, watch: !this.recovering, dropData: [] };
   }
 
   /** The answer to an agent holding (capsEpoch, capsVersion): its whole cap set when behind, else nothing new. */
@@ -139,6 +140,7 @@ export class ResManCore {
       wantFull: false,
       intervalMs: this.cfg.heartbeatIntervalMs,
       watch: !this.recovering,
+      dropData: [],
     };
   }
 

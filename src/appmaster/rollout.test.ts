@@ -22,8 +22,9 @@ describe("classifying an update", () => {
     expect(classifyUpdate(base, next)).toBe(kind as Classification);
   });
 
-  test("memory, ports, pools, labels, max_per_host and volumes recreate", () => {
+  test("memory, io, ports, pools, labels, max_per_host and volumes recreate", () => {
     const variants = [
+      (s: typeof base) => { s.pod.tasks[0]!.io = { weight: 0, readBps: 0, writeBps: 1024, readIops: 0, writeIops: 0 }; },
       (s: typeof base) => { s.pod.tasks[0]!.memory.size *= 2; },
       (s: typeof base) => { s.pod.tasks[0]!.ports = [{ name: "http", port: 8080 }]; },
       (s: typeof base) => { s.deploy.pools = ["gpu"]; },

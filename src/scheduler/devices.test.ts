@@ -66,6 +66,9 @@ describe("volumes on devices", () => {
     const r = place([twoDisks("a", { deviceUsed: used }), twoDisks("b")], [withVolumes("db", 1, [vol("/data", 5 * G)], { home })], { seed: 1 });
     expect(r.placements[0]).toMatchObject({ agent: "a", bindings: [{ hostPath: "/a/d2" }] });
 
+    const excl = place([twoDisks("a"), twoDisks("b")], [withVolumes("db", 1, [vol("/data", 5 * G, { exclusive: true })], { home })], { seed: 1 });
+    expect(excl.placements[0]).toMatchObject({ agent: "a", bindings: [{ hostPath: "/a/d2", shared: false }] });
+
     const sticky = { ...home, sticky: true };
     const full = twoDisks("a", { assigned: res(4000, 0) });
     const s = place([full, twoDisks("b")], [withVolumes("db", 1, [vol("/data", 5 * G)], { home: sticky })], { seed: 1 });

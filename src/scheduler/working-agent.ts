@@ -98,7 +98,7 @@ export class WorkingAgent {
   /**
    * The device each of the demand's disk and ssd volumes (d.onDevices) would take here, or null when one does not
    * fit. An exclusive volume takes the smallest device of its medium that is large enough and holds no other volume
-   * (charged at its full size); a shared one takes its size of the device of its medium not held exclusively with
+   * (charged at its full size), or the one holding its persistent data (the group's home) when that one is free; a shared one takes its size of the device of its medium not held exclusively with
    * the most room left, or of the device holding its persistent data (the group's home) when that one has room. A
    * shared volume on an agent without a device of its medium gets none (null: the agent's data directory).
    */
@@ -107,17 +107,18 @@ export class WorkingAgent {
     const chosen: (SchedDevice | null)[] = [];
     const home = d.group.home?.agent === this.base.endpoint ? d.group.home.devices : undefined;
     for (const v of d.onDevices) {
-      const dev = v.exclusive ? this.exclusiveDevice(v.medium, v.size, chosen) : this.sharedDevice(v.medium, v.size, chosen, d, home?.[v.path]);
+      const dev = v.exclusive ? this.exclusiveDevice(v.medium, v.size, chosen, home?.[v.path]) : this.sharedDevice(v.medium, v.size, chosen, d, home?.[v.path]);
       if (dev === undefined) return null;
       chosen.push(dev);
     }
     return chosen;
   }
 
-  private exclusiveDevice(medium: string, size: number, chosen: readonly (SchedDevice | null)[]): SchedDevice | undefined {
+  private exclusiveDevice(medium: string, size: number, chosen: readonly (SchedDevice | null)[], home?: string): SchedDevice | undefined {
     let best: SchedDevice | undefined;
     for (const dev of this.base.devices) {
       if (dev.medium !== medium || dev.size < size || this.deviceTaken(dev.path) || this.deviceUsed(dev.path) > 0 || chosen.includes(dev)) continue;
+      if (dev.path === home) return dev;
       if (!best || dev.size < best.size || (dev.size === best.size && dev.path < best.path)) best = dev;
     }
     return best;

@@ -2,9 +2,9 @@
 // the environment that names it, and whether a container is over a size (with a grace period before the kill).
 //
 //   cap.volumes ──planVolumes──► VolumePlan[]   tmpfs:     <data>/volumes/<cid>/<i>        (a tmpfs mount of its size)
-//                                               disk/ssd:  <device>/galaxy/<agent>/<cid>/<i> (the device ResMan bound for
-//                                                          an exclusive one; else the emptiest device of the medium;
-//                                                          else <data>/volumes/<cid>/<i>)
+//                                               disk/ssd:  <device>/galaxy/<agent>/<cid>/<i> (the device ResMan bound it
+//                                                          to; a cap without a binding (an older ResMan): the emptiest
+//                                                          device of the medium; else <data>/volumes/<cid>/<i>)
 //                                               persistent: <root>/persistent/<cid>/<path, encoded> (kept when the
 //                                                          container goes; persistent.ts reports and deletes it)
 import { isAbsolute, join, normalize } from "node:path";

@@ -85,12 +85,16 @@ export class PersistentReporter {
     private readonly log: (msg: string) => void,
   ) {}
 
-  /** `states`: "id:state" of each container the agent holds (a change may have made or ended persistent data). */
+  /**
+   * `states`: "id:state" of each container the agent holds (a change may have made or ended persistent data). The
+   * same array is returned until the data changes (the heartbeat sends a full report when it does).
+   */
   data(states: readonly string[], now: number): PersistentData[] {
     const key = [...states].sort().join(",");
     if (this.dirty || key !== this.key || now - this.at >= RESCAN_MS) {
       this.dirty = false;
-      this.cache = scanPersistent(this.l);
+      const next = scanPersistent(this.l);
+      if (JSON.stringify(next) !== JSON.stringify(this.cache)) this.cache = next; // the same array while nothing changed
       this.key = key;
       this.at = now;
     }

@@ -234,8 +234,13 @@ class HeartbeatLoop {
     try {
       this.manager.refresh();
       const now = Date.now();
+      // ResMan reads an agent's info on full reports only: new or deleted persistent data makes this one full
+      const data = this.persistent.data([...this.manager.held.values()].map((c) => `${c.id}:${c.state}`), now);
+      if (data !== this.info.data) {
+        this.info.data = data;
+        this.delta.wantFull();
+      }
       const batch = this.delta.next(this.manager.reports(now), now);
-      this.info.data = this.persistent.data([...this.manager.held.values()].map((c) => `${c.id}:${c.state}`), now);
       const reply = await this.resman.call("ResMan/Heartbeat", {
         agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: batch.full,
         containers: batch.containers, usage: this.monitor.hostUsage, pressure: this.monitor.pressure,

@@ -1,7 +1,7 @@
 // Disks and stateful services end to end (issue 21), with `galaxy up` and two agents given two device directories each
 // (`--volume disk:DIR:20G`): exclusive volumes keep others off their device; a volume larger than any device's free
 // space is refused naming the device; a persistent volume's file survives an update that recreates the container and
-// an agent restart, and goes when the job is removed; a task's io throttle reaches the blkio cgroup and holds a
+// an agent restart, and goes when the job is removed; a sticky one waits for its agent (offline) and goes back; a task's io throttle reaches the blkio cgroup and holds a
 // direct-io dd near its limit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
@@ -164,6 +164,33 @@ pod:
     await waitFor("the data to be deleted with the job", () => !existsSync(log), 60_000);
     const i = endpoint.endsWith(String(base + 10)) ? 0 : 1;
     expect(readFileSync(join(w.dir, "g", "logs", `agent-${i}.log`), "utf8")).toContain(`removed the persistent data of ${second!.id}`);
+  }, 300_000);
+
+  test("a sticky persistent volume's pod waits for its agent, saying where its data is, and goes back there", async () => {
+    const text = (cpu: number) => `name: vault
+deploy: {replica: 1, pools: [default]}
+pod:
+  workspace: {size: 64M}
+  volumes: [{path: /galaxy-e2e-vault, size: 1G, persistent: true, sticky: true}]
+  tasks: [{name: main, cpu: {millicores: ${cpu}}, memory: {size: 32M}, start: "echo boot-${cpu} >> /galaxy-e2e-vault/vault.log; exec sleep 1000000"}]
+`;
+    const vault = submit("vault", text(50));
+    const [first] = await allRunning(vault, 1);
+    const log = await waitFor("vault.log on a device", () => findFiles(devices, "vault.log")[0], 30_000);
+    await waitFor("the agent to report the data", () => w.run(["agent", "show", first!.agent]).stdout.includes(`data       ${first!.id} /galaxy-e2e-vault`), 30_000);
+    expect(w.run(["agent", "offline", first!.agent]).code).toBe(0);
+    expect(w.run(["update", vault, "-f", jobFile("vault", text(60))]).code).toBe(0);
+    const waiting = await waitFor("the pod to wait for its data's agent", () => {
+      const p = (w.json(["pods", "-j", vault]) as { lastError: string; agent: string }[])[0];
+      return p && !p.agent && p.lastError.includes(`its data is on ${first!.agent}`) ? p : null;
+    }, 60_000);
+    expect(waiting.lastError).toContain("agent offline");
+    expect(w.run(["agent", "online", first!.agent]).code).toBe(0);
+    await waitFor("the pod back on its agent, its data kept", () => readFileSync(log, "utf8") === "boot-50\nboot-60\n", 90_000);
+    const [back] = await allRunning(vault, 1);
+    expect(back!.agent).toBe(first!.agent);
+    expect(w.run(["remove", vault]).code).toBe(0);
+    await waitFor("the data to be deleted with the job", () => !existsSync(log), 60_000);
   }, 300_000);
 
   test("a task's io throttle is written to its blkio cgroup and holds a direct-io dd near the limit", async () => {

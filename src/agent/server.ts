@@ -240,6 +240,7 @@ class HeartbeatLoop {
         this.info.data = data;
         this.delta.wantFull();
       }
+      for (const v of this.info.volumes) v.free = fsFree(v.path); // shown by galaxy agents (ResMan reads it on full reports)
       const batch = this.delta.next(this.manager.reports(now), now);
       const reply = await this.resman.call("ResMan/Heartbeat", {
         agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: batch.full,

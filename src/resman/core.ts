@@ -172,7 +172,7 @@ export class ResManCore {
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
-    }
+    } else if (req.full) rec.info = info; // only devices' free space differs: shown, not worth a write
     return rec;
   }
 

@@ -1,8 +1,8 @@
 // Disks and stateful services end to end (issue 21), with `galaxy up` and two agents given two device directories each
 // (`--volume disk:DIR:20G`): exclusive volumes keep others off their device; a volume larger than any device's free
 // space is refused naming the device; a persistent volume's file survives an update that recreates the container and
-// an agent restart, and goes when the job is removed; a sticky one waits for its agent (offline) and goes back; a task's io throttle reaches the blkio cgroup and holds a
-// direct-io dd near its limit.
+// an agent restart, and goes when the job is removed; a sticky one waits for its agent (offline) and goes back; a
+// task's io throttle reaches the blkio cgroup and holds a direct-io dd near its limit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -2,7 +2,8 @@
 // (`--volume disk:DIR:20G`): exclusive volumes keep others off their device; a volume larger than any device's free
 // space is refused naming the device; a persistent volume's file survives an update that recreates the container and
 // an agent restart, and goes when the job is removed; a sticky one waits for its agent (offline) and goes back; a
-// task's io throttle reaches the blkio cgroup and holds a direct-io dd near its limit.
+// volume over its size is killed by the disk watcher with the reason in the pod's events; a task's io throttle reaches
+// the blkio cgroup and holds a direct-io dd near its limit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -192,6 +193,21 @@ pod:
     expect(w.run(["remove", vault]).code).toBe(0);
     await waitFor("the data to be deleted with the job", () => !existsSync(log), 60_000);
   }, 300_000);
+
+  test("a volume over its size on its device is killed by the agent's disk watcher, and the pod says why", async () => {
+    const id = submit("fill", `name: fill
+deploy: {replica: 1, pools: [default]}
+pod:
+  workspace: {size: 64M}
+  volumes: [{path: /galaxy-e2e-small, size: 1M}]
+  tasks: [{name: fill, cpu: {millicores: 50}, memory: {size: 32M}, start: "head -c 5000000 /dev/zero > /galaxy-e2e-small/big; exec sleep 1000000"}]
+`);
+    const events = () => w.json(["events", id]) as { kind: string; message: string }[];
+    await waitFor("the agent's warning", () => events().some((e) => e.kind === "agent" && e.message.includes("over its disk size: /galaxy-e2e-small uses")), 60_000);
+    const killed = await waitFor("the kill", () => events().find((e) => e.kind === "failed" && e.message.includes("killed: /galaxy-e2e-small uses")), 90_000);
+    expect(killed.message).toMatch(/killed: \/galaxy-e2e-small uses 4\.\dM of its 1M for longer than 30s/);
+    expect(w.run(["remove", id]).code).toBe(0);
+  }, 180_000);
 
   test("a task's io throttle is written to its blkio cgroup and holds a direct-io dd near the limit", async () => {
     const io = submit("io", `name: io

@@ -23,6 +23,7 @@ import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
+import { formatDuration } from "../core/units.ts";
 import { PersistentReporter } from "./persistent.ts";
 import { fsFree, ioCannotEnforce, isRoot } from "./volume-io.ts";
 import type { VolumeDevice } from "./volumes.ts";
@@ -89,7 +90,9 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
   const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 2000 }); // a heartbeat is small: a stalled ResMan is given up on quickly, so agents follow a new leader within the recovery window
-  const info = { ...agentInfo(o, isolation, Date.now()), cannotEnforce: ioCannotEnforce(driver.kind) };
+  // no filesystem quota is set (this kernel family ships without CONFIG_QUOTA): sizes are the disk watcher's
+  const sizes = `disk sizes as quotas: a container over a volume's or workspace's size is killed after --disk-grace (${formatDuration(o.diskGraceMs)}), measured every 10 s`;
+  const info = { ...agentInfo(o, isolation, Date.now()), cannotEnforce: [...ioCannotEnforce(driver.kind), sizes] };
   const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);
   const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });

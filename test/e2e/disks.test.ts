@@ -84,6 +84,7 @@ describe.skipIf(!hasBlkio)("disks: devices, persistent volumes, io throttles", (
     const out = w.run(["agents"]).stdout;
     for (const i of [0, 1]) for (const d of ["d1", "d2"]) expect(out).toContain(`device ${devices}/${i}/${d} disk 0 of 20G allocated (0 volumes), 20G left`);
     if (!existsSync(`${V1}/blkio/blkio.weight`) && !existsSync(`${V1}/blkio/blkio.bfq.weight`)) expect(out).toContain("cannot enforce io weight: no blkio.weight");
+    expect(out).toContain("cannot enforce disk sizes as quotas: a container over a volume's or workspace's size is killed after --disk-grace");
   }, 30_000);
 
   test("an exclusive volume keeps every other volume off its device; a volume larger than any device's room is refused naming it", async () => {

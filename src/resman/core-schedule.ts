@@ -134,7 +134,7 @@ function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
  */
 export function schedule(core: ResManCore, now: number): void {
   const pendingBy = pendingByGroup(core);
-  const persistent = new Set([...pendingBy.keys()].filter((g) => { const x = core.groups.get(g); return x !== undefined && hasPersistent(x.spec); }));
+  const persistent = new Set([...pendingBy.keys()].filter((g) => hasPersistent(core.groups.get(g)?.spec)));
   const home = homes(core, persistent);
   const sticky = new Set<string>();
   if (home.size > 0) {

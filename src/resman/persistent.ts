@@ -11,7 +11,7 @@ import type { SchedHome } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import type { AgentRec } from "./state.ts";
 
-export const hasPersistent = (s: GroupSpec): boolean => s.volumes.some((v) => v.persistent && v.medium !== "tmpfs");
+export const hasPersistent = (s: GroupSpec | undefined): boolean => !!s && s.volumes.some((v) => v.persistent && v.medium !== "tmpfs");
 
 /** Where each container of these groups has its data: the agent reporting it, and the device of each volume. */
 export function homes(core: ResManCore, groups: ReadonlySet<string>): Map<string, SchedHome> {

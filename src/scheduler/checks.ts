@@ -101,7 +101,7 @@ function deviceShortfall(d: Demand, a: WorkingAgent): string {
       const room = Math.max(0, a.roomLeft(dev, chosen, d));
       if (!most || room > most.room) most = { path: dev.path, room };
     }
-    const near = most ? ` (most: ${most.path}, ${formatSize(most.room)})` : "";
+    const near = most ? `${DEVICE_DETAIL}${most.path}, ${formatSize(most.room)})` : "";
     return `no ${v.medium} device has ${formatSize(v.size)} free for ${v.path}${near}`;
   }
   return `no ${d.onDevices[0]!.medium} device`;
@@ -146,6 +146,26 @@ export function checkStatic(d: Demand, a: WorkingAgent): string | null {
     agentStateCheck(d, a) ?? poolCheck(d, a) ?? labelsCheck(d, a) ?? blacklistCheck(d, a) ?? maxPerHostCheck(d, a) ??
     (d.antiAffinity.length > 0 ? antiAffinityCheck(d, a) : null) ?? (d.group.home ? homeCheck(d, a) : null)
   );
+}
+
+const DEVICE_DETAIL = " (most: ";
+/** Reasons naming an agent's device (they differ per agent) kept apart; past these, counted without the device. */
+export const MAX_DEVICE_DETAILS = 3;
+
+/**
+ * Counts one agent's rejection. A reason naming a device ("… (most: /srv/d1, 5G)") is its own key for the first
+ * MAX_DEVICE_DETAILS such keys; later ones count under the reason without the device, so that a big fleet's reasons
+ * (hints, `galaxy plan`) stay a few lines.
+ */
+export function countReason(reasons: Record<string, number>, reason: string): void {
+  let key = reason;
+  const at = reason.indexOf(DEVICE_DETAIL);
+  if (at >= 0 && reasons[reason] === undefined) {
+    let details = 0;
+    for (const k in reasons) if (k.includes(DEVICE_DETAIL)) details++;
+    if (details >= MAX_DEVICE_DETAILS) key = reason.slice(0, at);
+  }
+  reasons[key] = (reasons[key] ?? 0) + 1;
 }
 
 /** "12 agents: no memory, 3: max_per_host" — the most common reason first. */

@@ -35,6 +35,14 @@ describe("volumes on devices", () => {
     expect(Object.keys(r.outcomes[0]!.reasons)).toEqual(["no disk device has 30G free for /data (most: /a/d1, 20G)"]);
   });
 
+  test("a big fleet's device reasons stay a few: past three agents' devices they count without the device", () => {
+    const fleet = Array.from({ length: 6 }, (_, i) => twoDisks(`a${i}`));
+    const r = place(fleet, [withVolumes("big", 1, [vol("/data", 30 * G)])], { seed: 1 });
+    expect(Object.values(r.outcomes[0]!.reasons).reduce((s, n) => s + n, 0)).toBe(6);
+    expect(Object.keys(r.outcomes[0]!.reasons).filter((k) => k.includes("(most: "))).toHaveLength(3);
+    expect(r.outcomes[0]!.reasons["no disk device has 30G free for /data"]).toBe(3);
+  });
+
   test("exclusive keeps shared volumes off its device, and takes no device that holds a shared volume", () => {
     const held = container("db.0", "service", res(100, G, 20 * G), { devices: ["/a/d1"] });
     const a = agentWith("a", [held], { total: res(4000, 8 * G, 40 * G), devices: twoDisks("a").devices });

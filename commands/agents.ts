@@ -1,13 +1,15 @@
 import { Flags } from "@oclif/core";
 import { formatAgo } from "../src/core/units.ts";
-import { AGENT_JSON_FIELDS, agentJson, cpuPair, degradedIsolation, sizePair } from "../src/client/resources.ts";
+import { AGENT_JSON_FIELDS, agentJson, cpuPair, degradedIsolation, deviceAndLimitLines, sizePair } from "../src/client/resources.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class Agents extends ClientCommand {
   static override description = `List agents: endpoint, status, pool, labels, containers, cpu and memory assigned/total, used
 
-Status is alive, dead (silent past the agent timeout), offline (takes no new containers) or draining.
+Status is alive, dead (silent past the agent timeout), offline (takes no new containers) or draining. Under the table:
+each storage device's use (shared volumes' bytes allocated, or the container holding it exclusively) and what a host
+cannot enforce (io weights or throttles its cgroups lack).
 JSON fields: ${AGENT_JSON_FIELDS}`;
   static override examples = ["<%= config.bin %> agents", "<%= config.bin %> agents --pool gpu --label ssd", "<%= config.bin %> agents --json"];
   static override flags = {
@@ -32,5 +34,6 @@ JSON fields: ${AGENT_JSON_FIELDS}`;
     ]);
     this.log(renderTable(["ENDPOINT", "STATUS", "POOL", "LABELS", "CONTAINERS", "CPU", "MEMORY", "USED CPU MEM", "HEARTBEAT"], rows, { color }));
     for (const line of degradedIsolation(agents)) this.log(line);
+    for (const line of deviceAndLimitLines(agents)) this.log(line);
   }
 }

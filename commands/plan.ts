@@ -9,7 +9,9 @@ import { ClientCommand, jsonFlag } from "./base.ts";
 export default class Plan extends ClientCommand {
   static override description = `Dry run of a job file: ResMan's real scheduler on the live cluster says how many pods fit, where, and why others would not (agents counted per reason). Nothing is submitted or changed.
 
-JSON fields: fit, wanted, placements [{agent, count}], reasons {reason: agents}, preempting, victims, lastError`;
+Disk and ssd volumes are placed per device: the table names the device each volume would take on each agent.
+
+JSON fields: fit, wanted, placements [{agent, count, devices}], reasons {reason: agents}, preempting, victims, lastError`;
   static override examples = ["<%= config.bin %> plan -f web.yaml", "<%= config.bin %> plan -f web.yaml --json"];
   static override flags = {
     file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
@@ -28,7 +30,11 @@ JSON fields: fit, wanted, placements [{agent, count}], reasons {reason: agents},
       return;
     }
     this.log(`${r.fit} of ${r.wanted} pods of ${spec.name} fit${r.preempting ? ` (${r.preempting} by preempting ${r.victims.length} less important container${r.victims.length === 1 ? "" : "s"})` : ""}`);
-    if (r.placements.length) this.log(renderTable(["AGENT", "PODS"], r.placements.map((p) => [p.agent, String(p.count)]), { color: useColor() }));
+    if (r.placements.length) {
+      const devices = r.placements.some((p) => p.devices.length > 0);
+      const rows = r.placements.map((p) => [p.agent, String(p.count), ...(devices ? [p.devices.join(", ") || "-"] : [])]);
+      this.log(renderTable(["AGENT", "PODS", ...(devices ? ["DEVICES"] : [])], rows, { color: useColor() }));
+    }
     if (r.fit < r.wanted) {
       this.log(`${r.wanted - r.fit} would wait: ${r.lastError || "no agents"}`);
       this.exit(1); // exit 0 only when every pod fits now

@@ -3,7 +3,8 @@ import chalk from "chalk";
 import { ConflictError, InvalidError } from "../src/core/errors.ts";
 import { parseDuration } from "../src/core/units.ts";
 import { configPath } from "../src/client/config.ts";
-import { startUp, waitReady, type UpCluster } from "../src/up/up.ts";
+import { agentVolume, startUp, waitReady, type UpCluster } from "../src/up/up.ts";
+import { parseVolumeFlag } from "../src/agent/volumes.ts";
 import { commandName } from "../src/sys/self.ts";
 import { fatal } from "./base.ts";
 
@@ -26,12 +27,18 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     "agent-timeout": Flags.string({ description: "ResMan declares an agent dead after this long without a heartbeat", default: "10s" }),
     "gc-delay": Flags.string({ description: "how long each agent keeps an ended pod's workspace, so `galaxy logs` can read it", default: "10m" }),
     etcd: Flags.string({ description: "etcd endpoints URL[,URL...]: masters keep hard state and elect there, two of each (ResMan also on port+1, AppMaster on port+3)", env: "GALAXY_ETCD" }),
+    volume: Flags.string({ description: "a storage device MEDIUM:PATH:SIZE for every agent: agent i gets PATH/agent-i, or PATH with {i} replaced by i (repeatable)", multiple: true, default: [] }),
     quiet: Flags.boolean({ char: "q", description: "do not echo the roles' logs (they are in DIR/logs)" }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Up);
     if (flags["ports-from"] + 1000 * flags.agents > 65535) fatal(new InvalidError("--ports-from leaves no room for every agent's ports").message);
+    try {
+      for (const v of flags.volume) parseVolumeFlag(agentVolume(v, 0));
+    } catch (e) {
+      fatal((e as Error).message);
+    }
     try {
       parseDuration(flags["gc-delay"]);
     } catch (e) {
@@ -45,7 +52,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     try {
       cluster = startUp({
         dir: flags.dir, agents: flags.agents, cpu: flags.cpu, memory: flags.memory, port: flags.port, portsFrom: flags["ports-from"],
-        agentTimeout: flags["agent-timeout"], gcDelay: flags["gc-delay"], etcd: flags.etcd, echo,
+        agentTimeout: flags["agent-timeout"], gcDelay: flags["gc-delay"], etcd: flags.etcd, echo, volumes: flags.volume,
       });
     } catch (e) {
       if (e instanceof ConflictError) fatal(e.message);

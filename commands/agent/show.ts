@@ -1,6 +1,6 @@
 import { Args } from "@oclif/core";
 import { formatAgo, formatSize } from "../../src/core/units.ts";
-import { AGENT_JSON_FIELDS, agentJson, cores, cpuPair, sizePair } from "../../src/client/resources.ts";
+import { AGENT_JSON_FIELDS, agentJson, cores, cpuPair, deviceLine, sizePair } from "../../src/client/resources.ts";
 import { colorStatus, renderTable, useColor } from "../../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "../base.ts";
 
@@ -28,10 +28,9 @@ JSON fields: agent {${AGENT_JSON_FIELDS}}, containers [{id, groupId, state, port
     this.log(`  host       ${a.info.hostname || "-"}, isolation ${a.info.isolation || "-"}, ports ${a.info.portMin}-${a.info.portMax}, heartbeat ${a.lastHeartbeat ? formatAgo(a.lastHeartbeat, Date.now()) : "-"}`);
     this.log(`  assigned   cpu ${cpuPair(a.assigned.millicores, t.millicores)}, memory ${sizePair(a.assigned.memory, t.memory)}, disk ${sizePair(a.assigned.disk, t.disk)}, ssd ${sizePair(a.assigned.ssd, t.ssd)}`);
     this.log(`  used       cpu ${cores(a.used.millicores)}, memory ${formatSize(a.used.memoryRss)}${a.pressure ? "  [memory pressure]" : ""}`);
-    if (a.info.volumes.length) {
-      const devs = a.info.volumes.map((v) => `${v.medium}:${v.path}:${formatSize(v.size)}${a.devicesTaken.includes(v.path) ? " (taken)" : ""}`);
-      this.log(`  devices    ${devs.join(", ")}`);
-    }
+    for (const d of a.deviceUse ?? []) this.log(`  device     ${deviceLine(d)}`);
+    for (const d of a.info.data ?? []) this.log(`  data       ${d.containerId} ${d.path} on ${d.device || "the data directory"} (persistent, ${formatSize(Number(d.size))})`);
+    for (const c of a.info.cannotEnforce ?? []) this.log(`  cannot     enforce ${c}`);
     if (r.containers.length === 0) return this.log("  no containers");
     this.log("");
     const rows = r.containers.map((c) => [c.id, c.jobType, colorStatus(c.state, color), `${c.resources.millicores}m`, formatSize(c.resources.memory), c.ports.map((p) => `${p.name}:${p.port}`).join(",") || "-"]);

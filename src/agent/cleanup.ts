@@ -1,7 +1,7 @@
 // Leftovers: at agent start, cgroups and mounts of this agent that no checkpoint claims (a crash between making
 // and recording them); at `galaxy up` stop, every container an agent left on this host (after the agent exited):
 // kill each worker's process group and cgroup, unmount its volumes, remove its cgroups, directories and checkpoint.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { openLmdbStore } from "../store/index.ts";
 import { signal } from "../sys/proc.ts";
@@ -48,6 +48,7 @@ async function destroyCheckpointed(cp: ContainerCheckpoint, driver: CgroupDriver
     }
   }
   for (const v of cp.volumes ?? []) {
+    if (v.persistent) continue; // persistent data outlives a stopped cluster too: it is deleted only with its job
     rmSync(v.hostPath, { recursive: true, force: true });
     removeEmptyDirs([dirname(v.hostPath)]);
   }
@@ -76,8 +77,18 @@ export async function destroyAllContainers(dataDir: string, endpoint: string): P
   }
   await driver.remove(parent).catch(() => {});
   for (const mount of mountsUnder(dataDir)) unmount(mount);
-  for (const d of ["containers", "volumes", "stage"]) rmSync(join(dataDir, d), { recursive: true, force: true });
+  for (const d of ["containers", "stage"]) rmSync(join(dataDir, d), { recursive: true, force: true });
+  // <data>/volumes keeps persistent volumes' data (volumes/persistent); the rest of it goes
+  for (const d of listDir(join(dataDir, "volumes")).filter((x) => x !== "persistent")) rmSync(join(dataDir, "volumes", d), { recursive: true, force: true });
   return n;
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Removes the shared `galaxy` cgroup parent when no agent uses it any more (busy is fine: another agent does). */

@@ -4,6 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from "n
 import { dirname, join, resolve } from "node:path";
 import type { ContainerCheckpoint } from "./core.ts";
 import { coverOf, type MountPlan } from "./launch.ts";
+import { recordPersistent } from "./persistent.ts";
 import { makeMountPoint, mountsUnder, prepareVolume, removeEmptyDirs, unmount } from "./volume-io.ts";
 import { deviceRoot, planVolumes, type VolumeDevice } from "./volumes.ts";
 
@@ -41,13 +42,18 @@ export function planContainerFs(cp: ContainerCheckpoint, l: HostLayout, free: Re
 export function makeContainerFs(cp: ContainerCheckpoint, withMountNs: boolean, checkpoint: () => void): void {
   mkdirSync(join(cp.workspace, "logs"), { recursive: true });
   mkdirSync(join(cp.workspace, ".galaxy"), { recursive: true });
-  for (const v of cp.volumes ?? []) prepareVolume(v);
+  for (const v of cp.volumes ?? []) {
+    prepareVolume(v);
+    recordPersistent(v, cp.id, cp.cap.groupId);
+  }
   const uid = cp.taskUid ?? 0;
   if (uid > 0) {
     chownSync(cp.workspace, 0, uid);
     chmodSync(cp.workspace, 0o1770);
     for (const d of ["logs", ".galaxy"]) chmodSync(join(cp.workspace, d), 0o755);
     for (const v of cp.volumes ?? []) {
+      // persistent data written by an earlier incarnation (another task uid) becomes this one's (links not followed)
+      if (v.persistent && statSync(v.hostPath).uid !== uid) Bun.spawnSync(["chown", "-R", "-P", `${uid}:${uid}`, v.hostPath]);
       chownSync(v.hostPath, uid, uid);
       chmodSync(v.hostPath, 0o750);
     }
@@ -94,12 +100,13 @@ export function mountPlanOf(cp: ContainerCheckpoint, l: HostLayout, worker: read
 }
 
 /**
- * After its processes are gone: unmount its tmpfs volumes, delete its volume directories, remove the mount points no
+ * After its processes are gone: unmount its tmpfs volumes, delete its volume directories (not persistent ones), remove the mount points no
  * other container still uses, and delete the workspace unless `keepWorkspace`.
  */
 export function removeContainerFs(cp: ContainerCheckpoint, others: readonly ContainerCheckpoint[], keepWorkspace: boolean): void {
   for (const m of cp.mounts ?? []) unmount(m);
   for (const v of cp.volumes ?? []) {
+    if (v.persistent) continue; // kept for the container's next incarnation; deleted when its job is (persistent.ts)
     rmSync(v.hostPath, { recursive: true, force: true });
     removeEmptyDirs([dirname(v.hostPath)]);
   }

@@ -25,7 +25,7 @@ import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./la
 import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
-import { fsFree } from "./volume-io.ts";
+import { blockDevicesOf, fsFree } from "./volume-io.ts";
 import { volumeEnv } from "./volumes.ts";
 
 export interface ContainerManagerOptions {
@@ -96,7 +96,7 @@ export class ContainerManager {
 
   private async readopt(cp: ContainerCheckpoint): Promise<void> {
     if (this.o.driver.kind === "none") {
-      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap));
+      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap, undefined, ioDevices(cp)));
       this.o.driver.addProcess(cp.cgroup, cp.pid);
     }
     this.o.log(`agent: re-adopted ${cp.id} (pid ${cp.pid})`);
@@ -133,7 +133,7 @@ export class ContainerManager {
       planContainerFs(cp, this.o.layout, free);
       this.checkpoint(cp); // volumes and mounts are known before any is made
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
-      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap)); // off the event loop: heartbeats go on meanwhile
+      await this.o.driver.create(cp.cgroup, limitsOf(cp.cap, undefined, ioDevices(cp))); // off the event loop: heartbeats go on meanwhile
       if (cp.workerCgroup) await this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
       if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
     } catch (e) {
@@ -377,3 +377,6 @@ export class ContainerManager {
 
 /** A container's cgroups: its tasks' (the job's limits), then its worker's when it has one of its own. */
 export const cgroupsOf = (cp: ContainerCheckpoint): string[] => [cp.cgroup, ...(cp.workerCgroup ? [cp.workerCgroup] : [])];
+
+/** The block devices holding a container's workspace and volumes (its io throttles apply on each). */
+const ioDevices = (cp: ContainerCheckpoint): string[] => blockDevicesOf([cp.workspace, ...(cp.volumes ?? []).map((v) => v.hostPath)]);

@@ -28,6 +28,8 @@ describe("cap set and fencing", () => {
   });
 });
 
+const NO_IO = { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 };
+
 describe("limits and options of a cap", () => {
   test("a plain cap: hard cpu quota and memory limit, 4096 pids, no io weight", () => {
     expect(limitsOf(capOf("a.0"))).toEqual({ millicores: 500, cpuExcess: false, memory: 128 * MiB, memoryExcess: false, pids: 4096 });
@@ -35,7 +37,7 @@ describe("limits and options of a cap", () => {
 
   test("excess: the controller's ceiling (never below the request); memory soft limit with a ceiling; pids; io weight", () => {
     const cap = capOf("a.0", {
-      container: { cpuExcess: true, memoryExcess: true, memoryCeiling: 256 * MiB, pidsLimit: 64, ioWeight: 300, stopTimeoutMs: 5000, workspaceSize: 0 },
+      container: { cpuExcess: true, memoryExcess: true, memoryCeiling: 256 * MiB, pidsLimit: 64, ioWeight: 300, io: NO_IO, stopTimeoutMs: 5000, workspaceSize: 0 },
     });
     expect(limitsOf(cap)).toMatchObject({ cpuExcess: true, cpuCeiling: 500, memoryExcess: true, memoryCeiling: 256 * MiB, pids: 64, ioWeight: 300 });
     expect(limitsOf(cap, 1700).cpuCeiling).toBe(1700);
@@ -43,10 +45,19 @@ describe("limits and options of a cap", () => {
     expect(stopTimeoutOf(cap, 10_000)).toBe(5000);
   });
 
+  test("io: the job's weight wins over ioWeight; throttles apply on the devices given, none without devices", () => {
+    const io = { weight: 500, readBps: 50 * MiB, writeBps: 20 * MiB, readIops: 0, writeIops: 300 };
+    const cap = capOf("a.0", { container: { ...capOf("a.0").container, ioWeight: 100, io } });
+    expect(limitsOf(cap).ioWeight).toBe(500);
+    expect(limitsOf(cap).ioThrottle).toBeUndefined();
+    expect(limitsOf(cap, undefined, ["254:0", "7:1"]).ioThrottle).toEqual({ devices: ["254:0", "7:1"], readBps: 50 * MiB, writeBps: 20 * MiB, readIops: 0, writeIops: 300 });
+    expect(limitsOf(capOf("a.0"), undefined, ["254:0"]).ioThrottle).toBeUndefined();
+  });
+
   test("a cap from an older ResMan or checkpoint (no options) gets the defaults", () => {
     const old = { ...capOf("a.0") } as Partial<Cap>;
     delete old.container;
-    expect(optionsOf(old as Cap)).toEqual({ cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 });
+    expect(optionsOf(old as Cap)).toEqual({ cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 });
     expect(stopTimeoutOf(old as Cap, 10_000)).toBe(10_000);
   });
 });

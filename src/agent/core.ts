@@ -96,8 +96,17 @@ export interface ContainerOptions {
   memoryCeiling: number;
   pidsLimit: number;
   ioWeight: number;
+  io: IoLimits;
   stopTimeoutMs: number;
   workspaceSize: number;
+}
+
+export interface IoLimits {
+  weight: number;
+  readBps: number;
+  writeBps: number;
+  readIops: number;
+  writeIops: number;
 }
 
 /** The cap's options with every absent field (an older ResMan, an older checkpoint) at its default. */
@@ -105,13 +114,23 @@ export function optionsOf(cap: Cap): ContainerOptions {
   const c = (cap.container ?? {}) as Partial<ContainerOptions>;
   return {
     cpuExcess: c.cpuExcess ?? false, memoryExcess: c.memoryExcess ?? false, memoryCeiling: Number(c.memoryCeiling ?? 0),
-    pidsLimit: c.pidsLimit ?? 0, ioWeight: c.ioWeight ?? 0, stopTimeoutMs: Number(c.stopTimeoutMs ?? 0),
+    pidsLimit: c.pidsLimit ?? 0, ioWeight: c.ioWeight ?? 0, io: ioOf(c.io), stopTimeoutMs: Number(c.stopTimeoutMs ?? 0),
     workspaceSize: Number(c.workspaceSize ?? 0),
   };
 }
 
-/** The cgroup limits of a cap; `cpuCeiling` is the soft-limit controller's current quota for an excess container. */
-export function limitsOf(cap: Cap, cpuCeiling?: number): Limits {
+function ioOf(io: Partial<IoLimits> | undefined): IoLimits {
+  return {
+    weight: io?.weight ?? 0, readBps: Number(io?.readBps ?? 0), writeBps: Number(io?.writeBps ?? 0),
+    readIops: Number(io?.readIops ?? 0), writeIops: Number(io?.writeIops ?? 0),
+  };
+}
+
+/**
+ * The cgroup limits of a cap; `cpuCeiling` is the soft-limit controller's current quota for an excess container;
+ * `ioDevices` the block devices ("MAJ:MIN") holding its workspace and volumes, which its io throttles apply to.
+ */
+export function limitsOf(cap: Cap, cpuCeiling?: number, ioDevices: readonly string[] = []): Limits {
   const o = optionsOf(cap);
   const memory = Math.max(1, cap.resources.memory);
   const limits: Limits = {
@@ -123,7 +142,12 @@ export function limitsOf(cap: Cap, cpuCeiling?: number): Limits {
   };
   if (o.cpuExcess) limits.cpuCeiling = Math.max(limits.millicores, cpuCeiling ?? limits.millicores);
   if (o.memoryExcess && o.memoryCeiling >= memory) limits.memoryCeiling = o.memoryCeiling;
-  if (o.ioWeight > 0) limits.ioWeight = o.ioWeight;
+  const weight = o.io.weight || o.ioWeight;
+  if (weight > 0) limits.ioWeight = weight;
+  const { readBps, writeBps, readIops, writeIops } = o.io;
+  if (ioDevices.length > 0 && (readBps || writeBps || readIops || writeIops)) {
+    limits.ioThrottle = { devices: [...ioDevices], readBps, writeBps, readIops, writeIops };
+  }
   return limits;
 }
 

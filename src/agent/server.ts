@@ -23,7 +23,9 @@ import { readLogs } from "./logs.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
-import { isRoot } from "./volume-io.ts";
+import { formatDuration } from "../core/units.ts";
+import { PersistentReporter } from "./persistent.ts";
+import { fsFree, ioCannotEnforce, isRoot } from "./volume-io.ts";
 import type { VolumeDevice } from "./volumes.ts";
 
 export interface AgentOptions {
@@ -88,12 +90,15 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();
   const resman = new RpcClient({ addresses: () => resmanAddresses(o, cluster), credentials: () => ({ secret: secret() }), timeoutMs: 2000 }); // a heartbeat is small: a stalled ResMan is given up on quickly, so agents follow a new leader within the recovery window
-  const info = agentInfo(o, isolation, Date.now());
+  // no filesystem quota is set (this kernel family ships without CONFIG_QUOTA): sizes are the disk watcher's
+  const sizes = `disk sizes as quotas: a container over a volume's or workspace's size is killed after --disk-grace (${formatDuration(o.diskGraceMs)}), measured every 10 s`;
+  const info = { ...agentInfo(o, isolation, Date.now()), cannotEnforce: [...ioCannotEnforce(driver.kind), sizes] };
   const server = registerRpc(o, info, manager, new UserAuthenticator(resman), secret);
   server.listen(o.host, o.port);
   const monitor = new Monitor(manager, driver, { memory: o.memory, intervalMs: o.usageIntervalMs, diskEveryMs: 10_000, diskGraceMs: o.diskGraceMs, log: o.log });
   monitor.start();
-  const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman);
+  const persistent = new PersistentReporter({ dataDir: o.dataDir, agentKey: layout.agentKey, devices: o.volumes }, o.log);
+  const loop = new HeartbeatLoop(o, info, store, manager, monitor, resman, persistent);
   loop.start();
   const stalls = watchStalls(o.log);
   return {
@@ -144,7 +149,8 @@ export function agentInfo(o: AgentOptions, isolation: string, startedAt: number)
     endpoint: o.advertise, pool: o.pool, labels: o.labels,
     total: { millicores: o.millicores, memory: o.memory, disk: o.disk + sum("disk"), ssd: sum("ssd") },
     portMin: o.portMin, portMax: o.portMax, isolation, hostname: hostname(), version: "0.1.0",
-    startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size })),
+    startedAt, maxBatch: 0, volumes: o.volumes.map((v) => ({ medium: v.medium, path: v.path, size: v.size, free: fsFree(v.path) })),
+    data: [], cannotEnforce: [],
   };
 }
 
@@ -196,6 +202,7 @@ class HeartbeatLoop {
     readonly manager: ContainerManager,
     readonly monitor: Monitor,
     readonly resman: RpcClient,
+    readonly persistent: PersistentReporter,
   ) {
     this.epochSeen = store.table<number>("meta").get("epochSeen") ?? 0;
   }
@@ -230,6 +237,13 @@ class HeartbeatLoop {
     try {
       this.manager.refresh();
       const now = Date.now();
+      // ResMan reads an agent's info on full reports only: new or deleted persistent data makes this one full
+      const data = this.persistent.data([...this.manager.held.values()].map((c) => `${c.id}:${c.state}`), now);
+      if (data !== this.info.data) {
+        this.info.data = data;
+        this.delta.wantFull();
+      }
+      for (const v of this.info.volumes) v.free = fsFree(v.path); // shown by galaxy agents (ResMan reads it on full reports)
       const batch = this.delta.next(this.manager.reports(now), now);
       const reply = await this.resman.call("ResMan/Heartbeat", {
         agent: this.info, epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, full: batch.full,
@@ -297,6 +311,7 @@ class HeartbeatLoop {
       this.store.writeSync((tx) => tx.put(this.store.table<number>("meta"), "epochSeen", reply.epoch));
     }
     if (reply.intervalMs > 0) this.intervalMs = reply.intervalMs;
+    this.persistent.drop(reply.dropData ?? [], new Set(this.manager.held.keys()));
     if (!reply.capsChanged || !newerCaps(reply, this.capsEpoch, this.capsVersion)) return false;
     this.manager.grant(reply.caps);
     this.capsEpoch = reply.epoch;

@@ -2,7 +2,8 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dirUsage, isMountPoint, isRoot, makeMountPoint, mountPoints, prepareVolume, removeEmptyDirs, unmount, volumeUsage } from "./volume-io.ts";
+import { mkdirSync, statSync } from "node:fs";
+import { blockDevicesOf, devNumber, dirUsage, ioCannotEnforce, isMountPoint, isRoot, makeMountPoint, mountPoints, prepareVolume, removeEmptyDirs, unmount, volumeUsage } from "./volume-io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "galaxy-volio-"));
 afterAll(() => {
@@ -43,4 +44,29 @@ test.skipIf(!isRoot())("a tmpfs volume is a tmpfs of its size, measured by its f
   expect(() => writeFileSync(join(v.hostPath, "g"), Buffer.alloc(5 << 20, 1))).toThrow(/ENOSPC|no space/i);
   unmount(v.hostPath);
   expect(isMountPoint(v.hostPath)).toBe(false);
+});
+
+test("devNumber splits st_dev into MAJ:MIN (big minors included); blockDevicesOf names whole disks only", () => {
+  expect(devNumber((254 << 8) | 0)).toBe("254:0");
+  expect(devNumber((8 << 8) | 17)).toBe("8:17");
+  expect(devNumber(0x56 | (259 << 8) | (0x1200 * 4096))).toBe(`259:${0x1256}`); // minor 0x1256: its high bits above bit 20
+  const here = blockDevicesOf([join(dir, "missing", "deeper")]); // the nearest existing ancestor counts
+  const dev = devNumber(Number(statSync(dir).dev));
+  expect(here).toEqual(dev.startsWith("0:") ? [] : [expect.stringMatching(/^\d+:\d+$/)]);
+  expect(blockDevicesOf(["/proc/self"])).toEqual([]); // no block device under procfs
+});
+
+test("ioCannotEnforce: v1 without blkio.weight says so; a controller missing says nothing is enforced", () => {
+  const root = join(dir, "cg");
+  mkdirSync(join(root, "blkio"), { recursive: true });
+  writeFileSync(join(root, "blkio", "blkio.throttle.write_bps_device"), "");
+  expect(ioCannotEnforce("cgroup-v1", root)).toEqual([
+    "io weight: no blkio.weight (io weights are not enforced)",
+    "io throttles: direct io only (buffered writes are throttled when written back, outside the container's cgroup)",
+  ]);
+  writeFileSync(join(root, "blkio", "blkio.bfq.weight"), "");
+  expect(ioCannotEnforce("cgroup-v1", root)[0]).toStartWith("io throttles");
+  expect(ioCannotEnforce("cgroup-v1", join(dir, "nothing"))).toEqual(["io: no blkio controller (io weight and throttles are not enforced)"]);
+  expect(ioCannotEnforce("none")).toEqual(["io: no cgroups (io weight and throttles are not enforced)"]);
+  expect(ioCannotEnforce("cgroup-v2", join(dir, "nothing"))).toEqual(["io: no io controller (io weight and throttles are not enforced)"]);
 });

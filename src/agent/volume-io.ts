@@ -1,6 +1,6 @@
 // Volumes on the host: directories, tmpfs mounts of a volume's size, bind-mount points, usage, and unmounting.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statfsSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statfsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { VolumePlan } from "./volumes.ts";
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
@@ -94,4 +94,72 @@ export async function dirUsage(path: string): Promise<number> {
 /** What a volume holds now: a tmpfs by its filesystem, a directory by du. */
 export async function volumeUsage(v: VolumePlan): Promise<number> {
   return v.kind === "tmpfs" && isMountPoint(v.hostPath) ? fsUsed(v.hostPath) : dirUsage(v.hostPath);
+}
+
+/** "MAJ:MIN" of a stat's st_dev (Linux's encoding: 12 bits of major, 20 of minor, split). */
+export function devNumber(dev: number): string {
+  const major = Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/**
+ * The whole block devices ("MAJ:MIN") holding these paths (the nearest existing ancestor of each), for io throttles:
+ * a partition becomes its disk (v1 blkio throttles whole disks), and a filesystem without a block device (tmpfs,
+ * overlay: major 0) is left out.
+ */
+export function blockDevicesOf(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    let at = p;
+    while (!existsSync(at) && at !== dirname(at)) at = dirname(at);
+    let id: string;
+    try {
+      id = devNumber(Number(statSync(at).dev));
+    } catch {
+      continue;
+    }
+    if (id.startsWith("0:")) continue;
+    const disk = wholeDisk(id);
+    if (disk) out.add(disk);
+  }
+  return [...out].sort();
+}
+
+function wholeDisk(id: string): string | null {
+  const sys = `/sys/dev/block/${id}`;
+  if (!existsSync(sys)) return null;
+  if (!existsSync(join(sys, "partition"))) return id;
+  try {
+    return readFileSync(join(realpathSync(sys), "..", "dev"), "utf8").trim();
+  } catch {
+    return id;
+  }
+}
+
+/** What of the io limits this host's cgroups cannot enforce, one sentence each (for `galaxy agents`). */
+export function ioCannotEnforce(kind: string, root = "/sys/fs/cgroup"): string[] {
+  if (kind === "none") return ["io: no cgroups (io weight and throttles are not enforced)"];
+  if (kind === "cgroup-v1") {
+    const dir = join(root, "blkio");
+    if (!existsSync(dir)) return ["io: no blkio controller (io weight and throttles are not enforced)"];
+    const out: string[] = [];
+    if (!existsSync(join(dir, "blkio.weight")) && !existsSync(join(dir, "blkio.bfq.weight"))) out.push("io weight: no blkio.weight (io weights are not enforced)");
+    if (!existsSync(join(dir, "blkio.throttle.write_bps_device"))) out.push("io throttles: no blkio.throttle files");
+    else out.push("io throttles: direct io only (buffered writes are throttled when written back, outside the container's cgroup)");
+    return out;
+  }
+  const controllers = readIfPresent(join(root, "cgroup.controllers"));
+  if (!controllers.split(/\s+/).includes("io")) return ["io: no io controller (io weight and throttles are not enforced)"];
+  const out: string[] = [];
+  if (!existsSync(join(root, "io.cost.qos")) && !existsSync(join(root, "io.bfq.weight"))) out.push("io weight: no io.weight (no iocost or BFQ)");
+  return out;
+}
+
+function readIfPresent(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

@@ -31,12 +31,12 @@ describe("where volumes live", () => {
   test("tmpfs under the data dir; shared disk on the emptiest disk device; exclusive on the device ResMan bound", () => {
     const cap = capOf("web.3", {
       volumes: [
-        { path: "/cache", size: 64 * MiB, medium: "tmpfs", exclusive: false, readonly: false },
-        { path: "/data", size: 5 * G, medium: "disk", exclusive: false, readonly: true },
-        { path: "/fast", size: 40 * G, medium: "ssd", exclusive: true, readonly: false },
-        { path: "/big", size: 90 * G, medium: "disk", exclusive: true, readonly: false },
+        { path: "/cache", size: 64 * MiB, medium: "tmpfs", exclusive: false, readonly: false, persistent: false, sticky: false, retentionMs: 0 },
+        { path: "/data", size: 5 * G, medium: "disk", exclusive: false, readonly: true, persistent: false, sticky: false, retentionMs: 0 },
+        { path: "/fast", size: 40 * G, medium: "ssd", exclusive: true, readonly: false, persistent: false, sticky: false, retentionMs: 0 },
+        { path: "/big", size: 90 * G, medium: "disk", exclusive: true, readonly: false, persistent: false, sticky: false, retentionMs: 0 },
       ],
-      bindings: [{ path: "/big", hostPath: "/d1", size: 100 * G, medium: "disk" }],
+      bindings: [{ path: "/big", hostPath: "/d1", size: 100 * G, medium: "disk", shared: false }],
     });
     expect(planVolumes(cap, ctx)).toEqual([
       { path: "/cache", medium: "tmpfs", size: 64 * MiB, readonly: false, kind: "tmpfs", hostPath: "/var/galaxy/volumes/web.3/0" },
@@ -47,12 +47,12 @@ describe("where volumes live", () => {
   });
 
   test("a medium without a device falls back to the data dir", () => {
-    const cap = capOf("web.0", { volumes: [{ path: "/d", size: G, medium: "ssd", exclusive: false, readonly: false }] });
+    const cap = capOf("web.0", { volumes: [{ path: "/d", size: G, medium: "ssd", exclusive: false, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] });
     expect(planVolumes(cap, { ...ctx, devices: [] })[0]!.hostPath).toBe("/var/galaxy/volumes/web.0/0");
   });
 
   test("GALAXY_VOLUME_<PATH> names where a task finds each volume", () => {
-    const plans = planVolumes(capOf("w.0", { volumes: [{ path: "/var/my-cache", size: G, medium: "tmpfs", exclusive: false, readonly: false }] }), ctx);
+    const plans = planVolumes(capOf("w.0", { volumes: [{ path: "/var/my-cache", size: G, medium: "tmpfs", exclusive: false, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] }), ctx);
     expect(volumeEnv(plans, true)).toEqual({ GALAXY_VOLUME_VAR_MY_CACHE: "/var/my-cache" });
     expect(volumeEnv(plans, false)).toEqual({ GALAXY_VOLUME_VAR_MY_CACHE: "/var/galaxy/volumes/w.0/0" });
   });

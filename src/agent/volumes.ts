@@ -2,9 +2,11 @@
 // the environment that names it, and whether a container is over a size (with a grace period before the kill).
 //
 //   cap.volumes ──planVolumes──► VolumePlan[]   tmpfs:     <data>/volumes/<cid>/<i>        (a tmpfs mount of its size)
-//                                               disk/ssd:  <device>/galaxy/<agent>/<cid>/<i> (the device ResMan bound for
-//                                                          an exclusive one; else the emptiest device of the medium;
-//                                                          else <data>/volumes/<cid>/<i>)
+//                                               disk/ssd:  <device>/galaxy/<agent>/<cid>/<i> (the device ResMan bound it
+//                                                          to; a cap without a binding (an older ResMan): the emptiest
+//                                                          device of the medium; else <data>/volumes/<cid>/<i>)
+//                                               persistent: <root>/persistent/<cid>/<path, encoded> (kept when the
+//                                                          container goes; persistent.ts reports and deletes it)
 import { isAbsolute, join, normalize } from "node:path";
 import { InvalidError } from "../core/errors.ts";
 import { formatDuration, formatSize, parseSize } from "../core/units.ts";
@@ -25,7 +27,19 @@ export interface VolumePlan {
   size: number;
   kind: "tmpfs" | "dir";
   readonly: boolean;
+  /** Its data outlives the container: never deleted with it (persistent.ts). */
+  persistent?: boolean;
+  /** Persistent: the device it is on ("" for the data directory) and how long it is kept after its job is removed. */
+  device?: string;
+  retentionMs?: number;
 }
+
+/** The directory holding persistent volumes' data under a root (a device's root, or <data>/volumes). */
+export const persistentRoot = (root: string): string => join(root, "persistent");
+
+/** Where a container's persistent volume lives: per container id (kept across its recreations) and volume path. */
+export const persistentDir = (root: string, containerId: string, path: string): string =>
+  join(persistentRoot(root), containerId, encodeURIComponent(path));
 
 /** "disk:/home/d1:500G" -> a device. The path may itself hold colons: medium is before the first, size after the last. */
 export function parseVolumeFlag(flag: string): VolumeDevice {
@@ -60,6 +74,10 @@ export function planVolumes(cap: Cap, ctx: PlanContext): VolumePlan[] {
     const bound = (cap.bindings ?? []).find((b) => b.path === v.path)?.hostPath;
     const device = bound ?? emptiest(ctx.devices.filter((d) => d.medium === v.medium), ctx.free)?.path;
     const dir = device === undefined ? join(ctx.dataDir, "volumes") : deviceRoot(device, ctx.agentKey);
+    if (v.persistent) {
+      const hostPath = persistentDir(dir, cap.containerId, v.path);
+      return { ...base, kind: "dir", hostPath, persistent: true, device: device ?? "", retentionMs: Number(v.retentionMs ?? 0) };
+    }
     return { ...base, kind: "dir", hostPath: join(dir, cap.containerId, String(i)) };
   });
 }

@@ -7,6 +7,7 @@
 //      │            └─► finished (batch: every pod finished or given up on)
 //      └──────── any live state ──► destroying (galaxy remove) ──► forgotten once its group is released
 import { ConflictError } from "../core/errors.ts";
+import { ioLimits, volumeRequests } from "../core/group-spec.ts";
 import { podResources, type JobSpec } from "../core/jobspec.ts";
 import type { GroupSpec, JobState } from "../rpc/types.ts";
 
@@ -132,14 +133,14 @@ export function groupSpecOf(job: JobRecord, now: number): GroupSpec {
   return {
     id: job.id, user: job.user, jobType: s.type, replica: job.state === "finished" ? 0 : s.deploy.replica,
     resources: podResources(s), ports,
-    volumes: s.pod.volumes.map((v) => ({ path: v.path, size: v.size, medium: v.medium, exclusive: v.exclusive, readonly: v.readonly })),
+    volumes: volumeRequests(s),
     pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
     name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
     blacklist: activeBlacklist(job, now).map((b) => b.agent).sort(), version: job.version, step: s.deploy.step, env: {},
     released: job.state === "finished" ? [] : [...job.released].sort(),
     container: {
       cpuExcess: s.pod.tasks.every((t) => t.cpu.excess), memoryExcess: s.pod.tasks.every((t) => t.memory.excess),
-      memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, workspaceSize: s.pod.workspace.size,
+      memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: ioLimits(s), workspaceSize: s.pod.workspace.size,
       // the worker's stop sequence: stop command, stop_timeout, SIGTERM, up to 5 s, SIGKILL; then the agent may kill
       stopTimeoutMs: s.deploy.stopTimeout + STOP_MARGIN_MS,
     },

@@ -22,14 +22,15 @@ describe("classifying an update", () => {
     expect(classifyUpdate(base, next)).toBe(kind as Classification);
   });
 
-  test("memory, ports, pools, labels, max_per_host and volumes recreate", () => {
+  test("memory, io, ports, pools, labels, max_per_host and volumes recreate", () => {
     const variants = [
+      (s: typeof base) => { s.pod.tasks[0]!.io = { weight: 0, readBps: 0, writeBps: 1024, readIops: 0, writeIops: 0 }; },
       (s: typeof base) => { s.pod.tasks[0]!.memory.size *= 2; },
       (s: typeof base) => { s.pod.tasks[0]!.ports = [{ name: "http", port: 8080 }]; },
       (s: typeof base) => { s.deploy.pools = ["gpu"]; },
       (s: typeof base) => { s.deploy.labels = ["ssd"]; },
       (s: typeof base) => { s.deploy.maxPerHost = 1; },
-      (s: typeof base) => { s.pod.volumes = [{ path: "/d", size: 1, medium: "disk", exclusive: false, readonly: false }]; },
+      (s: typeof base) => { s.pod.volumes = [{ path: "/d", size: 1, medium: "disk", exclusive: false, readonly: false, persistent: false, sticky: false, retention: 0 }]; },
     ];
     for (const change of variants) {
       const next = structuredClone(base);

@@ -27,10 +27,10 @@ export function classifyUpdate(a: JobSpec, b: JobSpec): Classification {
   return a.deploy.replica === b.deploy.replica ? "none" : "scale";
 }
 
-/** cpu, memory, ports, volumes, workspace, pools, labels, max_per_host: a container must be made anew. */
+/** cpu, memory, io, ports, volumes, workspace, pools, labels, max_per_host: a container must be made anew. */
 function resourcesChanged(a: JobSpec, b: JobSpec): boolean {
   const shape = (s: JobSpec) => ({
-    res: podResources(s), tasks: s.pod.tasks.map((t) => ({ cpu: t.cpu, memory: t.memory, ports: t.ports })),
+    res: podResources(s), tasks: s.pod.tasks.map((t) => ({ cpu: t.cpu, memory: t.memory, ports: t.ports, io: t.io })),
     volumes: s.pod.volumes, workspace: s.pod.workspace, pools: s.deploy.pools, labels: s.deploy.labels,
     maxPerHost: s.deploy.maxPerHost,
   });

@@ -16,11 +16,30 @@ export function agentJson(a: AgentStatus) {
     total: info.total, assigned: a.assigned, used: a.used, lastHeartbeat: a.lastHeartbeat, pressure: a.pressure,
     hostname: info.hostname, isolation: info.isolation, portMin: info.portMin, portMax: info.portMax,
     maxBatch: info.maxBatch, volumes: info.volumes, devicesTaken: a.devicesTaken, drain: a.drain,
+    deviceUse: a.deviceUse ?? [], data: info.data ?? [], cannotEnforce: info.cannotEnforce ?? [],
   };
 }
 
+/** One device's use: "/srv/d1 disk 15G of 20G (2 volumes), 18G free on its filesystem" or "… held by db.0 (exclusive)". */
+export function deviceLine(d: NonNullable<AgentStatus["deviceUse"]>[number]): string {
+  const fsFree = d.free > 0 ? `; ${formatSize(d.free)} free on its filesystem` : "";
+  if (d.holder) return `${d.path} ${d.medium} ${formatSize(d.size)}: held by ${d.holder} (exclusive)${fsFree}`;
+  const n = d.volumes === 1 ? "1 volume" : `${d.volumes} volumes`;
+  return `${d.path} ${d.medium} ${formatSize(d.allocated)} of ${formatSize(d.size)} allocated (${n}), ${formatSize(Math.max(0, d.size - d.allocated))} left${fsFree}`;
+}
+
+/** The lines `galaxy agents` prints for devices and for what a host cannot enforce (io limits without a controller). */
+export function deviceAndLimitLines(agents: readonly AgentStatus[]): string[] {
+  const out: string[] = [];
+  for (const a of agents) {
+    for (const d of a.deviceUse ?? []) out.push(`${a.info.endpoint}: device ${deviceLine(d)}`);
+    for (const c of a.info.cannotEnforce ?? []) out.push(`${a.info.endpoint}: cannot enforce ${c}`);
+  }
+  return out;
+}
+
 export const AGENT_JSON_FIELDS =
-  "endpoint, state, pool, labels, containers, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}, lastHeartbeat, pressure, hostname, isolation, portMin, portMax, maxBatch, volumes [{medium, path, size}], devicesTaken, drain (how moving its containers away stands: drained, or why it waits)";
+  "endpoint, state, pool, labels, containers, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}, lastHeartbeat, pressure, hostname, isolation, portMin, portMax, maxBatch, volumes [{medium, path, size, free}], devicesTaken, drain (how moving its containers away stands: drained, or why it waits), deviceUse [{path, medium, size, allocated, holder, volumes, free}], data [{containerId, groupId, path, device, size, retentionMs}] (persistent volume data kept here), cannotEnforce (limits this host cannot enforce)";
 
 /** The lines `galaxy agents` prints under its table: each agent whose isolation is degraded, and how (its isolation
  * names the driver, then after "; " what it cannot give: tasks as root, no pid namespace, …). */

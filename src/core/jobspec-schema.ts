@@ -12,12 +12,25 @@ export type JobType = (typeof JOB_TYPES)[number];
 export type Medium = "disk" | "ssd" | "tmpfs";
 
 export interface PackageSpec { source: string; version: string; dest: string }
-export interface VolumeSpec { path: string; size: number; medium: Medium; exclusive: boolean; readonly: boolean }
+export interface VolumeSpec {
+  path: string; size: number; medium: Medium; exclusive: boolean; readonly: boolean;
+  /** Its data outlives the container (recreation, updates, agent restarts); removed with the job, after `retention`. */
+  persistent: boolean;
+  /** Persistent: the container may only go to the agent and device holding its data. */
+  sticky: boolean;
+  /** Persistent: how long (ms) the data stays after the job is removed (0: removed with it). */
+  retention: number;
+}
+/** Block io of a task (0: no limit): io weight 100..1000, and throttles in bytes and operations per second. */
+export interface IoSpec { weight: number; readBps: number; writeBps: number; readIops: number; writeIops: number }
+export const NO_IO: IoSpec = { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 };
 export interface PortSpec { name: string; port: number /* 0 = dynamic */ }
 export interface TaskSpec {
   name: string;
   cpu: { millicores: number; excess: boolean };
   memory: { size: number; excess: boolean };
+  /** Block io limits (`io:`); NO_IO when the task sets none. */
+  io: IoSpec;
   ports: PortSpec[];
   package?: PackageSpec;
   start: string;

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { InvalidError } from "./errors.ts";
 import {
-  formatProblem, type JobSpec, JobSpecError, jobSpecToYaml, parseJobFile, podResources, type TaskSpec, validateJobSpec,
+  formatProblem, type JobSpec, JobSpecError, jobSpecToYaml, parseJobFile, podResources, type TaskSpec, validateJobSpec, NO_IO,
 } from "./jobspec.ts";
 
 const JOBS = join(import.meta.dir, "../../testdata/jobs");
@@ -41,7 +41,7 @@ const WORKSPACE_DEFAULT = { size: G, medium: "disk" as const };
 
 function task(t: Partial<TaskSpec> & Pick<TaskSpec, "name" | "start">): TaskSpec {
   return {
-    cpu: { millicores: 100, excess: false }, memory: { size: 64 * M, excess: false }, ports: [], stop: "", services: [], ...t,
+    cpu: { millicores: 100, excess: false }, memory: { size: 64 * M, excess: false }, io: NO_IO, ports: [], stop: "", services: [], ...t,
   };
 }
 
@@ -85,15 +85,16 @@ const GOOD: Record<string, JobSpec> = {
     pod: {
       workspace: { size: 2 * G, medium: "ssd" },
       volumes: [
-        { path: "/data", size: 10 * G, medium: "ssd", exclusive: true, readonly: false },
-        { path: "/cache", size: 256 * M, medium: "tmpfs", exclusive: false, readonly: false },
-        { path: "/archive", size: 1.5 * K * G, medium: "disk", exclusive: false, readonly: true },
+        { path: "/data", size: 10 * G, medium: "ssd", exclusive: true, readonly: false, persistent: true, sticky: true, retention: 86_400_000 },
+        { path: "/cache", size: 256 * M, medium: "tmpfs", exclusive: false, readonly: false, persistent: false, sticky: false, retention: 0 },
+        { path: "/archive", size: 1.5 * K * G, medium: "disk", exclusive: false, readonly: true, persistent: false, sticky: false, retention: 0 },
       ],
       tasks: [
         task({
           name: "main",
           cpu: { millicores: 500, excess: true },
           memory: { size: 256 * M, excess: true },
+          io: { weight: 500, readBps: 50 * M, writeBps: 20 * M, readIops: 1000, writeIops: 500 },
           ports: [{ name: "http", port: 0 }, { name: "admin-ui", port: 8080 }],
           package: { source: "file:///srv/pkg/web-1.2.tar.gz", version: "1.2", dest: "app" },
           start: "exec python3 -m http.server $GALAXY_PORT_HTTP",
@@ -117,7 +118,7 @@ const GOOD: Record<string, JobSpec> = {
     deploy: { ...DEPLOY_DEFAULTS, replica: 2, maxPerHost: 1, pools: ["default"], stopTimeout: 10_000 },
     pod: {
       workspace: WORKSPACE_DEFAULT,
-      volumes: [{ path: "/cache", size: 128 * M, medium: "tmpfs", exclusive: false, readonly: false }],
+      volumes: [{ path: "/cache", size: 128 * M, medium: "tmpfs", exclusive: false, readonly: false, persistent: false, sticky: false, retention: 0 }],
       tasks: [
         task({
           name: "main", cpu: { millicores: 250, excess: false }, memory: { size: 128 * M, excess: false },
@@ -192,7 +193,7 @@ const BAD: Record<string, string[]> = {
     "bad/unknown-key.yaml:5 deploy.maxPerHost: unknown key; did you mean max_per_host?",
     "bad/unknown-key.yaml:6 deploy.stpe: unknown key; did you mean step?",
     "bad/unknown-key.yaml:10 pod.tasks[0].cpu.milicores: unknown key; did you mean millicores?",
-    "bad/unknown-key.yaml:13 pod.tasks[0].command: unknown key; expected one of name, cpu, memory, ports, package, start, stop, health, data, services",
+    "bad/unknown-key.yaml:13 pod.tasks[0].command: unknown key; expected one of name, cpu, memory, io, ports, package, start, stop, health, data, services",
   ],
   "bad/wrong-type.yaml": [
     "bad/wrong-type.yaml:3 deploy.replica: expected a whole number, got 'three'",
@@ -247,6 +248,17 @@ const BAD: Record<string, string[]> = {
     "bad/volumes.yaml:9 pod.volumes[4].size: required",
     "bad/volumes.yaml:9 pod.volumes[4].path: '/logs/../etc' must not contain ..",
   ],
+  "bad/disks.yaml": [
+    "bad/disks.yaml:5 pod.volumes[0].persistent: expected true or false, got 'yes'",
+    "bad/disks.yaml:6 pod.volumes[1].persistent: a tmpfs volume cannot be persistent (it lives in memory); use medium disk or ssd",
+    "bad/disks.yaml:7 pod.volumes[2].sticky: only a persistent volume can be sticky; add persistent: true",
+    "bad/disks.yaml:7 pod.volumes[2].retention: only a persistent volume has a retention; add persistent: true",
+    "bad/disks.yaml:8 pod.volumes[3].retention: 'soon' is not a duration; use a number with ms, s, m or h, e.g. 30s, 5m or 1h30m",
+    "bad/disks.yaml:13 pod.tasks[0].io.burst: unknown key; expected one of weight, read_bps, write_bps, read_iops, write_iops",
+    "bad/disks.yaml:13 pod.tasks[0].io.weight: must be in 100..1000, got 50",
+    "bad/disks.yaml:13 pod.tasks[0].io.write_bps: '20mb' is not a size; use 20M",
+    "bad/disks.yaml:13 pod.tasks[0].io.read_iops: must be at least 1, got 0",
+  ],
   "bad/packages.yaml": [
     "bad/packages.yaml:8 pod.tasks[0].package.version: expected a string, got 1.2",
     "bad/packages.yaml:8 pod.tasks[0].package.source: 'ftp://example.com/web.tar.gz' is not a package source; use a file://, http:// or https:// URL",
@@ -273,7 +285,7 @@ const BAD: Record<string, string[]> = {
     "bad/many.yaml:13 pod.tasks[0].memory.size: '256mb' is not a size; use 256M",
     "bad/many.yaml:16 pod.tasks[0].services[0].port: no port named 'https'; did you mean http?",
     "bad/many.yaml:17 pod.tasks[1].name: task 'main' is declared twice",
-    "bad/many.yaml:21 pod.tasks[1].stop_command: unknown key; expected one of name, cpu, memory, ports, package, start, stop, health, data, services",
+    "bad/many.yaml:21 pod.tasks[1].stop_command: unknown key; expected one of name, cpu, memory, io, ports, package, start, stop, health, data, services",
   ],
   "bad/anti-affinity.yaml": [
     "bad/anti-affinity.yaml:5 deploy.anti_affinity[0].job: 'DB' is not a job name; use 1 to 32 lowercase letters, digits and dashes, not starting with a dash",

@@ -14,7 +14,7 @@ import { Document, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, pa
 import { InvalidError } from "./errors.ts";
 import {
   checkPod, childPath, DEFAULTS, type DeploySpec, describe, JOB_TYPES, type JobSpec, type JobSpecProblem, MapReader,
-  type PackageSpec, type PodSpec, type PortSpec, ProblemList, readMap, type TaskSpec, type VolumeSpec,
+  type IoSpec, NO_IO, type PackageSpec, type PodSpec, type PortSpec, ProblemList, readMap, type TaskSpec, type VolumeSpec,
 } from "./jobspec-schema.ts";
 import { formatDuration, formatSize, parseSize } from "./units.ts";
 
@@ -23,8 +23,9 @@ export * from "./jobspec-schema.ts";
 const TOP_KEYS = ["name", "type", "deploy", "pod"];
 const DEPLOY_KEYS = ["replica", "step", "interval", "max_per_host", "anti_affinity", "pools", "labels", "spread", "score", "update_break",
   "deploy_timeout", "stop_timeout", "restart"];
-const TASK_KEYS = ["name", "cpu", "memory", "ports", "package", "start", "stop", "health", "data", "services"];
-const VOLUME_KEYS = ["path", "size", "medium", "exclusive", "readonly"];
+const TASK_KEYS = ["name", "cpu", "memory", "io", "ports", "package", "start", "stop", "health", "data", "services"];
+const VOLUME_KEYS = ["path", "size", "medium", "exclusive", "readonly", "persistent", "sticky", "retention"];
+const IO_KEYS = ["weight", "read_bps", "write_bps", "read_iops", "write_iops"];
 const PACKAGE_KEYS = ["source", "version", "dest"];
 const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -203,10 +204,16 @@ function readVolume(r: MapReader): VolumeSpec {
     medium: r.oneOf("medium", ["disk", "ssd", "tmpfs"] as const, "volume medium", DEFAULTS.volumeMedium),
     exclusive: r.bool("exclusive"),
     readonly: r.bool("readonly"),
+    persistent: r.bool("persistent"),
+    sticky: r.bool("sticky"),
+    retention: r.duration("retention", { def: 0 }),
   };
   const bad = v.path === "" ? undefined : checkVolumePath(v.path);
   if (bad) r.fail("path", bad, "");
   if (v.medium === "tmpfs" && v.exclusive) r.fail("exclusive", "a tmpfs volume cannot be exclusive", 0);
+  if (v.medium === "tmpfs" && v.persistent) r.fail("persistent", "a tmpfs volume cannot be persistent (it lives in memory); use medium disk or ssd", 0);
+  if (!v.persistent && v.sticky) r.fail("sticky", "only a persistent volume can be sticky; add persistent: true", 0);
+  if (!v.persistent && r.has("retention")) r.fail("retention", "only a persistent volume has a retention; add persistent: true", 0);
   return v;
 }
 
@@ -226,6 +233,7 @@ function readTask(r: MapReader): TaskSpec {
     name: readTaskName(r),
     cpu: { millicores: cpu.int("millicores", { min: 1 }), excess: cpu.bool("excess") },
     memory: { size: memory.size("size"), excess: memory.bool("excess") },
+    io: r.has("io") ? readIo(r.map("io", IO_KEYS)) : NO_IO,
     ports: r.items("ports").map((v, i) => readPort(readMap(r.list, v, childPath(r.at("ports"), i), ["name", "port"]))),
     ...(r.has("package") ? { package: readPackage(r.map("package", PACKAGE_KEYS)) } : {}),
     start: r.str("start", { nonEmpty: true }),
@@ -236,6 +244,16 @@ function readTask(r: MapReader): TaskSpec {
       const s = readMap(r.list, v, childPath(r.at("services"), i), ["name", "port"]);
       return { name: s.str("name", { nonEmpty: true }), port: s.str("port", { nonEmpty: true }) };
     }),
+  };
+}
+
+/** `io: {weight: 500, read_bps: 50M, write_bps: 20M, read_iops: 1000, write_iops: 500}`: every key optional. */
+function readIo(r: MapReader): IoSpec {
+  const rate = (key: string) => (r.has(key) ? r.size(key) : 0);
+  const ops = (key: string) => r.int(key, { min: 1, def: 0 });
+  return {
+    weight: r.int("weight", { min: 100, max: 1000, def: 0 }),
+    readBps: rate("read_bps"), writeBps: rate("write_bps"), readIops: ops("read_iops"), writeIops: ops("write_iops"),
   };
 }
 
@@ -308,7 +326,10 @@ function toFile(spec: JobSpec): Record<string, unknown> {
     deploy_timeout: formatDuration(d.deployTimeout), stop_timeout: formatDuration(d.stopTimeout),
     restart: { attempts: d.restart.attempts, delay: formatDuration(d.restart.delay), max_delay: formatDuration(d.restart.maxDelay) },
   };
-  const volumes = pod.volumes.map((v) => ({ ...v, size: sizeText(v.size) }));
+  const volumes = pod.volumes.map(({ persistent, sticky, retention, ...v }) => ({
+    ...v, size: sizeText(v.size),
+    ...(persistent ? { persistent, sticky, ...(retention > 0 ? { retention: formatDuration(retention) } : {}) } : {}),
+  }));
   const tasks = pod.tasks.map(taskToFile);
   return { name: spec.name, type: spec.type, deploy, pod: { workspace: { ...pod.workspace, size: sizeText(pod.workspace.size) }, volumes, tasks } };
 }
@@ -318,6 +339,7 @@ function taskToFile(t: TaskSpec): Record<string, unknown> {
     name: t.name,
     cpu: t.cpu,
     memory: { size: sizeText(t.memory.size), excess: t.memory.excess },
+    ...(sameIo(t.io, NO_IO) ? {} : { io: ioToFile(t.io) }),
     ports: t.ports.map((p) => ({ name: p.name, port: p.port === 0 ? "dynamic" : p.port })),
     ...(t.package ? { package: t.package } : {}),
     start: t.start,
@@ -326,6 +348,32 @@ function taskToFile(t: TaskSpec): Record<string, unknown> {
     ...(t.data ? { data: t.data } : {}),
     services: t.services,
   };
+}
+
+const sameIo = (a: IoSpec, b: IoSpec) => IO_FIELDS.every((k) => a[k] === b[k]);
+const IO_FIELDS = ["weight", "readBps", "writeBps", "readIops", "writeIops"] as const;
+
+function ioToFile(io: IoSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (io.weight) out.weight = io.weight;
+  if (io.readBps) out.read_bps = sizeText(io.readBps);
+  if (io.writeBps) out.write_bps = sizeText(io.writeBps);
+  if (io.readIops) out.read_iops = io.readIops;
+  if (io.writeIops) out.write_iops = io.writeIops;
+  return out;
+}
+
+/** A pod's io (its tasks share one cgroup): the highest weight, and the throttles summed. */
+export function podIo(spec: JobSpec): IoSpec {
+  const io = { ...NO_IO };
+  for (const t of spec.pod.tasks) {
+    io.weight = Math.max(io.weight, t.io.weight);
+    io.readBps += t.io.readBps;
+    io.writeBps += t.io.writeBps;
+    io.readIops += t.io.readIops;
+    io.writeIops += t.io.writeIops;
+  }
+  return io;
 }
 
 /** "256M" when that is exact, else the number of bytes. */

@@ -104,14 +104,14 @@ describe("scheduling through the core", () => {
   });
 
   test("exclusive volumes: the device binding rides on the cap and is re-adopted after a failover", () => {
-    const devices = { volumes: [{ medium: "disk", path: "/d1", size: 500 * G }], total: { millicores: 4000, memory: 8 * G, disk: 600 * G, ssd: 0 } };
+    const devices = { volumes: [{ medium: "disk", path: "/d1", size: 500 * G, free: 0 }], total: { millicores: 4000, memory: 8 * G, disk: 600 * G, ssd: 0 } };
     const core = new ResManCore(cfg, 1, { agents: [], groups: [], pools: ["default"] }, 0);
     core.heartbeat(hb("a", [], 0, 0, 0, devices), 0);
     core.tick(1);
-    core.createGroup(group("db", 2, "service", { resources: { millicores: 100, memory: G, disk: 10 * G, ssd: 0 }, volumes: [{ path: "/data", size: 10 * G, medium: "disk", exclusive: true, readonly: false }] }), 1);
+    core.createGroup(group("db", 2, "service", { resources: { millicores: 100, memory: G, disk: 10 * G, ssd: 0 }, volumes: [{ path: "/data", size: 10 * G, medium: "disk", exclusive: true, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] }), 1);
     core.tick(2);
     const cap = core.heartbeat(hb("a", [], 0, 0, 0, devices), 3).reply.caps[0]!;
-    expect(cap.bindings).toEqual([{ path: "/data", hostPath: "/d1", size: 500 * G, medium: "disk" }]);
+    expect(cap.bindings).toEqual([{ path: "/data", hostPath: "/d1", size: 500 * G, medium: "disk", shared: false }]);
     expect(core.placement.load("a").assigned.disk).toBe(500 * G);
     expect(core.placement.get("db.1")!.lastError).toBe("1 agent: no exclusive disk device");
     const next = new ResManCore(cfg, 2, { agents: [...core.agents.values()], groups: [...core.groups.values()], pools: ["default"] }, 10);

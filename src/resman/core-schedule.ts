@@ -13,6 +13,7 @@ import {
 } from "../scheduler/index.ts";
 import type { ResManCore } from "./core.ts";
 import { avoidLeaving, victimBudget } from "./core-moves.ts";
+import { hasPersistent, homes } from "./persistent.ts";
 import type { AgentLoad } from "./placement.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
@@ -42,6 +43,7 @@ class AgentView implements SchedAgent {
   readonly usedPorts: ReadonlySet<number>;
   readonly groupCount: ReadonlyMap<string, number>;
   readonly takenDevices: ReadonlySet<string>;
+  readonly deviceUsed: ReadonlyMap<string, number>;
   // copied from the record by refresh()
   pool!: string;
   labels!: readonly string[];
@@ -65,6 +67,7 @@ class AgentView implements SchedAgent {
     this.usedPorts = l.ports;
     this.groupCount = l.groupCount;
     this.takenDevices = l.devices;
+    this.deviceUsed = l.deviceUsed;
     this.refresh();
   }
 
@@ -120,11 +123,43 @@ export function schedAgents(core: ResManCore): readonly SchedAgent[] {
 
 function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
   const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
-  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: c.bindings.map((b) => b.hostPath) };
+  const held = c.bindings.filter((b) => !b.shared).map((b) => b.hostPath);
+  const shares = c.bindings.filter((b) => b.shared).map((b) => ({ path: b.hostPath, size: b.size }));
+  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares };
 }
 
-/** One pass over every pending container (a rebalance move's new copy first tries its target). */
+/**
+ * One pass over every pending container. A rebalance move's new copy first tries the agent the rebalancer chose.
+ * Containers whose persistent data an agent holds (persistent.ts) go next, each alone and only to that agent; those
+ * that do not fit there join the ordinary pass unless a volume is sticky.
+ */
 export function schedule(core: ResManCore, now: number): void {
+  const pendingBy = pendingByGroup(core, now);
+  const persistent = new Set([...pendingBy.keys()].filter((g) => hasPersistent(core.groups.get(g)?.spec)));
+  const home = homes(core, persistent);
+  const sticky = new Set<string>();
+  if (home.size > 0) {
+    const first: SchedGroup[] = [];
+    for (const [cid, h] of home) {
+      const c = core.placement.get(cid);
+      const g = c && !c.agent ? core.groups.get(c.group) : undefined;
+      if (!g) continue;
+      first.push({ ...schedGroup(avoidLeaving(core, g.spec), [cid], core.groups.antiAffinity), home: h });
+      if (h.sticky) sticky.add(cid);
+    }
+    applyResult(core, place(schedAgents(core), first, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+  }
+  const groups: SchedGroup[] = [];
+  for (const [gid, all] of home.size > 0 ? pendingByGroup(core, now) : pendingBy) {
+    const ids = all.filter((id) => !sticky.has(id));
+    const g = core.groups.get(gid);
+    if (g && ids.length > 0) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y)), core.groups.antiAffinity));
+  }
+  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
+  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+}
+
+function pendingByGroup(core: ResManCore, now: number): Map<string, string[]> {
   const pendingBy = new Map<string, string[]>();
   for (const id of core.placement.pending) {
     const c = core.placement.get(id)!;
@@ -133,13 +168,7 @@ export function schedule(core: ResManCore, now: number): void {
     if (!list) pendingBy.set(c.group, (list = []));
     list.push(id);
   }
-  const groups: SchedGroup[] = [];
-  for (const [gid, ids] of pendingBy) {
-    const g = core.groups.get(gid);
-    if (g) groups.push(schedGroup(avoidLeaving(core, g.spec), ids.sort((x, y) => indexOf(x) - indexOf(y)), core.groups.antiAffinity));
-  }
-  // services are preempted within their disruption budget (core-moves.ts victimBudget), asked only when preempting
-  applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
+  return pendingBy;
 }
 
 /** A rebalance move's new copy on the agent the rebalancer chose, when the scheduler's checks let it (no eviction). */
@@ -199,7 +228,7 @@ function applyEviction(core: ResManCore, e: Eviction): void {
   if (c) core.evict(c, `preempted by ${e.by} (${e.byType})`, e.by);
 }
 
-/** What an adopted container is charged: its shared resources plus the full size of the devices it holds. */
+/** What an adopted container is charged: its shared resources plus the full size of the devices it holds whole. */
 export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec, bindings: VolumeBinding[]): Resources {
   const spec = core.groups.get(c.group)?.spec;
   const charged = { ...c.resources };
@@ -207,6 +236,7 @@ export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec
     if (v.exclusive && (v.medium === "disk" || v.medium === "ssd")) charged[v.medium] = Math.max(0, charged[v.medium] - v.size);
   }
   for (const b of bindings) {
+    if (b.shared) continue; // a shared volume is in its resources already
     const dev = agent.info.volumes.find((d) => d.path === b.hostPath);
     charged[b.medium === "ssd" ? "ssd" : "disk"] += dev?.size ?? b.size;
   }
@@ -216,7 +246,7 @@ export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec
 export interface PlanResult {
   fit: number;
   wanted: number;
-  placements: { agent: string; count: number }[];
+  placements: { agent: string; count: number; devices: string[] }[];
   reasons: Record<string, number>;
   preempting: number;
   victims: string[];
@@ -230,11 +260,17 @@ export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
   const pending = Array.from({ length: spec.replica }, (_, i) => `${id}.${i}`);
   const r = place(schedAgents(core), [schedGroup({ ...spec, id }, pending, core.groups.antiAffinity)], { seed: core.seed });
   const per = new Map<string, number>();
-  for (const p of r.placements) per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
+  const devices = new Map<string, Set<string>>();
+  for (const p of r.placements) {
+    per.set(p.agent, (per.get(p.agent) ?? 0) + 1);
+    let d = devices.get(p.agent);
+    if (!d) devices.set(p.agent, (d = new Set()));
+    for (const b of p.bindings) d.add(`${b.path} on ${b.hostPath}${b.shared ? "" : " (exclusive)"}`);
+  }
   const reasons = r.outcomes[0]?.reasons ?? {};
   return {
     fit: r.placements.length, wanted: spec.replica,
-    placements: [...per].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([agent, count]) => ({ agent, count })),
+    placements: [...per].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([agent, count]) => ({ agent, count, devices: [...devices.get(agent)!].sort() })),
     reasons, preempting: r.placements.filter((p) => p.victims.length > 0).length, victims: r.evictions.map((e) => e.containerId),
     lastError: formatReasons(reasons),
   };

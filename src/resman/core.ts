@@ -14,6 +14,7 @@ import { maybeRelievePressure } from "./core-admin.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
+import { dataToDrop } from "./persistent.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
@@ -109,7 +110,7 @@ export class ResManCore {
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
-    return { reply: this.capsReply(rec, req.capsEpoch, req.capsVersion), writes };
+    return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -125,7 +126,7 @@ export class ResManCore {
 
   /** An answer that changes nothing at the agent. */
   nothingNew(rec: AgentRec): HeartbeatReply {
-    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs, watch: !this.recovering };
+    return { epoch: this.epoch, capsVersion: rec.capsVersion, capsChanged: false, caps: [], wantFull: false, intervalMs: this.cfg.heartbeatIntervalMs, watch: !this.recovering, dropData: [] };
   }
 
   /** The answer to an agent holding (capsEpoch, capsVersion): its whole cap set when behind, else nothing new. */
@@ -139,6 +140,7 @@ export class ResManCore {
       wantFull: false,
       intervalMs: this.cfg.heartbeatIntervalMs,
       watch: !this.recovering,
+      dropData: [],
     };
   }
 
@@ -170,7 +172,7 @@ export class ResManCore {
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
       this.scheduleDirty = true;
-    }
+    } else if (req.full) rec.info = info; // only devices' free space differs: shown, not worth a write
     return rec;
   }
 
@@ -476,7 +478,7 @@ export class ResManCore {
   }
 }
 
-const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 };
+const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 };
 
 export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
   return new ContainerRec(id, group, index, resources);
@@ -498,8 +500,13 @@ export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
     a.maxBatch === b.maxBatch && t.millicores === u.millicores && t.memory === u.memory && t.disk === u.disk && t.ssd === u.ssd &&
     a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels[i]) &&
     a.volumes.length === b.volumes.length &&
-    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size);
+    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size) &&
+    sameList(a.cannotEnforce ?? [], b.cannotEnforce ?? [], (x, y) => x === y) &&
+    sameList(a.data ?? [], b.data ?? [], (x, y) => x.containerId === y.containerId && x.path === y.path && x.device === y.device && x.size === y.size);
 }
+
+const sameList = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
+  a.length === b.length && a.every((x, i) => eq(x, b[i]!));
 
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);

@@ -74,13 +74,26 @@ describe("sameAgentInfo (every full report compares the agent's self-description
   });
 
   test("equal copies are the same; any field that differs is a change", () => {
-    const a = info("x", { labels: ["ssd"], volumes: [{ medium: "disk", path: "/d", size: 10 }] });
+    const a = info("x", { labels: ["ssd"], volumes: [{ medium: "disk", path: "/d", size: 10, free: 0 }] });
     expect(sameAgentInfo(a, structuredClone(a))).toBe(true);
     const changes: Partial<AgentInfo>[] = [
       { pool: "gpu" }, { labels: ["ssd", "gpu"] }, { labels: ["hdd"] }, { total: { ...a.total, memory: 1 } }, { portMax: 1 },
       { isolation: "cgroup-v2" }, { hostname: "h2" }, { version: "v2" }, { startedAt: 9 }, { maxBatch: 3 },
-      { volumes: [{ medium: "disk", path: "/d", size: 11 }] }, { volumes: [] },
+      { volumes: [{ medium: "disk", path: "/d", size: 11, free: 0 }] }, { volumes: [] }, { cannotEnforce: ["io weight: no blkio.weight"] },
+      { data: [{ containerId: "db.0", groupId: "db", path: "/data", device: "/d", size: 1, retentionMs: 0 }] },
     ];
     for (const c of changes) expect(sameAgentInfo(a, { ...a, ...c })).toBe(false);
+    expect(sameAgentInfo(a, { ...a, volumes: [{ medium: "disk", path: "/d", size: 10, free: 5 }] })).toBe(true); // free space moves
+  });
+
+  test("a full report whose info differs only in devices' free space is taken without a write", () => {
+    const { core } = placedOnA();
+    const v = () => core.agents.get("a")!.capsVersion;
+    const { writes } = core.heartbeat(hb("a", [], 1, 1, v(), { volumes: [] }), 4);
+    expect(writes.filter((w) => w.table === "agents")).toEqual([]);
+    core.heartbeat(hb("a", [], 1, 1, v(), { volumes: [{ medium: "disk", path: "/d", size: 10, free: 0 }] }), 5);
+    const again = core.heartbeat(hb("a", [], 1, 1, v(), { volumes: [{ medium: "disk", path: "/d", size: 10, free: 7 }] }), 6);
+    expect(again.writes.filter((w) => w.table === "agents")).toEqual([]);
+    expect(core.agents.get("a")!.info.volumes[0]!.free).toBe(7);
   });
 });

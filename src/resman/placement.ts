@@ -1,5 +1,5 @@
 // The soft placement table: every container ResMan knows, indexed by agent and by group, with each agent's load
-// (charged resources, ports, per-group counts, batch count, exclusive devices) kept incrementally so a scheduling
+// (charged resources, ports, per-group counts, batch count, exclusive devices, shared bytes per device) kept incrementally so a scheduling
 // pass never re-sums containers. Per container: one slot in the ContainerIndex (by id and group) and one in its
 // agent's list, both holding the record itself, so listing a group or an agent does no lookups (bench B5).
 // Every change of where a container is (add, assign, unassign, remove) tells `touched` its group: the choke point of
@@ -17,7 +17,10 @@ export interface AgentLoad {
   batch: Set<string>;
   /** Unordered; a release scans it from the end (releasing all of 20,000 containers on one agent: ~40 ms). */
   containers: ContainerRec[];
+  /** Devices held whole by an exclusive volume. */
   devices: Set<string>;
+  /** Bytes of shared volumes per device. */
+  deviceUsed: Map<string, number>;
 }
 
 const newLoad = (): AgentLoad => ({
@@ -27,6 +30,7 @@ const newLoad = (): AgentLoad => ({
   batch: new Set(),
   containers: [],
   devices: new Set(),
+  deviceUsed: new Map(),
 });
 
 export class PlacementTable {
@@ -149,7 +153,10 @@ export class PlacementTable {
     const l = this.load(c.agent);
     addRes(l.assigned, c.charged, 1);
     for (const p of c.ports) l.ports.add(p.port);
-    for (const b of c.bindings) l.devices.add(b.hostPath);
+    for (const b of c.bindings) {
+      if (b.shared) l.deviceUsed.set(b.hostPath, (l.deviceUsed.get(b.hostPath) ?? 0) + b.size);
+      else l.devices.add(b.hostPath);
+    }
     l.groupCount.set(c.group, (l.groupCount.get(c.group) ?? 0) + 1);
     if (this.isBatch(c.group)) l.batch.add(c.id);
     l.containers.push(c);
@@ -159,7 +166,11 @@ export class PlacementTable {
     const l = this.load(c.agent);
     addRes(l.assigned, c.charged, -1);
     for (const p of c.ports) l.ports.delete(p.port);
-    for (const b of c.bindings) l.devices.delete(b.hostPath);
+    for (const b of c.bindings) {
+      if (!b.shared) l.devices.delete(b.hostPath);
+      else if ((l.deviceUsed.get(b.hostPath) ?? 0) - b.size > 0) l.deviceUsed.set(b.hostPath, l.deviceUsed.get(b.hostPath)! - b.size);
+      else l.deviceUsed.delete(b.hostPath);
+    }
     const n = (l.groupCount.get(c.group) ?? 1) - 1;
     if (n > 0) l.groupCount.set(c.group, n);
     else l.groupCount.delete(c.group);

@@ -10,14 +10,14 @@ const noUsage = { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 };
 
 export const info = (endpoint: string, over: Partial<AgentInfo> = {}): AgentInfo => ({
   endpoint, pool: "default", labels: [], total: { millicores: 4000, memory: 8 * G, disk: 0, ssd: 0 }, portMin: 20000,
-  portMax: 20999, isolation: "none", hostname: "h", version: "t", startedAt: 0, maxBatch: 0, volumes: [], ...over,
+  portMax: 20999, isolation: "none", hostname: "h", version: "t", startedAt: 0, maxBatch: 0, volumes: [], data: [], cannotEnforce: [], ...over,
 });
 
 export const group = (id: string, replica: number, jobType = "service", over: Partial<GroupSpec> = {}): GroupSpec => ({
   id, user: "", jobType, replica, resources: { millicores: 1000, memory: G, disk: 0, ssd: 0 }, ports: [{ name: "http", port: 0 }],
   volumes: [], pools: ["default"], labels: [], maxPerHost: 0, spread: true, blacklist: [], version: 1, step: 1, env: {},
   name: "", antiAffinity: [], score: "", released: [],
-  container: { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 },
+  container: { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 },
   ...over,
 });
 
@@ -30,7 +30,7 @@ export const running = (c: { containerId: string; groupId: string; ports: { name
   cap: {
     containerId: c.containerId, groupId: c.groupId, jobType: "", resources: { millicores: 1000, memory: G, disk: 0, ssd: 0 }, ports: c.ports,
     volumes: [], user: "", epoch: 1, grantedAt: 1, env: {}, bindings: [],
-    container: { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, stopTimeoutMs: 0, workspaceSize: 0 },
+    container: { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 },
   },
 });
 

@@ -3,7 +3,7 @@ import type { AgentStatus, ContainerInfo, GroupStatus, Hint, HintsReply, HintsRe
 import { emptyResources } from "../rpc/types.ts";
 import type { ResManCore } from "./core.ts";
 import { drainStatus } from "./core-moves.ts";
-import { addRes } from "./placement.ts";
+import { addRes, type AgentLoad } from "./placement.ts";
 import type { AgentRec, ContainerRec } from "./state.ts";
 
 const noUsage = (): Usage => ({ millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 });
@@ -74,8 +74,24 @@ export function agentStatus(core: ResManCore, a: AgentRec): AgentStatus {
   return {
     info: { ...a.info, pool: a.pool, labels: a.labels }, state: agentState(a), lastHeartbeat: a.lastHeartbeat,
     assigned: { ...load.assigned }, used: agentUsed(core, a), containers: load.containers.length, pressure: a.pressure,
-    devicesTaken: [...load.devices].sort(), drain: drainStatus(core, a),
+    devicesTaken: [...load.devices].sort(), drain: drainStatus(core, a), deviceUse: deviceUse(a, load),
   };
+}
+
+/** Per device: the bytes its shared volumes take (or the whole device, for the container holding it exclusively). */
+export function deviceUse(a: AgentRec, load: AgentLoad): AgentStatus["deviceUse"] {
+  const holders = new Map<string, string>();
+  const count = new Map<string, number>();
+  for (const c of load.containers) {
+    for (const b of c.bindings) {
+      if (!b.shared) holders.set(b.hostPath, c.id);
+      else count.set(b.hostPath, (count.get(b.hostPath) ?? 0) + 1);
+    }
+  }
+  return a.info.volumes.map((d) => ({
+    path: d.path, medium: d.medium, size: d.size, free: d.free ?? 0, holder: holders.get(d.path) ?? "",
+    allocated: holders.has(d.path) ? d.size : (load.deviceUsed.get(d.path) ?? 0), volumes: count.get(d.path) ?? 0,
+  }));
 }
 
 export function groupStatus(core: ResManCore, id: string): GroupStatus {

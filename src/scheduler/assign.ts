@@ -1,8 +1,8 @@
-// Placing one container on an agent the checks accepted: its ports, the devices of its exclusive volumes, and what it
-// is charged (shared resources plus each device's full size).
+// Placing one container on an agent the checks accepted: its ports, the device of each disk/ssd volume, and what it
+// is charged (shared resources plus the full size of each device an exclusive volume takes).
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
-import type { Placement } from "./types.ts";
+import type { DeviceShare, Placement, VolumeBinding } from "./types.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 
 /** Places one container on an agent the checks accepted: ports, devices, charge. */
@@ -19,10 +19,21 @@ export function assign(d: Demand, a: WorkingAgent, containerId: string, victims:
     return { name: p.name, port };
   });
   const charged: Resources = { ...d.shared };
-  const bindings = devices.map((dev, i) => {
-    charged[dev.medium === "ssd" ? "ssd" : "disk"] += dev.size;
-    return { path: d.exclusive[i]!.path, hostPath: dev.path, size: dev.size, medium: dev.medium };
+  const bindings: VolumeBinding[] = [];
+  const held: string[] = [];
+  const shares: DeviceShare[] = [];
+  devices.forEach((dev, i) => {
+    const v = d.onDevices[i]!;
+    if (dev === null) return; // a shared volume on an agent without devices of its medium: its data directory
+    if (v.exclusive) {
+      charged[dev.medium === "ssd" ? "ssd" : "disk"] += dev.size;
+      held.push(dev.path);
+      bindings.push({ path: v.path, hostPath: dev.path, size: dev.size, medium: dev.medium, shared: false });
+    } else {
+      shares.push({ path: dev.path, size: v.size });
+      bindings.push({ path: v.path, hostPath: dev.path, size: v.size, medium: dev.medium, shared: true });
+    }
   });
-  a.add(d.id, charged, d.batch, devices.map((dev) => dev.path), d.profile);
+  a.add(d.id, charged, d.batch, held, d.profile, shares);
   return { containerId, groupId: d.id, agent: a.endpoint, ports, bindings, charged, victims };
 }

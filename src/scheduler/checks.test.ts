@@ -19,7 +19,7 @@ interface Row {
 
 const disk = (path: string, size: number) => ({ medium: "disk", path, size });
 const ssd = (path: string, size: number) => ({ medium: "ssd", path, size });
-const vol = (path: string, size: number, medium: string, exclusive = true) => ({ path, size, medium, exclusive, readonly: false });
+const vol = (path: string, size: number, medium: string, exclusive = true) => ({ path, size, medium, exclusive, readonly: false, persistent: false, sticky: false, retentionMs: 0 });
 
 /** Anti-affinity: own rules (no holders), the reverse of another group's (holders), the new container counted. */
 function antiAffinityRows(): Row[] {
@@ -137,7 +137,7 @@ describe("feasibility checks", () => {
   test("the stack returns the first rejection in order", () => {
     const a = new WorkingAgent(agent("a", { state: "offline", pool: "x", assigned: res(4000, 8 * G) }));
     expect(checkFeasible(prepare(group("g", 1)), a)).toBe("agent offline");
-    expect(FEASIBILITY_CHECKS.length).toBe(13);
+    expect(FEASIBILITY_CHECKS.length).toBe(14);
   });
 
   test("checkFeasible and checkStatic, written out, answer as the loops over FEASIBILITY_CHECKS and STATIC_CHECKS", () => {

@@ -3,6 +3,7 @@
 //
 // The first six are static for a pass (they do not change as containers are placed or evicted, except
 // max_per_host and anti-affinity, whose counts only grow): preemption considers only agents that pass them.
+import { formatSize } from "../core/units.ts";
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
 import type { WorkingAgent } from "./working-agent.ts";
@@ -36,6 +37,12 @@ export const antiAffinityCheck: FeasibilityCheck = (d, a) => {
   return null;
 };
 
+/** A container with a home (its persistent data) goes only there; the placer drops a non-sticky home when it fails. */
+export const homeCheck: FeasibilityCheck = (d, a) => {
+  const home = d.group.home;
+  return !home || home.agent === a.endpoint ? null : `its data is on ${home.agent}`;
+};
+
 export const batchLimitCheck: FeasibilityCheck = (d, a) =>
   d.batch && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch ? "batch limit" : null;
 
@@ -59,20 +66,46 @@ export const memoryCheck: FeasibilityCheck = (d, a) => {
 export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : "no disk");
 export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : "no ssd");
 
-/** Exclusive volumes: a free device of the medium for each, and room for the devices' full size. */
-export const exclusiveVolumesCheck: FeasibilityCheck = (d, a) => {
-  if (d.exclusive.length === 0) return null;
+/**
+ * Disk and ssd volumes, per device: a device for each (exclusive: one holding no other volume; shared: one with room
+ * for its size), and room on the agent for the exclusive devices' full size. The reason names the volume, and for a
+ * shared one the device with most room ("no disk device has 30G free for /data (most: /srv/d1, 20G)").
+ */
+export const devicesCheck: FeasibilityCheck = (d, a) => {
+  if (d.onDevices.length === 0) return null;
   const devices = a.chooseDevices(d);
-  if (devices === null) {
-    const medium = d.exclusive.find((v) => !a.chooseDevices({ ...d, exclusive: [v] }))?.medium ?? d.exclusive[0]!.medium;
-    return `no exclusive ${medium} device`;
-  }
+  if (devices === null) return deviceShortfall(d, a);
   let disk = d.shared.disk;
   let ssd = d.shared.ssd;
-  for (const dev of devices) dev.medium === "ssd" ? (ssd += dev.size) : (disk += dev.size);
+  for (let i = 0; i < devices.length; i++) {
+    const dev = devices[i];
+    if (!dev || !d.onDevices[i]!.exclusive) continue;
+    dev.medium === "ssd" ? (ssd += dev.size) : (disk += dev.size);
+  }
   if (a.free("disk") < disk) return "no disk";
   return a.free("ssd") < ssd ? "no ssd" : null;
 };
+/** The former name (exclusive volumes were the only ones placed on devices). */
+export const exclusiveVolumesCheck = devicesCheck;
+
+/** Why the demand's volumes find no devices here: the first volume that does not fit, with the device nearest to it. */
+function deviceShortfall(d: Demand, a: WorkingAgent): string {
+  for (let n = 1; n <= d.onDevices.length; n++) {
+    if (a.chooseDevices({ ...d, onDevices: d.onDevices.slice(0, n) }) !== null) continue;
+    const v = d.onDevices[n - 1]!;
+    if (v.exclusive) return `no exclusive ${v.medium} device`;
+    const chosen = a.chooseDevices({ ...d, onDevices: d.onDevices.slice(0, n - 1) }) ?? [];
+    let most: { path: string; room: number } | null = null;
+    for (const dev of a.base.devices) {
+      if (dev.medium !== v.medium) continue;
+      const room = Math.max(0, a.roomLeft(dev, chosen, d));
+      if (!most || room > most.room) most = { path: dev.path, room };
+    }
+    const near = most ? `${DEVICE_DETAIL}${most.path}, ${formatSize(most.room)})` : "";
+    return `no ${v.medium} device has ${formatSize(v.size)} free for ${v.path}${near}`;
+  }
+  return `no ${d.onDevices[0]!.medium} device`;
+}
 
 /** Fixed ports must be free; dynamic ones come from the agent's range. */
 export const portsCheck: FeasibilityCheck = (d, a) => {
@@ -81,7 +114,7 @@ export const portsCheck: FeasibilityCheck = (d, a) => {
 };
 
 /** Checks whose answer preemption cannot change. */
-export const STATIC_CHECKS: readonly FeasibilityCheck[] = [agentStateCheck, poolCheck, labelsCheck, blacklistCheck, maxPerHostCheck, antiAffinityCheck];
+export const STATIC_CHECKS: readonly FeasibilityCheck[] = [agentStateCheck, poolCheck, labelsCheck, blacklistCheck, maxPerHostCheck, antiAffinityCheck, homeCheck];
 
 /** The stack, cheapest and most selective first. */
 export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
@@ -89,9 +122,9 @@ export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
   batchLimitCheck,
   cpuCheck,
   memoryCheck,
+  devicesCheck,
   diskCheck,
   ssdCheck,
-  exclusiveVolumesCheck,
   portsCheck,
 ];
 
@@ -102,8 +135,8 @@ export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
  */
 export function checkFeasible(d: Demand, a: WorkingAgent): string | null {
   return (
-    checkStatic(d, a) ?? batchLimitCheck(d, a) ?? cpuCheck(d, a) ?? memoryCheck(d, a) ?? diskCheck(d, a) ?? ssdCheck(d, a) ??
-    exclusiveVolumesCheck(d, a) ?? portsCheck(d, a)
+    checkStatic(d, a) ?? batchLimitCheck(d, a) ?? cpuCheck(d, a) ?? memoryCheck(d, a) ?? devicesCheck(d, a) ?? diskCheck(d, a) ??
+    ssdCheck(d, a) ?? portsCheck(d, a)
   );
 }
 
@@ -111,8 +144,28 @@ export function checkFeasible(d: Demand, a: WorkingAgent): string | null {
 export function checkStatic(d: Demand, a: WorkingAgent): string | null {
   return (
     agentStateCheck(d, a) ?? poolCheck(d, a) ?? labelsCheck(d, a) ?? blacklistCheck(d, a) ?? maxPerHostCheck(d, a) ??
-    (d.antiAffinity.length > 0 ? antiAffinityCheck(d, a) : null)
+    (d.antiAffinity.length > 0 ? antiAffinityCheck(d, a) : null) ?? (d.group.home ? homeCheck(d, a) : null)
   );
+}
+
+const DEVICE_DETAIL = " (most: ";
+/** Reasons naming an agent's device (they differ per agent) kept apart; past these, counted without the device. */
+export const MAX_DEVICE_DETAILS = 3;
+
+/**
+ * Counts one agent's rejection. A reason naming a device ("… (most: /srv/d1, 5G)") is its own key for the first
+ * MAX_DEVICE_DETAILS such keys; later ones count under the reason without the device, so that a big fleet's reasons
+ * (hints, `galaxy plan`) stay a few lines.
+ */
+export function countReason(reasons: Record<string, number>, reason: string): void {
+  let key = reason;
+  const at = reason.indexOf(DEVICE_DETAIL);
+  if (at >= 0 && reasons[reason] === undefined) {
+    let details = 0;
+    for (const k in reasons) if (k.includes(DEVICE_DETAIL)) details++;
+    if (details >= MAX_DEVICE_DETAILS) key = reason.slice(0, at);
+  }
+  reasons[key] = (reasons[key] ?? 0) + 1;
 }
 
 /** "12 agents: no memory, 3: max_per_host" — the most common reason first. */

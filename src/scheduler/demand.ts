@@ -17,6 +17,8 @@ export interface Demand {
   readonly shared: Resources;
   /** Exclusive disk/ssd volumes, largest first. */
   readonly exclusive: readonly VolumeRequest[];
+  /** Every disk/ssd volume, each placed on a device: the exclusive ones, then the shared ones, each largest first. */
+  readonly onDevices: readonly VolumeRequest[];
   readonly fixedPorts: readonly number[];
   readonly dynamicPorts: number;
   /** The group's anti-affinity constraints, with whether the group counts against each (its own container adds 1). */
@@ -32,12 +34,19 @@ export const isBatchType = (t: string): boolean => t === "batch" || t === "best-
 export function prepare(g: SchedGroup): Demand {
   const shared = { ...g.resources };
   const exclusive: VolumeRequest[] = [];
+  const sharedVolumes: VolumeRequest[] = [];
   for (const v of g.volumes) {
-    if (!v.exclusive || (v.medium !== "disk" && v.medium !== "ssd")) continue;
+    if (v.medium !== "disk" && v.medium !== "ssd") continue;
+    if (!v.exclusive) {
+      sharedVolumes.push(v);
+      continue;
+    }
     exclusive.push(v);
     shared[v.medium] = Math.max(0, shared[v.medium] - v.size);
   }
-  exclusive.sort((x, y) => y.size - x.size || cmp(x.path, y.path));
+  const bySize = (x: VolumeRequest, y: VolumeRequest) => y.size - x.size || cmp(x.path, y.path);
+  exclusive.sort(bySize);
+  sharedVolumes.sort(bySize);
   const fixedPorts: number[] = [];
   let dynamicPorts = 0;
   for (const p of g.ports) {
@@ -46,7 +55,7 @@ export function prepare(g: SchedGroup): Demand {
   }
   return {
     group: g, id: g.id, jobType: g.jobType, importance: IMPORTANCE[g.jobType] ?? 0, batch: isBatchType(g.jobType),
-    deep: g.jobType === "best-effort", shared, exclusive, fixedPorts, dynamicPorts,
+    deep: g.jobType === "best-effort", shared, exclusive, onDevices: [...exclusive, ...sharedVolumes], fixedPorts, dynamicPorts,
     antiAffinity: (g.antiAffinity ?? []).map((r) => ({ ...r, self: r.counted.includes(g.id) ? 1 : 0 })),
     score: g.spread ? "spread" : g.score || DEFAULT_SCORE,
     profile: g.profile, // always present (undefined when none): one object shape for the hot checks

@@ -105,7 +105,7 @@ function addRunning(w: World, agent: string, id: string, a: Args): void {
 function addGroup(w: World, name: string, a: Args): void {
   const volumes: VolumeRequest[] = [...a.entries()].filter(([k]) => k.startsWith("volume")).map(([, v]) => {
     const [medium, path, sz, flag] = v.split(":");
-    return { medium: medium!, path: path!, size: size(sz), exclusive: flag === "exclusive", readonly: false };
+    return { medium: medium!, path: path!, size: size(sz), exclusive: flag === "exclusive", readonly: false, persistent: false, sticky: false, retentionMs: 0 };
   });
   const resources = resOf(a);
   for (const v of volumes) resources[v.medium === "tmpfs" ? "memory" : (v.medium as "disk" | "ssd")] += v.size;

@@ -7,5 +7,5 @@ export { DEFAULT_LOAD_TARGET, DEFAULT_SCORE } from "./score-kind.ts";
 export { SCORE_KINDS } from "./types.ts";
 export { AntiAffinityIndex, type AntiAffinityRule, type RuleOwner } from "./anti-affinity.ts";
 export type {
-  AgentProfile, SchedAgent, SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
+  AgentProfile, DeviceShare, SchedAgent, SchedAntiAffinity, SchedGroup, SchedHome, SchedProfile, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,
 } from "./types.ts";

@@ -68,7 +68,7 @@ describe("place", () => {
       total: res(4000, 8 * G, 1100 * G),
       devices: [{ medium: "disk", path: "/big", size: 1000 * G }, { medium: "disk", path: "/small", size: 100 * G }],
     });
-    const g = group("db", 2, { resources: res(100, G, 50 * G), volumes: [{ path: "/data", size: 50 * G, medium: "disk", exclusive: true, readonly: false }] });
+    const g = group("db", 2, { resources: res(100, G, 50 * G), volumes: [{ path: "/data", size: 50 * G, medium: "disk", exclusive: true, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] });
     const r = place([a], [g], { seed: 1 });
     expect(r.placements.map((p) => p.bindings[0]!.hostPath)).toEqual(["/small", "/big"]);
     expect(r.placements.map((p) => p.charged.disk)).toEqual([100 * G, 1000 * G]);

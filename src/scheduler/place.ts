@@ -13,7 +13,7 @@
 //       ──► each placement or eviction updates that agent's overlay (resources, ports, devices, per-group count)
 import { IMPORTANCE } from "../rpc/types.ts";
 import { assign } from "./assign.ts";
-import { checkFeasible } from "./checks.ts";
+import { checkFeasible, countReason } from "./checks.ts";
 import { cmp, prepare, type Demand } from "./demand.ts";
 import { preemptGroup, VictimBudget } from "./preempt.ts";
 import { seededRandom } from "./random.ts";
@@ -73,7 +73,7 @@ function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: 
       const a = working.at(order[(start + scanned++) % n]!);
       const reason = checkFeasible(d, a);
       if (reason === null) batch.push(a);
-      else reasons[reason] = (reasons[reason] ?? 0) + 1;
+      else countReason(reasons, reason);
     }
     return batch;
   };
@@ -91,7 +91,7 @@ function placeGroup(d: Demand, working: WorkingFleet, order: Uint32Array, rand: 
     // Agents that were feasible but filled up during this pass count under the reason they fail now.
     for (const a of feasible) {
       const reason = checkFeasible(d, a);
-      if (reason !== null) reasons[reason] = (reasons[reason] ?? 0) + 1;
+      if (reason !== null) countReason(reasons, reason);
     }
   }
   return { groupId: d.id, placed: next, unplaced, reasons: unplaced.length > 0 ? reasons : {} };

@@ -1,4 +1,4 @@
-// Properties of place() over random clusters (fast-check): never over-commit an agent on any resource, never
+// Properties of place() over random clusters (fast-check): never over-commit an agent on any resource or device, never
 // exceed max_per_host, never place on an agent that is not alive or outside the group's pools and labels, never
 // preempt an equal or more important container, and the same input and seed give the same result.
 import { describe, expect, test } from "bun:test";
@@ -21,6 +21,7 @@ const arbGroup = fc.record({
   n: fc.integer({ min: 0, max: 12 }), type: arbType, cpu: fc.integer({ min: 0, max: 3000 }), mem: fc.integer({ min: 0, max: 4 }),
   mph: fc.integer({ min: 0, max: 3 }), spread: fc.boolean(), score: fc.constantFrom("binpack", "load", undefined), pools: fc.subarray(["default", "other"], { minLength: 1 }),
   labels: fc.subarray(["ssd", "gpu"]), port: fc.option(fc.constantFrom(0, 8000, 8001)), exclusive: fc.boolean(),
+  shared: fc.option(fc.integer({ min: 1, max: 60 })),
 });
 
 type ArbAgent = typeof arbAgent extends fc.Arbitrary<infer T> ? T : never;
@@ -47,10 +48,11 @@ function buildAgent(x: ArbAgent, i: number): SchedAgent {
 }
 
 function buildGroup(x: ArbGroup, i: number): SchedGroup {
-  const volumes = x.exclusive ? [{ path: "/v", size: 50 * G, medium: "disk", exclusive: true, readonly: false }] : [];
+  const vol = (path: string, size: number, exclusive: boolean) => ({ path, size, medium: "disk", exclusive, readonly: false, persistent: false, sticky: false, retentionMs: 0 });
+  const volumes = [...(x.exclusive ? [vol("/v", 50 * G, true)] : []), ...(x.shared !== null ? [vol("/s", x.shared * G, false)] : [])];
   return group(`g${i}`, x.n, {
     jobType: x.type, spread: x.spread, ...(x.score ? { score: x.score as "binpack" | "load" } : {}), maxPerHost: x.mph, pools: x.pools, labels: x.labels, volumes,
-    resources: res(x.cpu, x.mem * G, x.exclusive ? 50 * G : 0), ports: x.port === null ? [] : [{ name: "p", port: x.port }],
+    resources: res(x.cpu, x.mem * G, (x.exclusive ? 50 * G : 0) + (x.shared ?? 0) * G), ports: x.port === null ? [] : [{ name: "p", port: x.port }],
   });
 }
 
@@ -59,11 +61,14 @@ function after(agents: SchedAgent[], groups: SchedGroup[], r: ScheduleResult) {
   const evicted = new Set(r.evictions.map((e) => e.containerId));
   const typeOf = new Map(groups.map((g) => [g.id, g.jobType]));
   return agents.map((a) => {
-    const cs: { group: string; type: JobType; charged: Resources; ports: number[]; devices: string[] }[] = a.containers
+    const cs: { group: string; type: JobType; charged: Resources; ports: number[]; devices: string[]; shares: { path: string; size: number }[] }[] = a.containers
       .filter((c) => !evicted.has(c.id))
-      .map((c) => ({ group: c.groupId, type: c.jobType, charged: c.charged, ports: [...c.ports], devices: [...c.devices] }));
+      .map((c) => ({ group: c.groupId, type: c.jobType, charged: c.charged, ports: [...c.ports], devices: [...c.devices], shares: [...(c.shares ?? [])] }));
     for (const p of r.placements.filter((p) => p.agent === a.endpoint)) {
-      cs.push({ group: p.groupId, type: typeOf.get(p.groupId)!, charged: p.charged, ports: p.ports.map((x) => x.port), devices: p.bindings.map((b) => b.hostPath) });
+      cs.push({
+        group: p.groupId, type: typeOf.get(p.groupId)!, charged: p.charged, ports: p.ports.map((x) => x.port),
+        devices: p.bindings.filter((b) => !b.shared).map((b) => b.hostPath), shares: p.bindings.filter((b) => b.shared).map((b) => ({ path: b.hostPath, size: b.size })),
+      });
     }
     return { a, cs };
   });
@@ -99,6 +104,12 @@ describe("place: properties", () => {
           expect(new Set(ports).size).toBe(ports.length);
           const devices = cs.flatMap((c) => c.devices);
           expect(new Set(devices).size).toBe(devices.length);
+          // per device: shared volumes within its size, and none on a device an exclusive volume holds
+          for (const d of a.devices) {
+            const shared = cs.flatMap((c) => c.shares).filter((x) => x.path === d.path);
+            expect(shared.reduce((n, x) => n + x.size, 0)).toBeLessThanOrEqual(d.size);
+            if (devices.includes(d.path)) expect(shared).toEqual([]);
+          }
           if (a.maxBatch > 0) expect(cs.filter((c) => c.type === "batch" || c.type === "best-effort").length).toBeLessThanOrEqual(a.maxBatch);
           for (const g of groups) if (g.maxPerHost > 0) expect(cs.filter((c) => c.group === g.id).length).toBeLessThanOrEqual(g.maxPerHost);
         }

@@ -1,15 +1,30 @@
 // Plain data the scheduler works on. ResMan's shell builds these views from its tables; nothing here does I/O.
 import type { AgentState, JobType, PortBinding, PortRequest, Resources, VolumeRequest } from "../rpc/types.ts";
 
-/** Where an exclusive volume lives: the wire's VolumeBinding. */
+/** Where a disk or ssd volume lives: the wire's VolumeBinding. */
 export interface VolumeBinding {
   path: string; // in the container
   hostPath: string; // the device's path on the agent
-  size: number; // the device's size
+  size: number; // exclusive: the device's size; shared: the volume's size
   medium: string;
+  shared: boolean; // a shared volume on the device (false: the device is the volume's alone)
 }
 
-/** A storage device of an agent that an exclusive volume takes whole. */
+/** A shared volume's bytes on a device. */
+export interface DeviceShare {
+  readonly path: string; // the device
+  readonly size: number;
+}
+
+/** Where a container's persistent data is: the agent, and the device of each volume (by its path in the container). */
+export interface SchedHome {
+  readonly agent: string;
+  readonly devices: Readonly<Record<string, string>>;
+  /** Only there (`sticky: true`); else there when it fits, elsewhere when not. */
+  readonly sticky: boolean;
+}
+
+/** A storage device of an agent: an exclusive volume takes it whole, shared volumes take their size of it. */
 export interface SchedDevice {
   readonly medium: string; // disk | ssd
   readonly path: string;
@@ -42,6 +57,8 @@ export interface SchedContainer {
   readonly ports: readonly number[];
   /** Device paths it holds exclusively. */
   readonly devices: readonly string[];
+  /** Its shared volumes' bytes per device (none: no shared volume on a device). */
+  readonly shares?: readonly DeviceShare[];
   /** Its usage profile, when it was placed with one (evicting it takes its curves off the agent's sums). */
   readonly profile?: SchedProfile;
 }
@@ -65,6 +82,8 @@ export interface SchedAgent {
   /** Devices for exclusive volumes, and the paths of those already taken. */
   readonly devices: readonly SchedDevice[];
   readonly takenDevices: ReadonlySet<string>;
+  /** Bytes of shared volumes placed on each device (absent or missing: none). */
+  readonly deviceUsed?: ReadonlyMap<string, number>;
   /**
    * Assigned but idle cpu and memory of the guaranteed (non best-effort) containers, from the agent's reported
    * usage: best-effort containers may use it ("deep" assignment). Zero when unknown.
@@ -118,6 +137,8 @@ export interface SchedGroup {
   /** How agents are ranked (`deploy.score`); `spread: true` means spread whatever this says. Default: DEFAULT_SCORE. */
   readonly score?: ScoreKind;
   readonly blacklist: readonly string[];
+  /** Where its (one) pending container's persistent data is: placed there when it fits (sticky: only there). */
+  readonly home?: SchedHome;
   /** Container ids to place, in order. */
   readonly pending: readonly string[];
 }
@@ -127,7 +148,7 @@ export interface Placement {
   groupId: string;
   agent: string;
   ports: PortBinding[];
-  /** Exclusive volumes: the device each one took (hostPath = device path, size = device size). */
+  /** Disk and ssd volumes: the device each one took (exclusive: size = device size; shared: the volume's). */
   bindings: VolumeBinding[];
   /** What the container is charged on the agent. */
   charged: Resources;

@@ -4,7 +4,7 @@
 import type { Resources } from "../rpc/types.ts";
 import type { Demand } from "./demand.ts";
 import { fitsAtEveryPoint, peakOf, withProfile, type MutableProfile, type ProfileDim } from "./profile.ts";
-import type { AgentProfile, SchedAgent, SchedContainer, SchedDevice, SchedProfile } from "./types.ts";
+import type { AgentProfile, DeviceShare, SchedAgent, SchedContainer, SchedDevice, SchedProfile } from "./types.ts";
 
 export class WorkingAgent {
   cpu: number;
@@ -15,6 +15,8 @@ export class WorkingAgent {
   private ports: Set<number> | null = null;
   private counts: Map<string, number> | null = null;
   private taken: Set<string> | null = null;
+  /** Bytes of shared volumes per device, once this pass changed them. */
+  private used: Map<string, number> | null = null;
   /** Containers of the base evicted in this pass. */
   private removed: Set<string> | null = null;
   /** The base's containers, read once per pass (a base may list them afresh on every read). */
@@ -56,6 +58,16 @@ export class WorkingAgent {
     return (this.taken ?? this.base.takenDevices).has(path);
   }
 
+  /** Bytes of shared volumes on a device. */
+  deviceUsed(path: string): number {
+    return (this.used ?? this.base.deviceUsed)?.get(path) ?? 0;
+  }
+
+  /** What is left of a device for shared volumes (0 when an exclusive volume holds it). */
+  deviceRoom(dev: SchedDevice): number {
+    return this.deviceTaken(dev.path) ? 0 : dev.size - this.deviceUsed(dev.path);
+  }
+
   /** Free dynamic ports left in the agent's range (a lower bound: fixed ports outside the range count as used). */
   dynamicPortsFree(): number {
     if (this.base.portMax < this.base.portMin) return 0;
@@ -84,22 +96,59 @@ export class WorkingAgent {
   }
 
   /**
-   * The devices the demand's exclusive volumes would take here (for each volume, largest first, the smallest free
-   * device of its medium that holds it), or null when one does not fit. Devices are charged at their full size.
+   * The device each of the demand's disk and ssd volumes (d.onDevices) would take here, or null when one does not
+   * fit. An exclusive volume takes the smallest device of its medium that is large enough and holds no other volume
+   * (charged at its full size), or the one holding its persistent data (the group's home) when that one is free; a shared one takes its size of the device of its medium not held exclusively with
+   * the most room left, or of the device holding its persistent data (the group's home) when that one has room. A
+   * shared volume on an agent without a device of its medium gets none (null: the agent's data directory).
    */
-  chooseDevices(d: Demand): SchedDevice[] | null {
-    if (d.exclusive.length === 0) return NO_DEVICES;
-    const chosen: SchedDevice[] = [];
-    for (const v of d.exclusive) {
-      let best: SchedDevice | null = null;
-      for (const dev of this.base.devices) {
-        if (dev.medium !== v.medium || dev.size < v.size || this.deviceTaken(dev.path) || chosen.includes(dev)) continue;
-        if (!best || dev.size < best.size || (dev.size === best.size && dev.path < best.path)) best = dev;
-      }
-      if (!best) return null;
-      chosen.push(best);
+  chooseDevices(d: Demand): (SchedDevice | null)[] | null {
+    if (d.onDevices.length === 0) return NO_DEVICES;
+    const chosen: (SchedDevice | null)[] = [];
+    const home = d.group.home?.agent === this.base.endpoint ? d.group.home.devices : undefined;
+    for (const v of d.onDevices) {
+      const dev = v.exclusive ? this.exclusiveDevice(v.medium, v.size, chosen, home?.[v.path]) : this.sharedDevice(v.medium, v.size, chosen, d, home?.[v.path]);
+      if (dev === undefined) return null;
+      chosen.push(dev);
     }
     return chosen;
+  }
+
+  private exclusiveDevice(medium: string, size: number, chosen: readonly (SchedDevice | null)[], home?: string): SchedDevice | undefined {
+    let best: SchedDevice | undefined;
+    for (const dev of this.base.devices) {
+      if (dev.medium !== medium || dev.size < size || this.deviceTaken(dev.path) || this.deviceUsed(dev.path) > 0 || chosen.includes(dev)) continue;
+      if (dev.path === home) return dev;
+      if (!best || dev.size < best.size || (dev.size === best.size && dev.path < best.path)) best = dev;
+    }
+    return best;
+  }
+
+  /** undefined: none has room; null: the agent has no device of the medium. */
+  private sharedDevice(medium: string, size: number, chosen: readonly (SchedDevice | null)[], d: Demand, home?: string): SchedDevice | null | undefined {
+    let best: SchedDevice | undefined;
+    let bestRoom = -1;
+    let any = false;
+    for (const dev of this.base.devices) {
+      if (dev.medium !== medium) continue;
+      any = true;
+      const room = this.roomLeft(dev, chosen, d);
+      if (room < size) continue;
+      if (dev.path === home) return dev;
+      if (room > bestRoom || (room === bestRoom && dev.path < best!.path)) (best = dev), (bestRoom = room);
+    }
+    return any ? best : null;
+  }
+
+  /** A device's room for one more shared volume of the demand, after the volumes already chosen for it. */
+  roomLeft(dev: SchedDevice, chosen: readonly (SchedDevice | null)[], d: Demand): number {
+    let room = this.deviceRoom(dev);
+    for (let i = 0; i < chosen.length; i++) {
+      if (chosen[i] !== dev) continue;
+      if (d.onDevices[i]!.exclusive) return 0;
+      room -= d.onDevices[i]!.size;
+    }
+    return room;
   }
 
   private extra(): WorkingExtra {
@@ -130,7 +179,7 @@ export class WorkingAgent {
   }
 
   /** Charges one container: its shared resources plus the devices it takes (and its curves, when profiled). */
-  add(group: string, charged: Resources, batch: boolean, devices: readonly string[], profile?: SchedProfile): void {
+  add(group: string, charged: Resources, batch: boolean, devices: readonly string[], profile?: SchedProfile, shares?: readonly DeviceShare[]): void {
     if (profile) {
       const x = this.extra();
       x.prof = withProfile(x.prof, profile, charged.millicores, charged.memory, x.ownProf);
@@ -144,6 +193,13 @@ export class WorkingAgent {
       if (!this.taken) this.taken = new Set(this.base.takenDevices);
       for (const p of devices) this.taken.add(p);
     }
+    if (shares) this.share(shares, 1);
+  }
+
+  private share(shares: readonly DeviceShare[], sign: 1 | -1): void {
+    if (shares.length === 0) return;
+    if (!this.used) this.used = new Map(this.base.deviceUsed ?? []);
+    for (const s of shares) this.used.set(s.path, this.deviceUsed(s.path) + sign * s.size);
   }
 
   /** Takes a container of the base off this agent (preemption). */
@@ -161,7 +217,7 @@ export class WorkingAgent {
   /** Puts back a container evict() took off (preemption trying a smaller victim set). */
   restore(c: SchedContainer, batch: boolean): void {
     this.removed?.delete(c.id);
-    this.add(c.groupId, c.charged, batch, c.devices, c.profile);
+    this.add(c.groupId, c.charged, batch, c.devices, c.profile, c.shares);
     for (const p of c.ports) this.markPort(p, true);
   }
 
@@ -184,6 +240,7 @@ export class WorkingAgent {
     w.ports = this.ports && new Set(this.ports);
     w.counts = this.counts && new Map(this.counts);
     w.taken = this.taken && new Set(this.taken);
+    w.used = this.used && new Map(this.used);
     w.removed = this.removed && new Set(this.removed);
     w.baseContainers = this.baseContainers;
     if (this.x) w.x = { ...this.x, ownProf: false }; // the profile shared: the copy makes its own before it adds one
@@ -208,6 +265,7 @@ export class WorkingAgent {
       if (!this.taken) this.taken = new Set(this.base.takenDevices);
       for (const p of c.devices) this.taken.delete(p);
     }
+    if (c.shares) this.share(c.shares, -1);
   }
 
   private charge(r: Resources, sign: 1 | -1): void {
@@ -224,7 +282,7 @@ interface WorkingExtra {
   ownProf: boolean;
 }
 
-const NO_DEVICES: SchedDevice[] = [];
+const NO_DEVICES: (SchedDevice | null)[] = [];
 const share = (used: number, total: number) => (total > 0 ? Math.max(0, used) / total : 0);
 
 /**

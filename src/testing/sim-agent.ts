@@ -48,7 +48,7 @@ export class SimAgent {
       endpoint: o.endpoint, pool: o.pool ?? "default", labels: o.labels ?? [],
       total: { millicores: o.millicores ?? 4000, memory: o.memory ?? 8 * 1024 ** 3, disk: 100 * 1024 ** 3, ssd: 0 },
       portMin: o.portMin ?? 20000, portMax: o.portMax ?? 29999, isolation: "none", hostname: "sim", version: "sim",
-      startedAt: 0, maxBatch: 0, volumes: [],
+      startedAt: 0, maxBatch: 0, volumes: [], data: [], cannotEnforce: [],
     };
   }
 

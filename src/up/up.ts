@@ -24,6 +24,8 @@ export interface UpOptions {
   agentTimeout?: string;
   /** How long each agent keeps the workspace (logs) of a container that ended (e.g. "10m"). */
   gcDelay?: string;
+  /** Storage devices, MEDIUM:PATH:SIZE: agent i gets PATH/agent-i (or PATH with {i} replaced by i) as a device. */
+  volumes?: string[];
   configPath?: string;
   /**
    * etcd endpoints: masters keep hard state and elect in etcd, two of each (leader and standby, ResMan also on
@@ -84,7 +86,8 @@ export function startUp(o: UpOptions): UpCluster {
         ...(o.etcd ? ["--resman", rms.join(","), "--appmaster", ams.join(",")] : []),
         "--pool", "default", "--cpu", o.cpu, "--memory", o.memory, "--port-range", `${lo}-${lo + 999}`, "--stop-grace", "5s",
         "--task-uids", agentUidRange(o.port + 10 + i), "--hide", dir,
-        ...(o.gcDelay ? ["--gc-delay", o.gcDelay] : [])],
+        ...(o.gcDelay ? ["--gc-delay", o.gcDelay] : []),
+        ...(o.volumes ?? []).flatMap((v) => ["--volume", agentVolume(v, i)])],
     });
   }
   const config: ClientConfig = { appmaster: ams, resman: rms, clusterDir: cluster, user: "admin", token };
@@ -123,4 +126,14 @@ export async function waitReady(c: UpCluster, agents: number, timeoutMs: number,
     await Bun.sleep(200);
   }
   return false;
+}
+
+/** "disk:/srv/d1:20G" for agent 2 -> "disk:/srv/d1/agent-2:20G"; "disk:/srv/{i}/d1:20G" -> "disk:/srv/2/d1:20G". */
+export function agentVolume(flag: string, i: number): string {
+  const first = flag.indexOf(":");
+  const last = flag.lastIndexOf(":");
+  if (first < 0 || last === first) return flag; // the agent refuses it with the usage
+  const path = flag.slice(first + 1, last);
+  const mine = path.includes("{i}") ? path.replaceAll("{i}", String(i)) : `${path}/agent-${i}`;
+  return `${flag.slice(0, first)}:${mine}${flag.slice(last)}`;
 }

@@ -61,6 +61,19 @@ describe("limit arithmetic", () => {
     expect([excess["cpu.max"], excess["memory.high"], excess["io.weight"]]).toEqual(["max 100000", String(256 * MiB), "default 200"]);
   });
 
+  test("io throttles: v1 one write per device and nonzero field; v2 one io.max line per device, max for the rest", () => {
+    const ioThrottle = { devices: ["254:0", "7:3"], readBps: 0, writeBps: 1048576, readIops: 0, writeIops: 50 };
+    const v1 = planV1({ ...base, ioThrottle }).filter((w) => w.controller === "blkio");
+    expect(v1.map((w) => `${w.file} ${w.value}`)).toEqual([
+      "blkio.throttle.write_bps_device 254:0 1048576", "blkio.throttle.write_iops_device 254:0 50",
+      "blkio.throttle.write_bps_device 7:3 1048576", "blkio.throttle.write_iops_device 7:3 50",
+    ]);
+    const v2 = planV2({ ...base, ioThrottle }).filter((w) => w.file === "io.max").map((w) => w.value);
+    expect(v2).toEqual(["254:0 rbps=max wbps=1048576 riops=max wiops=50", "7:3 rbps=max wbps=1048576 riops=max wiops=50"]);
+    expect(planV1({ ...base, ioThrottle: { ...ioThrottle, writeBps: 0, writeIops: 0 } }).some((w) => w.controller === "blkio")).toBe(false);
+    expect(planV2({ ...base, ioThrottle: { ...ioThrottle, writeBps: 0, writeIops: 0 } }).some((w) => w.file === "io.max")).toBe(false);
+  });
+
   test("excess with a ceiling from the soft-limit controller: quota = ceiling, shares/weight still from millicores", () => {
     const l = { ...base, cpuExcess: true, cpuCeiling: 2500 };
     const v1 = Object.fromEntries(planV1(l).map((w) => [w.file, w.value]));

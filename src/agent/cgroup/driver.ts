@@ -19,8 +19,39 @@ export interface Limits {
   memoryCeiling?: number;
   /** pids.max (default 4096) */
   pids?: number;
-  /** v1 blkio.weight / v2 io.weight, if the controller exists (skipped silently if not) */
+  /** v1 blkio.weight / v2 io.weight, if the controller exists (skipped silently if not: see cannotEnforce) */
   ioWeight?: number;
+  /** Block io throttles on each device ("MAJ:MIN") that holds the container's files (v1 blkio.throttle.*, v2 io.max). */
+  ioThrottle?: IoThrottle;
+}
+
+export interface IoThrottle {
+  devices: string[];
+  readBps: number;
+  writeBps: number;
+  readIops: number;
+  writeIops: number;
+}
+
+/** v1's throttle files, each taking "MAJ:MIN VALUE" (one device per write), for the throttle's nonzero fields. */
+export function planV1Throttle(t: IoThrottle | undefined): FileWrite[] {
+  if (!t) return [];
+  const w: FileWrite[] = [];
+  const fields = [["read_bps", t.readBps], ["write_bps", t.writeBps], ["read_iops", t.readIops], ["write_iops", t.writeIops]] as const;
+  for (const dev of t.devices) {
+    for (const [f, v] of fields) if (v > 0) w.push({ controller: "blkio", file: `blkio.throttle.${f}_device`, value: `${dev} ${v}` });
+  }
+  return w;
+}
+
+/** v2's io.max line per device: "MAJ:MIN rbps=N wbps=max riops=max wiops=max". */
+export function planV2Throttle(t: IoThrottle | undefined): FileWrite[] {
+  if (!t || !(t.readBps || t.writeBps || t.readIops || t.writeIops)) return [];
+  const v = (n: number) => (n > 0 ? String(n) : "max");
+  return t.devices.map((dev) => ({
+    controller: "io", file: "io.max",
+    value: `${dev} rbps=${v(t.readBps)} wbps=${v(t.writeBps)} riops=${v(t.readIops)} wiops=${v(t.writeIops)}`,
+  }));
 }
 
 export interface CgroupUsage {
@@ -145,6 +176,7 @@ export function planV1(l: Limits): FileWrite[] {
     { controller: "pids", file: "pids.max", value: String(pidsMax(l)) },
   ];
   if (l.ioWeight !== undefined) w.push({ controller: "blkio", file: "blkio.weight", value: String(clamp(l.ioWeight, 10, 1000)) });
+  w.push(...planV1Throttle(l.ioThrottle));
   return w;
 }
 
@@ -159,6 +191,7 @@ export function planV2(l: Limits): FileWrite[] {
     { controller: "pids", file: "pids.max", value: String(pidsMax(l)) },
   ];
   if (l.ioWeight !== undefined) w.push({ controller: "io", file: "io.weight", value: `default ${clamp(l.ioWeight, 1, 10_000)}` });
+  w.push(...planV2Throttle(l.ioThrottle));
   return w;
 }
 

@@ -85,7 +85,7 @@ export class V1Driver implements CgroupDriver {
     for (const w of planV1(limits)) {
       const dir = this.dir(w.controller, name);
       if (dir === null) continue;
-      const file = w.controller === "blkio" ? blkioWeightFile(dir) : join(dir, w.file);
+      const file = w.file === "blkio.weight" ? blkioWeightFile(dir) : join(dir, w.file);
       if (file !== null) out.push([file, w.value]);
     }
     return out;

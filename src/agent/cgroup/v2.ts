@@ -106,7 +106,7 @@ export class V2Driver implements CgroupDriver {
     const out: [string, string][] = [];
     for (const w of planV2(limits)) {
       if (!have.includes(w.controller)) continue;
-      const file = w.controller === "io" ? ioWeightFile(dir) : join(dir, w.file);
+      const file = w.file === "io.weight" ? ioWeightFile(dir) : join(dir, w.file);
       if (file !== null) out.push([file, w.value]);
     }
     return out;

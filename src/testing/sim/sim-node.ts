@@ -60,7 +60,7 @@ export class SimNode {
     return {
       agent: {
         endpoint: this.endpoint, pool: "default", labels: [], total: { millicores: 8000, memory: 16 * 1024 ** 3, disk: 1024 ** 4, ssd: 0 },
-        portMin: 20000, portMax: 29999, isolation: "none", hostname: this.endpoint, version: "sim", startedAt: 0, maxBatch: 0, volumes: [],
+        portMin: 20000, portMax: 29999, isolation: "none", hostname: this.endpoint, version: "sim", startedAt: 0, maxBatch: 0, volumes: [], data: [], cannotEnforce: [],
       },
       epochSeen: this.epochSeen, capsEpoch: this.capsEpoch, capsVersion: this.capsVersion, ...this.delta.next(reports, now),
       usage: { millicores: 0, memoryRss: 0, memoryCache: 0, disk: 0, at: 0 }, pressure: false,

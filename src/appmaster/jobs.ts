@@ -138,6 +138,7 @@ export function groupSpecOf(job: JobRecord, now: number): GroupSpec {
     name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
     blacklist: activeBlacklist(job, now).map((b) => b.agent).sort(), version: job.version, step: s.deploy.step, env: {},
     released: job.state === "finished" ? [] : [...job.released].sort(),
+    profileCpu: s.deploy.profile?.cpu ?? [], profileMemory: s.deploy.profile?.memory ?? [],
     container: {
       cpuExcess: s.pod.tasks.every((t) => t.cpu.excess), memoryExcess: s.pod.tasks.every((t) => t.memory.excess),
       memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: ioLimits(s), workspaceSize: s.pod.workspace.size,

@@ -32,6 +32,7 @@ export function groupSpecFromJob(s: JobSpec, o: GroupSpecContext): GroupSpec {
     pools: s.deploy.pools, labels: s.deploy.labels, maxPerHost: s.deploy.maxPerHost, spread: s.deploy.spread,
     name: s.name, antiAffinity: s.deploy.antiAffinity.map((r) => ({ ...r })), score: s.deploy.score,
     blacklist: o.blacklist ?? [], version: o.version ?? 0, step: s.deploy.step, env: {}, released: [],
+    profileCpu: s.deploy.profile?.cpu ?? [], profileMemory: s.deploy.profile?.memory ?? [],
     container: {
       cpuExcess: s.pod.tasks.some((t) => t.cpu.excess), memoryExcess: s.pod.tasks.some((t) => t.memory.excess), memoryCeiling: 0,
       pidsLimit: 0, ioWeight: 0, io: ioLimits(s), stopTimeoutMs: s.deploy.stopTimeout, workspaceSize: s.pod.workspace.size,

@@ -51,6 +51,11 @@ export interface DeploySpec {
   spread: boolean;
   /** How the scheduler ranks agents: binpack, spread, load; "" = the scheduler's default (spread: true means spread). */
   score: "" | "binpack" | "spread" | "load";
+  /**
+   * A usage profile (issue 18): the pod's cpu and memory over a day as fractions of its request, at evenly spaced
+   * points; the scheduler sums profiled pods' curves per point instead of adding peaks. null: none (peaks count).
+   */
+  profile: { cpu: number[]; memory: number[] } | null;
   updateBreak: number;
   deployTimeout: number;
   stopTimeout: number;

@@ -34,7 +34,7 @@ function problemsOf(name: string): string[] {
 }
 
 const DEPLOY_DEFAULTS = {
-  step: 1, interval: 0, maxPerHost: 0, antiAffinity: [], labels: [], spread: false, score: "" as const, updateBreak: 0, deployTimeout: 300_000,
+  step: 1, interval: 0, maxPerHost: 0, antiAffinity: [], labels: [], spread: false, score: "" as const, profile: null, updateBreak: 0, deployTimeout: 300_000,
   stopTimeout: 30_000, restart: { attempts: 10, delay: 1000, maxDelay: 60_000 },
 };
 const WORKSPACE_DEFAULT = { size: G, medium: "disk" as const };
@@ -79,7 +79,7 @@ const GOOD: Record<string, JobSpec> = {
     name: "web",
     type: "monitor",
     deploy: {
-      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, antiAffinity: [{ job: "db", maxPerHost: 1 }, { job: "cache", maxPerHost: 0 }], pools: ["default", "edge"], labels: ["ssd"], spread: true, score: "spread" as const,
+      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, antiAffinity: [{ job: "db", maxPerHost: 1 }, { job: "cache", maxPerHost: 0 }], pools: ["default", "edge"], labels: ["ssd"], spread: true, score: "spread" as const, profile: { cpu: [0.25, 0.5, 1, 0.5], memory: [1, 1, 1, 1] },
       updateBreak: 1, deployTimeout: 120_000, stopTimeout: 90_000, restart: { attempts: 5, delay: 500, maxDelay: 120_000 },
     },
     pod: {
@@ -296,6 +296,11 @@ const BAD: Record<string, string[]> = {
     "bad/anti-affinity.yaml:11 deploy.score: load contradicts spread: true; remove one",
   ],
   "bad/score.yaml": ["bad/score.yaml:4 deploy.score: 'loud' is not a score; did you mean load?"],
+  "bad/profile.yaml": [
+    "bad/profile.yaml:5 deploy.profile.cpu: point 2 (1.5) is not a fraction of the request in (0, 1]",
+    "bad/profile.yaml:6 deploy.profile.memory: wants a list of 1 to 288 fractions of the request, e.g. [0.3, 0.3, 1, 0.6]",
+    "bad/profile.yaml:7 deploy.profile.disk: unknown key; expected one of cpu, memory",
+  ],
   "bad/web.json": [
     "bad/web.json:4 deploy.replica: expected a whole number, got '2'",
     "bad/web.json:12 pod.tasks[0].memory.size: '128Mi' is not a size; use 128M",
@@ -350,5 +355,15 @@ describe("podResources", () => {
     ["web.json", { millicores: 250, memory: 256 * M, disk: G, ssd: 0 }],
   ])("%s", (name, want) => {
     expect(podResources(load(name))).toEqual(want);
+  });
+});
+
+describe("deploy.profile", () => {
+  const file = (profile: string) => `name: web\ndeploy: {replica: 1, pools: [default], profile: ${profile}}\npod:\n  tasks:\n    - {name: main, cpu: {millicores: 100}, memory: {size: 64M}, start: run}\n`;
+  test("a curve left out is the request at every point; both curves must have as many points; an empty profile says what it needs", () => {
+    expect(parseJobFile(file("{memory: [0.5, 1]}")).deploy.profile).toEqual({ cpu: [1, 1], memory: [0.5, 1] });
+    expect(() => parseJobFile(file("{cpu: [1], memory: [0.5, 1]}"))).toThrow("deploy.profile.memory: has 2 points and cpu 1; give both the same number");
+    expect(() => parseJobFile(file("{}"))).toThrow("deploy.profile: needs cpu or memory");
+    expect(() => parseJobFile(file(`{cpu: [${Array(289).fill(1).join(",")}]}`))).toThrow("wants a list of 1 to 288");
   });
 });

@@ -21,7 +21,7 @@ import { formatDuration, formatSize, parseSize } from "./units.ts";
 export * from "./jobspec-schema.ts";
 
 const TOP_KEYS = ["name", "type", "deploy", "pod"];
-const DEPLOY_KEYS = ["replica", "step", "interval", "max_per_host", "anti_affinity", "pools", "labels", "spread", "score", "update_break",
+const DEPLOY_KEYS = ["replica", "step", "interval", "max_per_host", "anti_affinity", "pools", "labels", "spread", "score", "profile", "update_break",
   "deploy_timeout", "stop_timeout", "restart"];
 const TASK_KEYS = ["name", "cpu", "memory", "io", "ports", "package", "start", "stop", "health", "data", "services"];
 const VOLUME_KEYS = ["path", "size", "medium", "exclusive", "readonly", "persistent", "sticky", "retention"];
@@ -143,6 +143,7 @@ function readDeploy(r: MapReader): DeploySpec {
     labels: r.strings("labels"),
     spread: r.bool("spread"),
     score: readScore(r),
+    profile: readProfile(r),
     updateBreak: r.int("update_break", { min: 0, def: DEFAULTS.updateBreak }),
     deployTimeout: r.duration("deploy_timeout", { def: DEFAULTS.deployTimeout, min: 1 }),
     stopTimeout: r.duration("stop_timeout", { def: DEFAULTS.stopTimeout }),
@@ -168,6 +169,31 @@ function readScore(r: MapReader): DeploySpec["score"] {
   const score = r.oneOf("score", ["binpack", "spread", "load"] as const, "score", "binpack");
   if (r.raw.spread === true && score !== "spread") return r.fail("score", `${score} contradicts spread: true; remove one`, "");
   return score;
+}
+
+/** The most points a usage profile may have (one every 5 minutes of a day). */
+export const MAX_PROFILE_POINTS = 288;
+
+/**
+ * `profile: {cpu: [0.2, 0.9, ...], memory: [...]}`: fractions (0..1] of the request at evenly spaced points of a day;
+ * a curve left out is 1 everywhere (the request); both given must have as many points.
+ */
+function readProfile(r: MapReader): DeploySpec["profile"] {
+  if (!r.has("profile")) return null;
+  const m = r.map("profile", ["cpu", "memory"]);
+  const curve = (key: "cpu" | "memory"): number[] | null => {
+    if (!m.has(key)) return null;
+    const v = m.raw[key];
+    if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PROFILE_POINTS) return m.fail(key, `wants a list of 1 to ${MAX_PROFILE_POINTS} fractions of the request, e.g. [0.3, 0.3, 1, 0.6]`, null);
+    const bad = v.findIndex((x) => typeof x !== "number" || !Number.isFinite(x) || x <= 0 || x > 1);
+    if (bad >= 0) return m.fail(key, `point ${bad + 1} (${JSON.stringify(v[bad])}) is not a fraction of the request in (0, 1]`, null);
+    return v as number[];
+  };
+  const cpu = curve("cpu"), memory = curve("memory");
+  if (!cpu && !memory) return m.broken || m.has("cpu") || m.has("memory") ? null : r.fail("profile", "needs cpu or memory (a list of fractions of the request)", null);
+  if (cpu && memory && cpu.length !== memory.length) return m.fail("memory", `has ${memory.length} points and cpu ${cpu.length}; give both the same number`, null);
+  const n = (cpu ?? memory)!.length;
+  return { cpu: cpu ?? Array<number>(n).fill(1), memory: memory ?? Array<number>(n).fill(1) };
 }
 
 /** `anti_affinity: [{job: db, max_per_host: 0}]`: job names, each once; max_per_host defaults to 0 (never together). */
@@ -322,7 +348,8 @@ function toFile(spec: JobSpec): Record<string, unknown> {
     replica: d.replica, step: d.step, interval: formatDuration(d.interval),
     ...(d.maxPerHost > 0 ? { max_per_host: d.maxPerHost } : {}),
     ...(d.antiAffinity.length > 0 ? { anti_affinity: d.antiAffinity.map((a) => ({ job: a.job, max_per_host: a.maxPerHost })) } : {}),
-    pools: d.pools, labels: d.labels, spread: d.spread, ...(d.score ? { score: d.score } : {}), update_break: d.updateBreak,
+    pools: d.pools, labels: d.labels, spread: d.spread, ...(d.score ? { score: d.score } : {}),
+    ...(d.profile ? { profile: { cpu: d.profile.cpu, memory: d.profile.memory } } : {}), update_break: d.updateBreak,
     deploy_timeout: formatDuration(d.deployTimeout), stop_timeout: formatDuration(d.stopTimeout),
     restart: { attempts: d.restart.attempts, delay: formatDuration(d.restart.delay), max_delay: formatDuration(d.restart.maxDelay) },
   };

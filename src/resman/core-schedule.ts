@@ -15,6 +15,7 @@ import type { ResManCore } from "./core.ts";
 import { avoidLeaving, victimBudget } from "./core-moves.ts";
 import { hasPersistent, homes } from "./persistent.ts";
 import type { AgentLoad } from "./placement.ts";
+import { profileOf } from "./profiles.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
 
 /** The scheduler's view of a group; its anti-affinity rules (its own and the reverse of others') from the index. */
@@ -22,7 +23,7 @@ export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinity
   return {
     id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
     pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
-    antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined,
+    antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined, profile: profileOf(s),
   };
 }
 
@@ -57,6 +58,7 @@ class AgentView implements SchedAgent {
   idle!: Resources;
   pressure!: boolean;
   loadTarget?: number;
+  profile?: SchedAgent["profile"];
   private readonly load: AgentLoad;
 
   constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
@@ -86,6 +88,7 @@ class AgentView implements SchedAgent {
     this.pressure = a.pressure;
     const cfg = this.core.cfg;
     this.loadTarget = cfg.poolLoadTargets?.[a.pool] ?? cfg.loadTarget;
+    this.profile = this.load.profile;
   }
 
   get containers(): readonly SchedContainer[] {
@@ -125,7 +128,8 @@ function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
   const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
   const held = c.bindings.filter((b) => !b.shared).map((b) => b.hostPath);
   const shares = c.bindings.filter((b) => b.shared).map((b) => ({ path: b.hostPath, size: b.size }));
-  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares };
+  const profile = core.placement.load(c.agent).profiled?.get(c.id);
+  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares, ...(profile ? { profile } : {}) };
 }
 
 /**

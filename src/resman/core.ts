@@ -10,6 +10,7 @@ import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } f
 import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
+import { profileOf } from "./profiles.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
@@ -72,7 +73,7 @@ export class ResManCore {
     now: number,
     readonly users: UserDirectory = new UserDirectory([], []),
   ) {
-    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => this.hintVersions.touch(g));
+    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => this.hintVersions.touch(g), (g) => profileOf(this.groups.get(g)?.spec));
     for (const p of hard.pools) this.pools.add(p);
     for (const q of hard.quotas ?? []) this.quotas.set(q.user, q);
     for (const g of hard.groups) this.groups.set(g.spec.id, g);

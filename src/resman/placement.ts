@@ -4,6 +4,7 @@
 // agent's list, both holding the record itself, so listing a group or an agent does no lookups (bench B5).
 // Every change of where a container is (add, assign, unassign, remove) tells `touched` its group: the choke point of
 // the hint versions (hint-versions.ts); other changes a hint shows go through touch().
+import { withProfile, type MutableProfile, type SchedProfile } from "../scheduler/index.ts";
 import type { PortBinding, Resources } from "../rpc/types.ts";
 import type { VolumeBinding } from "../scheduler/index.ts";
 import { ContainerIndex } from "./container-index.ts";
@@ -21,6 +22,10 @@ export interface AgentLoad {
   devices: Set<string>;
   /** Bytes of shared volumes per device. */
   deviceUsed: Map<string, number>;
+  /** The profiled containers' curves summed per point, and their charged peaks (none: no profiled container here). */
+  profile?: MutableProfile;
+  /** Each profiled container's curves as charged (a release takes off what was added, whatever its group says now). */
+  profiled?: Map<string, SchedProfile>;
 }
 
 const newLoad = (): AgentLoad => ({
@@ -43,6 +48,7 @@ export class PlacementTable {
   constructor(
     private readonly isBatch: (group: string) => boolean,
     private readonly touched: (group: string) => void = () => {},
+    private readonly profileOf: (group: string) => SchedProfile | undefined = () => undefined,
   ) {}
 
   /** Something a hint of the group shows changed (state, pid, message, reasons, its spec). */
@@ -160,6 +166,11 @@ export class PlacementTable {
     l.groupCount.set(c.group, (l.groupCount.get(c.group) ?? 0) + 1);
     if (this.isBatch(c.group)) l.batch.add(c.id);
     l.containers.push(c);
+    const p = this.profileOf(c.group);
+    if (p) {
+      l.profile = withProfile(l.profile, p, c.charged.millicores, c.charged.memory, true);
+      (l.profiled ??= new Map()).set(c.id, p);
+    }
   }
 
   private release(c: ContainerRec): void {
@@ -176,6 +187,12 @@ export class PlacementTable {
     else l.groupCount.delete(c.group);
     l.batch.delete(c.id);
     removeFrom(l.containers, c);
+    const p = l.profiled?.get(c.id);
+    if (p && l.profile) {
+      l.profiled!.delete(c.id);
+      if (l.profiled!.size === 0) (l.profile = undefined), (l.profiled = undefined);
+      else withProfile(l.profile, p, c.charged.millicores, c.charged.memory, true, -1);
+    }
   }
 }
 

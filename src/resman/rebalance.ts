@@ -14,6 +14,7 @@ import { DEFAULT_LOAD_TARGET, LOAD_WEIGHT } from "../scheduler/score-kind.ts";
 import type { ResManCore } from "./core.ts";
 import type { ContainerRec } from "./container-rec.ts";
 import type { AgentRec } from "./state.ts";
+import { PROFILE_POINTS, profileOf } from "./profiles.ts";
 
 export interface RebalanceMoveInfo {
   container: string;
@@ -99,9 +100,11 @@ function problemOf(core: ResManCore): { problem: RebalanceProblem; containers: C
   const kindOf = new Map<string, number>();
   const containers: ContainerRec[] = [];
   const items: RebalanceProblem["items"][number][] = [];
+  // every curve has as many points: the profiles' when a group has one, else one point (the request)
+  const points = [...core.groups.values()].some((g) => profileOf(g.spec)) ? PROFILE_POINTS : 1;
   for (const [i, a] of agents.entries()) {
     for (const c of core.placement.ofAgent(a.endpoint)) {
-      const k = kindFor(core, c, agents, kinds, kindOf);
+      const k = kindFor(core, c, agents, kinds, kindOf, points);
       containers.push(c);
       items.push({ id: c.id, kind: k, agent: i, movable: movable(core, c, a, kinds[k]!) });
     }
@@ -120,7 +123,7 @@ function problemOf(core: ResManCore): { problem: RebalanceProblem; containers: C
 }
 
 /** A kind per group (its containers are alike); a container charged otherwise than its group asks now is its own kind. */
-function kindFor(core: ResManCore, c: ContainerRec, agents: readonly AgentRec[], kinds: RebalanceKind[], kindOf: Map<string, number>): number {
+function kindFor(core: ResManCore, c: ContainerRec, agents: readonly AgentRec[], kinds: RebalanceKind[], kindOf: Map<string, number>, points: number): number {
   const spec = core.groups.get(c.group)?.spec;
   const r = c.charged;
   const alike = spec && sameResources(spec.resources, r) && c.bindings.length === 0;
@@ -128,7 +131,8 @@ function kindFor(core: ResManCore, c: ContainerRec, agents: readonly AgentRec[],
   const known = kindOf.get(key);
   if (known !== undefined) return known;
   kinds.push({
-    id: key, cpu: Float64Array.of(r.millicores), memory: Float64Array.of(r.memory), scalars: [r.disk, r.ssd],
+    id: key, scalars: [r.disk, r.ssd],
+    ...((alike && profileOf(spec)) || { cpu: new Float64Array(points).fill(r.millicores), memory: new Float64Array(points).fill(r.memory) }),
     maxPerHost: alike ? spec.maxPerHost : 0, anti: [],
     ...(alike ? { only: Uint8Array.from(agents, (a) => (spec.pools.includes(a.pool) && spec.labels.every((l) => a.labels.includes(l)) && !spec.blacklist.includes(a.endpoint) ? 1 : 0)) } : {}),
   });

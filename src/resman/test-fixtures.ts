@@ -16,7 +16,7 @@ export const info = (endpoint: string, over: Partial<AgentInfo> = {}): AgentInfo
 export const group = (id: string, replica: number, jobType = "service", over: Partial<GroupSpec> = {}): GroupSpec => ({
   id, user: "", jobType, replica, resources: { millicores: 1000, memory: G, disk: 0, ssd: 0 }, ports: [{ name: "http", port: 0 }],
   volumes: [], pools: ["default"], labels: [], maxPerHost: 0, spread: true, blacklist: [], version: 1, step: 1, env: {},
-  name: "", antiAffinity: [], score: "", released: [],
+  name: "", antiAffinity: [], score: "", released: [], profileCpu: [], profileMemory: [],
   container: { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 },
   ...over,
 });

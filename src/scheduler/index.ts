@@ -5,6 +5,8 @@ export { WorkingAgent } from "./working-agent.ts";
 export { planVictims, preemptReason, applyPlan } from "./preempt.ts";
 export { DEFAULT_LOAD_TARGET, DEFAULT_SCORE } from "./score-kind.ts";
 export { SCORE_KINDS } from "./types.ts";
+export { withProfile, type MutableProfile } from "./profile.ts";
+export { rebalance, rebalanceSteps, type RebalanceKind, type RebalanceProblem, type RebalanceResult } from "./rebalance.ts";
 export { AntiAffinityIndex, type AntiAffinityRule, type RuleOwner } from "./anti-affinity.ts";
 export type {
   AgentProfile, DeviceShare, SchedAgent, SchedAntiAffinity, SchedGroup, SchedHome, SchedProfile, ScoreKind, SchedContainer, SchedDevice, Placement, GroupOutcome, Eviction, ScheduleResult, ScheduleOptions, VolumeBinding,

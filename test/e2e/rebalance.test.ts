@@ -85,4 +85,26 @@ pod:
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("at most 60s");
   });
+
+  test("usage profiles: a day job and a night job of 0.7 cpu each share one 1-core agent (their peaks would not fit)", async () => {
+    expect(w.run(["remove", job]).code).toBe(0);
+    expect(w.run(["agent", "offline", agent(1)]).code).toBe(0);
+    const spec = (name: string, cpu: string) => `name: ${name}
+type: service
+deploy: {replica: 1, pools: [default], stop_timeout: 1s, profile: {cpu: ${cpu}}}
+pod:
+  workspace: {size: 16M}
+  tasks:
+    - {name: main, cpu: {millicores: 700}, memory: {size: 32M}, start: exec sleep 100000}
+`;
+    writeFileSync(join(w.dir, "day.yaml"), spec("day", "[1, 1, 0.2, 0.2]"));
+    writeFileSync(join(w.dir, "night.yaml"), spec("night", "[0.2, 0.2, 1, 1]"));
+    const ids = ["day", "night"].map((n) => {
+      const r = w.run(["submit", "-f", join(w.dir, `${n}.yaml`)]);
+      if (r.code !== 0) throw new Error(`submit ${n}: ${r.stderr}`);
+      return r.stdout.trim();
+    });
+    await waitFor("both running", () => ids.every((id) => json<PodJson[]>(["pods", "-j", id]).some((p) => p.state === "running")), 90_000);
+    for (const id of ids) expect(json<PodJson[]>(["pods", "-j", id]).map((p) => p.agent)).toEqual([agent(0)]);
+  });
 });

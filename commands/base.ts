@@ -63,7 +63,7 @@ export abstract class ClientCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const f = describeError(err, this.config.bin);
+    const f = describeError(err, this.config.bin, [], this.id ?? "");
     if (!f) return super.catch(err);
     process.stderr.write(`Error: ${f.message}\n`);
     this.exit(f.exit); // throws oclif's ExitError: silent in main, and catchable by in-process tests

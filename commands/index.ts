@@ -50,6 +50,8 @@ import Scale from "./scale.ts";
 import Recover from "./recover.ts";
 import Services from "./services.ts";
 import Events from "./events.ts";
+import Apply from "./apply.ts";
+import History from "./history.ts";
 
 export const COMMANDS = {
   agent: Agent,
@@ -103,4 +105,6 @@ export const COMMANDS = {
   recover: Recover,
   services: Services,
   events: Events,
+  apply: Apply,
+  history: History,
 };

@@ -86,10 +86,10 @@ describe("authorisation answers from the caller's current grants; listings show 
   });
 
   test("an ambiguous prefix names only the jobs the caller may see; a unique visible match resolves", async () => {
-    const mine = [await submit("bob", "amb"), await submit("bob", "amb")].sort();
+    const mine = [await submit("bob", "amb"), await submit("bob", "amb2")].sort(); // names are unique per user
     const hers = await submit("alice", "amb");
-    const e = await f.as("bob").call("AppMaster/ShowJob", { id: "amb" }).then(() => new Error("accepted"), (x) => x as Error);
-    expect(e.message).toBe(`job prefix "amb" matches 2: ${mine.join(", ")}`);
+    const e = await f.as("bob").call("AppMaster/ShowJob", { id: "am" }).then(() => new Error("accepted"), (x) => x as Error);
+    expect(e.message).toBe(`job prefix "am" matches 2: ${mine.join(", ")}`);
     expect(e.message).not.toContain(hers);
     expect(await code(f.as("admin").call("AppMaster/ShowJob", { id: "amb" }))).toBe("AMBIGUOUS");
     expect((await f.as("alice").call("AppMaster/ShowJob", { id: hers.slice(0, -1) })).job.id).toBe(hers);

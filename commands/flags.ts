@@ -10,8 +10,3 @@ export const durationFlag = Flags.custom<number>({ parse: checked(parseDuration)
 
 /** A size flag ("512M", "2G"); the value is bytes. */
 export const sizeFlag = Flags.custom<number>({ parse: checked(parseSize), helpValue: "SIZE" });
-
-/** `-o json|yaml|wide` of every listing (with --json kept as the short form of -o json). */
-export const outputFlag = {
-  output: Flags.string({ char: "o", description: "output format", options: ["json", "yaml", "wide"] }),
-};

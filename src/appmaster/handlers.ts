@@ -171,6 +171,7 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
   server.register("AppMaster/ListEvents", (req, ctx) => {
     const core = s.mustCore();
     let jobId = "";
+    let unknown: NotFoundError | null = null;
     if (req.jobId) {
       try {
         const job = find(core, ctx, req.jobId);
@@ -180,9 +181,11 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
         if (!(e instanceof NotFoundError)) throw e;
         if (!seesAll(ctx.principal)) throw e; // a removed job's trail is for admins
         jobId = req.jobId;
+        unknown = e;
       }
     }
     const r = s.events.list(jobId, req.afterSeq, req.limit);
+    if (unknown && r.events.length === 0 && !req.afterSeq) throw unknown; // no such job, nor a trail of one
     if (jobId || seesAll(ctx.principal)) return r;
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };

@@ -13,9 +13,17 @@ export function useColor(): boolean {
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visible = (s: string) => s.replace(ANSI, "").length;
 
+let wide = false;
+
+/** -o wide: tables are never cut to the terminal's width (set once per command run). */
+export function setWideTables(on: boolean): boolean {
+  wide = on;
+  return on;
+}
+
 /** Renders rows under headers; the widest columns are truncated with … when the table exceeds the width. */
 export function renderTable(headers: string[], rows: string[][], opts: TableOptions = {}): string {
-  const width = opts.width ?? (process.stdout.columns || 160);
+  const width = opts.width ?? (wide ? Infinity : process.stdout.columns || 160);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ""))));
   let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
   while (total > width) {

@@ -131,3 +131,14 @@ describe("one grammar", () => {
     expect((await cli("config", "nope")).code).toBe(2);
   });
 });
+
+describe("waits that end", () => {
+  test("submit --wait that times out says why the pods are not up", async () => {
+    const big = join(tc.dir, "big.yaml");
+    await Bun.write(big, (await Bun.file(v1).text()).replace("name: app", "name: big").replace("millicores: 100", "millicores: 64000"));
+    const r = await cli("submit", "-f", big, "--wait", "--timeout", "1s");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Error: big-\S+: timed out after 1 s; 3 pending: [^;]*cpu[^;]* \(3 pods\)\n$/);
+    await cli("remove", "big");
+  });
+});

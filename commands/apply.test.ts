@@ -142,3 +142,30 @@ describe("waits that end", () => {
     await cli("remove", "big");
   });
 });
+
+describe("contexts and completion", () => {
+  test("set-context, --context, use-context and get-contexts pick the cluster", async () => {
+    const cfg = join(tc.dir, "ctx-config");
+    await Bun.write(cfg, await Bun.file(tc.configPath).text());
+    const c = (...argv: string[]) => runCli(argv, { GALAXY_CONFIG: cfg, HOME: tc.dir });
+    expect((await c("config", "set-context", "far", "--server", "127.0.0.1:1", "--user", "admin", "--token", "x")).stdout).toBe(`context far added in ${cfg}\n`);
+    expect((await c("jobs", "--context", "far")).stderr).toStartWith("Error: no AppMaster at 127.0.0.1:1");
+    expect((await c("jobs")).code).toBe(0); // still the default
+    expect(await c("config", "use-context", "far")).toMatchObject({ code: 0, stdout: "now using context far\n" });
+    expect((await c("jobs")).stderr).toStartWith("Error: no AppMaster at 127.0.0.1:1");
+    expect((await c("config", "get-contexts")).stdout).toMatch(/^CONTEXT\s+APPMASTER\s+CLUSTER DIR\s+USER\n default\s+127\.0\.0\.1:\d+\s+\S+\s+admin\n\*far\s+127\.0\.0\.1:1\s+-\s+admin\n$/);
+    expect(await c("config", "use-context", "nope")).toMatchObject({ code: 2, stderr: 'Error: no context "nope"; known: default, far; add one with `galaxy config set-context`\n' });
+    expect((await c("jobs", "--context", "nope")).code).toBe(2);
+    await c("config", "use-context", "default");
+    expect((await c("jobs")).code).toBe(0);
+  });
+
+  test("completion ids lists job names and ids, pod ids and agent endpoints", async () => {
+    const jobs = (await cli("completion", "ids", "job")).stdout.split("\n");
+    expect(jobs).toContain("app");
+    const pods = (await cli("completion", "ids", "pod")).stdout.split("\n");
+    expect(pods.filter((p) => /^app-\S+\.\d$/.test(p)).length).toBe(3);
+    expect((await cli("completion", "ids", "agent")).stdout.trim().split("\n").length).toBe(2);
+    expect((await cli("completion", "fish")).stdout).toContain("-a '(galaxy completion ids job 2>/dev/null)'");
+  });
+});

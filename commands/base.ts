@@ -18,6 +18,7 @@ import { setWideTables } from "../src/client/table.ts";
 import { stringify } from "yaml";
 
 export const connectionFlags = {
+  context: Flags.string({ description: "a cluster of the config file (or GALAXY_CONTEXT; see galaxy config get-contexts)", helpGroup: "CONNECTION" }),
   appmaster: Flags.string({ description: "AppMaster addresses HOST:PORT[,…] (or GALAXY_APPMASTER)", helpGroup: "CONNECTION" }),
   resman: Flags.string({ description: "ResMan addresses HOST:PORT[,…] (or GALAXY_RESMAN)", helpGroup: "CONNECTION" }),
   "cluster-dir": Flags.string({ description: "cluster directory with leader files (or GALAXY_CLUSTER_DIR)", helpGroup: "CONNECTION" }),

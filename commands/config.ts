@@ -11,6 +11,7 @@ export default class Config extends ClientCommand {
   static override description = `Show or change the client configuration (~/.galaxy/config, or $GALAXY_CONFIG)
 
 With no arguments: the effective settings (flags > environment > file), token hidden.
+Several clusters: galaxy config set-context / use-context / get-contexts, and --context NAME on any command.
 With KEY: prints its effective value (the token only as "(set)"). With KEY VALUE: sets a key in the file. Keys: ${KEYS.join(", ")} (lists are comma-separated).
 JSON fields: appmaster, resman, clusterDir, user, tokenSet, file`;
   static override examples = [
@@ -33,6 +34,7 @@ JSON fields: appmaster, resman, clusterDir, user, tokenSet, file`;
     const shown = { appmaster: cfg.appmaster, resman: cfg.resman, clusterDir: cfg.clusterDir, user: cfg.user, tokenSet: !!cfg.token, file: configPath() };
     if (flags.json) return this.printJson(shown);
     this.log(`file        ${shown.file}`);
+    this.log(`context     ${flags.context ?? process.env.GALAXY_CONTEXT ?? readConfigFile().currentContext ?? "default"}`);
     this.log(`appmaster   ${cfg.appmaster.join(",") || "(default 127.0.0.1:1647)"}`);
     this.log(`resman      ${cfg.resman.join(",") || "(default 127.0.0.1:1645)"}`);
     this.log(`clusterDir  ${cfg.clusterDir || "-"}`);

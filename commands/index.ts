@@ -52,6 +52,10 @@ import Services from "./services.ts";
 import Events from "./events.ts";
 import Apply from "./apply.ts";
 import History from "./history.ts";
+import CompletionIds from "./completion/ids.ts";
+import ConfigGetContexts from "./config/get-contexts.ts";
+import ConfigSetContext from "./config/set-context.ts";
+import ConfigUseContext from "./config/use-context.ts";
 
 export const COMMANDS = {
   agent: Agent,
@@ -107,4 +111,8 @@ export const COMMANDS = {
   events: Events,
   apply: Apply,
   history: History,
+  "completion:ids": CompletionIds,
+  "config:get-contexts": ConfigGetContexts,
+  "config:set-context": ConfigSetContext,
+  "config:use-context": ConfigUseContext,
 };

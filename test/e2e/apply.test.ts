@@ -1,0 +1,76 @@
+// The declarative loop with the compiled executable and real pods: apply the same file twice (one job), apply a
+// changed one (an in-place update, watched with `update --watch`), history, roll back to version 1; Ctrl-C during a
+// wait leaves the job going on.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { freeAgentPorts, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+
+setDefaultTimeout(120_000); // e2e: every wait below has its own deadline
+
+describe("apply, update --watch, history, rollback --to 1", () => {
+  const w = new World();
+  let up: ChildProcess;
+  const v1 = join(ROOT, "testdata/jobs/hello.yaml");
+  const v2 = join(ROOT, "testdata/jobs/hello-v2.yaml");
+  let id = "";
+  const answers = async () => Promise.all(w.json(["pods", "hello"]).map((p: { ports: { port: number }[] }) => httpGet(p.ports[0]!.port)));
+
+  beforeAll(async () => {
+    requireBinary();
+    const base = await freePortBase(20);
+    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(await freeAgentPorts(2))]);
+    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+  });
+
+  afterAll(async () => {
+    if (up) await stopChild(up, "SIGINT", 30_000);
+    await w.cleanup();
+  });
+
+  test("the same file applied twice makes one job", () => {
+    const first = w.run(["apply", "-f", v1, "--watch"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^hello-\d{8}-\d{4}-[0-9a-f]{4} created\n$/);
+    id = first.stdout.split(" ")[0]!;
+    expect(w.run(["apply", "-f", v1])).toMatchObject({ code: 0, stdout: `${id} unchanged\n` });
+    expect(w.json(["jobs"]).map((j: { id: string }) => j.id)).toEqual([id]);
+  });
+
+  test("a changed file is an in-place update, watched with update --watch; pods keep their containers", async () => {
+    const before = w.json(["pods", "hello"]).map((p: { containerId: string; agent: string }) => `${p.containerId}@${p.agent}`).sort();
+    const plan = w.run(["plan", "-f", v2]);
+    expect(plan.stdout).toStartWith(`${id}: rebuild in place\n`);
+    expect(w.run(["apply", "-f", v2])).toMatchObject({ code: 0, stdout: `${id} updated (rebuild; version 2)\n` });
+    const watch = w.run(["update", "hello", "--watch"]);
+    expect(watch.code).toBe(0);
+    expect(watch.stdout).toContain("3/3 pods on version 2 (done)");
+    expect((await answers()).every((a) => a.startsWith("hello v2 from "))).toBe(true);
+    const after = w.json(["pods", "hello"]).map((p: { containerId: string; agent: string }) => `${p.containerId}@${p.agent}`).sort();
+    expect(after).toEqual(before);
+  });
+
+  test("history lists both versions; rollback --to 1 returns to version 1 in place", async () => {
+    const h = w.run(["history", "hello"]).stdout.split("\n");
+    expect(h[1]).toMatch(/^ 1\s+.*\s+admin\s+created$/);
+    expect(h[2]).toMatch(/^\*2\s+.*\s+admin\s+rebuild: pod\.tasks\.web\.start$/);
+    const r = w.run(["update", "hello", "--rollback", "--to", "1", "--watch"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("3/3 pods on version 1 (done)");
+    expect((await answers()).every((a) => a.startsWith("hello from "))).toBe(true);
+    expect(w.run(["history", "hello"]).stdout).toMatch(/\*1\s+.*\s+admin\s+rollback to 1: pod\.tasks\.web\.start\n$/);
+    expect(w.json(["jobs"]).length).toBe(1);
+  });
+
+  test("Ctrl-C during a wait says the job goes on, and it does", async () => {
+    const big = join(w.dir, "big.yaml");
+    await Bun.write(big, (await Bun.file(v1).text()).replace("name: hello", "name: big").replace("millicores: 100", "millicores: 64000"));
+    const c = w.start("wait", ["apply", "-f", big, "--watch"]);
+    await waitFor("the wait to start", () => w.log("wait").includes("0/3 running"), 30_000);
+    const code = await stopChild(c, "SIGINT", 10_000);
+    expect(code).toBe(130);
+    expect(w.log("wait")).toMatch(/Stopped watching; job big-\S+ goes on \(nothing was cancelled\)\. Watch it again with `galaxy pods big-\S+ --watch`/);
+    expect(w.json(["jobs"]).some((j: { name: string }) => j.name === "big")).toBe(true);
+    expect(w.run(["remove", "big"]).code).toBe(0);
+  });
+});

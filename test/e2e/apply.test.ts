@@ -62,6 +62,14 @@ describe("apply, update --watch, history, rollback --to 1", () => {
     expect(w.json(["jobs"]).length).toBe(1);
   });
 
+  test("logs --timestamps and --since read the worker's index of when each line was written", async () => {
+    const pod = w.json(["pods", "hello"])[0].id as string;
+    await waitFor("the index to have sampled the log", () => /^\d{4}-\d\d-\d\dT\S+Z listening on \d+$/m.test(w.run(["logs", pod, "--timestamps"]).stdout), 10_000);
+    expect(w.run(["logs", pod, "--since", "1h"]).stdout).toContain("listening on ");
+    expect(w.run(["logs", pod, "--since", "2099-01-01T00:00:00Z"])).toMatchObject({ code: 0, stdout: "" });
+    expect(w.run(["logs", pod, "--since", "5x"]).code).toBe(2);
+  });
+
   test("Ctrl-C during a wait says the job goes on, and it does", async () => {
     const big = join(w.dir, "big.yaml");
     await Bun.write(big, (await Bun.file(v1).text()).replace("name: hello", "name: big").replace("millicores: 100", "millicores: 64000"));

@@ -52,6 +52,7 @@ import Services from "./services.ts";
 import Events from "./events.ts";
 import Apply from "./apply.ts";
 import History from "./history.ts";
+import Exec from "./exec.ts";
 import CompletionIds from "./completion/ids.ts";
 import ConfigGetContexts from "./config/get-contexts.ts";
 import ConfigSetContext from "./config/set-context.ts";
@@ -111,6 +112,7 @@ export const COMMANDS = {
   events: Events,
   apply: Apply,
   history: History,
+  exec: Exec,
   "completion:ids": CompletionIds,
   "config:get-contexts": ConfigGetContexts,
   "config:set-context": ConfigSetContext,

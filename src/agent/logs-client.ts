@@ -10,8 +10,12 @@ export function jobIdOf(podText: string): string {
   return m ? m[1]! : podText;
 }
 
-/** Pure: the pod a text names among a job's pods: an exact id, a unique id prefix, or the job's only pod. */
+/** Pure: the pod a text names among a job's pods: an exact id, a unique id prefix, the job's only pod, or
+ * <job name>.<index> ("web.0"). */
 export function choosePod(pods: readonly Pod[], text: string): Pod {
+  const byIndex = /^(.+)\.(\d+)$/.exec(text);
+  const named = byIndex && !pods.some((p) => p.id.startsWith(text)) ? pods.filter((p) => p.id === `${p.jobId}.${byIndex[2]}`) : [];
+  if (named.length === 1) return named[0]!;
   return chooseById(pods, (p) => p.id, text);
 }
 

@@ -70,6 +70,22 @@ describe("apply, update --watch, history, rollback --to 1", () => {
     expect(w.run(["logs", pod, "--since", "5x"]).code).toBe(2);
   });
 
+  test("exec runs a command in the pod as its task user: reads a workspace file, returns its exit code", () => {
+    const pod = w.json(["pods", "hello"])[0].id as string;
+    const cat = w.run(["exec", "hello.0", "--", "cat", "logs/web.out"]); // <job name>.<index> names a pod
+    expect(cat.code).toBe(0);
+    expect(cat.stdout).toContain("listening on ");
+    expect(w.run(["exec", pod, "--", "sh", "-c", "echo out; echo err >&2; exit 3"])).toEqual({ code: 3, stdout: "out\n", stderr: "err\n" });
+    const uid = w.run(["exec", pod, "--", "id", "-u"]).stdout.trim();
+    if (process.getuid?.() === 0) expect(Number(uid)).toBeGreaterThan(0); // the task's uid, not root
+    // in the pod's pid namespace (when the agent gives one): the command sees the pod's processes only
+    const ps = w.run(["exec", pod, "--", "sh", "-c", "ls /proc | grep -c '^[0-9]'"]).stdout.trim();
+    if (process.getuid?.() === 0) expect(Number(ps)).toBeLessThan(50);
+    expect(w.run(["exec", pod, "-i", "--", "cat"], { input: "piped\n" }).stdout).toBe("piped\n");
+    expect(w.run(["exec", pod, "--timeout", "1s", "--", "sleep", "30"]).code).toBe(124);
+    expect(w.run(["exec", pod]).stderr).toBe("Error: give the command after --: galaxy exec POD -- CMD…\n");
+  });
+
   test("Ctrl-C during a wait says the job goes on, and it does", async () => {
     const big = join(w.dir, "big.yaml");
     await Bun.write(big, (await Bun.file(v1).text()).replace("name: hello", "name: big").replace("millicores: 100", "millicores: 64000"));

@@ -24,8 +24,7 @@ update {job, change, diff, pods [{pod, action}]} (an existing job)`;
     this.connect(flags);
     const text = readJobText(flags.file);
     const spec = parseJobFile(text, basename(flags.file));
-    const a = await this.am().call("AppMaster/SubmitJob", { spec: { text, filename: basename(flags.file), format: "" }, dryRun: true, apply: true });
-    const update = a.action === "created" ? undefined : { job: a.job.id, change: a.change, diff: a.diff, pods: a.pods };
+    const update = await this.preview(text, flags.file, spec.name);
     if (update && !flags.json) this.printUpdate(update);
     const group = groupSpecFromJob(spec, { id: spec.name, user: this.cfg.user });
     const r = await this.rm().call("ResMan/Plan", { group });
@@ -40,6 +39,14 @@ update {job, change, diff, pods [{pod, action}]} (an existing job)`;
       this.log(`${r.wanted - r.fit} would wait: ${r.lastError || "no agents"}`);
       this.exit(1); // exit 0 only when every pod fits now
     }
+  }
+
+  /** What apply would change in the caller's job of this name (none: a new job, nothing to compare). */
+  private async preview(text: string, file: string, name: string) {
+    const { jobs } = await this.am().call("AppMaster/ListJobs", { brief: true, user: this.cfg.user });
+    if (!jobs.some((j) => j.name === name && j.state !== "destroying")) return undefined;
+    const a = await this.am().call("AppMaster/SubmitJob", { spec: { text, filename: basename(file), format: "" }, dryRun: true, apply: true });
+    return a.action === "created" ? undefined : { job: a.job.id, change: a.change, diff: a.diff, pods: a.pods };
   }
 
   private printUpdate(u: { job: string; change: string; diff: string[]; pods: { pod: string; action: string }[] }): void {

@@ -5,11 +5,15 @@ import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import type { RpcServer } from "../rpc/index.ts";
 import type { ContainerManager } from "./containers.ts";
 import { checkExecAccess, execArgv } from "./exec.ts";
+import { ExecSessions } from "./exec-session.ts";
 
 const MAX_OUTPUT = 8 << 20;
 const MAX_TIMEOUT = 60 * 60_000;
 
-export function registerExec(server: RpcServer, manager: ContainerManager, pool: string): void {
+export function registerExec(server: RpcServer, manager: ContainerManager, pool: string): ExecSessions {
+  const sessions = new ExecSessions();
+  const who = (p: { kind: string; user?: string }) => (p.kind === "user" ? p.user ?? "" : p.kind);
+  server.register("Agent/ExecAttach", (req, ctx) => sessions.attach(who(ctx.principal), req.session, req.stdin ?? new Uint8Array(), req.waitMs));
   server.register("Agent/Exec", async (req, ctx) => {
     const cp = manager.held.get(req.containerId);
     if (!cp) throw new NotFoundError("container", req.containerId);
@@ -22,8 +26,13 @@ export function registerExec(server: RpcServer, manager: ContainerManager, pool:
       GALAXY_CONTAINER_ID: cp.id, ...(req.task ? { GALAXY_TASK: req.task } : {}),
     };
     const timeout = Math.min(req.timeoutMs || 60_000, MAX_TIMEOUT);
+    if (req.tty) {
+      const session = sessions.start(who(ctx.principal), argv, env, cp.workspace, req.rows, req.cols, timeout);
+      return { stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, signal: "", timedOut: false, truncated: false, session };
+    }
     return run(argv, env, cp.workspace, Buffer.from(req.stdin ?? new Uint8Array()), timeout);
   });
+  return sessions;
 }
 
 function run(argv: string[], env: Record<string, string>, cwd: string, stdin: Buffer, timeoutMs: number) {

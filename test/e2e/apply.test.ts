@@ -3,8 +3,8 @@
 // wait leaves the job going on.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
-import { freeAgentPorts, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { freeAgentPorts, freePortBase, GALAXY, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline
 
@@ -84,6 +84,15 @@ describe("apply, update --watch, history, rollback --to 1", () => {
     expect(w.run(["exec", pod, "-i", "--", "cat"], { input: "piped\n" }).stdout).toBe("piped\n");
     expect(w.run(["exec", pod, "--timeout", "1s", "--", "sleep", "30"]).code).toBe(124);
     expect(w.run(["exec", pod]).stderr).toBe("Error: give the command after --: galaxy exec POD -- CMD…\n");
+  });
+
+  test("exec on a terminal gets a terminal in the pod: keystrokes in, the screen out, its exit code", () => {
+    // script(1) gives `galaxy exec` a terminal here, as a person's would be
+    const cmd = `${GALAXY} exec hello.0 -- sh -c 'tty; read line; echo "got $line"; exit 5'`;
+    const r = spawnSync("script", ["-qfec", cmd, "/dev/null"], { env: w.env, cwd: w.dir, input: "typed\n", encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(5);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.stdout).toContain("got typed");
   });
 
   test("Ctrl-C during a wait says the job goes on, and it does", async () => {

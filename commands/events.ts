@@ -1,6 +1,6 @@
 import { Args, Flags } from "@oclif/core";
 import type { JobEvent } from "../src/rpc/types.ts";
-import { renderTable, useColor } from "../src/client/table.ts";
+import { columnWidths, followRow, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Events extends ClientCommand {
@@ -40,15 +40,10 @@ JSON fields: seq, at, jobId, podId, kind, message (with -f: one JSON object per 
     const rows = events.map((e) => [time(e.at), who(e), e.kind, e.message]);
     if (first) {
       const table = renderTable(["TIME", cluster ? "POD/JOB" : "POD", "KIND", "MESSAGE"], rows, { color: useColor() });
-      const head = table.split("\n")[0]!.replace(/\x1b\[[0-9;]*m/g, "");
-      this.widths = [...head.matchAll(/\S+(?: \S+)*\s*/g)].map((m) => m[0].length - 2).slice(0, 3); // the first columns' widths
+      this.widths = columnWidths(table.split("\n")[0]!, 3);
       return this.log(table);
     }
-    // -f: later events keep the first table's columns (a wider cell widens its column from then on)
-    for (const r of rows) {
-      r.slice(0, 3).forEach((c, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, c.length)));
-      this.log(r.map((c, i) => (i < 3 ? c.padEnd(this.widths[i]!) : c)).join("  "));
-    }
+    for (const r of rows) this.log(followRow(this.widths, r)); // -f: later events keep the first table's columns
   }
 
   private widths: number[] = [];

@@ -50,3 +50,14 @@ export function colorStatus(s: string, color: boolean): string {
   if (["failed", "lost", "dead", "degraded", "finished with failures"].includes(s)) return chalk.red(s);
   return s;
 }
+
+/** The widths of the first n columns of a rendered table, read from its header line. */
+export function columnWidths(header: string, n: number): number[] {
+  return [...header.replace(ANSI, "").matchAll(/\S+(?: \S+)*\s*/g)].slice(0, n).map((m) => m[0].length - 2);
+}
+
+/** A row printed under a table already shown (events -f): padded to its columns; a wider cell widens its column. */
+export function followRow(widths: number[], row: string[]): string {
+  row.slice(0, widths.length).forEach((c, i) => (widths[i] = Math.max(widths[i]!, visible(c))));
+  return row.map((c, i) => (i < widths.length ? c + " ".repeat(widths[i]! - visible(c)) : c)).join("  ").trimEnd();
+}

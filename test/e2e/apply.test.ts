@@ -28,8 +28,12 @@ describe("apply, update --watch, history, rollback --to 1", () => {
     await w.cleanup();
   });
 
-  test("the same file applied twice makes one job", () => {
-    const first = w.run(["apply", "-f", v1, "--watch"]);
+  test("the command galaxy up suggests works as printed; the same file applied twice makes one job", () => {
+    const tried = /Try: (\S+) (apply -f \S+ --watch)\n/.exec(w.log("up"));
+    expect(tried).not.toBeNull();
+    expect(tried![1]).toBe(GALAXY); // not on PATH here: its full path
+    const r = spawnSync(tried![1]!, tried![2]!.split(" "), { env: w.env, cwd: w.dir, encoding: "utf8", timeout: 120_000 });
+    const first = { code: r.status, stdout: r.stdout };
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^hello-\d{8}-\d{4}-[0-9a-f]{4} created\n$/);
     id = first.stdout.split(" ")[0]!;

@@ -72,6 +72,10 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
 
 export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 
+/** A finished batch job keeps its name until it is removed (its results stay readable until then). */
+export const finishedTaken = (j: JobRecord): ConflictError =>
+  new ConflictError(`job ${j.spec.name} (${j.id}) has finished; remove it (\`galaxy remove ${j.id}\`) to run the file again`);
+
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new PodTable((jobId) => this.changed(jobId));
@@ -115,6 +119,7 @@ export class AppMasterCore {
 
   submit(spec: JobSpec, user: string, now: number, suffix: string): { job: JobRecord; out: Out } {
     const taken = this.byName(spec.name, user);
+    if (taken?.state === "finished") throw finishedTaken(taken);
     if (taken) {
       throw new ConflictError(`job ${spec.name} exists (${taken.id}); change it with \`galaxy apply -f FILE\` or \`galaxy update ${spec.name} -f FILE\`, or remove it first`);
     }

@@ -7,7 +7,7 @@ import { classifyUpdate } from "./rollout.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
 import { admitGroupChange, admitNewJob } from "./admission.ts";
 import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
-import type { AppMasterCore } from "./core.ts";
+import { finishedTaken, type AppMasterCore } from "./core.ts";
 import { groupSpecOf, type JobRecord } from "./jobs.ts";
 import { checkPodClaim } from "./pod-auth.ts";
 import type { UpdateAction } from "./rollout.ts";
@@ -157,6 +157,7 @@ async function updateTo(s: AppMasterShell, ctx: CallContext, found: JobRecord, s
 async function applyToJob(s: AppMasterShell, ctx: CallContext, found: JobRecord, spec: JobSpec, dryRun: boolean, view: View) {
   authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
   authorize(ctx.principal, spec.deploy.pools, "update");
+  if (found.state === "finished") throw finishedTaken(found);
   const kind = classifyUpdate(found.spec, spec);
   const preview = {
     diff: formatDiff(specDiff(found.spec, spec)), change: kind,

@@ -42,6 +42,9 @@ describe("a job's versions", () => {
     core.submit(spec(), "alice", T0, "0001");
     expect(() => core.submit(spec(), "alice", T0, "0002")).toThrow(/job web exists .*galaxy apply -f FILE/);
     expect(core.submit(spec(), "bob", T0, "0003").job.user).toBe("bob");
+    const batch = core.submit({ ...spec({ type: "batch" }), name: "once" }, "alice", T0, "0004").job;
+    core.jobs.set(batch.id, { ...batch, state: "finished" });
+    expect(() => core.submit({ ...spec({ type: "batch" }), name: "once" }, "alice", T0, "0005")).toThrow(`job once (${batch.id}) has finished; remove it`);
   });
 });
 

@@ -74,6 +74,23 @@ describe("apply, update --watch, history, rollback --to 1", () => {
     expect(w.run(["logs", pod, "--since", "5x"]).code).toBe(2);
   });
 
+  test("logs --previous reads a restarted task's last run; the current log holds only the new run", async () => {
+    const file = join(w.dir, "crashy.yaml");
+    await Bun.write(file, [
+      "name: crashy", "type: service", "deploy:", "  replica: 1", "  pools: [default]", "  restart: {attempts: 10, delay: 1s}", "pod:", "  tasks:",
+      "    - name: main", "      cpu: {millicores: 100}", "      memory: {size: 64M}", `      start: "echo run at $(date +%s%N); sleep 2; exit 1"`, "",
+    ].join("\n"));
+    expect(w.run(["submit", "-f", file]).code).toBe(0);
+    await waitFor("a restart", () => (w.json(["pods", "crashy"])[0]?.restarts ?? 0) >= 1 && /run at/.test(w.run(["logs", "crashy.0"]).stdout), 60_000);
+    const prev = w.run(["logs", "crashy.0", "--previous"]);
+    expect(prev.code).toBe(0);
+    expect(prev.stdout).toMatch(/^run at \d+\n$/);
+    const now = w.run(["logs", "crashy.0"]).stdout;
+    expect(now).toMatch(/^run at \d+\n$/);
+    expect(now).not.toBe(prev.stdout);
+    expect(w.run(["remove", "crashy"]).code).toBe(0);
+  });
+
   test("exec runs a command in the pod as its task user: reads a workspace file, returns its exit code", () => {
     const pod = w.json(["pods", "hello"])[0].id as string;
     const cat = w.run(["exec", "hello.0", "--", "cat", "logs/web.out"]); // <job name>.<index> names a pod

@@ -74,6 +74,7 @@ describe("apply", () => {
     expect(w.code).toBe(0);
     expect(w.stdout).toContain("3/3 pods on version 2 (done)");
     await tc.settle(allOn(id, 2));
+    expect((await cli("update", "app", "--watch")).stdout).toMatch(new RegExp(`^${id}: no update in progress; version 2 \\(last: `));
   });
 
   test("history lists the versions with who and what changed", async () => {

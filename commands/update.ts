@@ -48,7 +48,7 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
     const deadlineMs = flags.timeout; // parsed (and refused) by oclif before any request
     this.connect(flags);
     const action = ACTIONS.find((a) => flags[a]) ?? "";
-    if (!action && !flags.file && flags.watch) return this.watch(args.job, flags.json, deadlineMs); // attach
+    if (!action && !flags.file && flags.watch) return this.attach(args.job, flags.json, deadlineMs);
     if (!action && !flags.file) throw new InvalidError("give -f FILE with the new description, one of --pause, --continue, --rollback, --cancel, or --watch to follow the update in progress");
     const spec = flags.file ? { text: readJob(flags.file), filename: basename(flags.file), format: "" } : undefined;
     const job = await this.am().call("AppMaster/UpdateJob", { id: args.job, spec, action, breakAfter: flags.break ?? 0, toVersion: flags.to ?? 0 });
@@ -56,6 +56,14 @@ JSON fields: the job (id, state, version, update {kind, fromVersion, toVersion, 
     if (flags.json && !flags.watch) return this.printJson(strip(job));
     if (!flags.json) this.log(summary(job, action));
     if (flags.watch) await this.watch(job.id, flags.json, deadlineMs);
+  }
+
+  /** update JOB --watch alone: follows the update in progress, or says there is none (exit 0). */
+  private async attach(ref: string, json: boolean, deadlineMs: number): Promise<void> {
+    const { job } = await this.am().call("AppMaster/ShowJob", { id: ref });
+    if (job.state === "updating" || job.state === "update_paused") return this.watch(job.id, json, deadlineMs);
+    if (json) return this.printJson({ ...strip(job), ok: true, reason: "no update in progress" });
+    this.log(`${job.id}: no update in progress; version ${job.version}${describeUpdate(job) ? ` (last: ${describeUpdate(job)})` : ""}`);
   }
 
   /** Live progress until the update is done or pauses; exit 1 when it stopped on a failure or timed out. */

@@ -147,3 +147,20 @@ test("AppMaster asks ResMan at every call: a removed and re-added user never act
   resman.get("erin")!.grants.push({ user: "erin", pool: "p2", allow: ["list"] });
   expect((await f.shell.authenticateUser("erin", "t2"))?.grants).toEqual({ p2: ["list"] });
 });
+
+describe("apply and history over RPC", () => {
+  test("apply updates the caller's job of that name (another user's is not theirs); history lists versions, even of an old record", async () => {
+    const first = await f.as("alice").call("AppMaster/SubmitJob", { spec: { text: JOB("hist"), filename: "hist.yaml" }, apply: true });
+    expect(first.action).toBe("created");
+    const again = await f.as("alice").call("AppMaster/SubmitJob", { spec: { text: JOB("hist", "p1", '"exec sleep 2000"'), filename: "hist.yaml" }, apply: true, dryRun: true });
+    expect(again).toMatchObject({ action: "updated", change: "rebuild", diff: ['- pod.tasks.main.start: "exec sleep 1000"', '+ pod.tasks.main.start: "exec sleep 2000"'] });
+    const bobs = await f.as("bob").call("AppMaster/SubmitJob", { spec: { text: JOB("hist"), filename: "hist.yaml" }, apply: true });
+    expect(bobs.action).toBe("created"); // names are unique per user
+    const core = f.shell.mustCore();
+    const { history, ...old } = core.jobs.get(first.job.id)!; // a record stored before versions were kept
+    core.jobs.set(old.id, old);
+    const h = await f.as("alice").call("AppMaster/JobHistory", { id: old.id });
+    expect(h.versions.map((v) => [v.version, v.user, v.change])).toEqual([[1, "alice", "(versions before this one were not kept)"]]);
+    expect(h.current).toBe(1);
+  });
+});

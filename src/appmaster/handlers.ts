@@ -52,7 +52,9 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
   server.register("AppMaster/JobHistory", (req, ctx) => {
     const job = find(s.mustCore(), ctx, req.id);
     requireList(ctx, job);
-    const versions = (job.history ?? []).map((h) => ({ version: h.version, at: h.at, user: h.user, change: h.change, specJson: JSON.stringify(h.spec) }));
+    // a job from before versions were kept: its current description is all there is
+    const kept = job.history?.length ? job.history : [{ version: job.version, at: job.updatedAt, user: job.user, change: "(versions before this one were not kept)", spec: job.spec }];
+    const versions = kept.map((h) => ({ version: h.version, at: h.at, user: h.user, change: h.change, specJson: JSON.stringify(h.spec) }));
     return { versions, current: job.version };
   });
   server.register("AppMaster/ListJobs", (req, ctx) => {

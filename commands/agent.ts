@@ -9,6 +9,7 @@ import { parseNamespaces } from "../src/agent/launch.ts";
 import { parseVolumeFlag } from "../src/agent/volumes.ts";
 import { parseUidRange } from "../src/agent/task-uids.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { durationFlag, sizeFlag } from "./flags.ts";
 import { fatal } from "./base.ts";
 
 export default class Agent extends Command {
@@ -28,17 +29,17 @@ export default class Agent extends Command {
     pool: Flags.string({ description: "pool this agent joins", default: "default" }),
     label: Flags.string({ description: "a label of this agent (repeatable)", multiple: true, default: [] }),
     cpu: Flags.string({ description: "cores to offer (default: all)" }),
-    memory: Flags.string({ description: "memory to offer, e.g. 16G (default: all)" }),
-    disk: Flags.string({ description: "disk to offer for workspaces (default: free space of --data-dir)" }),
+    memory: sizeFlag({ description: "memory to offer, e.g. 16G (default: all)" }),
+    disk: sizeFlag({ description: "disk to offer for workspaces (default: free space of --data-dir)" }),
     "port-range": Flags.string({ description: "dynamic ports ResMan may allocate here", default: "20000-29999" }),
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1646" }),
     advertise: Flags.string({ description: "this agent's endpoint as others reach it (default: from --listen)" }),
-    "stop-grace": Flags.string({ description: "time a worker gets to stop its tasks before its cgroup is killed (when the job names no stop_timeout)", default: "10s" }),
+    "stop-grace": durationFlag({ description: "time a worker gets to stop its tasks before its cgroup is killed (when the job names no stop_timeout)", default: parseDuration("10s"), defaultHelp: async () => "10s" }),
     volume: Flags.string({ description: "a storage device MEDIUM:PATH:SIZE, medium disk or ssd (repeatable)", multiple: true, default: [] }),
-    "gc-delay": Flags.string({ description: "how long an ended container's workspace is kept, so galaxy logs can read it", default: "10m" }),
-    "disk-grace": Flags.string({ description: "how long a container may stay over a volume's size before it is killed", default: "30s" }),
+    "gc-delay": durationFlag({ description: "how long an ended container's workspace is kept, so galaxy logs can read it", default: parseDuration("10m"), defaultHelp: async () => "10m" }),
+    "disk-grace": durationFlag({ description: "how long a container may stay over a volume's size before it is killed", default: parseDuration("30s"), defaultHelp: async () => "30s" }),
     namespaces: Flags.string({ description: "namespaces of each container when root: some of mount,uts,pid, or none (default: mount,uts,pid; or GALAXY_NAMESPACES)" }),
-    "usage-interval": Flags.string({ description: "how often usage is sampled and the cpu and memory controllers run", default: "2s" }),
+    "usage-interval": durationFlag({ description: "how often usage is sampled and the cpu and memory controllers run", default: parseDuration("2s"), defaultHelp: async () => "2s" }),
     hide: Flags.string({ description: "a directory of Galaxy's that containers must not see, besides --data-dir and --cluster-dir (repeatable)", multiple: true, default: [] }),
     "task-uids": Flags.string({ description: "uids (and gids) tasks run as, one per container, when root: FIRST-LAST", default: "100000-165535" }),
   };
@@ -58,8 +59,8 @@ export default class Agent extends Command {
         secret: flags.secret ?? process.env.GALAXY_SECRET, ...listen, advertise: advertiseOf(listen, flags.advertise),
         pool: flags.pool, labels: flags.label,
         millicores: Math.round(Number(flags.cpu ?? availableParallelism()) * 1000),
-        memory: flags.memory ? parseSize(flags.memory) : totalmem(),
-        disk: flags.disk ? parseSize(flags.disk) : fs.bavail * fs.bsize,
+        memory: flags.memory !== undefined ? parseSize(flags.memory) : totalmem(),
+        disk: flags.disk !== undefined ? parseSize(flags.disk) : fs.bavail * fs.bsize,
         volumes: flags.volume.map(parseVolumeFlag), portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]),
         gcDelayMs: parseDuration(flags["gc-delay"]), diskGraceMs: parseDuration(flags["disk-grace"]),
         namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), taskUids: parseUidRange(flags["task-uids"]), usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),

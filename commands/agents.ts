@@ -2,7 +2,8 @@ import { Flags } from "@oclif/core";
 import { formatAgo } from "../src/core/units.ts";
 import { AGENT_JSON_FIELDS, agentJson, cpuPair, degradedIsolation, deviceAndLimitLines, sizePair } from "../src/client/resources.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import type { AgentStatus } from "../src/rpc/types.ts";
+import { ClientCommand, listFlags, watchFlags } from "./base.ts";
 
 export default class Agents extends ClientCommand {
   static override description = `List agents: endpoint, status, pool, labels, containers, cpu and memory assigned/total, used
@@ -15,15 +16,20 @@ JSON fields: ${AGENT_JSON_FIELDS}`;
   static override flags = {
     pool: Flags.string({ description: "only agents in this pool" }),
     label: Flags.string({ description: "only agents with this label" }),
-    ...jsonFlag,
+    ...listFlags,
+    ...watchFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Agents);
     this.connect(flags);
-    const { agents } = await this.rm().call("ResMan/ListAgents", { pool: flags.pool ?? "", label: flags.label ?? "" });
-    if (flags.json) return this.printJson(agents.map(agentJson));
-    if (agents.length === 0) return this.log("No agents.");
+    await this.listing(flags, async () => {
+      const { agents } = await this.rm().call("ResMan/ListAgents", { pool: flags.pool ?? "", label: flags.label ?? "" });
+      return { value: agents.map(agentJson), text: agents.length ? this.table(agents) : "No agents." };
+    });
+  }
+
+  private table(agents: AgentStatus[]): string {
     const color = useColor();
     const now = Date.now();
     const rows = agents.map((a) => [
@@ -32,8 +38,7 @@ JSON fields: ${AGENT_JSON_FIELDS}`;
       `${cpuPair(a.used.millicores, a.info.total.millicores)} ${sizePair(a.used.memoryRss, a.info.total.memory)}`,
       a.lastHeartbeat ? formatAgo(a.lastHeartbeat, now) : "-",
     ]);
-    this.log(renderTable(["ENDPOINT", "STATUS", "POOL", "LABELS", "CONTAINERS", "CPU", "MEMORY", "USED CPU MEM", "HEARTBEAT"], rows, { color }));
-    for (const line of degradedIsolation(agents)) this.log(line);
-    for (const line of deviceAndLimitLines(agents)) this.log(line);
+    const table = renderTable(["ENDPOINT", "STATUS", "POOL", "LABELS", "CONTAINERS", "CPU", "MEMORY", "USED CPU MEM", "HEARTBEAT"], rows, { color });
+    return [table, ...degradedIsolation(agents), ...deviceAndLimitLines(agents)].join("\n");
   }
 }

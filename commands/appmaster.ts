@@ -2,6 +2,7 @@ import { Command, Flags } from "@oclif/core";
 import { startAppMaster } from "../src/appmaster/server.ts";
 import { parseDuration } from "../src/core/units.ts";
 import { parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { durationFlag } from "./flags.ts";
 import { fatal } from "./base.ts";
 import { reachableAdvertise, storage } from "./resman.ts";
 
@@ -20,8 +21,8 @@ export default class AppMaster extends Command {
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1647" }),
     advertise: Flags.string({ description: "address others use to reach this AppMaster (default: from --listen)" }),
     resman: Flags.string({ description: "ResMan addresses HOST:PORT[,…] besides the leader file" }),
-    "pod-lost-timeout": Flags.string({ description: "how long a pod whose agent went silent waits before it is replaced elsewhere", default: "60s" }),
-    "blacklist-ttl": Flags.string({ description: "how long an agent where a pod failed or stalled stays on the job's blacklist", default: "5m" }),
+    "pod-lost-timeout": durationFlag({ description: "how long a pod whose agent went silent waits before it is replaced elsewhere", default: parseDuration("60s"), defaultHelp: async () => "60s" }),
+    "blacklist-ttl": durationFlag({ description: "how long an agent where a pod failed or stalled stays on the job's blacklist", default: parseDuration("5m"), defaultHelp: async () => "5m" }),
   };
 
   async run(): Promise<void> {

@@ -14,8 +14,11 @@ import { describeError } from "../src/client/errors.ts";
 import { resolveConfig, type ClientConfig } from "../src/client/config.ts";
 import { appmasterClient, resmanClient } from "../src/client/connect.ts";
 import type { RpcClient } from "../src/rpc/index.ts";
+import { setWideTables } from "../src/client/table.ts";
+import { stringify } from "yaml";
 
 export const connectionFlags = {
+  context: Flags.string({ description: "a cluster of the config file (or GALAXY_CONTEXT; see galaxy config get-contexts)", helpGroup: "CONNECTION" }),
   appmaster: Flags.string({ description: "AppMaster addresses HOST:PORT[,…] (or GALAXY_APPMASTER)", helpGroup: "CONNECTION" }),
   resman: Flags.string({ description: "ResMan addresses HOST:PORT[,…] (or GALAXY_RESMAN)", helpGroup: "CONNECTION" }),
   "cluster-dir": Flags.string({ description: "cluster directory with leader files (or GALAXY_CLUSTER_DIR)", helpGroup: "CONNECTION" }),
@@ -25,11 +28,26 @@ export const connectionFlags = {
 
 export const jsonFlag = { json: Flags.boolean({ description: "print JSON (stable field names) instead of a table" }) };
 
+/** Every listing: --json, and -o json|yaml|wide (wide: more columns, nothing cut to the terminal's width). */
+export const listFlags = {
+  ...jsonFlag,
+  output: Flags.string({ char: "o", description: "json | yaml (the JSON fields as YAML) | wide (more columns, nothing cut)", options: ["json", "yaml", "wide"] }),
+};
+
+/** --watch of jobs, pods and agents (watch-rounds: stop after N polls; for tests). */
+export const watchFlags = {
+  watch: Flags.boolean({ char: "w", description: "print the listing again whenever it changes, until Ctrl-C" }),
+  "watch-rounds": Flags.integer({ hidden: true, min: 1 }),
+};
+
 export abstract class ClientCommand extends Command {
   static override baseFlags = connectionFlags;
   /** Arguments that may be empty (every other one names something: an empty id would match everything). */
   static emptyArgs: readonly string[] = [];
   protected cfg!: ClientConfig;
+  /** -o wide */
+  protected wide = false;
+  private yaml = false;
 
   /** oclif's parse, then the checks every client command shares, all before any request: no argument is empty. */
   protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
@@ -37,6 +55,13 @@ export abstract class ClientCommand extends Command {
     argv?: string[],
   ): Promise<ParserOutput<F, B, A>> {
     const out = await super.parse(options, argv);
+    const flags = out.flags as Record<string, unknown>;
+    const listing = (this.constructor as { flags?: Record<string, unknown> }).flags?.output === listFlags.output;
+    if (listing && (flags.output === "json" || flags.output === "yaml")) {
+      this.yaml = flags.output === "yaml";
+      flags.json = true; // every --json path prints through printJson, which writes YAML for -o yaml
+    }
+    this.wide = setWideTables(flags.output === "wide");
     const allowed = (this.constructor as typeof ClientCommand).emptyArgs;
     for (const [name, value] of Object.entries(out.args as Record<string, unknown>)) {
       if (typeof value === "string" && value.trim() === "" && !allowed.includes(name)) {
@@ -58,12 +83,37 @@ export abstract class ClientCommand extends Command {
     return resmanClient(this.cfg);
   }
 
+  /**
+   * A listing, once or (--watch) again on every change: `fetch` gives the JSON value and the table text; with --json
+   * each change is one compact JSON line, on a terminal the screen is redrawn, otherwise the new table follows.
+   */
+  protected async listing(
+    flags: { json?: boolean; watch?: boolean; "watch-rounds"?: number },
+    fetch: () => Promise<{ value: unknown; text: string }>,
+  ): Promise<void> {
+    if (!flags.watch) {
+      const r = await fetch();
+      return flags.json ? this.printJson(r.value) : this.log(r.text);
+    }
+    const tty = !!process.stdout.isTTY && !flags.json;
+    let last = "";
+    for (let round = 1; ; round++) {
+      const r = await fetch();
+      const value = JSON.stringify(r.value); // a change of what is listed, not of an age ("3s ago")
+      const text = flags.json ? value : r.text;
+      if (value !== last) process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${last && !flags.json ? "\n" : ""}${text}\n`);
+      last = value;
+      if (flags["watch-rounds"] && round >= flags["watch-rounds"]) return;
+      await Bun.sleep(2000);
+    }
+  }
+
   protected printJson(value: unknown): void {
-    process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+    process.stdout.write(this.yaml ? stringify(value) : JSON.stringify(value, null, 2) + "\n");
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const f = describeError(err, this.config.bin);
+    const f = describeError(err, this.config.bin, [], this.id ?? "");
     if (!f) return super.catch(err);
     process.stderr.write(`Error: ${f.message}\n`);
     this.exit(f.exit); // throws oclif's ExitError: silent in main, and catchable by in-process tests

@@ -17,6 +17,13 @@ beforeAll(async () => {
 });
 afterAll(async () => tc?.stop());
 
+/** hello.yaml under another name (job names are unique per user). */
+async function named(name: string): Promise<string> {
+  const file = join(tc.dir, `${name}.yaml`);
+  await Bun.write(file, (await Bun.file(join(ROOT, "testdata/jobs/hello.yaml")).text()).replace("name: hello", `name: ${name}`));
+  return file;
+}
+
 describe("client commands", () => {
   test("jobs on an empty cluster says so", async () => {
     const r = await cli("jobs");
@@ -67,15 +74,23 @@ describe("client commands", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown key; did you mean");
     expect(await cli("job", "nope")).toMatchObject({ code: 1, stderr: 'Error: no job "nope"\n' });
-    await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
-    const amb = await cli("job", "hello");
+    const again = await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml")); // names are unique per user
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^Error: job hello exists \(hello-\S+\); change it with `galaxy apply -f FILE` or `galaxy update hello -f FILE`, or remove it first\n$/);
+    await cli("submit", "-f", await named("hello2"));
+    const amb = await cli("job", "hel");
     expect(amb.code).toBe(1);
-    expect(amb.stderr).toMatch(/^Error: job prefix "hello" matches 2: hello-\S+, hello-\S+\n$/);
+    expect(amb.stderr).toMatch(/^Error: job prefix "hel" matches 2: hello-\S+, hello2-\S+\n$/);
     expect((await cli("jobs", "--token", "wrong")).stderr).toBe("Error: missing or invalid credentials; check --user/--token or run `galaxy login`\n");
     const down = await cli("jobs", "--appmaster", "127.0.0.1:1");
     expect(down).toMatchObject({ code: 1, stderr: "Error: no AppMaster at 127.0.0.1:1 (connection refused); is `galaxy appmaster` running? see `galaxy status`\n" });
     expect((await cli("pods")).code).toBe(2);
     expect(await cli("frobnicate")).toMatchObject({ code: 2, stderr: 'Error: unknown command "frobnicate"; see `galaxy --help`\n' });
+    expect(await cli("jbos")).toMatchObject({ code: 2, stderr: "Error: unknown command \"jbos\"; did you mean `galaxy jobs`?\n" });
+    expect(await cli("update")).toMatchObject({ code: 2, stderr: "Error: missing JOB; see `galaxy update --help`\n" });
+    expect(await cli("submit", "-f", "/nonexistent.yaml", "--wait", "--timeout", "5x")).toMatchObject({
+      code: 2, stderr: "Error: --timeout: '5x' is not a duration; use a number with ms, s, m or h, e.g. 30s, 5m or 1h30m\n",
+    });
   });
 
   test("remove by prefix", async () => {
@@ -103,27 +118,29 @@ describe("client commands", () => {
 describe("more client commands", () => {
   let id = "";
   beforeAll(async () => {
-    id = (await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
+    id = (await cli("submit", "-f", await named("more"))).stdout.trim();
     await tc.settle(async () => JSON.parse((await cli("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3);
   });
 
   test("job --output yaml prints a file that submits again to the same description", async () => {
     const r = await cli("job", id, "-o", "yaml");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^name: hello\n/);
+    expect(r.stdout).toMatch(/^name: more\n/);
     const file = join(tc.dir, "again.yaml");
     await Bun.write(file, r.stdout);
+    expect((await cli("apply", "-f", file)).stdout).toBe(`${id} unchanged\n`);
+    await Bun.write(file, r.stdout.replace("name: more", "name: again"));
     const again = (await cli("submit", "-f", file)).stdout.trim();
     const a = JSON.parse((await cli("job", id, "--json")).stdout).job.spec;
     const b = JSON.parse((await cli("job", again, "--json")).stdout).job.spec;
-    expect(b).toEqual(a);
+    expect({ ...b, name: "more" }).toEqual(a);
     await cli("remove", again);
   });
 
   test("plan: exit 0 when every pod fits, 1 with the reasons when some would wait", async () => {
-    const ok = await cli("plan", "-f", join(ROOT, "testdata/jobs/hello.yaml"));
+    const ok = await cli("plan", "-f", await named("fresh"));
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain("3 of 3 pods of hello fit");
+    expect(ok.stdout).toBe("3 of 3 pods of fresh fit\n" + ok.stdout.split("\n").slice(1).join("\n"));
     const big = join(tc.dir, "big.yaml");
     await Bun.write(big, (await Bun.file(join(ROOT, "testdata/jobs/hello.yaml")).text()).replace("replica: 3", "replica: 500"));
     const no = await cli("plan", "-f", big);
@@ -146,13 +163,13 @@ describe("more client commands", () => {
 describe("update and recover", () => {
   let id = "";
   beforeAll(async () => {
-    id = (await cli("submit", "-f", join(ROOT, "testdata/jobs/hello.yaml"))).stdout.trim();
+    id = (await cli("submit", "-f", await named("upd"))).stdout.trim();
     await tc.settle(async () => JSON.parse((await cli("pods", "-j", id, "--json")).stdout).filter((p: { state: string }) => p.state === "running").length === 3);
   });
 
   test("update --watch rolls a new version out in place and ends with exit 0", async () => {
     const v2 = join(tc.dir, "hello-v2.yaml");
-    await Bun.write(v2, (await Bun.file(join(ROOT, "testdata/jobs/hello.yaml")).text()).replace("'hello from '", "'hello v2 from '"));
+    await Bun.write(v2, (await Bun.file(await named("upd")).text()).replace("'hello from '", "'hello v2 from '"));
     const run = cli("update", id, "-f", v2, "--watch");
     const settle = tc.settle(async () => false, 150).catch(() => {}); // keep the simulated workers pulling
     const r = await run;

@@ -1,7 +1,7 @@
 import { Args } from "@oclif/core";
 import { formatSize } from "../src/core/units.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Containers extends ClientCommand {
   static override description = `ResMan's container groups (one per job), or one group's containers with agent, status and why a pending one is not placed
@@ -11,7 +11,7 @@ JSON fields (list): id, user, jobType, replica, placed, running, pending, resour
 JSON fields (one group): group {id, user, jobType, replica, placed, running, pending, resources, lastError, reasons}, containers [{id, agent, state, ports, volumes, lastError, reasons, message, preemptedBy}]`;
   static override examples = ["<%= config.bin %> containers", "<%= config.bin %> containers web-2026", "<%= config.bin %> containers web-2026 --json"];
   static override args = { group: Args.string({ description: "group (job) id or unique prefix" }) };
-  static override flags = { ...jsonFlag };
+  static override flags = { ...listFlags };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Containers);

@@ -52,6 +52,13 @@ import Recover from "./recover.ts";
 import Services from "./services.ts";
 import Events from "./events.ts";
 import Ui from "./ui.ts";
+import Apply from "./apply.ts";
+import History from "./history.ts";
+import Exec from "./exec.ts";
+import CompletionIds from "./completion/ids.ts";
+import ConfigGetContexts from "./config/get-contexts.ts";
+import ConfigSetContext from "./config/set-context.ts";
+import ConfigUseContext from "./config/use-context.ts";
 
 export const COMMANDS = {
   agent: Agent,
@@ -107,4 +114,11 @@ export const COMMANDS = {
   services: Services,
   events: Events,
   ui: Ui,
+  apply: Apply,
+  history: History,
+  exec: Exec,
+  "completion:ids": CompletionIds,
+  "config:get-contexts": ConfigGetContexts,
+  "config:set-context": ConfigSetContext,
+  "config:use-context": ConfigUseContext,
 };

@@ -1,12 +1,12 @@
 import { renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Labels extends ClientCommand {
   static override description = `List labels and the agents that carry them
 
 JSON fields: label, endpoints`;
   static override examples = ["<%= config.bin %> labels", "<%= config.bin %> labels --json"];
-  static override flags = { ...jsonFlag };
+  static override flags = { ...listFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Labels);

@@ -1,13 +1,13 @@
 import { cpuPair, sizePair } from "../src/client/resources.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Pools extends ClientCommand {
   static override description = `List pools: agents alive in each, cpu and memory assigned/total
 
 JSON fields: name, createdAt, agents, total {millicores, memory, disk, ssd}, assigned {…}, used {millicores, memoryRss, memoryCache, disk, at}`;
   static override examples = ["<%= config.bin %> pools", "<%= config.bin %> pools --json"];
-  static override flags = { ...jsonFlag };
+  static override flags = { ...listFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Pools);

@@ -1,9 +1,10 @@
 import { Args, Flags } from "@oclif/core";
 import { InvalidError } from "../src/core/errors.ts";
-import { formatSize, parseSize } from "../src/core/units.ts";
+import { formatSize } from "../src/core/units.ts";
 import { cores } from "../src/client/resources.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
+import { sizeFlag } from "./flags.ts";
 
 export default class Quota extends ClientCommand {
   static override description = `Set a user's quota, or (given no limits) show its usage against it
@@ -18,9 +19,9 @@ JSON fields: quota {user, millicores, memory, disk, ssd, replica}, used {same}`;
   static override args = { user: Args.string({ description: "user name", required: true }) };
   static override flags = {
     cpu: Flags.string({ description: "cores (e.g. 100 or 0.5)" }),
-    memory: Flags.string({ description: "memory, e.g. 200G (tmpfs volumes count)" }),
-    disk: Flags.string({ description: "disk, e.g. 1T (workspaces and disk volumes)" }),
-    ssd: Flags.string({ description: "ssd, e.g. 1T" }),
+    memory: sizeFlag({ description: "memory, e.g. 200G (tmpfs volumes count)" }),
+    disk: sizeFlag({ description: "disk, e.g. 1T (workspaces and disk volumes)" }),
+    ssd: sizeFlag({ description: "ssd, e.g. 1T" }),
     replica: Flags.integer({ description: "pods, over all the user's jobs", min: 0 }),
     ...jsonFlag,
   };
@@ -30,9 +31,9 @@ JSON fields: quota {user, millicores, memory, disk, ssd, replica}, used {same}`;
     // every flag is checked before any request
     const change = {
       ...(flags.cpu !== undefined ? { millicores: parseCores(flags.cpu) } : {}),
-      ...(flags.memory !== undefined ? { memory: parseSize(flags.memory) } : {}),
-      ...(flags.disk !== undefined ? { disk: parseSize(flags.disk) } : {}),
-      ...(flags.ssd !== undefined ? { ssd: parseSize(flags.ssd) } : {}),
+      ...(flags.memory !== undefined ? { memory: flags.memory } : {}), // sizes parsed (and refused) by oclif
+      ...(flags.disk !== undefined ? { disk: flags.disk } : {}),
+      ...(flags.ssd !== undefined ? { ssd: flags.ssd } : {}),
       ...(flags.replica !== undefined ? { replica: flags.replica } : {}),
     };
     const given = Object.keys(change).length > 0;

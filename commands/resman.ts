@@ -5,6 +5,7 @@ import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
 import { rehearseTakeover } from "../src/bench/recovery-cost.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
+import { durationFlag } from "./flags.ts";
 import { fatal } from "./base.ts";
 import { InvalidError } from "../src/core/errors.ts";
 
@@ -73,14 +74,14 @@ export default class ResMan extends Command {
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1645" }),
     advertise: Flags.string({ description: "address others use to reach this ResMan (default: from --listen)" }),
     "auto-pool": Flags.boolean({ description: "create a pool when an agent names one that does not exist" }),
-    "agent-timeout": Flags.string({ description: "an agent silent this long is dead", default: "10s" }),
-    "recovery-window": Flags.string({ description: "after taking over, how long to wait for agents' reports before scheduling", default: "5s" }),
-    "heartbeat-interval": Flags.string({ description: "how often agents heartbeat", default: "1s" }),
+    "agent-timeout": durationFlag({ description: "an agent silent this long is dead", default: parseDuration("10s"), defaultHelp: async () => "10s" }),
+    "recovery-window": durationFlag({ description: "after taking over, how long to wait for agents' reports before scheduling", default: parseDuration("5s"), defaultHelp: async () => "5s" }),
+    "heartbeat-interval": durationFlag({ description: "how often agents heartbeat", default: parseDuration("1s"), defaultHelp: async () => "1s" }),
     "safe-mode-fraction": Flags.string({ description: "after start, schedule nothing until this fraction (0-1) of known agents reported; 0 turns safe mode off", default: "0.8" }),
-    "safe-mode-timeout": Flags.string({ description: "leave safe mode after this long even if fewer agents reported", default: "30s" }),
+    "safe-mode-timeout": durationFlag({ description: "leave safe mode after this long even if fewer agents reported", default: parseDuration("30s"), defaultHelp: async () => "30s" }),
     "load-target": Flags.string({ description: "the load score's cpu utilisation target (0-1) of every agent (default 0.5)" }),
     "pool-load-target": Flags.string({ description: "a pool's own load target, POOL=FRACTION (repeatable)", multiple: true }),
-    "am-wait": Flags.string({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: "60s" }),
+    "am-wait": durationFlag({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: parseDuration("60s"), defaultHelp: async () => "60s" }),
   };
 
   async run(): Promise<void> {

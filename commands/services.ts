@@ -1,7 +1,7 @@
 import { Args } from "@oclif/core";
 import chalk from "chalk";
 import { renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Services extends ClientCommand {
   static override description = `List a job's published services: pod, service, address (agent host and real port), status from health
@@ -10,7 +10,7 @@ The same list is in <cluster-dir>/naming/<job id>.json, replaced atomically on e
 JSON fields: pod, service, address, status (healthy | unhealthy | down)`;
   static override examples = ["<%= config.bin %> services web", "<%= config.bin %> services web --json"];
   static override args = { job: Args.string({ description: "job id, unique id prefix, or name", required: true }) };
-  static override flags = { ...jsonFlag };
+  static override flags = { ...listFlags };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Services);

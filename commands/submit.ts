@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { GalaxyError, InvalidError } from "../src/core/errors.ts";
-import { parseDuration } from "../src/core/units.ts";
+import { durationFlag } from "./flags.ts";
 import { watchJob } from "../src/client/watch.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
@@ -16,13 +16,13 @@ export default class Submit extends ClientCommand {
   static override flags = {
     file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
     wait: Flags.boolean({ char: "w", description: "show progress until every pod runs (batch: finishes); exit 1 if a pod fails or the timeout passes" }),
-    timeout: Flags.string({ description: "with --wait: give up after this long", default: "5m" }),
+    timeout: durationFlag({ description: "with --wait: give up after this long", default: 5 * 60_000, defaultHelp: async () => "5m" }),
     ...jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Submit);
-    const deadlineMs = parseDuration(flags.timeout); // every flag is checked before any request
+    const deadlineMs = flags.timeout; // parsed (and refused) by oclif before any request
     this.connect(flags);
     let text: string;
     try {

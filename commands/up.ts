@@ -1,5 +1,7 @@
 import { Command, Flags } from "@oclif/core";
 import chalk from "chalk";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { ConflictError, InvalidError } from "../src/core/errors.ts";
 import { parseDuration } from "../src/core/units.ts";
 import { configPath } from "../src/client/config.ts";
@@ -7,6 +9,15 @@ import { agentVolume, startUp, waitReady, type UpCluster } from "../src/up/up.ts
 import { parseVolumeFlag } from "../src/agent/volumes.ts";
 import { commandName } from "../src/sys/self.ts";
 import { fatal } from "./base.ts";
+
+/** The README's example job as this user can type it: relative from here when it is here, else its full path. */
+function helloPath(): string {
+  const rel = "testdata/jobs/hello.yaml";
+  if (existsSync(rel)) return rel;
+  const exe = realpathSync(process.execPath);
+  const near = [join(dirname(exe), "..", rel), join(import.meta.dir, "..", rel)].find((p) => existsSync(p));
+  return near ? resolve(near) : "YOUR-JOB.yaml";
+}
 
 export default class Up extends Command {
   static override description = `Run a whole cluster on this machine in the foreground: ResMan, AppMaster and N agents (pool default), an admin user, and ~/.galaxy/config so the client just works. A role that dies is started again. Ctrl-C stops all of it and removes every container.
@@ -73,7 +84,7 @@ One galaxy up per --dir: while one runs, another on the same directory refuses (
     if (!ready) process.stderr.write("up: the cluster is not ready after 60 s; see the logs in " + flags.dir + "/logs\n");
     else {
       this.log(`Galaxy is up: resman ${cluster.config.resman[0]}, appmaster ${cluster.config.appmaster[0]}, ${flags.agents} agents.`);
-      this.log(`Client config written to ${configPath()} (user admin). Try: ${commandName()} submit -f testdata/jobs/hello.yaml`);
+      this.log(`Client config written to ${configPath()} (user admin). Try: ${commandName()} apply -f ${helloPath()} --watch`);
       this.log(`Web console: http://${cluster.config.appmaster[0]}/ui/ (user admin, token in ${flags.dir}/admin-token)`);
       this.log("Press Ctrl-C to stop.");
     }

@@ -1,13 +1,13 @@
 import { formatAgo } from "../src/core/units.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
-import { ClientCommand, jsonFlag } from "./base.ts";
+import { ClientCommand, listFlags } from "./base.ts";
 
 export default class Users extends ClientCommand {
   static override description = `List users and their grants (admin only)
 
 JSON fields: name, admin, createdAt, grants [{pool, allow}]`;
   static override examples = ["<%= config.bin %> users", "<%= config.bin %> users --json"];
-  static override flags = { ...jsonFlag };
+  static override flags = { ...listFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Users);

@@ -22,7 +22,7 @@ if (import.meta.main) {
   await main()
     .then(() => flush())
     .catch((err) => {
-      const f = describeError(err);
+      const f = describeError(err, "galaxy", Object.keys(COMMANDS));
       if (!f) return handle(err);
       process.stderr.write(`Error: ${f.message}\n`);
       process.exitCode = f.exit;

@@ -10,8 +10,12 @@ export function jobIdOf(podText: string): string {
   return m ? m[1]! : podText;
 }
 
-/** Pure: the pod a text names among a job's pods: an exact id, a unique id prefix, or the job's only pod. */
+/** Pure: the pod a text names among a job's pods: an exact id, a unique id prefix, the job's only pod, or
+ * <job name>.<index> ("web.0"). */
 export function choosePod(pods: readonly Pod[], text: string): Pod {
+  const byIndex = /^(.+)\.(\d+)$/.exec(text);
+  const named = byIndex && !pods.some((p) => p.id.startsWith(text)) ? pods.filter((p) => p.id === `${p.jobId}.${byIndex[2]}`) : [];
+  if (named.length === 1) return named[0]!;
   return chooseById(pods, (p) => p.id, text);
 }
 
@@ -31,6 +35,9 @@ export interface LogsRequest {
   task: string;
   stderr: boolean;
   tail: number;
+  previous?: boolean;
+  since?: number;
+  timestamps?: boolean;
 }
 
 const CHUNK = 1 << 20;
@@ -40,8 +47,8 @@ export async function printLogs(agent: RpcClient, req: LogsRequest, write: (b: U
   let offset = 0;
   let tail = req.tail;
   for (;;) {
-    const r = await agent.call("Agent/ReadLogs", { ...req, tail, offset, maxBytes: CHUNK });
-    if (r.data.length === 0) return r.exists ? r.offset : 0;
+    const r = await agent.call("Agent/ReadLogs", { ...req, tail, offset, maxBytes: CHUNK, since: offset ? 0 : req.since ?? 0 });
+    if (r.data.length === 0 && r.offset === offset) return r.exists ? r.offset : 0;
     write(r.data);
     tail = 0;
     offset = r.offset;
@@ -59,7 +66,7 @@ export async function followLogs(
 ): Promise<void> {
   let offset = from;
   while (!stop()) {
-    const r = await agent.call("Agent/ReadLogs", { ...req, tail: 0, offset, maxBytes: CHUNK });
+    const r = await agent.call("Agent/ReadLogs", { ...req, tail: 0, offset, maxBytes: CHUNK, since: 0 });
     if (r.data.length > 0) write(r.data);
     else await Bun.sleep(everyMs);
     offset = r.offset;

@@ -42,6 +42,9 @@ describe("galaxy logs, the client side", () => {
     expect(() => choosePod(pods, "web-1")).toThrow(/matches 3: web-1.0, web-1.1, web-1.10/);
     expect(choosePod([pod("db-2.0")], "db-2").id).toBe("db-2.0");
     expect(() => choosePod(pods, "web-1.7")).toThrow(/no pod "web-1.7"/);
+    const named = ["0", "1"].map((i) => ({ id: `web-20261206-0101-abcd.${i}`, jobId: "web-20261206-0101-abcd", agent: "a:1" }) as Pod);
+    expect(choosePod(named, "web.1").id).toBe("web-20261206-0101-abcd.1"); // <job name>.<index>
+    expect(() => choosePod(named, "web.7")).toThrow(/no pod "web.7"/);
   });
 
   test("prints the log in chunks, then follows what is appended", async () => {

@@ -20,6 +20,7 @@ import { type Namespace, isolationOf, resolveNamespaces } from "./launch.ts";
 import { toKeptContainer } from "./gc.ts";
 import type { UidRange } from "./task-uids.ts";
 import { readLogs } from "./logs.ts";
+import { registerExec } from "./exec-run.ts";
 import { ReportDelta } from "./report-delta.ts";
 import { Monitor } from "./monitor.ts";
 import { sweepLeftovers } from "./cleanup.ts";
@@ -130,6 +131,7 @@ function registerRpc(o: AgentOptions, info: AgentInfo, manager: ContainerManager
     checkLogAccess(ctx.principal, where.owner, o.pool);
     return readLogs(where.workspace, req);
   });
+  registerExec(server, manager, o.pool); // galaxy exec (exec.ts, exec-run.ts)
   server.register("Agent/FindKept", (req, ctx) => {
     const kept = manager.gc.list().filter((k) => k.containerId.startsWith(req.prefix) && mayReadLogs(ctx.principal, k.owner, o.pool));
     return { kept: kept.map(toKeptContainer) };

@@ -64,9 +64,10 @@ function history(seed: number, rounds: number): void {
   const inc = new AppMasterCore(3, [], T0, opts);
   const ids: string[] = [];
   for (let j = 0; j < 4; j++) {
-    const s = spec({
-      replica: 3, type: pick(["service", "service", "batch"]), step: pick([1, 2]), interval: pick(["0s", "5s"]), deployTimeout: pick(["10s", "30s"]),
-    });
+    const s = {
+      ...spec({ replica: 3, type: pick(["service", "service", "batch"]), step: pick([1, 2]), interval: pick(["0s", "5s"]), deployTimeout: pick(["10s", "30s"]) }),
+      name: `web${j}`, // names are unique per user
+    };
     const suffix = j.toString(16).padStart(4, "0");
     ids.push(full.submit(s, "alice", T0, suffix).job.id);
     inc.submit(s, "alice", T0, suffix);

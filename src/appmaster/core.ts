@@ -17,7 +17,8 @@ import {
   type PodEvent, type PodRec,
 } from "./pods.ts";
 import { jobView } from "./views.ts";
-import { applyUpdateAction, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
+import { recordVersion, specOfVersion } from "./history.ts";
+import { applyUpdateAction, rollbackTo, scaleJob, startUpdate, type Classification, type UpdateAction } from "./rollout.ts";
 import { PodTable } from "./pod-table.ts";
 import { placementChanges, type PlacementRec } from "./placements.ts";
 import { allHints, type HintNews, type HintsCache } from "./hints-cache.ts";
@@ -71,6 +72,10 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
 
 export const emptyOut = (): Out => ({ writes: [], events: [], moves: [] });
 
+/** A finished batch job keeps its name until it is removed (its results stay readable until then). */
+export const finishedTaken = (j: JobRecord): ConflictError =>
+  new ConflictError(`job ${j.spec.name} (${j.id}) has finished; remove it (\`galaxy remove ${j.id}\`) to run the file again`);
+
 export class AppMasterCore {
   readonly jobs = new Map<string, JobRecord>();
   readonly pods = new PodTable((jobId) => this.changed(jobId));
@@ -113,10 +118,20 @@ export class AppMasterCore {
   // ───────── user actions ─────────
 
   submit(spec: JobSpec, user: string, now: number, suffix: string): { job: JobRecord; out: Out } {
+    const taken = this.byName(spec.name, user);
+    if (taken?.state === "finished") throw finishedTaken(taken);
+    if (taken) {
+      throw new ConflictError(`job ${spec.name} exists (${taken.id}); change it with \`galaxy apply -f FILE\` or \`galaxy update ${spec.name} -f FILE\`, or remove it first`);
+    }
     const job = newJobRecord(newJobId(spec.name, now, suffix), spec, user, now);
     const out = this.put(job);
     this.event(out, job.id, "", "submit", `submitted by ${user}: ${spec.deploy.replica} × ${spec.type}`, now);
     return { job, out };
+  }
+
+  /** A user's job of this name not being removed: names are unique per user (apply finds the job by it). */
+  byName(name: string, user: string): JobRecord | undefined {
+    return [...this.jobs.values()].find((j) => j.spec.name === name && j.user === user && j.state !== "destroying");
   }
 
   remove(ref: string, now: number): { job: JobRecord; out: Out } {
@@ -126,9 +141,11 @@ export class AppMasterCore {
     return { job: this.jobs.get(job.id)!, out };
   }
 
-  update(ref: string, spec: JobSpec, breakAfter: number, now: number): { job: JobRecord; before: JobRecord; kind: Classification; out: Out } {
+  update(ref: string, spec: JobSpec, breakAfter: number, now: number, user = ""): { job: JobRecord; before: JobRecord; kind: Classification; out: Out } {
     const before = this.resolve(ref);
-    const { job, kind } = startUpdate(before, spec, breakAfter, now);
+    const started = startUpdate(before, spec, breakAfter, now);
+    const kind = started.kind;
+    const job = started.job.version === before.version ? started.job : { ...started.job, history: recordVersion(started.job, before.spec, user, kind, now) };
     const out = job === before ? emptyOut() : this.put(job);
     const what = job.rollout && job !== before && job.rollout.toVersion === job.version
       ? `${kind} from version ${job.rollout.fromVersion} to ${job.version}, step ${spec.deploy.step}` : kind;
@@ -136,10 +153,12 @@ export class AppMasterCore {
     return { job, before, kind, out };
   }
 
-  updateAction(ref: string, action: UpdateAction, breakAfter: number, now: number): { job: JobRecord; out: Out } {
+  updateAction(ref: string, action: UpdateAction, breakAfter: number, now: number, user = "", toVersion = 0): { job: JobRecord; out: Out } {
     const before = this.resolve(ref);
     const updated = this.podsOf(before.id).filter((p) => p.version === before.version && p.state === "running").length;
-    const job = applyUpdateAction(before, action, breakAfter, updated, now);
+    const changed = action === "rollback" && toVersion ? rollbackTo(before, specOfVersion(before, toVersion), toVersion, now)
+      : applyUpdateAction(before, action, breakAfter, updated, now);
+    const job = action === "rollback" ? { ...changed, history: recordVersion(changed, before.spec, user, `rollback to ${changed.version}`, now) } : changed;
     const out = this.put(job);
     this.event(out, job.id, "", "update", action === "rollback" ? job.message : `update ${action}${action === "continue" && breakAfter ? ` (break after ${breakAfter} more)` : ""}`, now);
     return { job, out };

@@ -86,10 +86,10 @@ describe("authorisation answers from the caller's current grants; listings show 
   });
 
   test("an ambiguous prefix names only the jobs the caller may see; a unique visible match resolves", async () => {
-    const mine = [await submit("bob", "amb"), await submit("bob", "amb")].sort();
+    const mine = [await submit("bob", "amb"), await submit("bob", "amb2")].sort(); // names are unique per user
     const hers = await submit("alice", "amb");
-    const e = await f.as("bob").call("AppMaster/ShowJob", { id: "amb" }).then(() => new Error("accepted"), (x) => x as Error);
-    expect(e.message).toBe(`job prefix "amb" matches 2: ${mine.join(", ")}`);
+    const e = await f.as("bob").call("AppMaster/ShowJob", { id: "am" }).then(() => new Error("accepted"), (x) => x as Error);
+    expect(e.message).toBe(`job prefix "am" matches 2: ${mine.join(", ")}`);
     expect(e.message).not.toContain(hers);
     expect(await code(f.as("admin").call("AppMaster/ShowJob", { id: "amb" }))).toBe("AMBIGUOUS");
     expect((await f.as("alice").call("AppMaster/ShowJob", { id: hers.slice(0, -1) })).job.id).toBe(hers);
@@ -146,4 +146,21 @@ test("AppMaster asks ResMan at every call: a removed and re-added user never act
   expect((await f.shell.authenticateUser("erin", "t2"))?.grants).toEqual({});
   resman.get("erin")!.grants.push({ user: "erin", pool: "p2", allow: ["list"] });
   expect((await f.shell.authenticateUser("erin", "t2"))?.grants).toEqual({ p2: ["list"] });
+});
+
+describe("apply and history over RPC", () => {
+  test("apply updates the caller's job of that name (another user's is not theirs); history lists versions, even of an old record", async () => {
+    const first = await f.as("alice").call("AppMaster/SubmitJob", { spec: { text: JOB("hist"), filename: "hist.yaml" }, apply: true });
+    expect(first.action).toBe("created");
+    const again = await f.as("alice").call("AppMaster/SubmitJob", { spec: { text: JOB("hist", "p1", '"exec sleep 2000"'), filename: "hist.yaml" }, apply: true, dryRun: true });
+    expect(again).toMatchObject({ action: "updated", change: "rebuild", diff: ['- pod.tasks.main.start: "exec sleep 1000"', '+ pod.tasks.main.start: "exec sleep 2000"'] });
+    const bobs = await f.as("bob").call("AppMaster/SubmitJob", { spec: { text: JOB("hist"), filename: "hist.yaml" }, apply: true });
+    expect(bobs.action).toBe("created"); // names are unique per user
+    const core = f.shell.mustCore();
+    const { history, ...old } = core.jobs.get(first.job.id)!; // a record stored before versions were kept
+    core.jobs.set(old.id, old);
+    const h = await f.as("alice").call("AppMaster/JobHistory", { id: old.id });
+    expect(h.versions.map((v) => [v.version, v.user, v.change])).toEqual([[1, "alice", "(versions before this one were not kept)"]]);
+    expect(h.current).toBe(1);
+  });
 });

@@ -1,11 +1,13 @@
 // AppMaster's RPC handlers: jobs for clients (checked against the caller's grants), FetchTask for workers.
 // Each handler: decide (core) -> persist (LMDB) -> act (ResMan) -> answer.
 import { NotFoundError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
-import { parseJobFile } from "../core/jobspec.ts";
+import { parseJobFile, type JobSpec } from "../core/jobspec.ts";
+import { formatDiff, podChanges, specDiff } from "./history.ts";
+import { classifyUpdate } from "./rollout.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
 import { admitGroupChange, admitNewJob } from "./admission.ts";
 import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
-import type { AppMasterCore } from "./core.ts";
+import { finishedTaken, type AppMasterCore } from "./core.ts";
 import { groupSpecOf, type JobRecord } from "./jobs.ts";
 import { checkPodClaim } from "./pod-auth.ts";
 import type { UpdateAction } from "./rollout.ts";
@@ -39,11 +41,21 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     const core = s.mustCore();
     maySubmitSomewhere(ctx.principal); // cheap checks first: who, then the size and depth of the text, then parse
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
+    const existing = req.apply ? core.byName(spec.name, callerName(ctx)) : undefined;
+    if (existing) return applyToJob(s, ctx, existing, spec, req.dryRun, view);
     authorize(ctx.principal, spec.deploy.pools, "submit");
-    if (req.dryRun) return { job: { name: spec.name, jobType: spec.type, replica: spec.deploy.replica }, warnings: [] };
+    if (req.dryRun) return { job: { name: spec.name, jobType: spec.type, replica: spec.deploy.replica }, warnings: [], action: "created" };
     const { job, out } = core.submit(spec, callerName(ctx), Date.now(), randomSuffix());
     const warnings = await admitNewJob(core, s, job, out);
-    return { job: view(job), warnings };
+    return { job: view(job), warnings, action: "created" };
+  });
+  server.register("AppMaster/JobHistory", (req, ctx) => {
+    const job = find(s.mustCore(), ctx, req.id);
+    requireList(ctx, job);
+    // a job from before versions were kept: its current description is all there is
+    const kept = job.history?.length ? job.history : [{ version: job.version, at: job.updatedAt, user: job.user, change: "(versions before this one were not kept)", spec: job.spec }];
+    const versions = kept.map((h) => ({ version: h.version, at: h.at, user: h.user, change: h.change, specJson: JSON.stringify(h.spec) }));
+    return { versions, current: job.version };
   });
   server.register("AppMaster/ListJobs", (req, ctx) => {
     const core = s.mustCore();
@@ -105,16 +117,13 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
     authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
     const now = Date.now();
     if (req.action) {
-      const { job, out } = core.updateAction(found.id, req.action as UpdateAction, req.breakAfter, now);
+      const { job, out } = core.updateAction(found.id, req.action as UpdateAction, req.breakAfter, now, callerName(ctx), Number(req.toVersion));
       await s.persist(out);
       return view(job);
     }
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
     authorize(ctx.principal, spec.deploy.pools, "update");
-    const { job, before, kind, out } = core.update(found.id, spec, req.breakAfter, now);
-    if (kind === "none") return { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] };
-    const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
-    return { ...view(core.jobs.get(job.id)!), warnings };
+    return (await updateTo(s, ctx, found, spec, req.breakAfter, view)).job;
   });
   server.register("AppMaster/ScaleJob", async (req, ctx) => {
     const core = s.mustCore();
@@ -134,10 +143,38 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
   });
 }
 
+type View = (j: JobRecord) => ReturnType<typeof jobView>;
+
+/** A new description for a job: the change is decided, persisted, and (when its group changed) admitted by ResMan. */
+async function updateTo(s: AppMasterShell, ctx: CallContext, found: JobRecord, spec: JobSpec, breakAfter: number, view: View) {
+  const core = s.mustCore();
+  const now = Date.now();
+  const { job, before, kind, out } = core.update(found.id, spec, breakAfter, now, callerName(ctx));
+  if (kind === "none") return { kind, job: { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] } };
+  const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
+  return { kind, job: { ...view(core.jobs.get(job.id)!), warnings } };
+}
+
+/** galaxy apply of a name the caller has: an update (dry run: what it would change, for galaxy plan). */
+async function applyToJob(s: AppMasterShell, ctx: CallContext, found: JobRecord, spec: JobSpec, dryRun: boolean, view: View) {
+  authorize(ctx.principal, found.spec.deploy.pools, "update", found.user);
+  authorize(ctx.principal, spec.deploy.pools, "update");
+  if (found.state === "finished") throw finishedTaken(found);
+  const kind = classifyUpdate(found.spec, spec);
+  const preview = {
+    diff: formatDiff(specDiff(found.spec, spec)), change: kind,
+    pods: podChanges(found.id, kind, found.spec.deploy.replica, spec.deploy.replica),
+  };
+  if (dryRun) return { job: view(found), warnings: [], action: kind === "none" ? "unchanged" : "updated", ...preview };
+  const r = await updateTo(s, ctx, found, spec, 0, view);
+  return { job: r.job, warnings: r.job.warnings, action: r.kind === "none" ? "unchanged" : "updated", ...preview };
+}
+
 function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
   server.register("AppMaster/ListEvents", (req, ctx) => {
     const core = s.mustCore();
     let jobId = "";
+    let unknown: NotFoundError | null = null;
     if (req.jobId) {
       try {
         const job = find(core, ctx, req.jobId);
@@ -147,9 +184,11 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
         if (!(e instanceof NotFoundError)) throw e;
         if (!seesAll(ctx.principal)) throw e; // a removed job's trail is for admins
         jobId = req.jobId;
+        unknown = e;
       }
     }
     const r = s.events.list(jobId, req.afterSeq, req.limit);
+    if (unknown && r.events.length === 0 && !req.afterSeq) throw unknown; // no such job, nor a trail of one
     if (jobId || seesAll(ctx.principal)) return r;
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };

@@ -10,6 +10,7 @@ import { ConflictError } from "../core/errors.ts";
 import { ioLimits, volumeRequests } from "../core/group-spec.ts";
 import { podResources, type JobSpec } from "../core/jobspec.ts";
 import type { GroupSpec, JobState } from "../rpc/types.ts";
+import type { VersionRec } from "./history.ts";
 
 export type UpdateKind = "rebuild" | "reload" | "recreate";
 export type StepAction = "start" | UpdateKind;
@@ -76,6 +77,8 @@ export interface JobRecord {
   readyAt: number;
   /** Batch: pods that finished while the job runs on: their containers are released at once (GroupSpec.released). */
   released: string[];
+  /** Its versions, oldest first (history.ts): galaxy history, update --rollback --to N. Absent in older records. */
+  history?: VersionRec[];
 }
 
 /** Readable, sortable: web-20261121-1432-7f3a. `suffix` is 4 hex chars the shell draws at random. */
@@ -89,7 +92,7 @@ export function newJobRecord(id: string, spec: JobSpec, user: string, now: numbe
   return {
     id, user, spec, prevSpec: null, version: 1, topVersion: 1, state: "pending", createdAt: now, updatedAt: now,
     destroyingSince: 0, message: "", rollout: null, step: null, blacklist: [], moves: {}, result: null, finishedAt: 0,
-    readyAt: 0, released: [],
+    readyAt: 0, released: [], history: [{ version: 1, at: now, user, change: "created", spec }],
   };
 }
 

@@ -100,6 +100,22 @@ function rollback(job: JobRecord, now: number): JobRecord {
   };
 }
 
+/** rollback --to N: back to the description of version N (history), in place when only tasks or data differ. */
+export function rollbackTo(job: JobRecord, spec: JobSpec | null, n: number, now: number): JobRecord {
+  if (!spec) throw new InvalidError(`job ${job.id} has no version ${n}; see \`galaxy history ${job.spec.name}\``);
+  if (!["pending", "running", "updating", "update_paused"].includes(job.state)) throw new ConflictError(`job ${job.id} is ${job.state}; it cannot be rolled back`);
+  if (n === job.version && job.state !== "updating" && job.state !== "update_paused") throw new ConflictError(`job ${job.id} already runs version ${n}`);
+  const kind = classifyUpdate(job.spec, spec);
+  const moved = transition(job, "updating", now);
+  return {
+    ...moved, spec, prevSpec: job.spec, version: n, message: `rolling back to version ${n}`,
+    rollout: {
+      kind: kind === "recreate" || kind === "reload" ? kind : "rebuild", fromVersion: job.version, toVersion: n,
+      breakAt: 0, startedAt: now, rollback: true, state: "active",
+    },
+  };
+}
+
 function noUpdate(job: JobRecord, verb: string, why?: string): ConflictError {
   return new ConflictError(`cannot ${verb} the update of job ${job.id}: ${why ?? `it is ${job.state}, not updating`}`);
 }

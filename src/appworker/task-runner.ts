@@ -1,6 +1,7 @@
 // Runs one task of the pod: `/bin/sh -c start` in the workspace, in its own process group, launched as the container's
 // task (task-launch.ts: its uid, no capabilities, in the tasks' cgroup), output appended to logs/<task>.out|.err; restarts it per the pod's policy; stops it with its stop command, then SIGTERM and SIGKILL
 // to the whole group. A task left running by a previous worker (it died and was restarted) is adopted, not doubled.
+import { keepPreviousRun } from "./log-index.ts";
 import { hostPidOf } from "./host-pid.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
@@ -144,6 +145,7 @@ export class TaskRunner {
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         this.restarts++;
+        keepPreviousRun(join(this.ctx.workspace, "logs"), this.spec.name); // log-index.ts: logs --previous
         this.start();
       }, d.delayMs);
     }

@@ -4,6 +4,7 @@
 //
 //   tick (250 ms): adopted tasks polled ─► health checks ─► logs rotated ─► report if changed or due
 //   reply ─► epoch fenced ─► decide(command, version, op) ─► deploy | reload | terminate | clear-failure | none
+import { LogIndex } from "./log-index.ts";
 import { ownHostPid } from "./host-pid.ts";
 import { writeFileSync } from "node:fs";
 import { ClusterDir } from "../cluster/index.ts";
@@ -72,6 +73,7 @@ export class Worker {
   private lastReport = "";
   private lastFetchAt = 0;
   private lastRotateAt = 0;
+  private logIndex: LogIndex | null = null;
   private intervalMs = 1000;
   private fetching = false;
   private wake = false;
@@ -121,6 +123,7 @@ export class Worker {
     for (const t of this.tasks) t.poll();
     for (const t of this.tasks) void t.checkHealth(now);
     if (now - this.lastRotateAt > 5000) this.rotateLogs(now);
+    (this.logIndex ??= new LogIndex(`${this.w.workspace}/logs`)).sample(this.tasks.map((t) => t.spec.name), now); // logs --since/--timestamps
     const report = `${this.state()}|${this.version()}|${this.tasks.map((t) => `${t.state}${t.pid}${t.healthy}`).join(",")}`;
     const due = this.wake || report !== this.lastReport || now - this.lastFetchAt >= this.intervalMs;
     if (!due || this.fetching) return;

@@ -15,8 +15,9 @@ test("every command of the registry has a section with its flags and examples", 
   const doc = cliReference(commands);
   for (const id of Object.keys(commands).filter((id) => !commands[id]!.hidden)) expect(doc).toContain(`## galaxy ${id.replaceAll(":", " ")}\n`);
   const pods = commandSection("pods", commands.pods!).join("\n");
-  expect(pods).toContain("`galaxy pods [flags]`");
+  expect(pods).toContain("`galaxy pods [JOB] [flags]`");
   expect(pods).toContain("| `-j, --job VALUE` |");
-  expect(pods).toContain("(required)");
-  expect(pods).toContain("galaxy pods -j web");
+  expect(pods).toContain("| `JOB` | job id, unique id prefix, or name |");
+  expect(pods).toContain("galaxy pods web");
+  expect(commandSection("submit", commands.submit!).join("\n")).toContain("(required)");
 });

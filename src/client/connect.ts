@@ -30,6 +30,6 @@ function client(cfg: ClientConfig, role: "resman" | "appmaster", fixed: string[]
 export const appmasterClient = (cfg: ClientConfig): RpcClient => client(cfg, "appmaster", cfg.appmaster, "127.0.0.1:1647");
 export const resmanClient = (cfg: ClientConfig): RpcClient => client(cfg, "resman", cfg.resman, "127.0.0.1:1645");
 
-/** A client for one agent (logs), with the user's credentials. */
-export const agentClient = (cfg: ClientConfig, endpoint: string): RpcClient =>
-  new RpcClient({ addresses: [endpoint], credentials: { user: cfg.user, token: cfg.token }, timeoutMs: 15_000 });
+/** A client for one agent (logs, exec), with the user's credentials. */
+export const agentClient = (cfg: ClientConfig, endpoint: string, timeoutMs = 15_000): RpcClient =>
+  new RpcClient({ addresses: [endpoint], credentials: { user: cfg.user, token: cfg.token }, timeoutMs });

@@ -3,6 +3,7 @@
 // retries, an update paused on a failure, the deadline passed).
 import type { RpcClient } from "../rpc/index.ts";
 import type { Job, Pod } from "../rpc/types.ts";
+import { interruptedNote, whyNotUp } from "./why-not-up.ts";
 
 export type WatchMode = "deploy" | "update";
 
@@ -40,13 +41,35 @@ export function countsLine(job: Job, pods: Pod[]): string {
   return [`${counts.get("running") ?? 0}/${job.replica} running`, ...rest].join(", ");
 }
 
+export interface WatchOptions {
+  deadlineMs: number;
+  tty: boolean;
+  write: (s: string) => void;
+  describe?: (job: Job) => string;
+  intervalMs?: number;
+}
+
+/** Polls until judge() decides or the deadline passes; Ctrl-C says the job goes on and how to watch it again. */
 export async function watchJob(
   am: RpcClient,
   id: string,
   mode: WatchMode,
-  opts: { deadlineMs: number; tty: boolean; write: (s: string) => void; describe?: (job: Job) => string; intervalMs?: number },
+  opts: WatchOptions,
 ): Promise<WatchResult> {
   const end = Date.now() + opts.deadlineMs;
+  const onInt = () => {
+    process.stderr.write(interruptedNote(id, mode));
+    process.exit(130);
+  };
+  process.once("SIGINT", onInt);
+  try {
+    return await poll(am, id, mode, opts, end);
+  } finally {
+    process.off("SIGINT", onInt);
+  }
+}
+
+async function poll(am: RpcClient, id: string, mode: WatchMode, opts: WatchOptions, end: number): Promise<WatchResult> {
   let last = "";
   for (;;) {
     const { job, pods } = await am.call("AppMaster/ShowJob", { id });
@@ -56,7 +79,7 @@ export async function watchJob(
     const verdict = judge(mode, job, pods);
     if (verdict || Date.now() >= end) {
       if (opts.tty) opts.write("\n");
-      return { ...(verdict ?? { ok: false, reason: `timed out after ${Math.round(opts.deadlineMs / 1000)} s` }), job };
+      return { ...(verdict ?? { ok: false, reason: `timed out after ${Math.round(opts.deadlineMs / 1000)} s; ${whyNotUp(job, pods)}` }), job };
     }
     await Bun.sleep(opts.intervalMs ?? 500);
   }

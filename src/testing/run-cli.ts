@@ -25,7 +25,8 @@ export async function runCli(argv: string[], env: Record<string, string> = {}): 
     if ((e as { code?: string })?.code === "EEXIT") code = ex.oclif?.exit ?? 1;
     else {
       const { describeError } = await import("../client/errors.ts");
-      const f = describeError(e);
+      const { COMMANDS } = await import("../../commands/index.ts");
+      const f = describeError(e, "galaxy", Object.keys(COMMANDS));
       err.push(`Error: ${f?.message ?? ex?.message}\n`);
       code = f?.exit ?? 1;
     }

@@ -3,7 +3,8 @@
 // submits from several clients loses no acknowledged job.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeAgentPorts, alive, freePortBase, GALAXY, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
@@ -75,13 +76,17 @@ describe("fencing and durability", () => {
   }
 
   test("kill -9 of both masters during a burst of submits from several clients loses no acknowledged job", async () => {
-    const file = join(ROOT, "testdata/jobs/batch-sleep.yaml");
+    const text = readFileSync(join(ROOT, "testdata/jobs/batch-sleep.yaml"), "utf8");
+    const dir = mkdtempSync(join(tmpdir(), "galaxy-burst-"));
+    let k = 0;
     const acked: string[] = [];
     const submitLoop = (n: number) =>
       new Promise<void>((resolve) => {
         let left = n;
         const next = () => {
           if (left-- <= 0) return resolve();
+          const file = join(dir, `sleeper${++k}.yaml`); // job names are unique per user
+          writeFileSync(file, text.replace("name: sleeper", `name: sleeper${k}`));
           const c = spawn(GALAXY, ["submit", "-f", file], { env: w.env, stdio: ["ignore", "pipe", "ignore"] });
           let out = "";
           c.stdout!.on("data", (d) => (out += d));
@@ -98,6 +103,7 @@ describe("fencing and durability", () => {
     await waitFor("more acknowledged submits", () => acked.length >= 10, 60_000);
     process.kill(leader("resman").pid, "SIGKILL");
     await clients;
+    rmSync(dir, { recursive: true, force: true });
     expect(acked.length).toBeGreaterThan(10);
     const ids = await waitFor("every acknowledged job listed", () => {
       const r = w.run(["jobs", "--json"]);

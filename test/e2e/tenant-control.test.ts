@@ -190,7 +190,7 @@ describe("a tenant cannot hurt another user's service or the cluster through the
     expect(w.run(["remove", ""])).toMatchObject({ code: 2, stderr: "Error: the job argument is empty; give a job id or name\n" });
     const r = tenant("submit", "-f", file("ok.yaml", job("ok", "exec sleep 1000")), "--wait", "--timeout", "5x");
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("Error: '5x' is not a duration; use a number with ms, s, m or h, e.g. 30s, 5m or 1h30m\n");
+    expect(r.stderr).toBe("Error: --timeout: '5x' is not a duration; use a number with ms, s, m or h, e.g. 30s, 5m or 1h30m\n");
     expect(jobs()).toBe(before);
   });
 

@@ -3,7 +3,7 @@ import { lookup } from "node:dns/promises";
 import { resolve } from "node:path";
 import { parseDuration } from "../src/core/units.ts";
 import { startResMan } from "../src/resman/server.ts";
-import { rehearseTakeover } from "../src/bench/recovery-cost.ts";
+import { rehearseTakeover } from "../src/resman/takeover-rehearsal.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";
 import { InvalidError } from "../src/core/errors.ts";

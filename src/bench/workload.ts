@@ -16,11 +16,8 @@ export interface FleetAgent extends SchedAgent {
   batchCount: number;
 }
 
-export interface Shape {
-  millicores: number;
-  memory: number;
-  disk: number;
-}
+export type { Shape } from "../rpc/complete.ts";
+import type { Shape } from "../rpc/complete.ts";
 
 /** "32/128G" or "32/128G/1T" (cores/memory[/disk]); cores may be "250m" or "0.25". */
 export function parseShape(text: string): Shape {

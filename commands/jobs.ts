@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { formatAgo, formatSize } from "../src/core/units.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
-import { statusLine, statusOf } from "../src/appmaster/progress.ts";
+import { statusLine, statusOf } from "../src/client/progress.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class Jobs extends ClientCommand {

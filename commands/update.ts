@@ -2,7 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { GalaxyError, InvalidError } from "../src/core/errors.ts";
-import { describeUpdate } from "../src/appmaster/progress.ts";
+import { describeUpdate } from "../src/client/progress.ts";
 import type { Job } from "../src/rpc/types.ts";
 import { watchJob } from "../src/client/watch.ts";
 import { parseDuration } from "../src/core/units.ts";

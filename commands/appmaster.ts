@@ -1,5 +1,5 @@
 import { Command, Flags } from "@oclif/core";
-import { startAppMaster } from "../src/appmaster/server.ts";
+import { startAppMaster } from "../src/appmaster/start.ts";
 import { parseDuration } from "../src/core/units.ts";
 import { parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";

@@ -2,7 +2,7 @@ import { Command, Flags } from "@oclif/core";
 import { lookup } from "node:dns/promises";
 import { resolve } from "node:path";
 import { parseDuration } from "../src/core/units.ts";
-import { startResMan } from "../src/resman/server.ts";
+import { startResMan } from "../src/resman/start.ts";
 import { rehearseTakeover } from "../src/resman/takeover-rehearsal.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { fatal } from "./base.ts";

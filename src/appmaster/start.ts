@@ -1,0 +1,22 @@
+// AppMaster's process: the backend (LMDB or etcd), the shell, the RPC server with its handlers, the election loop.
+// The one place that wires the handlers to the shell, so handlers.ts depends on the shell and not the other way.
+import { leaderCheck, runMaster, type MasterHandle } from "../cluster/index.ts";
+import { openBackend } from "../cluster/backend.ts";
+import { RpcServer } from "../rpc/index.ts";
+import { registerJobHandlers } from "./handlers.ts";
+import { APPMASTER_MAX_BODY_BYTES, AppMasterShell, type AppMasterOptions } from "./server.ts";
+
+export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
+  const { cluster, store, elect, close } = await openBackend({ role: "appmaster", ...opts });
+  const shell = new AppMasterShell(store, cluster, opts);
+  const server = new RpcServer({
+    role: "appmaster",
+    secret: () => cluster.secret(),
+    maxBodyBytes: APPMASTER_MAX_BODY_BYTES,
+    authenticateUser: (u, t) => shell.authenticateUser(u, t),
+    leaderCheck: leaderCheck("appmaster", cluster, opts.advertise, shell),
+    health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),
+  });
+  registerJobHandlers(server, shell);
+  return runMaster({ role: "appmaster", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close });
+}

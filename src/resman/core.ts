@@ -11,6 +11,7 @@ import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, Heartb
 import { emptyResources, isOnline } from "../rpc/types.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
+import type { CoreState } from "./core-state.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
@@ -33,7 +34,7 @@ export interface HardState {
 
 export type SafeMode = "off" | "auto" | "manual";
 
-export class ResManCore {
+export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
   readonly groups = new GroupMap();
   readonly pools = new Set<string>();

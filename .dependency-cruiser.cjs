@@ -1,0 +1,84 @@
+// The layering rules of /work/shared/design/style.md, checked by test/layers.test.ts (so `npm test` and .ci/run fail
+// on a violation). Layers, bottom up; an arrow points at what may be imported:
+//
+//   commands/  src/up  src/bench  src/main.ts        entry points and the bench harness (may import any layer below)
+//        |
+//   roles: src/resman src/agent src/appmaster src/appworker src/client src/console   (never each other)
+//        |
+//   src/scheduler  src/store  src/rpc  src/cluster   shared machinery
+//        |
+//   src/core  src/sys                                domain model and system helpers (import nothing of ours)
+//
+// src/sim (the simulation) sits beside src/bench: used by tests and `galaxy bench`, never by a role.
+// src/testing and *.test.ts are test code: production never imports them.
+const ROLES = "(resman|agent|appmaster|appworker|client|console)";
+const TOP = "^(commands/|src/(up|bench|sim)/|src/main\\.ts$)";
+const TEST = "(\\.test\\.ts$|^src/testing/|^test/|\\.contract\\.ts$)";
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      comment: "No import cycles: split the shared part into its own file.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "core-imports-nothing-of-ours",
+      comment: "src/core and src/sys are the bottom layer.",
+      severity: "warn", // "error" once the vocabulary lives in src/core (issue 16, step 2)
+      from: { path: "^src/(core|sys)/", pathNot: TEST },
+      to: { path: "^(src|commands)/", pathNot: "^src/(core|sys)/" },
+    },
+    {
+      name: "machinery-imports-no-role",
+      comment: "scheduler, store, rpc and cluster sit below the roles and the entry points.",
+      severity: "error",
+      from: { path: "^src/(scheduler|store|rpc|cluster)/", pathNot: TEST },
+      to: { path: [`^src/${ROLES}/`, TOP] },
+    },
+    {
+      name: "role-imports-no-role",
+      comment: "A role never imports another role; roles meet only through proto/.",
+      severity: "error",
+      from: { path: `^src/${ROLES}/`, pathNot: TEST },
+      to: { path: `^src/${ROLES}/`, pathNot: "^src/$1/" },
+    },
+    {
+      name: "role-imports-no-entry-point",
+      comment: "Roles sit below commands/, src/up, src/bench and src/sim.",
+      severity: "error",
+      // cli-docs.ts is also the `npm run docs` script: only its `import.meta.main` block loads commands/index.ts.
+      from: { path: `^src/${ROLES}/`, pathNot: [TEST, "^src/client/cli-docs\\.ts$"] },
+      to: { path: TOP },
+    },
+    {
+      name: "scheduler-imports-no-rpc",
+      comment: "Placement works on the domain model of src/core, not on wire types.",
+      severity: "warn", // "error" once the vocabulary lives in src/core (issue 16, step 2)
+      from: { path: "^src/scheduler/", pathNot: TEST },
+      to: { path: "^src/rpc/" },
+    },
+    {
+      name: "production-imports-no-bench",
+      comment: "Only `galaxy bench` (commands/bench) ships the bench harness.",
+      severity: "error",
+      from: { path: "^(src|commands)/", pathNot: [TEST, "^src/bench/", "^commands/bench/"] },
+      to: { path: "^src/bench/" },
+    },
+    {
+      name: "production-imports-no-test-code",
+      comment: "Test helpers and test files are never shipped in the binary.",
+      severity: "error",
+      from: { path: "^(src|commands)/", pathNot: TEST },
+      to: { path: TEST },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^src/rpc/gen/|node_modules)" },
+  },
+};

@@ -1,9 +1,9 @@
 // The layering rules of /work/shared/design/style.md, checked by test/layers.test.ts (so `npm test` and .ci/run fail
 // on a violation). Layers, bottom up; an arrow points at what may be imported:
 //
-//   commands/  src/up  src/bench  src/main.ts        entry points and the bench harness (may import any layer below)
+//   commands/  src/up  src/console  src/bench  src/main.ts   entry points, the web console, the bench harness
 //        |
-//   roles: src/resman src/agent src/appmaster src/appworker src/client src/console   (never each other)
+//   roles: src/resman src/agent src/appmaster src/appworker src/client   (never each other)
 //        |
 //   src/scheduler  src/store  src/rpc  src/cluster   shared machinery
 //        |
@@ -11,8 +11,8 @@
 //
 // src/sim (the simulation) sits beside src/bench: used by tests and `galaxy bench`, never by a role.
 // src/testing and *.test.ts are test code: production never imports them.
-const ROLES = "(resman|agent|appmaster|appworker|client|console)";
-const TOP = "^(commands/|src/(up|bench|sim)/|src/main\\.ts$)";
+const ROLES = "(resman|agent|appmaster|appworker|client)";
+const TOP = "^(commands/|src/(up|bench|sim|console)/|src/main\\.ts$)";
 const TEST = "(\\.test\\.ts$|^src/testing/|^test/|\\.contract\\.ts$)";
 
 module.exports = {

@@ -13,7 +13,8 @@
 // src/testing and *.test.ts are test code: production never imports them.
 const ROLES = "(resman|agent|appmaster|appworker|client)";
 const TOP = "^(commands/|src/(up|bench|sim|console)/|src/main\\.ts$)";
-const TEST = "(\\.test\\.ts$|^src/testing/|^test/|\\.contract\\.ts$)";
+// test files, test helpers and fixtures (the scheduler's golden-script runner, the store's contract suite)
+const TEST = "(\\.test\\.ts$|^src/testing/|^test/|\\.contract\\.ts$|(^|/|-)fixtures?\\.ts$|/golden-script\\.ts$)";
 
 module.exports = {
   forbidden: [
@@ -69,10 +70,17 @@ module.exports = {
     },
     {
       name: "production-imports-no-test-code",
-      comment: "Test helpers and test files are never shipped in the binary.",
+      comment: "Production code never imports test files or test helpers (the bench's standalone scripts may use fixtures).",
       severity: "error",
-      from: { path: "^(src|commands)/", pathNot: TEST },
+      from: { path: "^(src|commands)/", pathNot: [TEST, "^src/bench/"] },
       to: { path: TEST },
+    },
+    {
+      name: "binary-ships-no-test-code",
+      comment: "Nothing the binary's entry reaches (commands, `galaxy bench` included) is test code.",
+      severity: "error",
+      from: { path: "^src/main\\.ts$" },
+      to: { path: TEST, reachable: true },
     },
   ],
   options: {

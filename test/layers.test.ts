@@ -27,6 +27,7 @@ test("src/, commands/ and test/ follow the layers of style.md (no cycles, no pro
 test("every layering rule fires on a tree that breaks it, and allowed imports pass", async () => {
   const found = (await violations(join(ROOT, "testdata/layers"), ["src", "commands"])).map((v) => `${v.rule.name}: ${v.from}`);
   expect(found.sort()).toEqual([
+    "binary-ships-no-test-code: src/main.ts",
     "core-imports-nothing-of-ours: src/core/a.ts",
     "machinery-imports-no-role: src/rpc/b.ts",
     "no-circular: src/store/x.ts",

@@ -8,7 +8,7 @@
 //             ──► moves (drain, lost labels, pool changes; core-moves.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
 import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
-import { emptyResources, isOnline } from "../rpc/types.ts";
+import { emptyResources, isJobType, isOnline } from "../core/domain.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
 import type { CoreState } from "./core-state.ts";
@@ -505,7 +505,7 @@ export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);
   if (s.pools.length === 0) throw new InvalidError(`group ${s.id} names no pool`);
-  if (!["monitor", "service", "batch", "best-effort"].includes(s.jobType)) throw new InvalidError(`group ${s.id} has unknown type ${JSON.stringify(s.jobType)}`);
+  if (!isJobType(s.jobType)) throw new InvalidError(`group ${s.id} has unknown type ${JSON.stringify(s.jobType)}`);
 }
 
 /** Equal but for the fields AppMaster sets on its own (failure policy, finished batch pods, request version). */

@@ -1,6 +1,6 @@
 // Placing one container on an agent the checks accepted: its ports, the devices of its exclusive volumes, and what it
 // is charged (shared resources plus each device's full size).
-import type { Resources } from "../rpc/types.ts";
+import type { Resources } from "../core/domain.ts";
 import type { Demand } from "./demand.ts";
 import type { Placement } from "./types.ts";
 import type { WorkingAgent } from "./working-agent.ts";

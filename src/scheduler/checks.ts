@@ -3,7 +3,7 @@
 //
 // The first six are static for a pass (they do not change as containers are placed or evicted, except
 // max_per_host and anti-affinity, whose counts only grow): preemption considers only agents that pass them.
-import type { Resources } from "../rpc/types.ts";
+import type { Resources } from "../core/domain.ts";
 import type { Demand } from "./demand.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 

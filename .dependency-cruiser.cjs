@@ -28,7 +28,7 @@ module.exports = {
     {
       name: "core-imports-nothing-of-ours",
       comment: "src/core and src/sys are the bottom layer.",
-      severity: "warn", // "error" once the vocabulary lives in src/core (issue 16, step 2)
+      severity: "error",
       from: { path: "^src/(core|sys)/", pathNot: TEST },
       to: { path: "^(src|commands)/", pathNot: "^src/(core|sys)/" },
     },
@@ -57,7 +57,7 @@ module.exports = {
     {
       name: "scheduler-imports-no-rpc",
       comment: "Placement works on the domain model of src/core, not on wire types.",
-      severity: "warn", // "error" once the vocabulary lives in src/core (issue 16, step 2)
+      severity: "error",
       from: { path: "^src/scheduler/", pathNot: TEST },
       to: { path: "^src/rpc/" },
     },

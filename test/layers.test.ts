@@ -38,3 +38,16 @@ test("every layering rule fires on a tree that breaks it, and allowed imports pa
     "scheduler-imports-no-rpc: src/scheduler/h.ts",
   ]);
 }, 60_000);
+
+test("no free string is cast to a state or a job type: wire words are converted once (src/core/domain.ts)", async () => {
+  const cast = /\bas (JobType|AgentState|ContainerState|JobState|PodState|TaskState|WorkerCommand)\b/;
+  const found: string[] = [];
+  for (const dir of ["src", "commands"]) {
+    for await (const f of new Bun.Glob("**/*.ts").scan({ cwd: join(ROOT, dir) })) {
+      if (f.startsWith("rpc/gen/")) continue;
+      const lines = (await Bun.file(join(ROOT, dir, f)).text()).split("\n");
+      lines.forEach((l, i) => cast.test(l) && found.push(`${dir}/${f}:${i + 1}: ${l.trim()}`));
+    }
+  }
+  expect(found).toEqual([]);
+});

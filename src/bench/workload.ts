@@ -65,7 +65,7 @@ export interface GroupDef {
 export function c1mGroups(groups: number, replicas: number, container: Shape): GroupDef[] {
   const width = String(groups).length;
   return Array.from({ length: groups }, (_, i) => ({
-    id: `c1m-${String(i).padStart(width, "0")}`, replica: replicas, maxPerHost: 0, jobType: "service" as JobType,
+    id: `c1m-${String(i).padStart(width, "0")}`, replica: replicas, maxPerHost: 0, jobType: "service",
     resources: { millicores: container.millicores, memory: container.memory, disk: container.disk, ssd: 0 },
   }));
 }

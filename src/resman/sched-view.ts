@@ -1,6 +1,7 @@
 // The scheduler's view of ResMan's state: a SchedGroup per group, a SchedAgent per agent kept across passes
 // (core-schedule.ts runs the passes; core-moves.ts asks where one container could go).
-import type { GroupSpec, JobType, Resources } from "../rpc/types.ts";
+import { jobTypeOf, type Resources } from "../core/domain.ts";
+import type { GroupSpec } from "../rpc/types.ts";
 import type { AntiAffinityIndex, ScoreKind, SchedAgent, SchedContainer, SchedGroup } from "../scheduler/index.ts";
 import type { CoreState } from "./core-state.ts";
 import type { AgentLoad } from "./placement.ts";
@@ -9,7 +10,7 @@ import type { AgentRec, ContainerRec } from "./state.ts";
 /** The scheduler's view of a group; its anti-affinity rules (its own and the reverse of others') from the index. */
 export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinityIndex): SchedGroup {
   return {
-    id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
+    id: s.id, jobType: jobTypeOf(s.jobType), resources: s.resources, ports: s.ports, volumes: s.volumes,
     pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
     antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined,
   };
@@ -109,7 +110,7 @@ export function schedAgents(core: CoreState): readonly SchedAgent[] {
 }
 
 function schedContainer(core: CoreState, c: ContainerRec): SchedContainer {
-  const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
+  const jobType = jobTypeOf(core.groups.get(c.group)?.spec.jobType ?? "");
   return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: c.bindings.map((b) => b.hostPath) };
 }
 

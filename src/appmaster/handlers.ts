@@ -112,7 +112,7 @@ function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: 
     const spec = parseJobFile(req.spec.text, req.spec.filename || "job");
     authorize(ctx.principal, spec.deploy.pools, "update");
     const { job, before, kind, out } = core.update(found.id, spec, req.breakAfter, now);
-    if (kind === "none") return { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] };
+    if (kind === "none") return { ...view(job), unchanged: true, warnings: ["nothing changed: the description is the same as the current one"] };
     const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
     return { ...view(core.jobs.get(job.id)!), warnings };
   });

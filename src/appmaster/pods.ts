@@ -8,6 +8,7 @@
 import { formatDuration } from "../core/units.ts";
 import { POD_STATES, isOneOf, type PodState } from "../core/domain.ts";
 import { InvalidError } from "../core/errors.ts";
+import { NOT_ITS_AGENT, REASON } from "../core/reasons.ts";
 import type { ContainerInfo, FetchTaskRequest, Pod, TaskStatus } from "../rpc/types.ts";
 import type { PodView } from "./planner.ts";
 
@@ -156,8 +157,8 @@ function applyContainerEnd(p: PodRec): void {
 function onlyBlacklisted(reasons: Record<string, number>): boolean {
   let blacklisted = false;
   for (const r in reasons) {
-    if (r === "blacklist") blacklisted = true;
-    else if (r !== "pool" && r !== "labels" && !r.startsWith("agent ")) return false;
+    if (r === REASON.blacklist) blacklisted = true;
+    else if (!NOT_ITS_AGENT.has(r)) return false;
   }
   return blacklisted;
 }

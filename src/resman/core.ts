@@ -83,7 +83,7 @@ export class ResManCore implements CoreState {
     for (const g of this.groups.values()) this.ensureContainers(g);
     this.recoveryUntil = now + cfg.recoveryMs;
     this.awaitingAm = hard.groups.length > 0;
-    this.amWaitUntil = now + (cfg.amWaitMs ?? 60_000);
+    this.amWaitUntil = now + cfg.amWaitMs;
     this.safeModeUntil = now + cfg.safeModeTimeoutMs;
     this.safeMode = hard.safeMode ? "manual" : cfg.safeModeFraction > 0 ? "auto" : "off";
   }
@@ -424,7 +424,7 @@ export class ResManCore implements CoreState {
   // ───────── time ─────────
 
   tick(now: number): void {
-    this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec ?? 10_000, (g) => this.placement.containers.sizeOf(g));
+    this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
       this.scheduleDirty = true;

@@ -35,7 +35,7 @@ export function removeAgent(core: CoreState, endpoint: string): Write[] {
   }
   for (const c of containers) core.evict(c, `agent ${a.endpoint} removed`);
   core.agents.delete(a.endpoint);
-  core.capsDirty.add(a.endpoint); // its parked watch (if any) ends now, with not found
+  core.noteCapsChanged(a.endpoint); // its parked watch (if any) ends now, with not found
   core.agentSet++;
   core.placement.dropAgent(a.endpoint);
   core.moving.delete(a.endpoint);

@@ -12,12 +12,12 @@ export interface CoreState {
   readonly placement: PlacementTable;
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
   readonly moving: Set<string>;
-  /** Agents whose cap set changed since CapsWatch last looked. */
-  readonly capsDirty: Set<string>;
   /** Bumped whenever an agent is added or removed (the scheduler's agent views are rebuilt then). */
   agentSet: number;
   scheduleDirty: boolean;
   seed: number;
+  /** An agent's parked watch must be looked at (its caps changed, or it was removed): ResManCore's outbox. */
+  noteCapsChanged(endpoint: string): void;
   /** A new cap set for the agent: its version moves on, and its parked watch is looked at. */
   bumpCaps(a: AgentRec): void;
   evict(c: ContainerRec, message: string, preemptedBy?: string): void;

@@ -34,6 +34,8 @@ export interface HardState {
 
 export type SafeMode = "off" | "auto" | "manual";
 
+const NONE_CHANGED: ReadonlySet<string> = new Set();
+
 export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
   readonly groups = new GroupMap();
@@ -49,8 +51,8 @@ export class ResManCore implements CoreState {
   agentSet = 0;
   safeMode: SafeMode;
   scheduleDirty = true;
-  /** Agents whose cap set changed, or that ResMan can speak for again, since CapsWatch last looked (it clears it). */
-  readonly capsDirty = new Set<string>();
+  /** Outbox: agents whose cap set changed, or that ResMan can speak for again, since takeCapsChanged. */
+  private capsChanged = new Set<string>();
   lastScheduleAt = 0;
   seed = 1;
   /**
@@ -100,17 +102,30 @@ export class ResManCore implements CoreState {
       return { reply: { ...this.nothingNew(rec), wantFull: true }, writes };
     }
     rec.lastHeartbeat = now;
-    if (!rec.reported) this.capsDirty.add(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
+    if (!rec.reported) this.noteCapsChanged(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
     rec.reported = true;
     rec.usage = req.usage;
     if (rec.dead) {
       rec.dead = false;
       this.scheduleDirty = true;
-      this.capsDirty.add(rec.endpoint);
+      this.noteCapsChanged(rec.endpoint);
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
     return { reply: this.capsReply(rec, req.capsEpoch, req.capsVersion), writes };
+  }
+
+  /** Something an agent's parked watch waits on changed: its cap set, or whether ResMan can speak for it. */
+  noteCapsChanged(endpoint: string): void {
+    this.capsChanged.add(endpoint);
+  }
+
+  /** Drains the outbox of agents whose parked watch (caps-watch.ts) must be looked at: the send side of each input. */
+  takeCapsChanged(): ReadonlySet<string> {
+    if (this.capsChanged.size === 0) return NONE_CHANGED;
+    const out = this.capsChanged;
+    this.capsChanged = new Set();
+    return out;
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -121,7 +136,7 @@ export class ResManCore implements CoreState {
   /** A new cap set for the agent: its version moves on, and its parked watch (caps-watch.ts) is looked at. */
   bumpCaps(a: AgentRec): void {
     a.capsVersion++;
-    this.capsDirty.add(a.endpoint);
+    this.noteCapsChanged(a.endpoint);
   }
 
   /** An answer that changes nothing at the agent. */

@@ -55,6 +55,13 @@ module.exports = {
       to: { path: TOP },
     },
     {
+      name: "machinery-takes-no-wire-vocabulary",
+      comment: "Below the roles, the domain words come from src/core/domain.ts, not from the wire types (rpc/types.ts).",
+      severity: "error",
+      from: { path: "^src/(store|cluster)/", pathNot: TEST },
+      to: { path: "^src/rpc/(types|gen/)" },
+    },
+    {
       name: "scheduler-imports-no-rpc",
       comment: "Placement works on the domain model of src/core, not on wire types.",
       severity: "error",

@@ -30,6 +30,7 @@ test("every layering rule fires on a tree that breaks it, and allowed imports pa
     "binary-ships-no-test-code: src/main.ts",
     "core-imports-nothing-of-ours: src/core/a.ts",
     "machinery-imports-no-role: src/rpc/b.ts",
+    "machinery-takes-no-wire-vocabulary: src/cluster/k.ts",
     "no-circular: src/store/x.ts",
     "production-imports-no-bench: src/agent/d.ts",
     "production-imports-no-test-code: commands/f.ts",

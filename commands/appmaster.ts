@@ -1,5 +1,6 @@
 import { Command, Flags } from "@oclif/core";
-import { startAppMaster } from "../src/appmaster/server.ts";
+import { startAppMaster } from "../src/appmaster/start.ts";
+import { consoleRoutes } from "../src/console/server.ts";
 import { parseDuration } from "../src/core/units.ts";
 import { parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { durationFlag } from "./flags.ts";
@@ -33,7 +34,7 @@ export default class AppMaster extends Command {
         ...storage(flags), ...listen,
         advertise: await reachableAdvertise(listen, flags.advertise, flags.etcd), resman: flags.resman?.split(",").filter(Boolean) ?? [], log: roleLog,
         core: { podLostTimeout: parseDuration(flags["pod-lost-timeout"]), blacklistTtl: parseDuration(flags["blacklist-ttl"]) },
-      });
+      }, consoleRoutes); // the web console at /ui
       await runUntilStopped(() => handle.stop(), handle.lost);
     } catch (e) {
       fatal(`appmaster: ${(e as Error).message}`);

@@ -60,6 +60,8 @@ describe("client commands", () => {
     expect(show.stdout).toContain(`Job ${id}  (service, user admin)`);
     expect(show.stdout).toContain("3 running, 0 pending");
     expect(JSON.parse((await cli("job", id, "--json")).stdout).job.spec.name).toBe("hello");
+    // the same description again: AppMaster says so by a field (unchanged), which the CLI reads, not by the warning's text
+    expect(await cli("update", id, "-f", join(ROOT, "testdata/jobs/hello.yaml"))).toMatchObject({ code: 0, stdout: `${id} unchanged\n` });
   });
 
   test("status lists masters, agents and pool usage", async () => {

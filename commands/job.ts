@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { jobSpecToYaml, type JobSpec } from "../src/core/jobspec.ts";
 import { formatAgo, formatDuration, formatSize } from "../src/core/units.ts";
-import { describeUpdate, statusOf } from "../src/appmaster/progress.ts";
+import { describeUpdate, statusOf } from "../src/client/progress.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 

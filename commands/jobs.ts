@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { formatAgo, formatSize } from "../src/core/units.ts";
 import { colorStatus, renderTable, useColor } from "../src/client/table.ts";
-import { statusLine, statusOf } from "../src/appmaster/progress.ts";
+import { statusLine, statusOf } from "../src/client/progress.ts";
 import type { Job } from "../src/rpc/types.ts";
 import { ClientCommand, listFlags, watchFlags } from "./base.ts";
 

@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { basename } from "node:path";
 import { readJobText } from "../src/client/job-file.ts";
-import { groupSpecFromJob } from "../src/core/group-spec.ts";
+import { groupSpecFromJob } from "../src/rpc/group-spec.ts";
 import { parseJobFile } from "../src/core/jobspec.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";

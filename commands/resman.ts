@@ -1,9 +1,11 @@
 import { Command, Flags } from "@oclif/core";
 import { lookup } from "node:dns/promises";
 import { resolve } from "node:path";
-import { parseDuration } from "../src/core/units.ts";
-import { startResMan } from "../src/resman/server.ts";
-import { rehearseTakeover } from "../src/bench/recovery-cost.ts";
+import { formatDuration, parseDuration } from "../src/core/units.ts";
+import { DEFAULT_CONFIG as D } from "../src/resman/state.ts";
+import { DEFAULT_LOAD_TARGET } from "../src/scheduler/index.ts";
+import { startResMan } from "../src/resman/start.ts";
+import { rehearseTakeover } from "../src/resman/takeover-rehearsal.ts";
 import { advertiseOf, parseListen, roleLog, runUntilStopped } from "./roles.ts";
 import { durationFlag } from "./flags.ts";
 import { fatal } from "./base.ts";
@@ -74,14 +76,14 @@ export default class ResMan extends Command {
     listen: Flags.string({ description: "HOST:PORT or :PORT to serve on", default: ":1645" }),
     advertise: Flags.string({ description: "address others use to reach this ResMan (default: from --listen)" }),
     "auto-pool": Flags.boolean({ description: "create a pool when an agent names one that does not exist" }),
-    "agent-timeout": durationFlag({ description: "an agent silent this long is dead", default: parseDuration("10s"), defaultHelp: async () => "10s" }),
-    "recovery-window": durationFlag({ description: "after taking over, how long to wait for agents' reports before scheduling", default: parseDuration("5s"), defaultHelp: async () => "5s" }),
-    "heartbeat-interval": durationFlag({ description: "how often agents heartbeat", default: parseDuration("1s"), defaultHelp: async () => "1s" }),
-    "safe-mode-fraction": Flags.string({ description: "after start, schedule nothing until this fraction (0-1) of known agents reported; 0 turns safe mode off", default: "0.8" }),
-    "safe-mode-timeout": durationFlag({ description: "leave safe mode after this long even if fewer agents reported", default: parseDuration("30s"), defaultHelp: async () => "30s" }),
-    "load-target": Flags.string({ description: "the load score's cpu utilisation target (0-1) of every agent (default 0.5)" }),
+    "agent-timeout": durationFlag({ description: "an agent silent this long is dead", default: D.agentTimeoutMs, defaultHelp: async () => formatDuration(D.agentTimeoutMs) }),
+    "recovery-window": durationFlag({ description: "after taking over, how long to wait for agents' reports before scheduling", default: D.recoveryMs, defaultHelp: async () => formatDuration(D.recoveryMs) }),
+    "heartbeat-interval": durationFlag({ description: "how often agents heartbeat", default: D.heartbeatIntervalMs, defaultHelp: async () => formatDuration(D.heartbeatIntervalMs) }),
+    "safe-mode-fraction": Flags.string({ description: "after start, schedule nothing until this fraction (0-1) of known agents reported; 0 turns safe mode off", default: String(D.safeModeFraction) }),
+    "safe-mode-timeout": durationFlag({ description: "leave safe mode after this long even if fewer agents reported", default: D.safeModeTimeoutMs, defaultHelp: async () => formatDuration(D.safeModeTimeoutMs) }),
+    "load-target": Flags.string({ description: `the load score's cpu utilisation target (0-1) of every agent (default ${DEFAULT_LOAD_TARGET})` }),
     "pool-load-target": Flags.string({ description: "a pool's own load target, POOL=FRACTION (repeatable)", multiple: true }),
-    "am-wait": durationFlag({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: parseDuration("60s"), defaultHelp: async () => "60s" }),
+    "am-wait": durationFlag({ description: "after a failover, how long to wait for AppMaster's requests before scheduling anyway", default: D.amWaitMs, defaultHelp: async () => formatDuration(D.amWaitMs) }),
   };
 
   async run(): Promise<void> {

@@ -2,7 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { GalaxyError, InvalidError } from "../src/core/errors.ts";
-import { describeUpdate } from "../src/appmaster/progress.ts";
+import { describeUpdate } from "../src/client/progress.ts";
 import type { Job } from "../src/rpc/types.ts";
 import { watchJob } from "../src/client/watch.ts";
 import { durationFlag } from "./flags.ts";
@@ -91,7 +91,7 @@ function summary(job: Job, action: string): string {
   if (action === "pause") return `${job.id} paused: ${describeUpdate(job)}`;
   if (action === "cancel") return `${job.id} update cancelled: ${describeUpdate(job)}`;
   if (action) return `${job.id} ${job.state}: ${describeUpdate(job)}`;
-  if (job.warnings.some((w) => w.startsWith("nothing changed"))) return `${job.id} unchanged`;
+  if (job.unchanged) return `${job.id} unchanged`;
   if (job.state === "updating" && job.update.state === "active") return `${job.id} updating: ${describeUpdate(job)}`;
   return `${job.id} updated in place (no pod touched); replica ${job.replica}`;
 }

@@ -1,5 +1,5 @@
 import { Command, Flags } from "@oclif/core";
-import { runStorm } from "../../src/testing/sim/storms.ts";
+import { runStorm } from "../../src/sim/storms.ts";
 import { jsonFlag } from "../base.ts";
 
 export default class BenchStorms extends Command {

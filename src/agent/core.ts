@@ -3,8 +3,10 @@
 import { formatSize } from "../core/units.ts";
 import type { Cap } from "../rpc/types.ts";
 import type { Limits } from "./cgroup/driver.ts";
-import type { Namespace } from "./launch.ts";
 import type { VolumePlan } from "./volumes.ts";
+
+/** The Linux namespaces a container may get (launch.ts parses and defaults them). */
+export type Namespace = "mount" | "uts" | "pid";
 
 export type LocalState = "creating" | "running" | "exited" | "failed" | "destroying";
 

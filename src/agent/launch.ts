@@ -17,10 +17,10 @@
 //   the wrapper: runs the worker as its child, forwards SIGTERM/SIGINT, records the worker's exit status in
 //   .galaxy/worker.exit (read by an agent that re-adopted the container), exits with it.
 // The scripts travel in the environment (GALAXY_LAUNCH, GALAXY_INIT, GALAXY_ENTER) so that `ps` stays readable.
-import { EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED } from "./core.ts";
+import { EXIT_CANNOT_JOIN_CGROUP, EXIT_SETUP_FAILED, type Namespace } from "./core.ts";
 import { InvalidError } from "../core/errors.ts";
 
-export type Namespace = "mount" | "uts" | "pid";
+export type { Namespace } from "./core.ts";
 export const NAMESPACES: readonly Namespace[] = ["mount", "uts", "pid"];
 
 /** "mount,uts,pid" | "none" | "" (none). The mount namespace is needed by the others' setup, so it is implied. */

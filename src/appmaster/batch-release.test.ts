@@ -38,9 +38,9 @@ test("a finished batch pod's container is released at once; the pod stays finish
   const out = { writes: outs.flatMap((o) => o.writes), events: outs.flatMap((o) => o.events) };
   const rec = core.jobs.get(job.id)!;
   expect(rec.state).toBe("running");
-  expect(rec.released).toEqual([ids[0]]);
+  expect(rec.released).toEqual([ids[0]!]);
   expect(out.writes.some((w) => (w.value as { released?: string[] } | undefined)?.released?.includes(ids[0]!))).toBe(true); // persisted
-  expect(out.events.filter((e) => e.kind === "released").map((e) => e.podId)).toEqual([ids[0]]);
+  expect(out.events.filter((e) => e.kind === "released").map((e) => e.podId)).toEqual([ids[0]!]);
   expect(groupSpecOf(rec, T0 + 4)).toMatchObject({ replica: 3, released: [ids[0]] });
 
   // ResMan revoked it: the hints no longer name it; the pod is still listed, finished, where it ran
@@ -54,7 +54,7 @@ test("a finished batch pod's container is released at once; the pod stays finish
   // a new AppMaster leader: the job record says which pods were released; they come back finished
   const next = new AppMasterCore(4, [rec], T0 + 10, opts);
   next.applyHints([hint(ids.slice(1))], T0 + 11);
-  expect(next.podsOf(job.id).map((p) => [p.id, p.state])).toEqual([[ids[0], "finished"], [ids[1], "deploying"], [ids[2], "deploying"]]);
+  expect(next.podsOf(job.id).map((p) => [p.id, p.state])).toEqual([[ids[0]!, "finished"], [ids[1]!, "deploying"], [ids[2]!, "deploying"]]);
   // the others finish: the job finishes (3 succeeded), nothing is requested any more
   for (const id of ids.slice(1)) next.fetchTask(report(id, "a:1", finished), T0 + 12);
   next.tick(T0 + 13);

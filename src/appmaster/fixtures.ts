@@ -1,6 +1,5 @@
 // Test fixtures for the AppMaster's pure parts: job specs, records and pod views.
 import { parseJobFile, type JobSpec } from "../core/jobspec.ts";
-import type { PodState } from "../rpc/types.ts";
 import { newJobRecord, type JobRecord } from "./jobs.ts";
 import type { PlanOptions, PodView } from "./planner.ts";
 
@@ -56,4 +55,4 @@ export function pods(n: number, over: Partial<PodView> = {}): PodView[] {
   return Array.from({ length: n }, (_, i) => pod(i, over));
 }
 
-export const fresh = (n: number): PodView[] => pods(n, { state: "pending" as PodState, version: 0 });
+export const fresh = (n: number): PodView[] => pods(n, { state: "pending", version: 0 });

@@ -150,7 +150,7 @@ async function updateTo(s: AppMasterShell, ctx: CallContext, found: JobRecord, s
   const core = s.mustCore();
   const now = Date.now();
   const { job, before, kind, out } = core.update(found.id, spec, breakAfter, now, callerName(ctx));
-  if (kind === "none") return { kind, job: { ...view(job), warnings: ["nothing changed: the description is the same as the current one"] } };
+  if (kind === "none") return { kind, job: { ...view(job), unchanged: true, warnings: ["nothing changed: the description is the same as the current one"] } };
   const warnings = groupChanged(before, job, now) ? await admitGroupChange(core, s, before, job, out) : (await s.persist(out), []);
   return { kind, job: { ...view(core.jobs.get(job.id)!), warnings } };
 }

@@ -2,7 +2,13 @@
 // description, when and by whom it was made and what changed from the one before; and a readable diff of two
 // descriptions, path by path.
 import type { JobSpec } from "../core/jobspec.ts";
-import type { JobRecord } from "./jobs.ts";
+
+/** What a job's history is read from and kept in (Versioned has it: no import back of jobs.ts). */
+export interface Versioned {
+  version: number;
+  spec: JobSpec;
+  history?: VersionRec[];
+}
 
 export interface VersionRec {
   version: number;
@@ -17,7 +23,7 @@ export interface VersionRec {
 export const HISTORY_KEEP = 20;
 
 /** The history after `version` (a new one, or a rollback reusing an old number) was made. */
-export function recordVersion(job: JobRecord, prev: JobSpec | null, user: string, kind: string, now: number): VersionRec[] {
+export function recordVersion(job: Versioned, prev: JobSpec | null, user: string, kind: string, now: number): VersionRec[] {
   const paths = prev ? specDiff(prev, job.spec).map((d) => d.path) : [];
   const what = paths.length > 4 ? [...paths.slice(0, 4), `${paths.length - 4} more`] : paths;
   const rec: VersionRec = { version: job.version, at: now, user, change: what.length ? `${kind}: ${what.join(", ")}` : kind, spec: job.spec };
@@ -25,7 +31,7 @@ export function recordVersion(job: JobRecord, prev: JobSpec | null, user: string
 }
 
 /** The description of version n, with the replica the job has now (a rollback does not scale, like scale). */
-export function specOfVersion(job: JobRecord, n: number): JobSpec | null {
+export function specOfVersion(job: Versioned, n: number): JobSpec | null {
   const rec = [...(job.history ?? [])].reverse().find((h) => h.version === n);
   if (!rec) return null;
   return { ...rec.spec, deploy: { ...rec.spec.deploy, replica: job.spec.deploy.replica } };

@@ -7,7 +7,7 @@
 //      │            └─► finished (batch: every pod finished or given up on)
 //      └──────── any live state ──► destroying (galaxy remove) ──► forgotten once its group is released
 import { ConflictError } from "../core/errors.ts";
-import { ioLimits, volumeRequests } from "../core/group-spec.ts";
+import { ioLimits, volumeRequests } from "../rpc/group-spec.ts";
 import { podResources, type JobSpec } from "../core/jobspec.ts";
 import type { GroupSpec, JobState } from "../rpc/types.ts";
 import type { VersionRec } from "./history.ts";

@@ -103,22 +103,44 @@ export function plan(job: JobRecord, pods: PodView[], now: number, opts: PlanOpt
   return { job: j, commands: commandsFor(j, ctx), moves: ctx.moves, events: ctx.events };
 }
 
+// ───────── time rules ─────────
+// Every rule of this file that turns on `now` fires at a time computed by one of these functions: the rule tests
+// `now >= t` (or `now < t` while it holds), and nextDeadline is the earliest of TIME_RULES' times after now. A rule
+// added without its entry in TIME_RULES fails planner-time.test.ts (its table must name every entry).
+
+/** A blacklist entry holds while now < this. */
+const blacklistEndsAt = (b: { until: number }) => b.until;
+/** A step pod still pending at this time is late (now - at > deploy_timeout, in whole ms). */
+const stepPodLateAt = (j: JobRecord, sp: StepPod) => sp.at + j.spec.deploy.deployTimeout + 1;
+/** A lost pod is moved off its silent agent from this time on. */
+const lostTimeoutAt = (p: PodView, opts: PlanOptions) => p.lostSince + opts.podLostTimeout;
+/** A placed pod whose worker never reported is moved from this time on. */
+const notStartedAt = (j: JobRecord, p: PodView) => p.placedAt + j.spec.deploy.deployTimeout + 1;
+/** The next step may start at this time (deploy.interval after the last one settled). */
+const intervalEndsAt = (j: JobRecord, step: Step) => step.doneAt + j.spec.deploy.interval;
+
+export interface TimeRule {
+  name: string;
+  /** The times at which the rule may fire for this job and its pods (a superset is harmless: it only wakes early). */
+  times(j: JobRecord, pods: readonly PodView[], opts: PlanOptions): number[];
+}
+
+export const TIME_RULES: readonly TimeRule[] = [
+  { name: "blacklist expiry", times: (j) => j.blacklist.map(blacklistEndsAt) },
+  { name: "step deploy_timeout", times: (j) => (j.step?.pods ?? []).map((sp) => stepPodLateAt(j, sp)) },
+  { name: "pod_lost_timeout", times: (_j, pods, opts) => pods.filter((p) => p.lostSince).map((p) => lostTimeoutAt(p, opts)) },
+  { name: "deploy_timeout after placement", times: (j, pods) => pods.filter(neverReported).map((p) => notStartedAt(j, p)) },
+  { name: "step interval", times: (j) => (j.step && j.spec.deploy.interval > 0 ? [intervalEndsAt(j, j.step)] : []) },
+];
+
 /**
- * The earliest time at which `now` alone could make plan(job, pods) decide differently: a blacklist entry expiring,
- * a step pod's deploy timeout, a lost pod's pod_lost_timeout, the step interval ending. Until then a plan that
- * changed nothing (same job, no moves, no events) stays right for the same job and pods (AppMasterCore caches it).
- * Every rule of this file that compares `now` must be listed here.
+ * The earliest time at which `now` alone could make plan(job, pods) decide differently: the earliest time of a
+ * TIME_RULES entry after now. Until then a plan that changed nothing (same job, no moves, no events) stays right for
+ * the same job and pods (AppMasterCore caches it).
  */
 export function nextDeadline(job: JobRecord, pods: readonly PodView[], now: number, opts: PlanOptions): number {
   let at = Infinity;
-  const consider = (t: number) => {
-    if (t > now && t < at) at = t;
-  };
-  for (const b of job.blacklist) consider(b.until);
-  for (const sp of job.step?.pods ?? []) consider(sp.at + job.spec.deploy.deployTimeout + 1); // late: now - at > timeout
-  for (const p of pods) if (p.lostSince) consider(p.lostSince + opts.podLostTimeout);
-  for (const p of pods) if (neverReported(p)) consider(p.placedAt + job.spec.deploy.deployTimeout + 1);
-  if (job.step && job.spec.deploy.interval > 0) consider(job.step.doneAt + job.spec.deploy.interval);
+  for (const rule of TIME_RULES) for (const t of rule.times(job, pods, opts)) if (t > now && t < at) at = t;
   return at;
 }
 
@@ -161,7 +183,7 @@ const byIndex = (a: PodView, b: PodView) => indexOf(a.id) - indexOf(b.id);
 // ───────── stages ─────────
 
 function expireBlacklist(j: JobRecord, now: number): JobRecord {
-  const blacklist = j.blacklist.filter((b) => b.until > now);
+  const blacklist = j.blacklist.filter((b) => now < blacklistEndsAt(b));
   return blacklist.length === j.blacklist.length ? j : { ...j, blacklist };
 }
 
@@ -218,7 +240,7 @@ function settleStep(j: JobRecord, ctx: Ctx): JobRecord {
   for (const sp of j.step.pods) {
     const p = ctx.byId.get(sp.id);
     const o = outcome(p, j.version, isBatch(j.spec));
-    const late = o === "pending" && ctx.now - sp.at > j.spec.deploy.deployTimeout;
+    const late = o === "pending" && ctx.now >= stepPodLateAt(j, sp);
     // a fresh pod that started and crashed is restarting, not deploying: it frees its slot (not so for an update)
     const crashLooping = sp.action === "start" && o === "pending" && (p?.restarts ?? 0) > 0 && p?.version === j.version;
     if (o === "pending" && !late && !p?.lostSince && !crashLooping) keep.push(sp);
@@ -246,7 +268,7 @@ function failurePolicy(j: JobRecord, ctx: Ctx): JobRecord {
     if (p.busy || !p.agent || inStep(j, p.id) || ctx.moves.some((m) => m.pod === p.id)) continue;
     const retry = j.moves[p.id]?.agent === p.agent && p.state !== "running" && p.state !== "finished";
     if (p.lostSince) {
-      if (ctx.now - p.lostSince >= ctx.opts.podLostTimeout) {
+      if (ctx.now >= lostTimeoutAt(p, ctx.opts)) {
         j = moveOff(j, p, `agent ${p.agent} silent for ${formatDuration(ctx.now - p.lostSince)} (pod_lost_timeout)`, false, ctx);
       }
     } else if (retry) {
@@ -254,7 +276,7 @@ function failurePolicy(j: JobRecord, ctx: Ctx): JobRecord {
       ctx.moves.push({ pod: p.id, agent: p.agent, reason: entry?.reason ?? "moving it again", blacklist: !!entry, recreate: false });
     } else if (p.state === "failed" && !movesExhausted(j, p, ctx.opts)) {
       j = moveOff(j, p, `failed on ${p.agent}: ${p.lastError || "no reason given"}`, true, ctx);
-    } else if (neverReported(p) && ctx.now - p.placedAt > j.spec.deploy.deployTimeout) {
+    } else if (neverReported(p) && ctx.now >= notStartedAt(j, p)) {
       const why = `not started ${formatDuration(ctx.now - p.placedAt)} after its placement (deploy_timeout ${formatDuration(j.spec.deploy.deployTimeout)})`;
       j = moveOff(j, p, `${why} on ${p.agent}${p.lastError ? `: ${p.lastError}` : ""}`, true, ctx);
     } else if (onBlacklist(j, p.agent, ctx.now) && p.state !== "running" && p.state !== "finished" && p.state !== "failed") {
@@ -275,7 +297,7 @@ function moveOff(j: JobRecord, p: PodView, reason: string, blacklist: boolean, c
   return { ...j, moves, blacklist: [...j.blacklist, { agent: p.agent, until, reason }] };
 }
 
-const onBlacklist = (j: JobRecord, agent: string, now: number) => j.blacklist.some((b) => b.agent === agent && b.until > now);
+const onBlacklist = (j: JobRecord, agent: string, now: number) => j.blacklist.some((b) => b.agent === agent && now < blacklistEndsAt(b));
 
 const inStep = (j: JobRecord, id: string) => !!j.step?.pods.some((sp) => sp.id === id);
 
@@ -310,7 +332,7 @@ function advanceRollout(j: JobRecord, ctx: Ctx): JobRecord {
 function admit(j: JobRecord, ctx: Ctx): JobRecord {
   const { step: size, interval } = j.spec.deploy;
   const inflight = j.step?.pods.length ?? 0;
-  if (interval > 0 && (inflight > 0 || (j.step && ctx.now < j.step.doneAt + interval))) return j;
+  if (interval > 0 && (inflight > 0 || (j.step && ctx.now < intervalEndsAt(j, j.step)))) return j;
   if (inflight >= size) return j;
   const fresh = ctx.pods.filter((p) => p.reported && p.agent && !p.lostSince && p.version === 0 && !ENDED.includes(p.state) && !inStep(j, p.id));
   const chosen: StepPod[] = fresh.sort(byIndex).map((p) => ({ id: p.id, action: "start" as StepAction, at: ctx.now }));

@@ -6,13 +6,18 @@
 // failed with the agent's reason, whatever its worker said last; a worker report older than STALE_REPORT_MS is not
 // believed (podTruth: clients, naming files and job status see the pod lost, its tasks not running).
 import { formatDuration } from "../core/units.ts";
-import type { ContainerInfo, FetchTaskRequest, Pod, PodState, TaskStatus } from "../rpc/types.ts";
+import { POD_STATES, isOneOf, type PodState } from "../core/domain.ts";
+import { InvalidError } from "../core/errors.ts";
+import { NOT_ITS_AGENT, REASON } from "../core/reasons.ts";
+import type { ContainerInfo, FetchTaskRequest, Pod, TaskStatus } from "../rpc/types.ts";
 import type { PodView } from "./planner.ts";
 
 /** A worker report older than this (ten fetch intervals) no longer says the pod runs. */
 export const STALE_REPORT_MS = 10_000;
 
-export interface PodRec extends Omit<Pod, "healthy"> {
+export interface PodRec extends Omit<Pod, "healthy" | "state"> {
+  /** The worker's word, converted once when its report arrives (recordReport). */
+  state: PodState;
   /** A worker has reported since this leader started. */
   reported: boolean;
   /** When ResMan first said the pod's agent is silent (0: not lost). */
@@ -53,7 +58,7 @@ export const podIndex = (id: string): number => Number(id.slice(id.lastIndexOf("
 
 export function podView(p: PodRec): PodView {
   return {
-    id: p.id, agent: p.agent, state: p.state as PodState, version: p.version, reported: p.reported, lostSince: p.lostSince,
+    id: p.id, agent: p.agent, state: p.state, version: p.version, reported: p.reported, lostSince: p.lostSince,
     lastError: p.lastError, restarts: p.restarts, busy: p.pendingOp !== "", placedAt: p.placedAt, blocked: p.blocked,
   };
 }
@@ -152,19 +157,26 @@ function applyContainerEnd(p: PodRec): void {
 function onlyBlacklisted(reasons: Record<string, number>): boolean {
   let blacklisted = false;
   for (const r in reasons) {
-    if (r === "blacklist") blacklisted = true;
-    else if (r !== "pool" && r !== "labels" && !r.startsWith("agent ")) return false;
+    if (r === REASON.blacklist) blacklisted = true;
+    else if (!NOT_ITS_AGENT.has(r)) return false;
   }
   return blacklisted;
 }
 
 // ───────── worker reports ─────────
 
+/** A worker's pod state: proto3's empty string (a worker that has not said yet) is starting; an unknown word is refused. */
+export function podStateOf(s: string): PodState {
+  if (s === "") return "starting";
+  if (isOneOf(POD_STATES, s)) return s;
+  throw new InvalidError(`unknown pod state ${JSON.stringify(s)}`);
+}
+
 /** Records a worker's report; returns the events read off the change (exits with reasons, restarts, states). */
 export function recordReport(p: PodRec, req: FetchTaskRequest, now: number): PodEvent[] {
   const events = p.reported ? reportEvents(p, req) : [];
   p.reported = true;
-  p.state = (req.state || "starting") as PodState;
+  p.state = podStateOf(req.state);
   p.tasks = req.tasks;
   p.version = req.version;
   p.restarts = req.tasks.reduce((s, t) => s + t.restarts, 0);
@@ -268,7 +280,7 @@ function reportEvents(p: PodRec, req: FetchTaskRequest): PodEvent[] {
   const events: PodEvent[] = [];
   const ev = (kind: string, message: string) => events.push({ podId: p.id, kind, message });
   for (const t of req.tasks) taskEvents(p.tasks.find((o) => o.name === t.name), t, ev);
-  const state = req.state as PodState;
+  const state = podStateOf(req.state);
   if (state !== p.state || req.version !== p.version) {
     if (state === "deploying") ev("deploy", `deploying version ${req.version}`);
     else if (state === "running") ev("start", `running version ${req.version}`);

@@ -9,21 +9,18 @@
 //     (RescheduleContainer) ──► release removed jobs ──► naming files
 import { randomBytes } from "node:crypto";
 import { StaleEpochError, UnauthenticatedError, isGalaxyError } from "../core/errors.ts";
-import { leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";
-import { openBackend } from "../cluster/backend.ts";
-import { RpcClient, RpcServer, type Methods, type Principal } from "../rpc/index.ts";
+import type { ClusterView, Leadership } from "../cluster/index.ts";
+import { RpcClient, type Methods, type Principal } from "../rpc/index.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store, type Table } from "../store/index.ts";
 import { describeCommitFailure } from "../store/commit-error.ts";
 import { isRefusal, type GroupGate } from "./admission.ts";
 import { AppMasterCore, DEFAULT_CORE_OPTIONS, type CoreOptions, type MoveOrder, type Out } from "./core.ts";
 import { EventLog } from "./event-log.ts";
 import { groupSpecOf, normalizeJob, type JobRecord } from "./jobs.ts";
-import { registerJobHandlers } from "./handlers.ts";
 import { namingDocument, servicesOf } from "./services.ts";
 import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintsCache } from "./hints-cache.ts";
 import { lastHints, type PlacementRec } from "./placements.ts";
 import { verifyPodToken } from "./pod-auth.ts";
-import { consoleRoutes } from "../console/server.ts";
 
 const FULL_HINTS_TIMEOUT_MS = 30_000;
 /** Every call to AppMaster is small: a job description is at most 1 MiB (src/core/spec-limits.ts). */
@@ -336,27 +333,5 @@ export class AppMasterShell implements GroupGate {
   }
 }
 
-const leaderFirst = (leader: string | undefined, others: string[]): string[] => [...new Set([...(leader ? [leader] : []), ...others])];
 
 export const randomSuffix = (): string => randomBytes(2).toString("hex");
-
-export async function startAppMaster(opts: AppMasterOptions): Promise<MasterHandle> {
-  const { cluster, store, elect, close } = await openBackend({ role: "appmaster", ...opts });
-  const shell = new AppMasterShell(store, cluster, opts);
-  const server = new RpcServer({
-    role: "appmaster",
-    secret: () => cluster.secret(),
-    maxBodyBytes: APPMASTER_MAX_BODY_BYTES,
-    authenticateUser: (u, t) => shell.authenticateUser(u, t),
-    leaderCheck: leaderCheck("appmaster", cluster, opts.advertise, shell),
-    health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0 }),
-    // the web console (src/console/): its page, and ResMan's and the agents' views as the calling user
-    otherRoutes: consoleRoutes({
-      resman: () => leaderFirst(cluster.readLeader("resman")?.addr, opts.resman),
-      appmaster: () => leaderFirst(cluster.readLeader("appmaster")?.addr, [opts.advertise]),
-      authenticate: (u, t) => shell.authenticateUser(u, t),
-    }),
-  });
-  registerJobHandlers(server, shell);
-  return runMaster({ role: "appmaster", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close });
-}

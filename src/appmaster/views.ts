@@ -33,7 +33,7 @@ export function jobView(job: JobRecord, recs: readonly PodRec[], now: number, br
     prevSpecJson: job.prevSpec && !brief ? JSON.stringify(job.prevSpec) : "", updated: recs.filter((p) => p.version === job.version).length,
     update: updateProgress(job, recs.length, runningTarget),
     blacklist: activeBlacklist(job, now).map((b) => ({ agent: b.agent, until: b.until, reason: b.reason })),
-    finishedAt: job.finishedAt, warnings: [], status: jobStatus(job, sp), healthy: healthyCount(job, sp),
+    finishedAt: job.finishedAt, warnings: [], status: jobStatus(job, sp), healthy: healthyCount(job, sp), unchanged: false,
   };
 }
 

@@ -56,7 +56,7 @@ describe("voluntary moves: AppMaster moves what ResMan marks, within the disrupt
     expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 10_004).reply.command).toBe("none");
     core.fetchTask(report(ids[0]!, "b:1"), T0 + 10_005); // healthy now
     expect(core.fetchTask(report(ids[0]!, "a:1"), T0 + 10_006).reply.command).toBe("terminate");
-    expect(core.tick(T0 + 10_007).moves.map((m) => m.pod)).toEqual([ids[1]]);
+    expect(core.tick(T0 + 10_007).moves.map((m) => m.pod)).toEqual([ids[1]!]);
   });
 
   test("step 2 moves two at once; a pod down already does not count against it", () => {
@@ -66,7 +66,7 @@ describe("voluntary moves: AppMaster moves what ResMan marks, within the disrupt
     core.applyHints([{ groupId: job.id, containers: ids.map((x) => container(x, "a:1")) }], T0 + 1);
     for (const x of ids) core.fetchTask(report(x, "a:1"), T0 + 2);
     core.applyHints([{ groupId: job.id, containers: ids.map((x) => container(x, "a:1", "drain of a:1")) }], T0 + 3);
-    expect(core.tick(T0 + 4).moves.map((m) => m.pod)).toEqual([ids[0], ids[1]]);
+    expect(core.tick(T0 + 4).moves.map((m) => m.pod)).toEqual([ids[0]!, ids[1]!]);
   });
 
   test("no room: nothing moves, and one event says why the drain waits", () => {

@@ -122,8 +122,8 @@ function judgeMachine(m: ContestMachine, apps: readonly ContestApp[], rulesOf: R
   const count = new Map<string, number>();
   for (const a of apps) {
     for (let t = 0; t < points; t++) {
-      cpu[t] += a.cpu[t]!;
-      mem[t] += a.memory[t]!;
+      cpu[t] = cpu[t]! + a.cpu[t]!;
+      mem[t] = mem[t]! + a.memory[t]!;
     }
     disk += a.disk;
     p += a.p;

@@ -11,7 +11,7 @@
 // What it measures: replies per second, round-trip times, per-container times (cap received = placed, reply to the
 // heartbeat that first reported it running = confirmed) for tracked groups, and revoked caps.
 import { RpcClient, type DeepPartial } from "../rpc/index.ts";
-import { KeepAliveConn } from "../rpc/keepalive.ts";
+import { KeepAliveConn } from "./keepalive.ts";
 import type { AgentInfo, Cap, ContainerReport, HeartbeatReply } from "../rpc/types.ts";
 import { newerCaps, WATCH_MS, WATCH_TIMEOUT_MS } from "../agent/core.ts";
 import { FULL_EVERY_MS } from "../agent/report-delta.ts";

@@ -16,11 +16,8 @@ export interface FleetAgent extends SchedAgent {
   batchCount: number;
 }
 
-export interface Shape {
-  millicores: number;
-  memory: number;
-  disk: number;
-}
+export type { Shape } from "../rpc/complete.ts";
+import type { Shape } from "../rpc/complete.ts";
 
 /** "32/128G" or "32/128G/1T" (cores/memory[/disk]); cores may be "250m" or "0.25". */
 export function parseShape(text: string): Shape {
@@ -68,7 +65,7 @@ export interface GroupDef {
 export function c1mGroups(groups: number, replicas: number, container: Shape): GroupDef[] {
   const width = String(groups).length;
   return Array.from({ length: groups }, (_, i) => ({
-    id: `c1m-${String(i).padStart(width, "0")}`, replica: replicas, maxPerHost: 0, jobType: "service" as JobType,
+    id: `c1m-${String(i).padStart(width, "0")}`, replica: replicas, maxPerHost: 0, jobType: "service",
     resources: { millicores: container.millicores, memory: container.memory, disk: container.disk, ssd: 0 },
   }));
 }

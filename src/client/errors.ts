@@ -14,8 +14,9 @@ export function describeError(err: unknown, bin = "galaxy", commands: readonly s
   if ((e as { code?: string })?.code === "EEXIT") return null; // oclif's ExitError (class names are minified away)
   if (isGalaxyError(err)) {
     let msg = tidyUsage(err.message, bin, command) ?? err.message; // a flag's own parse (commands/flags.ts) threw it
-    if (err.code === "UNAVAILABLE" && msg.startsWith("no AppMaster")) msg += `; is \`${bin} appmaster\` running? see \`${bin} status\``;
-    else if (err.code === "UNAVAILABLE" && msg.startsWith("no ResMan")) msg += `; is \`${bin} resman\` running?`;
+    const down = err.code === "UNAVAILABLE" ? err.details.service : undefined; // the service no address answered for
+    if (down === "AppMaster") msg += `; is \`${bin} appmaster\` running? see \`${bin} status\``;
+    else if (down === "ResMan") msg += `; is \`${bin} resman\` running?`;
     else if (err.code === "UNAUTHENTICATED") msg += `; check --user/--token or run \`${bin} login\``;
     return { message: msg, exit: err.code === "INVALID" ? 2 : 1 };
   }

@@ -5,7 +5,7 @@ import { renameSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterDir, LeaderInfo, MasterRole } from "./cluster-dir.ts";
 import { unlinkQuiet } from "./cluster-dir.ts";
-import { HeldLeadership, type Leadership } from "./leadership.ts";
+import { HeldLeadership, type Leadership, type ResolvedElection } from "./leadership.ts";
 import { holderKey, leaseExpiry, observeHolder, type HolderObservation } from "./lease.ts";
 import { acquireFlock, tryFlock, type FileLock } from "./lock.ts";
 import { sleep } from "./sleep.ts";
@@ -24,15 +24,7 @@ export interface ElectionOptions {
   onStandby?: () => void;
 }
 
-export interface ResolvedElection {
-  readonly dir: ClusterDir;
-  readonly role: MasterRole;
-  readonly addr: string;
-  readonly pollMs: number;
-  readonly leaseMs: number;
-  readonly now: () => number;
-  readonly log: (msg: string) => void;
-}
+export type { ResolvedElection } from "./leadership.ts";
 
 export function resolveElection(opts: ElectionOptions): ResolvedElection {
   return {

@@ -1,9 +1,19 @@
 // A won leadership: renews the lease in R.leader every leaseMs/3 and notices when it has been deposed
 // (R.lock replaced by a standby, or a newer epoch granted).
-import type { LeaderInfo, MasterRole } from "./cluster-dir.ts";
+import type { ClusterDir, LeaderInfo, MasterRole } from "./cluster-dir.ts";
 import { unlinkQuiet } from "./cluster-dir.ts";
-import type { ResolvedElection } from "./election.ts";
 import type { FileLock } from "./lock.ts";
+
+/** An election's options with every default filled in (election.ts resolveElection). */
+export interface ResolvedElection {
+  readonly dir: ClusterDir;
+  readonly role: MasterRole;
+  readonly addr: string;
+  readonly pollMs: number;
+  readonly leaseMs: number;
+  readonly now: () => number;
+  readonly log: (msg: string) => void;
+}
 
 export interface Leadership {
   readonly role: MasterRole;

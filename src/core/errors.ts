@@ -110,8 +110,9 @@ export class TooLargeError extends GalaxyError {
 }
 
 export class UnavailableError extends GalaxyError {
-  constructor(message: string) {
-    super("UNAVAILABLE", message);
+  /** details.service: the service no address answered for ("ResMan", "AppMaster"), set by the RPC client. */
+  constructor(message: string, details: Record<string, string> = {}) {
+    super("UNAVAILABLE", message, details);
   }
 }
 

@@ -4,11 +4,11 @@
 // Readers never throw: a bad value is reported (path + one sentence) and replaced by its default, so that checking
 // goes on and every problem of a file is reported at once. A spec is only handed out when no problem was found.
 
+import { JOB_TYPES, type JobType } from "./domain.ts";
 import { portEnvName } from "./env.ts";
 import { formatDuration, parseDuration, parseSize } from "./units.ts";
 
-export const JOB_TYPES = ["monitor", "service", "batch", "best-effort"] as const;
-export type JobType = (typeof JOB_TYPES)[number];
+export { JOB_TYPES, type JobType };
 export type Medium = "disk" | "ssd" | "tmpfs";
 
 export interface PackageSpec { source: string; version: string; dest: string }
@@ -71,9 +71,11 @@ export interface JobSpec { name: string; type: JobType; deploy: DeploySpec; pod:
 
 export interface JobSpecProblem { path: string; line?: number; message: string }
 
+const SERVICE: JobType = "service";
+
 /** Defaults of jobspec.md. `type` defaults to service when the file leaves it out. */
 export const DEFAULTS = {
-  type: "service" as JobType,
+  type: SERVICE,
   step: 1,
   interval: 0,
   maxPerHost: 0,

@@ -79,7 +79,7 @@ const GOOD: Record<string, JobSpec> = {
     name: "web",
     type: "monitor",
     deploy: {
-      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, antiAffinity: [{ job: "db", maxPerHost: 1 }, { job: "cache", maxPerHost: 0 }], pools: ["default", "edge"], labels: ["ssd"], spread: true, score: "spread" as const, profile: { cpu: [0.25, 0.5, 1, 0.5], memory: [1, 1, 1, 1] },
+      replica: 3, step: 2, interval: 10_000, maxPerHost: 1, antiAffinity: [{ job: "db", maxPerHost: 1 }, { job: "cache", maxPerHost: 0 }], pools: ["default", "edge"], labels: ["ssd"], spread: true, score: "spread" as const, profile: { cpu: [0.25, 0.5, 1, 0.5], memory: [1, 1, 0.5, 1] },
       updateBreak: 1, deployTimeout: 120_000, stopTimeout: 90_000, restart: { attempts: 5, delay: 500, maxDelay: 120_000 },
     },
     pod: {

@@ -92,21 +92,18 @@ export class CapsWatch {
   }
 
   /**
-   * Answers the parked watches of agents whose caps changed or that were removed (core.capsDirty, cleared here) and,
+   * Answers the parked watches of agents whose caps changed or that were removed (the core's outbox, drained here) and,
    * at most every EXPIRY_SCAN_MS, the watches whose wait is over (their slots of the wheel): O(changed agents +
    * ended watches) per tick, never O(parked watches).
    */
   poke(now: number): void {
     const core = this.core();
-    if (this.parked.size === 0) {
-      core.capsDirty.clear();
-      return;
-    }
-    for (const endpoint of core.capsDirty) {
+    const changed = core.takeCapsChanged();
+    if (this.parked.size === 0) return;
+    for (const endpoint of changed) {
       const p = this.parked.get(endpoint);
       if (p) this.check(core, p, now, false);
     }
-    core.capsDirty.clear();
     if (now - this.lastExpiryScan < EXPIRY_SCAN_MS) return;
     this.lastExpiryScan = now;
     const due = Math.floor(now / EXPIRY_SCAN_MS); // slot s ends at s * EXPIRY_SCAN_MS >= every deadline in it

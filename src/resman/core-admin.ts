@@ -3,10 +3,10 @@
 // disruption budget, make-before-break), and an agent under memory pressure gives up best-effort containers first.
 import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
 import { dropLeavingOn } from "./core-moves.ts";
-import type { ResManCore } from "./core.ts";
+import type { CoreState } from "./core-state.ts";
 import { agentHard, type AdminState, type AgentRec, type Write } from "./state.ts";
 
-export function mustAgent(core: ResManCore, endpoint: string): AgentRec {
+export function mustAgent(core: CoreState, endpoint: string): AgentRec {
   const a = core.agents.get(endpoint);
   if (a) return a;
   const matches = [...core.agents.keys()].filter((e) => e.startsWith(endpoint));
@@ -17,7 +17,7 @@ export function mustAgent(core: ResManCore, endpoint: string): AgentRec {
 const persist = (a: AgentRec): Write => ({ table: "agents", key: a.endpoint, value: agentHard(a) });
 
 /** offline: takes no new containers; draining: also moves its containers away; active: back in service. */
-export function setAgentAdmin(core: ResManCore, endpoint: string, admin: AdminState): Write[] {
+export function setAgentAdmin(core: CoreState, endpoint: string, admin: AdminState): Write[] {
   const a = mustAgent(core, endpoint);
   a.admin = admin;
   core.moving.add(a.endpoint); // draining: its containers move; else the marks of a drain that stopped are cleared
@@ -26,7 +26,7 @@ export function setAgentAdmin(core: ResManCore, endpoint: string, admin: AdminSt
 }
 
 /** Forgets an agent. One that is alive must be empty (drain it first); a dead one's containers go back to pending. */
-export function removeAgent(core: ResManCore, endpoint: string): Write[] {
+export function removeAgent(core: CoreState, endpoint: string): Write[] {
   const a = mustAgent(core, endpoint);
   if (a.dead) dropLeavingOn(core, a.endpoint);
   const containers = core.placement.ofAgent(a.endpoint);
@@ -35,14 +35,14 @@ export function removeAgent(core: ResManCore, endpoint: string): Write[] {
   }
   for (const c of containers) core.evict(c, `agent ${a.endpoint} removed`);
   core.agents.delete(a.endpoint);
-  core.capsDirty.add(a.endpoint); // its parked watch (if any) ends now, with not found
+  core.noteCapsChanged(a.endpoint); // its parked watch (if any) ends now, with not found
   core.agentSet++;
   core.placement.dropAgent(a.endpoint);
   core.moving.delete(a.endpoint);
   return [{ table: "agents", key: a.endpoint, value: null }];
 }
 
-export function setAgentPool(core: ResManCore, endpoint: string, pool: string): Write[] {
+export function setAgentPool(core: CoreState, endpoint: string, pool: string): Write[] {
   const a = mustAgent(core, endpoint);
   if (!core.pools.has(pool)) throw new NotFoundError("pool", pool);
   a.pool = pool;
@@ -54,7 +54,7 @@ export function setAgentPool(core: ResManCore, endpoint: string, pool: string): 
 export const LABEL = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 /** Adds or removes a label on agents; containers that required a removed label move away. */
-export function labelAgents(core: ResManCore, label: string, endpoints: string[], remove: boolean): Write[] {
+export function labelAgents(core: CoreState, label: string, endpoints: string[], remove: boolean): Write[] {
   if (!LABEL.test(label)) throw new InvalidError(`label ${JSON.stringify(label)} is not valid; use [a-z0-9][a-z0-9_.-]*`);
   if (endpoints.length === 0) throw new InvalidError("name at least one agent");
   const agents = endpoints.map((e) => mustAgent(core, e));
@@ -70,14 +70,14 @@ export function labelAgents(core: ResManCore, label: string, endpoints: string[]
   return writes;
 }
 
-export function listLabels(core: ResManCore): { label: string; endpoints: string[] }[] {
+export function listLabels(core: CoreState): { label: string; endpoints: string[] }[] {
   const by = new Map<string, string[]>();
   for (const a of core.agents.values()) for (const l of a.labels) by.set(l, [...(by.get(l) ?? []), a.endpoint]);
   return [...by].sort((x, y) => x[0].localeCompare(y[0])).map(([label, endpoints]) => ({ label, endpoints: endpoints.sort() }));
 }
 
 /** Memory pressure: evict the newest best-effort container (one per heartbeat); no deep placement meanwhile. */
-export function maybeRelievePressure(core: ResManCore, a: AgentRec, pressure: boolean): boolean {
+export function maybeRelievePressure(core: CoreState, a: AgentRec, pressure: boolean): boolean {
   if (a.pressure !== pressure) core.scheduleDirty = true;
   a.pressure = pressure;
   if (!pressure) return false;

@@ -18,13 +18,13 @@
 // (the other copy is destroyed: at worst the moved pod, already counted down by the budget, is down until it runs).
 import { isOnline, type ContainerReport, type GroupSpec } from "../rpc/types.ts";
 import { formatReasons, place } from "../scheduler/index.ts";
-import type { ResManCore } from "./core.ts";
-import { schedAgents, schedGroup } from "./core-schedule.ts";
+import type { CoreState } from "./core-state.ts";
+import { schedAgents, schedGroup } from "./sched-view.ts";
 import { rebalanceReason } from "./rebalance.ts";
 import { ContainerRec, type AgentRec } from "./state.ts";
 
 /** Why a placed container may not stay on its agent ("" when it may). */
-export function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): string {
+export function misplaced(core: CoreState, a: AgentRec, c: ContainerRec): string {
   if (a.admin === "draining") return `drain of ${a.endpoint}`;
   const spec = core.groups.get(c.group)?.spec;
   if (!spec) return "";
@@ -41,7 +41,7 @@ export function misplaced(core: ResManCore, a: AgentRec, c: ContainerRec): strin
  * ones are marked (or unmarked: the agent is back in service) for AppMaster. An agent leaves the set once nothing on
  * it is misplaced.
  */
-export function applyMoves(core: ResManCore, now: number): void {
+export function applyMoves(core: CoreState, now: number): void {
   restoreCancelled(core);
   if (core.moving.size === 0) return;
   const room = roomCache(core, now);
@@ -75,9 +75,9 @@ export function applyMoves(core: ResManCore, now: number): void {
 
 /** Dry runs are kept ROOM_RECHECK_MS per group: a tick every 100 ms need not re-run one per group with marks. */
 export const ROOM_RECHECK_MS = 1_000;
-const roomCaches = new WeakMap<ResManCore, Map<string, { at: number; why: string }>>();
+const roomCaches = new WeakMap<CoreState, Map<string, { at: number; why: string }>>();
 
-function roomCache(core: ResManCore, now: number): Map<string, { at: number; why: string }> {
+function roomCache(core: CoreState, now: number): Map<string, { at: number; why: string }> {
   let m = roomCaches.get(core);
   if (!m) roomCaches.set(core, (m = new Map()));
   for (const [g, r] of m) if (now - r.at >= ROOM_RECHECK_MS) m.delete(g);
@@ -85,7 +85,7 @@ function roomCache(core: ResManCore, now: number): Map<string, { at: number; why
 }
 
 /** A dry run of the real pass for one more container of c's group: "" when some agent takes it, else the reasons. */
-function roomFor(core: ResManCore, c: ContainerRec): string {
+function roomFor(core: CoreState, c: ContainerRec): string {
   const g = core.groups.get(c.group);
   if (!g) return "";
   const r = place(schedAgents(core), [schedGroup(avoidLeaving(core, g.spec), [c.id])], { seed: core.seed, victimBudget: (id) => victimBudget(core, id) });
@@ -93,7 +93,7 @@ function roomFor(core: ResManCore, c: ContainerRec): string {
 }
 
 /** AppMaster moves a marked container off a live agent: a new copy is placed elsewhere, the old one stays until it ends. */
-export function moveMakeBeforeBreak(core: ResManCore, c: ContainerRec, reason: string): void {
+export function moveMakeBeforeBreak(core: CoreState, c: ContainerRec, reason: string): void {
   const old = new ContainerRec(c.id, c.group, c.index, c.resources);
   old.agent = c.agent;
   old.ports = c.ports;
@@ -106,7 +106,7 @@ export function moveMakeBeforeBreak(core: ResManCore, c: ContainerRec, reason: s
 }
 
 /** The group as the scheduler sees it: never on an agent that still holds a leaving copy of it (one id, one copy). */
-export function avoidLeaving(core: ResManCore, spec: GroupSpec): GroupSpec {
+export function avoidLeaving(core: CoreState, spec: GroupSpec): GroupSpec {
   if (core.placement.leaving.size === 0) return spec;
   const agents = [...core.placement.leaving.values()].filter((c) => c.group === spec.id).map((c) => c.agent);
   return agents.length === 0 ? spec : { ...spec, blacklist: [...spec.blacklist, ...agents] };
@@ -116,7 +116,7 @@ export function avoidLeaving(core: ResManCore, spec: GroupSpec): GroupSpec {
  * A move that no longer has a reason (the drain stopped, the label came back) while its new copy is not placed yet:
  * the old copy is the container again, where it runs (same grant: its agent sees no change).
  */
-function restoreCancelled(core: ResManCore): void {
+function restoreCancelled(core: CoreState): void {
   if (core.placement.leaving.size === 0) return;
   for (const old of [...core.placement.leaving.values()]) {
     const c = core.placement.get(old.id);
@@ -130,7 +130,7 @@ function restoreCancelled(core: ResManCore): void {
 }
 
 /** A report about a leaving copy on this agent: it is let go once it ended. Returns whether the report was one. */
-export function noteLeavingReport(core: ResManCore, a: AgentRec, r: ContainerReport): boolean {
+export function noteLeavingReport(core: CoreState, a: AgentRec, r: ContainerReport): boolean {
   const old = core.placement.leavingCopy(r.containerId, a.endpoint);
   if (!old) return false;
   if (r.state === "exited" || r.state === "failed" || r.state === "destroying") letGo(core, a, old);
@@ -139,14 +139,14 @@ export function noteLeavingReport(core: ResManCore, a: AgentRec, r: ContainerRep
 }
 
 /** A full report: the leaving copies it does not mention are gone from the agent. */
-export function dropUnreported(core: ResManCore, a: AgentRec, reports: readonly ContainerReport[]): void {
+export function dropUnreported(core: CoreState, a: AgentRec, reports: readonly ContainerReport[]): void {
   if (core.placement.leaving.size === 0) return;
   const ids = new Set(reports.map((r) => r.containerId));
   for (const old of [...core.placement.leaving.values()]) if (old.agent === a.endpoint && !ids.has(old.id)) letGo(core, a, old);
 }
 
 /** The agent died or is removed: its leaving copies are not waited for (their pods run elsewhere). */
-export function dropLeavingOn(core: ResManCore, endpoint: string): void {
+export function dropLeavingOn(core: CoreState, endpoint: string): void {
   if (core.placement.leaving.size === 0) return;
   const a = core.agents.get(endpoint);
   for (const old of [...core.placement.leaving.values()]) {
@@ -156,7 +156,7 @@ export function dropLeavingOn(core: ResManCore, endpoint: string): void {
   }
 }
 
-function letGo(core: ResManCore, a: AgentRec, old: ContainerRec): void {
+function letGo(core: CoreState, a: AgentRec, old: ContainerRec): void {
   core.placement.letGo(old);
   core.bumpCaps(a); // its cap set no longer holds the copy: the agent destroys it
 }
@@ -166,7 +166,7 @@ function letGo(core: ResManCore, a: AgentRec, old: ContainerRec): void {
  * more important one may take now, max(1, step) − containers not up. ResMan knows no health: a container is up when
  * its agent reports it running (a preempted one is not, until it runs again elsewhere).
  */
-export function victimBudget(core: ResManCore, groupId: string): number {
+export function victimBudget(core: CoreState, groupId: string): number {
   const spec = core.groups.get(groupId)?.spec;
   if (!spec) return Infinity;
   let up = 0;
@@ -175,7 +175,7 @@ export function victimBudget(core: ResManCore, groupId: string): number {
 }
 
 /** What `galaxy agent show` says of moving containers off the agent ("" when nothing has to move). */
-export function drainStatus(core: ResManCore, a: AgentRec): string {
+export function drainStatus(core: CoreState, a: AgentRec): string {
   if (a.admin !== "draining" && !core.moving.has(a.endpoint) && core.placement.leaving.size === 0) return ""; // listing 10,000 agents
   const on = core.placement.ofAgent(a.endpoint);
   if (a.admin === "draining" && on.length === 0) return "drained";

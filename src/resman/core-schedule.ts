@@ -1,143 +1,28 @@
 // The scheduler's inputs built from ResMan's state, and its results applied back: a pass over every pending
 // container (tick), a dry run for `galaxy plan`, and a forced preemption on one agent for `galaxy preempt`.
 //
-//   agents + placement ──► SchedAgent[] (load kept incrementally; containers built lazily, only for preemption)
+//   agents + placement ──► SchedAgent[] (sched-view.ts: load kept incrementally; containers built lazily, only for preemption)
 //   pending containers ──► SchedGroup per group ──► place() ──► evictions (victims -> "preempted")
 //                                                           ──► placements (allocated, caps bumped)
 //                                                           ──► outcomes (last error per group and container)
 import { ConflictError, InvalidError, NotFoundError } from "../core/errors.ts";
-import type { GroupSpec, JobType, Resources } from "../rpc/types.ts";
+import type { GroupSpec, Resources } from "../rpc/types.ts";
 import {
-  AntiAffinityIndex, applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
-  type Eviction, type ScoreKind, type SchedAgent, type SchedContainer, type SchedGroup, type ScheduleResult, type VolumeBinding,
+  applyPlan, checkStatic, formatReasons, place, planVictims, preemptReason, prepare, WorkingAgent,
+  type Eviction, type SchedAgent, type SchedGroup, type ScheduleResult, type VolumeBinding,
 } from "../scheduler/index.ts";
-import type { ResManCore } from "./core.ts";
+import type { CoreState } from "./core-state.ts";
 import { avoidLeaving, victimBudget } from "./core-moves.ts";
+import { schedAgent, schedAgents, schedGroup } from "./sched-view.ts";
 import { hasPersistent, homes } from "./persistent.ts";
-import type { AgentLoad } from "./placement.ts";
-import { profileOf } from "./profiles.ts";
 import { indexOf, type AgentRec, type ContainerRec } from "./state.ts";
-
-/** The scheduler's view of a group; its anti-affinity rules (its own and the reverse of others') from the index. */
-export function schedGroup(s: GroupSpec, pending: string[], rules?: AntiAffinityIndex): SchedGroup {
-  return {
-    id: s.id, jobType: (s.jobType || "service") as JobType, resources: s.resources, ports: s.ports, volumes: s.volumes,
-    pools: s.pools, labels: s.labels, maxPerHost: s.maxPerHost, spread: s.spread, blacklist: s.blacklist, pending,
-    antiAffinity: rules?.rulesFor(s), score: (s.score || undefined) as ScoreKind | undefined, profile: profileOf(s),
-  };
-}
-
-export function agentSchedState(a: AgentRec): SchedAgent["state"] {
-  return a.dead ? "dead" : a.admin === "active" ? "alive" : a.admin;
-}
-
-/**
- * ResMan's view of one agent for the scheduler (bench B2): made once per AgentRec and kept. Its resources, ports,
- * group counts and devices are the placement table's live objects; the fields an agent's record replaces (state,
- * batch count, idle, pressure, info) are copied in by refresh(), which place() calls when a pass first reads the
- * agent: plain fields, which the scheduler reads far more often than a pass builds, and nothing for agents a pass
- * never reads. The containers (read only by preemption) are listed when asked.
- */
-class AgentView implements SchedAgent {
-  readonly endpoint: string;
-  readonly assigned: Resources;
-  readonly usedPorts: ReadonlySet<number>;
-  readonly groupCount: ReadonlyMap<string, number>;
-  readonly takenDevices: ReadonlySet<string>;
-  readonly deviceUsed: ReadonlyMap<string, number>;
-  // copied from the record by refresh()
-  pool!: string;
-  labels!: readonly string[];
-  state!: SchedAgent["state"];
-  total!: Resources;
-  portMin!: number;
-  portMax!: number;
-  batchCount!: number;
-  maxBatch!: number;
-  devices!: SchedAgent["devices"];
-  idle!: Resources;
-  pressure!: boolean;
-  loadTarget?: number;
-  profile?: SchedAgent["profile"];
-  private readonly load: AgentLoad;
-
-  constructor(private readonly core: ResManCore, private readonly a: AgentRec) {
-    // the load is one object for the agent's life in the placement table (dropped with the agent)
-    const l = (this.load = core.placement.load(a.endpoint));
-    this.endpoint = a.endpoint;
-    this.assigned = l.assigned;
-    this.usedPorts = l.ports;
-    this.groupCount = l.groupCount;
-    this.takenDevices = l.devices;
-    this.deviceUsed = l.deviceUsed;
-    this.refresh();
-  }
-
-  refresh(): void {
-    const a = this.a;
-    this.pool = a.pool;
-    this.labels = a.labels;
-    this.state = agentSchedState(a);
-    this.total = a.info.total;
-    this.portMin = a.info.portMin;
-    this.portMax = a.info.portMax;
-    this.batchCount = this.load.batch.size;
-    this.maxBatch = a.info.maxBatch;
-    this.devices = a.info.volumes;
-    this.idle = a.idle;
-    this.pressure = a.pressure;
-    const cfg = this.core.cfg;
-    this.loadTarget = cfg.poolLoadTargets?.[a.pool] ?? cfg.loadTarget;
-    this.profile = this.load.profile;
-  }
-
-  get containers(): readonly SchedContainer[] {
-    // a leaving copy (core-moves.ts) is no victim: its pod already runs elsewhere, and it goes when it ended
-    return this.core.placement.ofAgent(this.a.endpoint).filter((c) => !this.core.placement.isLeaving(c)).map((c) => schedContainer(this.core, c));
-  }
-}
-
-const views = new WeakMap<AgentRec, AgentView>();
-const viewLists = new WeakMap<ResManCore, { agentSet: number; list: AgentView[] }>();
-
-function viewOf(core: ResManCore, a: AgentRec): AgentView {
-  let v = views.get(a);
-  if (!v) views.set(a, (v = new AgentView(core, a)));
-  return v;
-}
-
-/** One agent's view, up to date (a pass over schedAgents() brings each up to date as it first reads it). */
-export function schedAgent(core: ResManCore, a: AgentRec): SchedAgent {
-  const v = viewOf(core, a);
-  v.refresh();
-  return v;
-}
-
-/** Every agent's view, in the agents' order: the same objects in the same array until an agent comes or goes. */
-export function schedAgents(core: ResManCore): readonly SchedAgent[] {
-  let cached = viewLists.get(core);
-  if (!cached || cached.agentSet !== core.agentSet) {
-    const list: AgentView[] = [];
-    for (const a of core.agents.values()) list.push(viewOf(core, a));
-    viewLists.set(core, (cached = { agentSet: core.agentSet, list }));
-  }
-  return cached.list;
-}
-
-function schedContainer(core: ResManCore, c: ContainerRec): SchedContainer {
-  const jobType = (core.groups.get(c.group)?.spec.jobType ?? "service") as JobType;
-  const held = c.bindings.filter((b) => !b.shared).map((b) => b.hostPath);
-  const shares = c.bindings.filter((b) => b.shared).map((b) => ({ path: b.hostPath, size: b.size }));
-  const profile = core.placement.load(c.agent).profiled?.get(c.id);
-  return { id: c.id, groupId: c.group, jobType, charged: c.charged, ports: c.ports.map((p) => p.port), devices: held, shares, ...(profile ? { profile } : {}) };
-}
 
 /**
  * One pass over every pending container. A rebalance move's new copy first tries the agent the rebalancer chose.
  * Containers whose persistent data an agent holds (persistent.ts) go next, each alone and only to that agent; those
  * that do not fit there join the ordinary pass unless a volume is sticky.
  */
-export function schedule(core: ResManCore, now: number): void {
+export function schedule(core: CoreState, now: number): void {
   const pendingBy = pendingByGroup(core, now);
   const persistent = new Set([...pendingBy.keys()].filter((g) => hasPersistent(core.groups.get(g)?.spec)));
   const home = homes(core, persistent);
@@ -163,7 +48,7 @@ export function schedule(core: ResManCore, now: number): void {
   applyResult(core, place(schedAgents(core), groups, { seed: core.seed++, victimBudget: (g) => victimBudget(core, g) }), now);
 }
 
-function pendingByGroup(core: ResManCore, now: number): Map<string, string[]> {
+function pendingByGroup(core: CoreState, now: number): Map<string, string[]> {
   const pendingBy = new Map<string, string[]>();
   for (const id of core.placement.pending) {
     const c = core.placement.get(id)!;
@@ -176,7 +61,7 @@ function pendingByGroup(core: ResManCore, now: number): Map<string, string[]> {
 }
 
 /** A rebalance move's new copy on the agent the rebalancer chose, when the scheduler's checks let it (no eviction). */
-function placeOnTarget(core: ResManCore, c: ContainerRec, now: number): boolean {
+function placeOnTarget(core: CoreState, c: ContainerRec, now: number): boolean {
   const to = c.moveTo;
   c.moveTo = "";
   const g = core.groups.get(c.group);
@@ -191,7 +76,7 @@ function placeOnTarget(core: ResManCore, c: ContainerRec, now: number): boolean 
   return true;
 }
 
-function applyResult(core: ResManCore, result: ScheduleResult, now: number): void {
+function applyResult(core: CoreState, result: ScheduleResult, now: number): void {
   for (const e of result.evictions) applyEviction(core, e);
   for (const p of result.placements) {
     const c = core.placement.get(p.containerId)!;
@@ -227,13 +112,13 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
   return n === 0;
 }
 
-function applyEviction(core: ResManCore, e: Eviction): void {
+function applyEviction(core: CoreState, e: Eviction): void {
   const c = core.placement.get(e.containerId);
   if (c) core.evict(c, `preempted by ${e.by} (${e.byType})`, e.by);
 }
 
 /** What an adopted container is charged: its shared resources plus the full size of the devices it holds whole. */
-export function adoptedCharge(core: ResManCore, c: ContainerRec, agent: AgentRec, bindings: VolumeBinding[]): Resources {
+export function adoptedCharge(core: CoreState, c: ContainerRec, agent: AgentRec, bindings: VolumeBinding[]): Resources {
   const spec = core.groups.get(c.group)?.spec;
   const charged = { ...c.resources };
   for (const v of spec?.volumes ?? []) {
@@ -258,7 +143,7 @@ export interface PlanResult {
 }
 
 /** `galaxy plan`: the real pass, as a dry run of one new group on the live state (preemption included). */
-export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
+export function planGroup(core: CoreState, spec: GroupSpec): PlanResult {
   if (spec.pools.length === 0) throw new InvalidError("the job names no pool");
   const id = spec.id || "plan";
   const pending = Array.from({ length: spec.replica }, (_, i) => `${id}.${i}`);
@@ -281,7 +166,7 @@ export function planGroup(core: ResManCore, spec: GroupSpec): PlanResult {
 }
 
 /** `galaxy preempt GROUP ENDPOINT`: places the group's first pending container there, evicting less important ones. */
-export function forcePreempt(core: ResManCore, groupId: string, endpoint: string, now: number): { container: string; victims: string[] } {
+export function forcePreempt(core: CoreState, groupId: string, endpoint: string, now: number): { container: string; victims: string[] } {
   const g = core.mustGroup(groupId);
   const agent = core.agents.get(endpoint);
   if (!agent) throw new NotFoundError("agent", endpoint);

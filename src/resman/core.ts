@@ -8,10 +8,11 @@
 //             ──► moves (drain, lost labels, pool changes; core-moves.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
 import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
-import { emptyResources, isOnline } from "../rpc/types.ts";
+import { emptyResources, isJobType, isOnline } from "../core/domain.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { profileOf } from "./profiles.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
+import type { CoreState } from "./core-state.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
 import { HintVersions } from "./hint-versions.ts";
@@ -35,7 +36,9 @@ export interface HardState {
 
 export type SafeMode = "off" | "auto" | "manual";
 
-export class ResManCore {
+const NONE_CHANGED: ReadonlySet<string> = new Set();
+
+export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
   readonly groups = new GroupMap();
   readonly pools = new Set<string>();
@@ -50,8 +53,8 @@ export class ResManCore {
   agentSet = 0;
   safeMode: SafeMode;
   scheduleDirty = true;
-  /** Agents whose cap set changed, or that ResMan can speak for again, since CapsWatch last looked (it clears it). */
-  readonly capsDirty = new Set<string>();
+  /** Outbox: agents whose cap set changed, or that ResMan can speak for again, since takeCapsChanged. */
+  private capsChanged = new Set<string>();
   lastScheduleAt = 0;
   seed = 1;
   /**
@@ -84,7 +87,7 @@ export class ResManCore {
     for (const g of this.groups.values()) this.ensureContainers(g);
     this.recoveryUntil = now + cfg.recoveryMs;
     this.awaitingAm = hard.groups.length > 0;
-    this.amWaitUntil = now + (cfg.amWaitMs ?? 60_000);
+    this.amWaitUntil = now + cfg.amWaitMs;
     this.safeModeUntil = now + cfg.safeModeTimeoutMs;
     this.safeMode = hard.safeMode ? "manual" : cfg.safeModeFraction > 0 ? "auto" : "off";
   }
@@ -101,17 +104,30 @@ export class ResManCore {
       return { reply: { ...this.nothingNew(rec), wantFull: true }, writes };
     }
     rec.lastHeartbeat = now;
-    if (!rec.reported) this.capsDirty.add(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
+    if (!rec.reported) this.noteCapsChanged(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
     rec.reported = true;
     rec.usage = req.usage;
     if (rec.dead) {
       rec.dead = false;
       this.scheduleDirty = true;
-      this.capsDirty.add(rec.endpoint);
+      this.noteCapsChanged(rec.endpoint);
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
     return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
+  }
+
+  /** Something an agent's parked watch waits on changed: its cap set, or whether ResMan can speak for it. */
+  noteCapsChanged(endpoint: string): void {
+    this.capsChanged.add(endpoint);
+  }
+
+  /** Drains the outbox of agents whose parked watch (caps-watch.ts) must be looked at: the send side of each input. */
+  takeCapsChanged(): ReadonlySet<string> {
+    if (this.capsChanged.size === 0) return NONE_CHANGED;
+    const out = this.capsChanged;
+    this.capsChanged = new Set();
+    return out;
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -122,7 +138,7 @@ export class ResManCore {
   /** A new cap set for the agent: its version moves on, and its parked watch (caps-watch.ts) is looked at. */
   bumpCaps(a: AgentRec): void {
     a.capsVersion++;
-    this.capsDirty.add(a.endpoint);
+    this.noteCapsChanged(a.endpoint);
   }
 
   /** An answer that changes nothing at the agent. */
@@ -426,7 +442,7 @@ export class ResManCore {
   // ───────── time ─────────
 
   tick(now: number): void {
-    this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec ?? 10_000, (g) => this.placement.containers.sizeOf(g));
+    this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
       this.scheduleDirty = true;
@@ -512,7 +528,7 @@ const sameList = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boole
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);
   if (s.pools.length === 0) throw new InvalidError(`group ${s.id} names no pool`);
-  if (!["monitor", "service", "batch", "best-effort"].includes(s.jobType)) throw new InvalidError(`group ${s.id} has unknown type ${JSON.stringify(s.jobType)}`);
+  if (!isJobType(s.jobType)) throw new InvalidError(`group ${s.id} has unknown type ${JSON.stringify(s.jobType)}`);
 }
 
 /** Equal but for the fields AppMaster sets on its own (failure policy, finished batch pods, request version). */

@@ -21,6 +21,21 @@ const failover = (core: ResManCore, now: number) =>
   new ResManCore(cfg, core.epoch + 1, { agents: [...core.agents.values()], groups: [...core.groups.values()], pools: ["default"] }, now, core.users);
 
 describe("ResMan failover", () => {
+  test("the recovery window stays open until every known agent has reported (or it times out), not the first", () => {
+    const { core, by } = running3();
+    const next = failover(core, 100);
+    next.heartbeat(hb("a", by.get("a")!, 1, 1, 9), 101);
+    next.tick(102);
+    expect(next.recovering).toBe(true); // b and c have not reported: their containers must not look lost yet
+    next.heartbeat(hb("b", by.get("b")!, 1, 1, 9), 103);
+    next.tick(104);
+    expect(next.recovering).toBe(true);
+    next.heartbeat(hb("c", by.get("c")!, 1, 1, 9), 105);
+    next.tick(106);
+    expect(next.recovering).toBe(false); // all three: the window closes before recoveryMs
+    expect(106).toBeLessThan(100 + cfg.recoveryMs);
+  });
+
   test("a silent agent's online container is held on it by AppMaster's hints, never placed twice", () => {
     const { core, by, lastHints } = running3();
     const next = failover(core, 100);

@@ -8,13 +8,13 @@
 //           recovers, never for a group it still has (scaled-down pods keep their data until the job is removed)
 import type { GroupSpec } from "../rpc/types.ts";
 import type { SchedHome } from "../scheduler/index.ts";
-import type { ResManCore } from "./core.ts";
+import type { CoreState } from "./core-state.ts";
 import type { AgentRec } from "./state.ts";
 
 export const hasPersistent = (s: GroupSpec | undefined): boolean => !!s && s.volumes.some((v) => v.persistent && v.medium !== "tmpfs");
 
 /** Where each container of these groups has its data: the agent reporting it, and the device of each volume. */
-export function homes(core: ResManCore, groups: ReadonlySet<string>): Map<string, SchedHome> {
+export function homes(core: CoreState, groups: ReadonlySet<string>): Map<string, SchedHome> {
   const out = new Map<string, { agent: string; devices: Record<string, string>; sticky: boolean }>();
   if (groups.size === 0) return out;
   for (const a of core.agents.values()) {
@@ -33,13 +33,13 @@ export function homes(core: ResManCore, groups: ReadonlySet<string>): Map<string
   return out;
 }
 
-const orphans = new WeakMap<ResManCore, Map<string, number>>();
+const orphans = new WeakMap<CoreState, Map<string, number>>();
 
 /**
  * The containers whose data this agent may delete now: their group is gone, and the data's retention has passed
  * since this leader first saw it so (a new leader counts the retention again: data is kept longer, never shorter).
  */
-export function dataToDrop(core: ResManCore, a: AgentRec, now: number): string[] {
+export function dataToDrop(core: CoreState, a: AgentRec, now: number): string[] {
   const data = a.info.data ?? [];
   if (data.length === 0 || core.recovering) return [];
   let seen = orphans.get(core);

@@ -11,7 +11,7 @@
 import { isOnline } from "../rpc/types.ts";
 import { rebalanceSteps, type RebalanceKind, type RebalanceProblem } from "../scheduler/rebalance.ts";
 import { DEFAULT_LOAD_TARGET, LOAD_WEIGHT } from "../scheduler/score-kind.ts";
-import type { ResManCore } from "./core.ts";
+import type { CoreState } from "./core-state.ts";
 import type { ContainerRec } from "./container-rec.ts";
 import type { AgentRec } from "./state.ts";
 import { PROFILE_POINTS, profileOf } from "./profiles.ts";
@@ -48,7 +48,7 @@ export interface RebalanceAsk {
  * event-loop turns (`yieldTurn`), so heartbeats and calls go on meanwhile; what changed since the snapshot is
  * checked again when the moves are applied.
  */
-export async function planRebalance(core: ResManCore, ask: RebalanceAsk, yieldTurn: () => Promise<void>, sliceMs = 20): Promise<RebalancePlan> {
+export async function planRebalance(core: CoreState, ask: RebalanceAsk, yieldTurn: () => Promise<void>, sliceMs = 20): Promise<RebalancePlan> {
   const start = ask.now();
   const { problem, containers } = problemOf(core);
   const steps = rebalanceSteps(problem, { now: ask.now, until: start + ask.budgetMs, seed: ask.seed ?? core.seed, maxMoves: ask.maxMoves });
@@ -73,7 +73,7 @@ export async function planRebalance(core: ResManCore, ask: RebalanceAsk, yieldTu
 }
 
 /** Marks the plan's containers to move (those still where the plan found them); returns how many were marked. */
-export function applyRebalance(core: ResManCore, plan: RebalancePlan): number {
+export function applyRebalance(core: CoreState, plan: RebalancePlan): number {
   let marked = 0;
   for (const m of plan.moves) {
     const c = core.placement.get(m.container);
@@ -93,7 +93,7 @@ export const rebalanceReason = (to: string): string => `rebalance to ${to}`;
 
 const openAgent = (a: AgentRec): boolean => !a.dead && a.admin === "active";
 
-function problemOf(core: ResManCore): { problem: RebalanceProblem; containers: ContainerRec[] } {
+function problemOf(core: CoreState): { problem: RebalanceProblem; containers: ContainerRec[] } {
   const agents = [...core.agents.values()];
   const cfg = core.cfg;
   const kinds: RebalanceKind[] = [];
@@ -123,7 +123,7 @@ function problemOf(core: ResManCore): { problem: RebalanceProblem; containers: C
 }
 
 /** A kind per group (its containers are alike); a container charged otherwise than its group asks now is its own kind. */
-function kindFor(core: ResManCore, c: ContainerRec, agents: readonly AgentRec[], kinds: RebalanceKind[], kindOf: Map<string, number>, points: number): number {
+function kindFor(core: CoreState, c: ContainerRec, agents: readonly AgentRec[], kinds: RebalanceKind[], kindOf: Map<string, number>, points: number): number {
   const spec = core.groups.get(c.group)?.spec;
   const r = c.charged;
   const alike = spec && sameResources(spec.resources, r) && c.bindings.length === 0;
@@ -141,7 +141,7 @@ function kindFor(core: ResManCore, c: ContainerRec, agents: readonly AgentRec[],
 }
 
 /** Moves only what a move cannot hurt: a running service or monitor of a known group, alone in its kind's rules. */
-function movable(core: ResManCore, c: ContainerRec, a: AgentRec, k: RebalanceKind): boolean {
+function movable(core: CoreState, c: ContainerRec, a: AgentRec, k: RebalanceKind): boolean {
   const spec = core.groups.get(c.group)?.spec;
   return !!spec && k.id === c.group && isOnline(spec.jobType || "service") && c.state === "running" && !c.orphan && !c.move &&
     !core.placement.isLeaving(c) && openAgent(a) && (spec.volumes ?? []).every((v) => !v.exclusive);
@@ -151,7 +151,7 @@ function movable(core: ResManCore, c: ContainerRec, a: AgentRec, k: RebalanceKin
  * Anti-affinity as the scheduler keeps it (AntiAffinityIndex.rulesFor): a group's own rule about a job holds for each
  * group of that job (the reverse direction the rebalancer derives itself); a rule about its own job is a max_per_host.
  */
-function linkAntiAffinity(core: ResManCore, kinds: RebalanceKind[], kindOf: ReadonlyMap<string, number>): void {
+function linkAntiAffinity(core: CoreState, kinds: RebalanceKind[], kindOf: ReadonlyMap<string, number>): void {
   for (const [gid, k] of kindOf) {
     const g = core.groups.get(gid);
     if (!g) continue;

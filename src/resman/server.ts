@@ -2,9 +2,8 @@
 // Order for every call: decide (core) -> persist (one transaction) -> answer.
 import { randomBytes } from "node:crypto";
 import { InvalidError, NotFoundError, UnauthenticatedError } from "../core/errors.ts";
-import { ClusterDir, leaderCheck, runMaster, type ClusterView, type Leadership, type MasterHandle } from "../cluster/index.ts";
-import { openBackend } from "../cluster/backend.ts";
-import { RpcServer, type Principal } from "../rpc/index.ts";
+import { ClusterDir, type ClusterView, type Leadership } from "../cluster/index.ts";
+import type { Principal, RpcServer } from "../rpc/index.ts";
 import type { Grant, GroupSpec } from "../rpc/types.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
 import { describeCommitFailure } from "../store/commit-error.ts";
@@ -13,8 +12,6 @@ import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
 import { UserDirectory, type UserHard } from "./users.ts";
 import { containerInfo, hintsReply } from "./views.ts";
-import { registerAdminHandlers } from "./admin-handlers.ts";
-import { registerClusterHandlers } from "./cluster-handlers.ts";
 
 /** SyncGroups carries AppMaster's every request and where each container runs (~70 B each): room for millions. */
 export const SYNC_GROUPS_MAX_BYTES = 512 * 1024 * 1024;
@@ -203,23 +200,4 @@ export function registerInternalHandlers(server: RpcServer, s: ResManShell): voi
     if (!u) throw new UnauthenticatedError(`user ${req.user}: invalid token`);
     return { user: s.users.publicUser(u), grants: s.users.listGrants(u.name) };
   }, { auth: "internal" });
-}
-
-export async function startResMan(opts: ResManOptions): Promise<MasterHandle> {
-  const { cluster, store, elect, close } = await openBackend({ role: "resman", ...opts });
-  const shell = new ResManShell(store, cluster, opts);
-  const server = new RpcServer({
-    role: "resman",
-    secret: () => cluster.secret(),
-    authenticateUser: (u, t) => shell.authenticateUser(u, t),
-    leaderCheck: leaderCheck("resman", cluster, opts.advertise, shell),
-    health: () => ({ leader: shell.leadership?.isLeader() === true, epoch: shell.leadership?.epoch ?? 0, recovering: shell.core?.recovering ?? true }),
-  });
-  registerInternalHandlers(server, shell);
-  registerClusterHandlers(server, shell);
-  registerAdminHandlers(server, shell);
-  return runMaster({
-    role: "resman", cluster, elect, advertise: opts.advertise, host: opts.host, port: opts.port, server, shell, log: opts.log, close,
-    warmUp: opts.warmUp,
-  });
 }

@@ -6,7 +6,7 @@ export { ContainerRec, NO_BINDINGS, NO_PORTS, NO_REASONS } from "./container-rec
 
 export interface ResManConfig {
   /** After a failover, how long to wait for AppMaster's full requests before scheduling anyway (see awaitingAm). */
-  amWaitMs?: number;
+  amWaitMs: number;
   /** An agent silent this long is dead: its offline containers are rescheduled, online ones marked lost. */
   agentTimeoutMs: number;
   /** After taking leadership, no scheduling and no timeouts until every known agent reported or this passes. */
@@ -19,14 +19,16 @@ export interface ResManConfig {
   safeModeTimeoutMs: number;
   /** While containers wait, schedule again at least this often (idle resources and usage change without events). */
   retryMs: number;
-  /** Usage-only changes reach AppMaster's hints at this many containers per second (default 10,000; see hint-versions.ts). */
-  usageHintsPerSec?: number;
+  /** Usage-only changes reach AppMaster's hints at this many containers per second (see hint-versions.ts). */
+  usageHintsPerSec: number;
   /** The load score's cpu utilisation target (0..1) for every agent, and per pool; the scheduler's default when absent. */
   loadTarget?: number;
   poolLoadTargets?: Record<string, number>;
 }
 
+/** ResMan's defaults, the one place they are written: `galaxy resman`'s flag defaults are formatted from these. */
 export const DEFAULT_CONFIG: ResManConfig = {
+  amWaitMs: 60_000,
   agentTimeoutMs: 10_000,
   recoveryMs: 5_000,
   heartbeatIntervalMs: 1_000,
@@ -34,6 +36,7 @@ export const DEFAULT_CONFIG: ResManConfig = {
   safeModeFraction: 0.8,
   safeModeTimeoutMs: 30_000,
   retryMs: 5_000,
+  usageHintsPerSec: 10_000,
 };
 
 export type AdminState = "active" | "offline" | "draining";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ClusterDir, type MasterHandle } from "../cluster/index.ts";
 import { DEFAULT_MAX_BODY_BYTES, encode, RpcClient } from "../rpc/index.ts";
 import { freePort } from "../testing/cluster.ts";
-import { startResMan } from "./server.ts";
+import { startResMan } from "./start.ts";
 
 setDefaultTimeout(60_000);
 let dir = "";

@@ -110,7 +110,7 @@ export class RpcClient {
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 10_000;
     const all = typeof this.opts.addresses === "function" ? this.opts.addresses() : this.opts.addresses;
     const addresses = opts.firstOnly ? all.slice(0, 1) : all;
-    if (addresses.length === 0) throw new UnavailableError(`no ${t.service} address is known`);
+    if (addresses.length === 0) throw new UnavailableError(`no ${t.service} address is known`, { service: t.service });
     const failures: string[] = [];
     let redirects = 0;
     let next = 0;
@@ -134,7 +134,7 @@ export class RpcClient {
       }
       addr = addresses[next++];
     }
-    throw new UnavailableError(`no ${t.service} at ${failures.join(", ")}`);
+    throw new UnavailableError(`no ${t.service} at ${failures.join(", ")}`, { service: t.service });
   }
 
   /** One POST to one address. Never throws: a failure to reach a Galaxy server is a reason, an answer an error. */

@@ -1,5 +1,5 @@
 // Message codecs: protobuf bytes and JSON text <-> plain objects (Plain<...>: every field present, 64-bit numbers
-// as number, absent nested messages as null). Types are looked up once (messageType) and reused per call.
+// as number, an absent nested message as its default, every field at its zero value: fillMessages). Types are looked up once (messageType) and reused per call.
 import { galaxy } from "./gen/galaxy.js";
 import { MESSAGE_FIELDS } from "./gen/methods.ts";
 import type { IConversionOptions } from "protobufjs";

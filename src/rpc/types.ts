@@ -2,6 +2,7 @@
 // Protobuf stays at the edge: src/rpc converts bytes <-> these objects; nothing else touches generated classes.
 import type { galaxy } from "./gen/galaxy.js";
 import type { Plain } from "./gen/methods.ts";
+import type * as domain from "../core/domain.ts";
 
 export type Resources = Plain<galaxy.v1.IResources>;
 export type PortRequest = Plain<galaxy.v1.IPortRequest>;
@@ -33,17 +34,19 @@ export type FetchTaskReply = Plain<galaxy.v1.IFetchTaskReply>;
 export type User = Plain<galaxy.v1.IUser>;
 export type Grant = Plain<galaxy.v1.IGrant>;
 
-export type JobType = "monitor" | "service" | "batch" | "best-effort";
-export type AgentState = "alive" | "dead" | "offline" | "draining";
-export type ContainerState = "pending" | "allocated" | "creating" | "running" | "exited" | "failed" | "lost" | "destroying";
-export type JobState = "pending" | "running" | "updating" | "update_paused" | "destroying" | "finished";
-export type PodState =
-  | "pending" | "deploying" | "starting" | "running" | "finished" | "failed" | "stopping" | "terminated" | "lost";
-export type TaskState = "pending" | "deploying" | "starting" | "running" | "exited" | "failed" | "stopped";
-export type WorkerCommand =
-  | "none" | "deploy" | "start" | "stop" | "rebuild" | "reload" | "suspend" | "terminate" | "quit";
+export {
+  AGENT_STATES, CONTAINER_STATES, IMPORTANCE, JOB_STATES, JOB_TYPES, POD_STATES, TASK_STATES, WORKER_COMMANDS,
+  emptyResources, isJobType, isOnline, isOneOf, jobTypeOf,
+} from "../core/domain.ts";
+export type {
+  AgentState, ContainerState, JobState, JobType, PodState, TaskState, WorkerCommand,
+} from "../core/domain.ts";
 
-/** Importance, highest first: a pending container may preempt only strictly less important ones. */
-export const IMPORTANCE: Record<JobType, number> = { monitor: 3, service: 2, batch: 1, "best-effort": 0 };
-export const isOnline = (t: string): boolean => t === "monitor" || t === "service";
-export const emptyResources = (): Resources => ({ millicores: 0, memory: 0, disk: 0, ssd: 0 });
+// The generated messages must still carry the domain shapes (a proto change that breaks one fails the typecheck).
+type Fits<Wire, Domain> = [Wire] extends [Domain] ? true : false;
+const fits = <T extends true>(): T => true as T;
+void fits<Fits<Resources, domain.Resources>>();
+void fits<Fits<domain.Resources, Resources>>();
+void fits<Fits<PortRequest, domain.PortRequest>>();
+void fits<Fits<PortBinding, domain.PortBinding>>();
+void fits<Fits<VolumeRequest, domain.VolumeRequest>>();

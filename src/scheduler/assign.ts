@@ -1,6 +1,6 @@
 // Placing one container on an agent the checks accepted: its ports, the device of each disk/ssd volume, and what it
 // is charged (shared resources plus the full size of each device an exclusive volume takes).
-import type { Resources } from "../rpc/types.ts";
+import type { Resources } from "../core/domain.ts";
 import type { Demand } from "./demand.ts";
 import type { DeviceShare, Placement, VolumeBinding } from "./types.ts";
 import type { WorkingAgent } from "./working-agent.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  agentStateCheck, antiAffinityCheck, batchLimitCheck, blacklistCheck, checkFeasible, checkStatic, cpuCheck, diskCheck, exclusiveVolumesCheck,
+  agentStateCheck, antiAffinityCheck, batchLimitCheck, blacklistCheck, chainChecks, checkFeasible, checkStatic, cpuCheck, diskCheck, exclusiveVolumesCheck,
   FEASIBILITY_CHECKS, formatReasons, labelsCheck, maxPerHostCheck, memoryCheck, poolCheck, portsCheck, ssdCheck,
   STATIC_CHECKS, type FeasibilityCheck,
 } from "./checks.ts";
@@ -140,7 +140,8 @@ describe("feasibility checks", () => {
     expect(FEASIBILITY_CHECKS.length).toBe(14);
   });
 
-  test("checkFeasible and checkStatic, written out, answer as the loops over FEASIBILITY_CHECKS and STATIC_CHECKS", () => {
+  test("checkFeasible and checkStatic, generated from FEASIBILITY_CHECKS and STATIC_CHECKS, answer as loops over them", () => {
+    expect(chainChecks([])(prepare(group("g", 1)), new WorkingAgent(agent("a")))).toBeNull();
     const loop = (checks: readonly FeasibilityCheck[], d: Demand, a: WorkingAgent) => {
       for (const c of checks) {
         const r = c(d, a);

@@ -4,25 +4,26 @@
 // The first six are static for a pass (they do not change as containers are placed or evicted, except
 // max_per_host and anti-affinity, whose counts only grow): preemption considers only agents that pass them.
 import { formatSize } from "../core/units.ts";
-import type { Resources } from "../rpc/types.ts";
+import type { Resources } from "../core/domain.ts";
+import { agentStateReason, exclusiveDeviceReason, REASON } from "../core/reasons.ts";
 import type { Demand } from "./demand.ts";
 import type { WorkingAgent } from "./working-agent.ts";
 
 export type FeasibilityCheck = (d: Demand, a: WorkingAgent) => string | null;
 
-export const agentStateCheck: FeasibilityCheck = (_d, a) => (a.base.state === "alive" ? null : `agent ${a.base.state}`);
+export const agentStateCheck: FeasibilityCheck = (_d, a) => (a.base.state === "alive" ? null : agentStateReason(a.base.state));
 
-export const poolCheck: FeasibilityCheck = (d, a) => (d.group.pools.includes(a.base.pool) ? null : "pool");
+export const poolCheck: FeasibilityCheck = (d, a) => (d.group.pools.includes(a.base.pool) ? null : REASON.pool);
 
 export const labelsCheck: FeasibilityCheck = (d, a) => {
-  for (const l of d.group.labels) if (!a.base.labels.includes(l)) return "labels";
+  for (const l of d.group.labels) if (!a.base.labels.includes(l)) return REASON.labels;
   return null;
 };
 
-export const blacklistCheck: FeasibilityCheck = (d, a) => (d.group.blacklist.includes(a.endpoint) ? "blacklist" : null);
+export const blacklistCheck: FeasibilityCheck = (d, a) => (d.group.blacklist.includes(a.endpoint) ? REASON.blacklist : null);
 
 export const maxPerHostCheck: FeasibilityCheck = (d, a) =>
-  d.group.maxPerHost > 0 && a.countOf(d.id) >= d.group.maxPerHost ? "max_per_host" : null;
+  d.group.maxPerHost > 0 && a.countOf(d.id) >= d.group.maxPerHost ? REASON.maxPerHost : null;
 
 /** Anti-affinity between jobs: where a rule applies, its counted containers plus this one stay within its limit. */
 export const antiAffinityCheck: FeasibilityCheck = (d, a) => {
@@ -32,7 +33,7 @@ export const antiAffinityCheck: FeasibilityCheck = (d, a) => {
     if (r.holders.length > 0 && !r.holders.some((h) => a.countOf(h) > 0)) continue;
     let n = r.self;
     for (const g of r.counted) n += a.countOf(g);
-    if (n > r.maxPerHost) return "anti-affinity";
+    if (n > r.maxPerHost) return REASON.antiAffinity;
   }
   return null;
 };
@@ -44,7 +45,7 @@ export const homeCheck: FeasibilityCheck = (d, a) => {
 };
 
 export const batchLimitCheck: FeasibilityCheck = (d, a) =>
-  d.batch && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch ? "batch limit" : null;
+  d.batch && a.base.maxBatch > 0 && a.batchCount >= a.base.maxBatch ? REASON.batchLimit : null;
 
 /** Free amount for the demand: best-effort containers may also use assigned-but-idle cpu and memory ("deep"). */
 export function available(d: Demand, a: WorkingAgent, r: keyof Resources): number {
@@ -55,16 +56,16 @@ export function available(d: Demand, a: WorkingAgent, r: keyof Resources): numbe
 
 /** A profiled group is checked at every point of its profile (profile.ts); the others against the free amount. */
 export const cpuCheck: FeasibilityCheck = (d, a) => {
-  if (d.profile) return a.profileFits(d.profile, "cpu") ? null : "no cpu";
-  return available(d, a, "millicores") >= d.shared.millicores ? null : "no cpu";
+  if (d.profile) return a.profileFits(d.profile, "cpu") ? null : REASON.noCpu;
+  return available(d, a, "millicores") >= d.shared.millicores ? null : REASON.noCpu;
 };
 /** Memory includes tmpfs volumes (they are in the group's resources). */
 export const memoryCheck: FeasibilityCheck = (d, a) => {
-  if (d.profile) return a.profileFits(d.profile, "memory") ? null : "no memory";
-  return available(d, a, "memory") >= d.shared.memory ? null : "no memory";
+  if (d.profile) return a.profileFits(d.profile, "memory") ? null : REASON.noMemory;
+  return available(d, a, "memory") >= d.shared.memory ? null : REASON.noMemory;
 };
-export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : "no disk");
-export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : "no ssd");
+export const diskCheck: FeasibilityCheck = (d, a) => (a.free("disk") >= d.shared.disk ? null : REASON.noDisk);
+export const ssdCheck: FeasibilityCheck = (d, a) => (a.free("ssd") >= d.shared.ssd ? null : REASON.noSsd);
 
 /**
  * Disk and ssd volumes, per device: a device for each (exclusive: one holding no other volume; shared: one with room
@@ -82,8 +83,8 @@ export const devicesCheck: FeasibilityCheck = (d, a) => {
     if (!dev || !d.onDevices[i]!.exclusive) continue;
     dev.medium === "ssd" ? (ssd += dev.size) : (disk += dev.size);
   }
-  if (a.free("disk") < disk) return "no disk";
-  return a.free("ssd") < ssd ? "no ssd" : null;
+  if (a.free("disk") < disk) return REASON.noDisk;
+  return a.free("ssd") < ssd ? REASON.noSsd : null;
 };
 /** The former name (exclusive volumes were the only ones placed on devices). */
 export const exclusiveVolumesCheck = devicesCheck;
@@ -93,7 +94,7 @@ function deviceShortfall(d: Demand, a: WorkingAgent): string {
   for (let n = 1; n <= d.onDevices.length; n++) {
     if (a.chooseDevices({ ...d, onDevices: d.onDevices.slice(0, n) }) !== null) continue;
     const v = d.onDevices[n - 1]!;
-    if (v.exclusive) return `no exclusive ${v.medium} device`;
+    if (v.exclusive) return exclusiveDeviceReason(v.medium);
     const chosen = a.chooseDevices({ ...d, onDevices: d.onDevices.slice(0, n - 1) }) ?? [];
     let most: { path: string; room: number } | null = null;
     for (const dev of a.base.devices) {
@@ -109,8 +110,8 @@ function deviceShortfall(d: Demand, a: WorkingAgent): string {
 
 /** Fixed ports must be free; dynamic ones come from the agent's range. */
 export const portsCheck: FeasibilityCheck = (d, a) => {
-  for (const p of d.fixedPorts) if (a.portUsed(p)) return "ports";
-  return d.dynamicPorts > 0 && d.dynamicPorts > a.dynamicPortsFree() ? "ports" : null;
+  for (const p of d.fixedPorts) if (a.portUsed(p)) return REASON.ports;
+  return d.dynamicPorts > 0 && d.dynamicPorts > a.dynamicPortsFree() ? REASON.ports : null;
 };
 
 /** Checks whose answer preemption cannot change. */
@@ -129,24 +130,21 @@ export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
 ];
 
 /**
- * Runs the stack (FEASIBILITY_CHECKS, in its order); returns the first rejection or null. Written out as direct
- * calls: the hottest function of a big pass, and a loop over an array of functions is a call the JIT cannot inline.
- * checks.test.ts holds it equal to the loop.
+ * The checks as one function of direct calls, `c0(d, a) ?? c1(d, a) ?? …`, generated from the list: the first
+ * rejection, or null. The hottest function of a big pass, and a loop over an array of functions is a call the JIT
+ * cannot inline; the checks are constants of the generated closure, which it can. One list, no copy to keep equal.
  */
-export function checkFeasible(d: Demand, a: WorkingAgent): string | null {
-  return (
-    checkStatic(d, a) ?? batchLimitCheck(d, a) ?? cpuCheck(d, a) ?? memoryCheck(d, a) ?? devicesCheck(d, a) ?? diskCheck(d, a) ??
-    ssdCheck(d, a) ?? portsCheck(d, a)
-  );
+export function chainChecks(checks: readonly FeasibilityCheck[]): FeasibilityCheck {
+  const names = checks.map((_, i) => `c${i}`);
+  const calls = names.map((n) => `${n}(d, a)`).join(" ?? ") || "null";
+  return new Function(...names, `return function chainedChecks(d, a) { return ${calls}; };`)(...checks) as FeasibilityCheck;
 }
 
-/** STATIC_CHECKS, in order, written out (see checkFeasible). */
-export function checkStatic(d: Demand, a: WorkingAgent): string | null {
-  return (
-    agentStateCheck(d, a) ?? poolCheck(d, a) ?? labelsCheck(d, a) ?? blacklistCheck(d, a) ?? maxPerHostCheck(d, a) ??
-    (d.antiAffinity.length > 0 ? antiAffinityCheck(d, a) : null) ?? (d.group.home ? homeCheck(d, a) : null)
-  );
-}
+/** Runs the stack (FEASIBILITY_CHECKS, in its order); returns the first rejection or null. */
+export const checkFeasible: FeasibilityCheck = chainChecks(FEASIBILITY_CHECKS);
+
+/** Runs STATIC_CHECKS: a rejection here is one preemption cannot help. */
+export const checkStatic: FeasibilityCheck = chainChecks(STATIC_CHECKS);
 
 const DEVICE_DETAIL = " (most: ";
 /** Reasons naming an agent's device (they differ per agent) kept apart; past these, counted without the device. */

@@ -1,6 +1,6 @@
 // A group prepared once per pass: everything the checks need, derived from SchedGroup so the per-agent checks do
 // no allocation (shared resources without the exclusive volumes, the exclusive volumes largest first, port counts).
-import { IMPORTANCE, type JobType, type Resources, type VolumeRequest } from "../rpc/types.ts";
+import { IMPORTANCE, type JobType, type Resources, type VolumeRequest } from "../core/domain.ts";
 import { DEFAULT_SCORE } from "./score-kind.ts";
 import type { SchedAntiAffinity, SchedGroup, SchedProfile, ScoreKind } from "./types.ts";
 

@@ -17,7 +17,7 @@
 // cpu is in cores ("0.5") or millicores ("500m"). `place` applies its result: placed containers run on their agents,
 // evicted ones leave them and wait in their group again. A transcript ends at the first blank line.
 import { parseSize } from "../core/units.ts";
-import type { JobType, Resources, VolumeRequest } from "../rpc/types.ts";
+import { jobTypeOf, type Resources, type VolumeRequest } from "../core/domain.ts";
 import { formatReasons } from "./checks.ts";
 import { AntiAffinityIndex, type RuleOwner } from "./anti-affinity.ts";
 import { place } from "./place.ts";
@@ -97,7 +97,7 @@ function addRunning(w: World, agent: string, id: string, a: Args): void {
   const groupId = id.slice(0, id.lastIndexOf("."));
   if (!w.owners.has(groupId)) w.owners.set(groupId, { id: groupId, user: "", name: groupId });
   rec.containers.push({
-    id, groupId, jobType: (a.get("type") ?? "service") as JobType, charged: resOf(a),
+    id, groupId, jobType: jobTypeOf(a.get("type") ?? "service"), charged: resOf(a),
     ports: list(a.get("ports")).map(Number), devices: list(a.get("devices")),
   });
 }
@@ -110,7 +110,7 @@ function addGroup(w: World, name: string, a: Args): void {
   const resources = resOf(a);
   for (const v of volumes) resources[v.medium === "tmpfs" ? "memory" : (v.medium as "disk" | "ssd")] += v.size;
   w.groups.set(name, {
-    id: name, jobType: (a.get("type") ?? "service") as JobType, resources, volumes,
+    id: name, jobType: jobTypeOf(a.get("type") ?? "service"), resources, volumes,
     ports: list(a.get("ports")).map((p) => ({ name: p.split(":")[0]!, port: Number(p.split(":")[1] ?? 0) })),
     pools: a.has("pools") ? list(a.get("pools")) : ["default"], labels: list(a.get("labels")),
     maxPerHost: Number(a.get("max_per_host") ?? 0), spread: a.has("spread"), blacklist: list(a.get("blacklist")),

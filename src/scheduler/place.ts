@@ -11,7 +11,7 @@
 //           agent just used is checked again, never the whole fleet per container; next batch while any are left
 //       ──► still unplaced and preemption on: preempt.ts evicts strictly less important containers, fewest first
 //       ──► each placement or eviction updates that agent's overlay (resources, ports, devices, per-group count)
-import { IMPORTANCE } from "../rpc/types.ts";
+import { IMPORTANCE } from "../core/domain.ts";
 import { assign } from "./assign.ts";
 import { checkFeasible, countReason } from "./checks.ts";
 import { cmp, prepare, type Demand } from "./demand.ts";

@@ -9,7 +9,7 @@
 //   per group: the plan of each candidate agent is computed once and again only after that agent changed
 //   services as victims: at most their group's disruption budget (VictimBudget) in a pass; plans are recomputed
 //              after a pass took a service victim (the budget they counted on may be spent)
-import { IMPORTANCE, isOnline } from "../rpc/types.ts";
+import { IMPORTANCE, isOnline } from "../core/domain.ts";
 import { checkFeasible, checkStatic } from "./checks.ts";
 import { cmp, isBatchType, type Demand } from "./demand.ts";
 import { assign } from "./assign.ts";

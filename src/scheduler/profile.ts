@@ -42,8 +42,8 @@ export function withProfile(p: AgentProfile | MutableProfile | null | undefined,
     ? (p as MutableProfile)
     : { cpu: p ? Float64Array.from(p.cpu) : new Float64Array(g.cpu.length), memory: p ? Float64Array.from(p.memory) : new Float64Array(g.memory.length), peakCpu: p?.peakCpu ?? 0, peakMemory: p?.peakMemory ?? 0 };
   for (let t = 0; t < g.cpu.length; t++) {
-    out.cpu[t] += sign * g.cpu[t]!;
-    out.memory[t] += sign * g.memory[t]!;
+    out.cpu[t] = out.cpu[t]! + sign * g.cpu[t]!;
+    out.memory[t] = out.memory[t]! + sign * g.memory[t]!;
   }
   out.peakCpu += sign * peakCpu;
   out.peakMemory += sign * peakMemory;

@@ -3,7 +3,7 @@
 // preempt an equal or more important container, and the same input and seed give the same result.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { IMPORTANCE, type JobType, type Resources } from "../rpc/types.ts";
+import { IMPORTANCE, type JobType, type Resources } from "../core/domain.ts";
 import { place } from "./place.ts";
 import { agentWith, container, G, group, res } from "./test-fixtures.ts";
 import type { SchedAgent, SchedContainer, SchedGroup, ScheduleResult } from "./types.ts";

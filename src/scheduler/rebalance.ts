@@ -265,8 +265,8 @@ export class SearchState {
   private add(i: number, a: number): void {
     const k = this.p.kinds[this.p.items[i]!.kind]!;
     const cs = this.cpuSum[a]!, ms = this.memSum[a]!, ss = this.scalarSum[a]!;
-    for (let t = 0; t < this.points; t++) { cs[t] += k.cpu[t]!; ms[t] += k.memory[t]!; }
-    for (let d = 0; d < k.scalars.length; d++) ss[d] += k.scalars[d]!;
+    for (let t = 0; t < this.points; t++) { cs[t] = cs[t]! + k.cpu[t]!; ms[t] = ms[t]! + k.memory[t]!; }
+    for (let d = 0; d < k.scalars.length; d++) ss[d] = ss[d]! + k.scalars[d]!;
     this.notePeaks(a);
     const counts = this.counts[a]!;
     counts.set(this.p.items[i]!.kind, (counts.get(this.p.items[i]!.kind) ?? 0) + 1);
@@ -281,8 +281,8 @@ export class SearchState {
     const kind = this.p.items[i]!.kind;
     const k = this.p.kinds[kind]!;
     const cs = this.cpuSum[a]!, ms = this.memSum[a]!, ss = this.scalarSum[a]!;
-    for (let t = 0; t < this.points; t++) { cs[t] -= k.cpu[t]!; ms[t] -= k.memory[t]!; }
-    for (let d = 0; d < k.scalars.length; d++) ss[d] -= k.scalars[d]!;
+    for (let t = 0; t < this.points; t++) { cs[t] = cs[t]! - k.cpu[t]!; ms[t] = ms[t]! - k.memory[t]!; }
+    for (let d = 0; d < k.scalars.length; d++) ss[d] = ss[d]! - k.scalars[d]!;
     const counts = this.counts[a]!;
     const n = counts.get(kind)! - 1;
     if (n === 0) counts.delete(kind);

@@ -1,6 +1,6 @@
 // Builders for the scheduler's tests (plain data with defaults; override what a test is about). Groups bin-pack
 // unless a test says otherwise (the scheduler's own default is DEFAULT_SCORE).
-import type { JobType, Resources } from "../rpc/types.ts";
+import type { JobType, Resources } from "../core/domain.ts";
 import type { SchedAgent, SchedContainer, SchedGroup } from "./types.ts";
 
 export const G = 1024 ** 3;

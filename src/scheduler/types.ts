@@ -1,5 +1,5 @@
 // Plain data the scheduler works on. ResMan's shell builds these views from its tables; nothing here does I/O.
-import type { AgentState, JobType, PortBinding, PortRequest, Resources, VolumeRequest } from "../rpc/types.ts";
+import type { AgentState, JobType, PortBinding, PortRequest, Resources, VolumeRequest } from "../core/domain.ts";
 
 /** Where a disk or ssd volume lives: the wire's VolumeBinding. */
 export interface VolumeBinding {

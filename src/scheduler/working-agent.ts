@@ -1,7 +1,7 @@
 // A mutable overlay on a SchedAgent for one scheduling pass: placements and evictions made in this pass update the
 // overlay, never the caller's data (place() stays pure). Sets and maps are copied on first write only, so an agent
 // the pass never touches costs one small object.
-import type { Resources } from "../rpc/types.ts";
+import type { Resources } from "../core/domain.ts";
 import type { Demand } from "./demand.ts";
 import { fitsAtEveryPoint, peakOf, withProfile, type MutableProfile, type ProfileDim } from "./profile.ts";
 import type { AgentProfile, DeviceShare, SchedAgent, SchedContainer, SchedDevice, SchedProfile } from "./types.ts";

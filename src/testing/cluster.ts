@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAppMaster } from "../appmaster/server.ts";
+import { startAppMaster } from "../appmaster/start.ts";
 import { writeConfigFile, type ClientConfig } from "../client/config.ts";
 import { ClusterDir, type MasterHandle } from "../cluster/index.ts";
-import { startResMan } from "../resman/server.ts";
+import { startResMan } from "../resman/start.ts";
 import { SimAgent } from "./sim-agent.ts";
 
 export interface TestCluster {

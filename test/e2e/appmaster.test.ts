@@ -133,7 +133,7 @@ ${webPod(`file://${pkgDir}/web-${app}.tar.gz`, `file://${pkgDir}/dict-${dict}.ta
       return ps.length === 4 && ps.every((p) => p.state === "running" && p.version === 1) ? ps : null;
     }, 60_000);
     expect(await answers(before)).toEqual(Array(4).fill("v1 d1\n"));
-    const steps = w.json(["events", webId]).filter((e: { kind: string }) => e.kind === "deploy" && e.message.startsWith("step:"));
+    const steps = w.json(["events", webId]).filter((e: { kind: string; message: string }) => e.kind === "deploy" && e.message.startsWith("step:"));
     expect(steps.length).toBe(4); // step 1: one pod at a time
   });
 

@@ -77,13 +77,13 @@ export async function stopChild(c: ChildProcess, sig: NodeJS.Signals, graceMs: n
 }
 
 /** Polls until cond returns a truthy value; throws with `what` (and the last error) after timeoutMs. */
-export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 200): Promise<T> {
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 200): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
     try {
       const v = await cond();
-      if (v) return v;
+      if (v) return v as NonNullable<T>; // only a truthy value ends the wait
     } catch (e) {
       last = e;
     }

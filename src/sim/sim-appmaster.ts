@@ -2,12 +2,12 @@
 // same sequence as its shell's sync round (GetHints since the last reply, merged into the hints cache as the shell
 // does; on a new ResMan epoch, SyncGroups with the full requests and the last hints; applyNews (as the shell: only
 // what changed since the last apply); tick; missing groups; moves; release) and answering workers' FetchTask.
-import { AppMasterCore, type Out } from "../../appmaster/core.ts";
-import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintNews, type HintsCache } from "../../appmaster/hints-cache.ts";
-import { groupSpecOf, type JobRecord } from "../../appmaster/jobs.ts";
-import { lastHints, type PlacementRec } from "../../appmaster/placements.ts";
-import type { JobSpec } from "../../core/jobspec.ts";
-import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint, HintsReply } from "../../rpc/types.ts";
+import { AppMasterCore, type Out } from "../appmaster/core.ts";
+import { emptyHintsCache, hintNews, hintsRequest, mergeHints, noteNews, type HintNews, type HintsCache } from "../appmaster/hints-cache.ts";
+import { groupSpecOf, type JobRecord } from "../appmaster/jobs.ts";
+import { lastHints, type PlacementRec } from "../appmaster/placements.ts";
+import type { JobSpec } from "../core/jobspec.ts";
+import type { FetchTaskReply, FetchTaskRequest, GroupSpec, Hint, HintsReply } from "../rpc/types.ts";
 
 /** What the simulated AppMaster asks of ResMan (the world routes it, or throws when unreachable). */
 export interface ResManApi {

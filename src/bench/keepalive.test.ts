@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { GalaxyError, NotFoundError, UnavailableError } from "../core/errors.ts";
-import { RpcClient } from "./client.ts";
+import { RpcClient } from "../rpc/client.ts";
 import { KeepAliveConn } from "./keepalive.ts";
-import { RpcServer, type RpcServerOptions } from "./server.ts";
+import { RpcServer, type RpcServerOptions } from "../rpc/server.ts";
 
 const SECRET = "cluster-secret";
 const servers: RpcServer[] = [];

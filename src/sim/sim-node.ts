@@ -1,9 +1,9 @@
 // An agent host in the simulation. What survives an agent crash: its checkpoint (caps, highest epoch seen) and its
 // containers (processes). What does not: the agent's memory (the cap version it holds). Each container start gets
 // a new incarnation number, so "the same process" is checkable.
-import { acceptEpoch, diffCaps, newerCaps, WATCH_MS, type ContainerCheckpoint } from "../../agent/core.ts";
-import { ReportDelta } from "../../agent/report-delta.ts";
-import type { Cap, ContainerReport, HeartbeatReply, HeartbeatRequest, WatchCapsRequest } from "../../rpc/types.ts";
+import { acceptEpoch, diffCaps, newerCaps, WATCH_MS, type ContainerCheckpoint } from "../agent/core.ts";
+import { ReportDelta } from "../agent/report-delta.ts";
+import type { Cap, ContainerReport, HeartbeatReply, HeartbeatRequest, WatchCapsRequest } from "../rpc/types.ts";
 
 export interface SimContainer {
   cap: Cap;

@@ -2,8 +2,8 @@
 // make-before-break (some copy of each of its pods serving at every 100 ms), the batch pod is rescheduled, and the
 // cluster converges with the drained agent empty.
 import { describe, expect, test } from "bun:test";
-import { setAgentAdmin } from "../../resman/core-admin.ts";
-import { drainStatus } from "../../resman/core-moves.ts";
+import { setAgentAdmin } from "../resman/core-admin.ts";
+import { drainStatus } from "../resman/core-moves.ts";
 import { running, strike, type Failure } from "./storms.ts";
 
 const CASES: Failure[][] = [[], ["am-failover"], ["rm-failover"], ["rm-failover", "am-failover"], ["am-timeout"]];

@@ -1,10 +1,10 @@
 // The deterministic simulation: the real ResMan and AppMaster cores, simulated agents (the real cap diff and
 // fencing) and workers, wired through an in-memory network on a fake clock. Any component can crash (memory
 // lost, disk kept; a restart is a failover to a new epoch), pause (neither acts nor answers) or be cut off.
-import { parseJobFile } from "../../core/jobspec.ts";
-import type { Hint } from "../../rpc/types.ts";
-import { CapsWatch } from "../../resman/caps-watch.ts";
-import { hints as resmanHints, hintsReply } from "../../resman/views.ts";
+import { parseJobFile } from "../core/jobspec.ts";
+import type { Hint } from "../rpc/types.ts";
+import { CapsWatch } from "../resman/caps-watch.ts";
+import { hints as resmanHints, hintsReply } from "../resman/views.ts";
 import { SimNetwork, Unreachable } from "./network.ts";
 import { SimAppMaster, type ResManApi } from "./sim-appmaster.ts";
 import { SimNode, type ContainerEvent } from "./sim-node.ts";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { groupSpecFromJob } from "./group-spec.ts";
-import { parseJobFile } from "./jobspec.ts";
+import { parseJobFile } from "../core/jobspec.ts";
 
 describe("groupSpecFromJob", () => {
   test("carries the job's name and its anti-affinity rules", () => {

@@ -11,7 +11,7 @@
 // One request at a time per connection (HTTP/1.1 without pipelining); a second concurrent one is a bug.
 import type { Socket } from "bun";
 import { InternalError } from "../core/errors.ts";
-import type { RawReply, Transport } from "./client.ts";
+import type { RawReply, Transport } from "../rpc/client.ts";
 
 interface Pending {
   resolve: (r: RawReply) => void;

@@ -1,7 +1,7 @@
-// A job file's request to ResMan: the GroupSpec of a parsed JobSpec (AppMaster sends it as CreateGroup; the client
+// A job file's request to ResMan: the wire GroupSpec of a parsed JobSpec (AppMaster sends it as CreateGroup; the client
 // sends it to ResMan/Plan for `galaxy plan`).
-import type { GroupSpec, VolumeRequest } from "../rpc/types.ts";
-import { podIo, podResources, type JobSpec } from "./jobspec.ts";
+import type { GroupSpec, VolumeRequest } from "./types.ts";
+import { podIo, podResources, type JobSpec } from "../core/jobspec.ts";
 
 /** The pod's volumes as ResMan's requests. */
 export function volumeRequests(s: JobSpec): VolumeRequest[] {

@@ -1,6 +1,6 @@
 // Failure storms on the simulation: the jobs, the failure kinds and how they strike (shared by the scenario tests and
 // `galaxy bench storms`, which runs many more seeds).
-import { seededRandom } from "../../scheduler/random.ts";
+import { seededRandom } from "../scheduler/random.ts";
 import { AM, RM, World } from "./world.ts";
 
 export const SERVICE = `name: web

@@ -1,8 +1,8 @@
 // ResMan in the simulation: the real ResManCore over a "disk" (the hard-state tables, kept across crashes).
 // A crash loses the core (placement, soft state); a restart is a failover: a new core, a higher epoch.
-import { ResManCore } from "../../resman/core.ts";
-import { DEFAULT_CONFIG, type ResManConfig, type Write } from "../../resman/state.ts";
-import { UserDirectory } from "../../resman/users.ts";
+import { ResManCore } from "../resman/core.ts";
+import { DEFAULT_CONFIG, type ResManConfig, type Write } from "../resman/state.ts";
+import { UserDirectory } from "../resman/users.ts";
 
 export class SimResMan {
   readonly disk = new Map<string, Map<string, unknown>>();

@@ -1,0 +1,2 @@
+import { g } from "../src/testing/g.ts";
+export const f = g;

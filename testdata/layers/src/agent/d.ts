@@ -1,0 +1,2 @@
+import { e } from "../bench/e.ts";
+export const d = e;

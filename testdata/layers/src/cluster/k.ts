@@ -1,0 +1,2 @@
+import type { JobType } from "../rpc/types.ts";
+export const k: JobType[] = [];

@@ -1,0 +1,2 @@
+import { d } from "../agent/d.ts";
+export const c = d;

@@ -1,0 +1,2 @@
+import { c } from "../resman/c.ts";
+export const b = c;

@@ -1,0 +1,2 @@
+import { b } from "../rpc/b.ts";
+export const h = b;

@@ -1,0 +1,2 @@
+import { y } from "./y.ts";
+export const x = () => y();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { rebalance, type RebalanceProblem } from "./rebalance.ts";
+import { rebalance, SearchState, type RebalanceProblem } from "./rebalance.ts";
 
 const curve = (...v: number[]) => Float64Array.from(v);
 /** A clock that advances one per call: the search runs a fixed number of rounds, the same every time. */
@@ -153,5 +153,23 @@ describe("rebalance", () => {
       items.forEach((it, i) => { if (!it.movable || it.agent < 0) expect(r.agentOf[i]).toBe(it.agent); });
       for (const m of r.moves) expect(full.agents[m.to]!.open).toBe(true);
     }), { numRuns: 300 });
+  });
+
+  test("a swap counts what leaves: room, scalars and anti-affinity once the other container is gone", () => {
+    const p: RebalanceProblem = {
+      weight: 10,
+      agents: [{ ...agent("a", 10, 10), scalars: [3] }],
+      kinds: [
+        kind("x", [2], { scalars: [1] }), kind("z", [2], { scalars: [2] }), kind("w", [2], { scalars: [2] }), kind("v", [2], { scalars: [1] }),
+        kind("q", [2], { scalars: [0], anti: [{ kind: 0, k: 0 }] }),
+      ],
+      items: [{ id: "x", kind: 0, agent: 0, movable: true }, { id: "z", kind: 1, agent: 0, movable: true }],
+    };
+    const s = new SearchState(p, 1);
+    expect(s.fitsSwap(0, 2, 0)).toBe(false); // 3 - 1 + 2 = 4 > 3
+    expect(s.fitsSwap(0, 3, 0)).toBe(true); // 3 - 1 + 1 = 3
+    expect(s.fits(0, 4)).toBe(false); // q keeps away from x...
+    expect(s.fitsSwap(0, 4, 0)).toBe(true); // ...which is leaving
+    expect(s.fitsSwap(0, 4, 1)).toBe(false);
   });
 });

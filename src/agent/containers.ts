@@ -6,6 +6,7 @@
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
 //   any ─(cap revoked)─► destroying ─► gone (its workspace is kept for --gc-delay: gc.ts)
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
@@ -22,7 +23,8 @@ import {
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
 import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./launch.ts";
-import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import { recentListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import { DEFAULT_MAX_STARTING, StartGate } from "./start-gate.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
 import { fsFree } from "./volume-io.ts";
@@ -49,6 +51,10 @@ export interface ContainerManagerOptions {
   listening?: () => ReadonlySet<number>;
   /** the uids tasks run as, one per container (null: tasks run as the worker's user; not root) */
   taskUids?: UidRange | null;
+  /** how many containers start at once (the others wait, "creating"; default DEFAULT_MAX_STARTING) */
+  maxStarting?: number;
+  /** hold a start's slot until its worker wrote its state file (the real appworker does at start; test workers do not) */
+  waitWorkerUp?: boolean;
   /** whether the launch can drop to the task uid (root and setpriv(1)); false: degraded, tasks keep the worker's user */
   dropPrivileges?: boolean;
 }
@@ -58,6 +64,7 @@ export class ContainerManager {
   readonly held = new Map<string, ContainerCheckpoint>();
   readonly usage = new UsageMeter();
   readonly gc: WorkspaceGc;
+  private readonly gate: StartGate;
   private readonly busy = new Set<string>(); // containers with a create/destroy/kill in flight
   private readonly restartAt = new Map<string, { at: number; why: string }>();
   private granted: Map<string, Cap> | null = null; // the last cap set from ResMan (null until one arrives)
@@ -65,12 +72,31 @@ export class ContainerManager {
   constructor(readonly o: ContainerManagerOptions) {
     this.table = o.store.table<ContainerCheckpoint>("containers");
     this.gc = new WorkspaceGc(o.store, o.log);
+    this.gate = new StartGate(o.maxStarting ?? DEFAULT_MAX_STARTING);
     for (const cp of this.table.list()) this.held.set(cp.id, cp);
   }
 
+  private writes: Promise<void> = Promise.resolve();
+
+  /**
+   * Notes a container's state in LMDB. The commit runs off the event loop (lmdb batches every write of one event turn
+   * into one commit and flushes it on its own thread): a synchronous commit per checkpoint (3-4 per create, 3 per
+   * destroy) held the heartbeat for seconds under a 500-container churn. Whoever acts on a checkpoint awaits
+   * `durable()` first, so the order checkpoint-then-act holds.
+   */
   private checkpoint(cp: ContainerCheckpoint): void {
     this.held.set(cp.id, cp);
-    this.o.store.writeSync((tx) => tx.put(this.table, cp.id, cp));
+    this.track(this.o.store.write((tx) => tx.put(this.table, cp.id, cp))); // encoded now: later changes are the next write's
+  }
+
+  private track(write: Promise<void>): void {
+    const done = write.catch((e) => this.o.log(`agent: cannot checkpoint: ${(e as Error).message}`));
+    this.writes = this.writes.then(() => done);
+  }
+
+  /** Resolves once every checkpoint made so far is on disk. */
+  durable(): Promise<void> {
+    return this.writes;
   }
 
   private setState(cp: ContainerCheckpoint, state: LocalState, message: string): void {
@@ -125,21 +151,31 @@ export class ContainerManager {
   }
 
   private async build(cp: ContainerCheckpoint): Promise<void> {
+    const taken = takenPorts(cp.cap.ports, this.o.listening ? this.o.listening() : recentListeningPorts());
+    if (taken.length > 0) return this.markFailed(cp, portConflictMessage(taken)); // at once, without waiting a turn
     this.busy.add(cp.id);
+    await this.gate.enter(); // its turn: a bounded number start at once (start-gate.ts)
     try {
-      const taken = takenPorts(cp.cap.ports, (this.o.listening ?? listeningPorts)());
-      if (taken.length > 0) return this.markFailed(cp, portConflictMessage(taken));
+      await this.durable(); // its checkpoint is on disk before anything is made
       const free = new Map(this.o.layout.devices.map((d) => [d.path, fsFree(d.path)]));
       planContainerFs(cp, this.o.layout, free);
       this.checkpoint(cp); // volumes and mounts are known before any is made
+      await this.durable();
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
       await this.o.driver.create(cp.cgroup, limitsOf(cp.cap)); // off the event loop: heartbeats go on meanwhile
       if (cp.workerCgroup) await this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
-      if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
+      if (!hasInit(cp) || (await this.startInit(cp))) {
+        const spawnedAt = Date.now();
+        this.startWorker(cp, "");
+        // the slot is held until the worker is up (its state file written), so that start-ups never pile up
+        if (cp.state === "running" && this.o.waitWorkerUp) await waitFor(() => workerUpSince(cp.workspace, spawnedAt), WORKER_UP_WAIT_MS, 100);
+      }
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
     } finally {
+      this.gate.leave();
       this.busy.delete(cp.id);
+      if (this.granted && !this.granted.has(cp.id)) queueMicrotask(() => this.refresh()); // revoked meanwhile: now, not at the next beat
     }
   }
 
@@ -320,6 +356,7 @@ export class ContainerManager {
     this.restartAt.delete(id);
     try {
       if (cp.state !== "destroying") this.setState(cp, "destroying", cp.message);
+      await this.durable();
       await this.stopWorker(cp);
       for (const g of cgroupsOf(cp)) await this.o.driver.kill(g);
       for (const g of cgroupsOf(cp)) await this.o.driver.remove(g);
@@ -329,7 +366,7 @@ export class ContainerManager {
       if (keep) this.gc.keep({ containerId: id, workspace: cp.workspace, owner: cp.cap.user, failure }, Date.now(), this.o.gcDelayMs);
       this.held.delete(id);
       this.usage.forget(id);
-      this.o.store.writeSync((tx) => tx.delete(this.table, id));
+      this.track(this.o.store.write((tx) => tx.delete(this.table, id)));
       this.o.log(`agent: destroyed ${id}${keep ? " (its workspace is kept for a while)" : ""}`);
       if (this.granted?.has(id)) queueMicrotask(() => this.refresh()); // granted anew meanwhile: build it now, not at the next beat
     } catch (e) {
@@ -376,4 +413,16 @@ export class ContainerManager {
 }
 
 /** A container's cgroups: its tasks' (the job's limits), then its worker's when it has one of its own. */
+/** How long a start's slot waits for its worker to be up (it is taken back regardless after that). */
+const WORKER_UP_WAIT_MS = 20_000;
+
+/** The worker wrote its state file since `since` (it does at start): it is up. */
+function workerUpSince(workspace: string, since: number): boolean {
+  try {
+    return statSync(join(workspace, ".galaxy", "worker.json")).mtimeMs >= since - 1000;
+  } catch {
+    return false;
+  }
+}
+
 export const cgroupsOf = (cp: ContainerCheckpoint): string[] => [cp.cgroup, ...(cp.workerCgroup ? [cp.workerCgroup] : [])];

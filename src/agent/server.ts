@@ -78,7 +78,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   prepareLayout(layout);
   const manager = new ContainerManager({
     endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,
-    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop,
+    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop, waitWorkerUp: true,
     podToken: (id) => createHmac("sha256", secret()).update(id).digest("hex"),
     workerEnv: {
       ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),

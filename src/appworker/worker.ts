@@ -136,7 +136,7 @@ export class Worker {
   /** After a restart of this worker: take its running tasks back from the state file. */
   resume(): void {
     const s = loadState(this.w.workspace);
-    if (!s) return;
+    if (!s) return this.save(); // written at start: the agent takes it as the sign that this worker is up
     Object.assign(this, { epochSeen: s.epochSeen, opId: s.opId, failure: s.failure, failedVersion: s.failedVersion });
     if (s.plan) {
       this.plan = s.plan;

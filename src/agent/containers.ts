@@ -6,7 +6,8 @@
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
 //   any ─(cap revoked)─► destroying ─► gone (its workspace is kept for --gc-delay: gc.ts)
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
+import { removeHostPod, writeHostPod } from "../appworker/host-pods.ts";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
@@ -22,7 +23,8 @@ import {
   withOomCause, workerCgroupName, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
-import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./launch.ts";
+import type { HostWorkerProc } from "./host-worker-proc.ts";
+import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace, WORKER_EXIT_FILE } from "./launch.ts";
 import { recentListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { DEFAULT_MAX_STARTING, StartGate } from "./start-gate.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
@@ -53,6 +55,8 @@ export interface ContainerManagerOptions {
   taskUids?: UidRange | null;
   /** how many containers start at once (the others wait, "creating"; default DEFAULT_MAX_STARTING) */
   maxStarting?: number;
+  /** the host worker serving every namespaced container here (issue 22); absent: a worker per container */
+  hostWorker?: HostWorkerProc;
   /** hold a start's slot until its worker wrote its state file (the real appworker does at start; test workers do not) */
   waitWorkerUp?: boolean;
   /** whether the launch can drop to the task uid (root and setpriv(1)); false: degraded, tasks keep the worker's user */
@@ -141,6 +145,7 @@ export class ContainerManager {
       workspace: join(containersDir(this.o.layout), cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "",
       exitCode: 0, workerRestarts: 0, namespaces: this.o.namespaces, failedAt: 0, oomKills: 0, diskOverSince: 0,
       ...(this.o.driver.kind === "none" ? {} : { workerCgroup: workerCgroupName(this.o.endpoint, cap.containerId) }),
+      ...(this.o.hostWorker && this.o.namespaces.length > 0 ? { hostWorker: true } : {}),
     };
     const range = this.o.taskUids;
     const uid = range ? allocateUid(range, [...this.held.values()].map((h) => h.taskUid)) : 0;
@@ -168,7 +173,7 @@ export class ContainerManager {
         const spawnedAt = Date.now();
         this.startWorker(cp, "");
         // the slot is held until the worker is up (its state file written), so that start-ups never pile up
-        if (cp.state === "running" && this.o.waitWorkerUp) await waitFor(() => workerUpSince(cp.workspace, spawnedAt), WORKER_UP_WAIT_MS, 100);
+        if (cp.state === "running" && this.o.waitWorkerUp && !cp.hostWorker) await waitFor(() => workerUpSince(cp.workspace, spawnedAt), WORKER_UP_WAIT_MS, 100);
       }
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
@@ -209,6 +214,7 @@ export class ContainerManager {
     }
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
     this.restartAt.delete(cp.id);
+    if (cp.hostWorker) return this.serve(cp, why);
     const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup));
     let child: ReturnType<typeof spawnWorker>;
     try {
@@ -225,6 +231,27 @@ export class ContainerManager {
     cp.startedAt = Date.now();
     cp.workerRestarts += why ? 1 : 0;
     this.setState(cp, "running", why || cp.message); // why it was restarted, or what was noted before
+  }
+
+  /** Hands a container to the host worker: its pod file (what its worker would get), its pid that of its init. */
+  private serve(cp: ContainerCheckpoint, why: string): void {
+    try {
+      writeFileSync(join(cp.workspace, WORKER_EXIT_FILE), ""); // an earlier status must not be read as this one's
+      const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
+      writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs: 0 });
+    } catch (e) {
+      return this.markFailed(cp, `cannot start its worker: ${(e as Error).message}`);
+    }
+    void this.o.hostWorker?.ensure();
+    cp.pid = cp.initPid ?? 0;
+    cp.pidStart = cp.initStart ?? 0;
+    cp.startedAt = Date.now();
+    cp.workerRestarts += why ? 1 : 0;
+    this.setState(cp, "running", why || cp.message);
+  }
+
+  private hostDir(): string {
+    return this.o.hostWorker?.o.dir ?? join(this.o.layout.dataDir, "host-worker");
   }
 
   /**
@@ -248,9 +275,10 @@ export class ContainerManager {
     return this.o.worker ?? [...selfCommand(), "appworker"];
   }
 
-  private workerEnv(cp: ContainerCheckpoint, procs: string[]): Record<string, string> {
+  /** `host`: for the host worker, which runs on the host (no fds into it: the real paths). */
+  private workerEnv(cp: ContainerCheckpoint, procs: string[], host = false): Record<string, string> {
     const ports = Object.fromEntries(cp.cap.ports.map((p) => [p.name, p.port]));
-    const ns = cp.namespaces ?? [];
+    const ns = host ? [] : (cp.namespaces ?? []);
     const oom = this.o.driver.oomCounterFile(cp.cgroup);
     const uid = cp.taskUid ?? 0;
     const task: Record<string, string> = {
@@ -267,7 +295,7 @@ export class ContainerManager {
       TMPDIR: process.env.TMPDIR ?? "/tmp",
       ...this.o.workerEnv,
       ...cp.cap.env,
-      ...volumeEnv(cp.volumes ?? [], ns.length > 0),
+      ...volumeEnv(cp.volumes ?? [], (cp.namespaces ?? []).length > 0),
       GALAXY_CONTAINER_ID: cp.id,
       GALAXY_POD_ID: cp.cap.env.GALAXY_POD_ID ?? cp.id,
       GALAXY_JOB_ID: cp.cap.env.GALAXY_JOB_ID ?? cp.cap.groupId,
@@ -319,9 +347,15 @@ export class ContainerManager {
   refresh(now = Date.now()): void {
     const diff = this.granted ? diffCaps(this.held, [...this.granted.values()]) : { create: [], destroy: [] };
     const revoked = new Set(diff.destroy); // left the cap set, or granted anew (a new generation: recreate)
+    let served = false;
     for (const cp of this.held.values()) {
+      served ||= !!cp.hostWorker && cp.state === "running";
       if (this.busy.has(cp.id)) continue;
       if (revoked.has(cp.id) || (this.granted && cp.state === "destroying")) void this.destroy(cp.id);
+      else if (cp.hostWorker && cp.state === "running" && isAlive(cp.pid, cp.pidStart)) {
+        const code = readExitStatus(cp.workspace); // the host worker ended its pod (terminated as told)
+        if (code !== null) this.onWorkerExit(cp.id, cp.pid, code, null);
+      }
       else if (cp.state === "running" && !isAlive(cp.pid, cp.pidStart)) {
         const pending = this.restartAt.get(cp.id);
         // Not our child after a re-adoption: its wrapper left the worker's exit status in the workspace.
@@ -329,6 +363,7 @@ export class ContainerManager {
         else if (now >= pending.at) this.startWorker(cp, pending.why);
       }
     }
+    if (served) void this.o.hostWorker?.ensure(); // killed or crashed: started again (it re-adopts every pod)
     // New caps; also one granted again while its previous container was still being destroyed (built once it is gone).
     for (const cap of diff.create) if (!this.busy.has(cap.containerId)) this.create(cap);
   }
@@ -360,6 +395,7 @@ export class ContainerManager {
       await this.stopWorker(cp);
       for (const g of cgroupsOf(cp)) await this.o.driver.kill(g);
       for (const g of cgroupsOf(cp)) await this.o.driver.remove(g);
+      if (cp.hostWorker) removeHostPod(this.hostDir(), id);
       const keep = this.o.gcDelayMs > 0; // every ended container's logs stay readable for --gc-delay (gc.ts)
       removeContainerFs(cp, [...this.held.values()].filter((o) => o.id !== id), keep);
       const failure = (cp.failedAt ?? 0) > 0 ? cp.message : "";
@@ -378,8 +414,22 @@ export class ContainerManager {
 
   private async stopWorker(cp: ContainerCheckpoint): Promise<void> {
     if (!cp.pid || !isAlive(cp.pid, cp.pidStart)) return;
+    if (cp.hostWorker) return this.stopServed(cp);
     signal(stopTarget(cp), "SIGTERM"); // the wrapper forwards it to the worker; the init dies with the cgroup kill
     await waitFor(() => !isAlive(cp.pid, cp.pidStart), stopTimeoutOf(cp.cap, this.o.stopGraceMs) + 2000);
+  }
+
+  /** Tells the host worker to stop the pod's tasks; waits for its exit status (or the stop timeout). */
+  private async stopServed(cp: ContainerCheckpoint): Promise<void> {
+    if (readExitStatus(cp.workspace) !== null) return; // ended already
+    const stopMs = stopTimeoutOf(cp.cap, this.o.stopGraceMs);
+    try {
+      const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
+      writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs });
+    } catch {
+      return; // its workspace is gone: nothing to stop gracefully
+    }
+    await waitFor(() => readExitStatus(cp.workspace) !== null || !this.o.hostWorker?.alive(), stopMs + 2000, 100);
   }
 
   /** Where a container's files are and whose they are: a held one, or an ended one whose workspace is kept. */

@@ -25,6 +25,8 @@ export interface TaskContext {
   identity: TaskIdentity | null;
   /** the tasks' memory limit in bytes (0: unknown), for the OOM message */
   memoryLimit: number;
+  /** the tasks' cgroup file whose `oom_kill N` counts OOM kills (default: GALAXY_OOM_COUNTER) */
+  oomCounter?: string;
   log: (msg: string) => void;
   /** Something the worker reports or saves changed. */
   onChange: () => void;
@@ -88,10 +90,21 @@ export class TaskRunner {
     this.pid = child.pid ?? 0;
     this.pidStart = processStartTicks(this.pid);
     Object.assign(this, { state: "running", exitCode: -1, signal: "", coreDumped: false, healthy: !this.spec.health, startedAt: Date.now() });
-    this.oomBefore = oomKills();
+    this.oomBefore = this.oomCount();
     child.on("error", (e) => this.onExit(child, 127, null, e.message));
     child.on("exit", (code, sig) => this.onExit(child, code, sig, ""));
     this.ctx.onChange();
+  }
+
+  private oomCount(): number {
+    return oomKills("self", this.ctx.oomCounter ?? process.env.GALAXY_OOM_COUNTER);
+  }
+
+  /** Forgets the task without touching it (its container is gone): no restart is started any more. */
+  abandon(): void {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
   }
 
   /** Takes over a task a previous worker started; false when it is gone (it then counts as exited). */
@@ -120,7 +133,7 @@ export class TaskRunner {
     this.exitCode = code ?? (sig ? 128 + signalNumber(sig) : -1);
     this.signal = sig ?? "";
     this.coreDumped = !!sig && coreDumped(sig, this.ctx.workspace, this.pid, this.startedAt);
-    const oom = sig === "SIGKILL" && oomKills() > this.oomBefore;
+    const oom = sig === "SIGKILL" && this.oomCount() > this.oomBefore;
     this.message = error || describeExit(code, sig, { oom, core: this.coreDumped, memoryLimit: this.ctx.memoryLimit });
     killGroup(this.pid, "SIGKILL"); // what it left behind in its group (a server's children holding the port)
     if (this.stopping) {

@@ -39,6 +39,10 @@ export interface WorkerOptions {
   rotate: RotateOptions;
   tickMs: number;
   exit: (code: number) => void;
+  /** what tasks inherit (less WORKER_ONLY_ENV): this process's, or the container's env for a host worker */
+  env: Record<string, string | undefined>;
+  /** the pid reported as this pod's worker */
+  hostPid: () => number;
 }
 
 export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEnv {
@@ -82,7 +86,10 @@ export class Worker {
     opts: Partial<WorkerOptions> = {},
   ) {
     const hostRoot = process.env.GALAXY_HOST_ROOT;
-    this.o = { fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
+    this.o = {
+      fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c),
+      env: process.env, hostPid: () => ownHostPid(), ...opts,
+    };
     const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
     this.client = new RpcClient({
       addresses: () => {
@@ -158,7 +165,7 @@ export class Worker {
       const reply = await this.client.call("AppMaster/FetchTask", {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: ownHostPid(), token: this.w.token, opId: this.opId, message: this.failure,
+        agent: this.w.agent, pid: this.o.hostPid(), token: this.w.token, opId: this.opId, message: this.failure,
       });
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
@@ -193,8 +200,8 @@ export class Worker {
 
   private runners(plan: PodPlan): TaskRunner[] {
     const ctx: TaskContext = {
-      workspace: this.w.workspace, env: taskEnvOf(process.env, this.w.workspace, this.w.identity), ports: this.w.ports,
-      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, log: this.log, onChange: () => ((this.wake = true), this.save()),
+      workspace: this.w.workspace, env: taskEnvOf(this.o.env, this.w.workspace, this.w.identity), ports: this.w.ports,
+      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, oomCounter: this.o.env.GALAXY_OOM_COUNTER, log: this.log, onChange: () => ((this.wake = true), this.save()),
     };
     return plan.tasks.map((t) => new TaskRunner(t, ctx));
   }
@@ -276,7 +283,14 @@ export class Worker {
     this.save();
   }
 
-  private async terminate(timeoutMs: number): Promise<void> {
+  /** Its container goes away (the agent kills it): forget its tasks without touching them, restart none. */
+  abandon(): void {
+    this.busy?.abort.abort();
+    for (const t of this.tasks) t.abandon();
+  }
+
+  /** Stops every task (stop command, stop timeout, SIGTERM, SIGKILL), reports terminated, then exit(0). */
+  async terminate(timeoutMs: number): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
     this.busy?.abort.abort();

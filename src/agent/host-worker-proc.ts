@@ -1,15 +1,15 @@
 // The host worker (`galaxy appworker --host DIR`, issue 22): one per agent, serving every namespaced container, in
 // its own cgroup galaxy/<agent>/_worker (not charged to any pod). The agent starts it when a container needs it and
 // again at any heartbeat that finds it dead (killed, crashed); the tasks never depend on it (it re-adopts them).
-// It runs detached (its own session) under the same wrapper as a per-container worker, so an agent restart leaves it
-// running; its pid and start time are in DIR/pid, so a restarted agent knows it.
+// It runs detached (its own session), so an agent restart leaves it running; its pid and start time are in DIR/pid,
+// so a restarted agent knows it.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive, processStartTicks } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { spawnLaunch } from "./container-procs.ts";
-import { agentKey, WORKER_LIMITS } from "./core.ts";
-import { plainCommand } from "./launch.ts";
+import { agentKey, EXIT_CANNOT_JOIN_CGROUP, WORKER_LIMITS } from "./core.ts";
+import type { Launch } from "./launch.ts";
 
 /** The host worker's cgroup, beside the containers' and the per-container workers' (`_workers`). */
 export const HOST_WORKER_CGROUP = "_worker";
@@ -18,6 +18,12 @@ export const hostWorkerCgroupName = (agentEndpoint: string): string => `galaxy/$
 
 /** Its limits: a per-container worker's, with room for a launcher (nsenter) per task of every container. */
 export const HOST_WORKER_LIMITS = { ...WORKER_LIMITS, pids: 65_536 };
+
+/** Joins its cgroup, then becomes the worker (no wrapper: the pid the agent watches is the worker's own). */
+export function hostWorkerLaunch(argv: readonly string[]): Launch {
+  const join = `for f in $GALAXY_CGROUP_PROCS; do echo $$ > "$f" || exit ${EXIT_CANNOT_JOIN_CGROUP}; done`;
+  return { argv: ["/bin/sh", "-c", `${join}\nexec "$@"`, "galaxy-host-worker", ...argv], env: {} };
+}
 
 export interface HostWorkerProcOptions {
   dir: string;
@@ -54,9 +60,9 @@ export class HostWorkerProc {
     try {
       const again = this.pid > 0;
       await this.o.driver.create(this.o.cgroup, HOST_WORKER_LIMITS);
-      mkdirSync(join(this.o.dir, ".galaxy"), { recursive: true }); // where the wrapper notes its exit status
+      mkdirSync(this.o.dir, { recursive: true });
       const env = { ...this.o.env, GALAXY_CGROUP_PROCS: this.o.driver.procsFiles(this.o.cgroup).join(" ") };
-      const child = spawnLaunch(plainCommand([...this.o.argv, "--host", this.o.dir]), this.o.dir, env, join(this.o.dir, "worker.log"));
+      const child = spawnLaunch(hostWorkerLaunch([...this.o.argv, "--host", this.o.dir]), this.o.dir, env, join(this.o.dir, "worker.log"));
       const pid = child.pid ?? 0;
       child.on("exit", (code, sig) => pid === this.pid && this.o.log(`agent: the host worker (pid ${pid}) ended (${sig ?? `exit ${code}`}); started again at the next heartbeat`));
       this.pid = pid;

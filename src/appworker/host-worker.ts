@@ -11,7 +11,8 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listHostPods, readHostPod, type HostPod } from "./host-pods.ts";
-import { Worker, workerEnvFrom, type WorkerOptions } from "./worker.ts";
+import type { RpcClient } from "../rpc/index.ts";
+import { appMasterClient, Worker, workerEnvFrom, type WorkerOptions } from "./worker.ts";
 
 interface Served {
   pod: HostPod;
@@ -25,6 +26,7 @@ interface Served {
 export class HostWorker {
   readonly pods = new Map<string, Served>();
   private lastScan = 0;
+  private client: RpcClient | null = null; // one for every pod (made from the first pod's cluster dir and addresses)
 
   constructor(
     readonly dir: string,
@@ -78,7 +80,9 @@ export class HostWorker {
       }
     };
     const s: Served = { pod, mtime: 0, worker: null as unknown as Worker, ended: false, stopping: false };
+    this.client ??= appMasterClient(env.clusterDir, env.appmaster);
     s.worker = new Worker(env, log, {
+      client: this.client,
       ...this.opts,
       env: pod.env,
       hostPid: () => process.pid,

@@ -43,6 +43,21 @@ export interface WorkerOptions {
   env: Record<string, string | undefined>;
   /** the pid reported as this pod's worker */
   hostPid: () => number;
+  /** how to reach AppMaster (a host worker shares one among its pods: each report carries its own pod token) */
+  client?: RpcClient;
+}
+
+/** A client of AppMaster's leader (its leader file in the cluster dir), else the addresses given. */
+export function appMasterClient(clusterDir: string, appmaster: readonly string[]): RpcClient {
+  const cluster = clusterDir ? new ClusterDir(clusterDir) : null;
+  return new RpcClient({
+    addresses: () => {
+      const leader = cluster?.readLeader("appmaster")?.addr;
+      return [...new Set([...(leader ? [leader] : []), ...appmaster])];
+    },
+    credentials: {},
+    timeoutMs: 2000, // a stalled AppMaster is given up on quickly; the next call follows the leader file
+  });
 }
 
 export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEnv {
@@ -90,15 +105,7 @@ export class Worker {
       fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c),
       env: process.env, hostPid: () => ownHostPid(), ...opts,
     };
-    const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
-    this.client = new RpcClient({
-      addresses: () => {
-        const leader = cluster?.readLeader("appmaster")?.addr;
-        return [...new Set([...(leader ? [leader] : []), ...w.appmaster])];
-      },
-      credentials: {},
-      timeoutMs: 2000, // a stalled AppMaster is given up on quickly; the next call follows the leader file
-    });
+    this.client = opts.client ?? appMasterClient(w.clusterDir, w.appmaster);
   }
 
   state(): PodState {

@@ -3,6 +3,7 @@
 import { NotFoundError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
 import { parseJobFile } from "../core/jobspec.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
+import type { FetchTaskReply, FetchTaskRequest } from "../rpc/types.ts";
 import { admitGroupChange, admitNewJob } from "./admission.ts";
 import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
 import type { AppMasterCore } from "./core.ts";
@@ -84,9 +85,7 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
   registerEventHandlers(server, s);
   server.register("AppMaster/FetchTask", async (req) => {
     const core = s.mustCore();
-    s.checkPodToken(req.containerId, req.token);
-    checkPodClaim(req, core.pods.get(req.containerId)?.jobId); // the token speaks for its own pod only
-    if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
+    checkReport(s, core, req);
     const first = core.recordTask(req, Date.now());
     await s.persist(first.out);
     if (first.reply) return first.reply;
@@ -96,6 +95,47 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     await s.persist(out);
     return reply;
   }, { auth: "none" });
+  // A host worker's reports in one call: each is checked and answered as a FetchTask of its own (its own pod token);
+  // one refused report refuses that one only.
+  server.register("AppMaster/FetchTasks", async (req) => {
+    const core = s.mustCore();
+    const errors = req.reports.map((r) => {
+      try {
+        checkReport(s, core, r);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    const replies: (FetchTaskReply | null)[] = req.reports.map(() => null);
+    const now = Date.now();
+    const writes: Promise<void>[] = []; // committed together, in order (as concurrent FetchTasks would be)
+    for (const [i, r] of req.reports.entries()) {
+      if (errors[i]) continue;
+      const first = core.recordTask(r, now);
+      writes.push(s.persist(first.out));
+      replies[i] = first.reply;
+    }
+    await Promise.all(writes.splice(0));
+    await nextTurn(); // every report recorded first: each job is planned once for all of them
+    const core2 = s.mustCore();
+    for (const [i, r] of req.reports.entries()) {
+      if (errors[i] || replies[i]) continue;
+      const { reply, out } = core2.fetchTask(r, Date.now());
+      writes.push(s.persist(out));
+      replies[i] = reply;
+    }
+    await Promise.all(writes);
+    const none = { epoch: core2.epoch, command: "none", version: 0, podJson: "", intervalMs: 0, stopTimeout: "", opId: "" };
+    return { replies: replies.map((r) => r ?? none), errors };
+  }, { auth: "none" });
+}
+
+/** A worker's report speaks for its own pod only (its token), from an epoch not above this AppMaster's. */
+function checkReport(s: AppMasterShell, core: AppMasterCore, req: FetchTaskRequest): void {
+  s.checkPodToken(req.containerId, req.token);
+  checkPodClaim(req, core.pods.get(req.containerId)?.jobId); // the token speaks for its own pod only
+  if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
 }
 
 function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: JobRecord) => ReturnType<typeof jobView>): void {

@@ -7,11 +7,13 @@
 //
 //   scan (1 s): pods/*.json changed? ─► new: Worker + resume ─► stopMs > 0: terminate (then .galaxy/worker.exit = 0)
 //                                     ─► its init made anew: a fresh Worker    ─► file gone: forgotten (not touched)
-//   tick (250 ms): every pod's Worker.step (tasks polled, health, logs rotated, FetchTask when due)
+//   tick (250 ms): every pod's Worker.step (tasks polled, health, logs rotated, a report when due) ─► the reports of
+//                  the tick in one AppMaster/FetchTasks (each with its own pod token; replies dispatched per pod)
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listHostPods, readHostPod, type HostPod } from "./host-pods.ts";
 import type { RpcClient } from "../rpc/index.ts";
+import type { FetchTaskReply, FetchTaskRequest } from "../rpc/types.ts";
 import { appMasterClient, Worker, workerEnvFrom, type WorkerOptions } from "./worker.ts";
 
 interface Served {
@@ -27,6 +29,7 @@ export class HostWorker {
   readonly pods = new Map<string, Served>();
   private lastScan = 0;
   private client: RpcClient | null = null; // one for every pod (made from the first pod's cluster dir and addresses)
+  private queued: { req: FetchTaskRequest; ok: (r: FetchTaskReply) => void; fail: (e: Error) => void }[] = [];
 
   constructor(
     readonly dir: string,
@@ -83,6 +86,7 @@ export class HostWorker {
     this.client ??= appMasterClient(env.clusterDir, env.appmaster);
     s.worker = new Worker(env, log, {
       client: this.client,
+      send: (req) => new Promise((ok, fail) => this.queued.push({ req, ok, fail })), // out with the next flush
       ...this.opts,
       env: pod.env,
       hostPid: () => process.pid,
@@ -108,6 +112,21 @@ export class HostWorker {
       this.scan();
     }
     for (const s of this.pods.values()) if (!s.ended) s.worker.step(now);
+    this.flush();
+  }
+
+  /** Every report queued since the last flush, in one AppMaster/FetchTasks; each pod gets its own reply or error. */
+  flush(): void {
+    const batch = this.queued.splice(0);
+    if (batch.length === 0 || !this.client) return;
+    this.client.call("AppMaster/FetchTasks", { reports: batch.map((b) => b.req) }, { timeoutMs: 10_000 }).then(
+      (r) => batch.forEach((b, i) => {
+        const reply = r.replies[i];
+        if (r.errors[i] || !reply) b.fail(new Error(r.errors[i] || "no reply for this pod"));
+        else b.ok(reply);
+      }),
+      (e: Error) => batch.forEach((b) => b.fail(e)),
+    );
   }
 
   async run(tickMs = 250): Promise<void> {

@@ -10,7 +10,7 @@ import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
 import type { PodPlan } from "../core/pod-plan.ts";
 import { RpcClient } from "../rpc/index.ts";
-import type { FetchTaskReply, PodState } from "../rpc/types.ts";
+import type { FetchTaskReply, FetchTaskRequest, PodState } from "../rpc/types.ts";
 import { acceptEpoch, decide, workerState } from "./core.ts";
 import { rotateIfNeeded, DEFAULT_ROTATE, type RotateOptions } from "./log-rotate.ts";
 import { activatePackage, DEFAULT_FETCH, preparePackage, type FetchOptions, type PreparedPackage } from "./packages.ts";
@@ -45,6 +45,8 @@ export interface WorkerOptions {
   hostPid: () => number;
   /** how to reach AppMaster (a host worker shares one among its pods: each report carries its own pod token) */
   client?: RpcClient;
+  /** how a report goes out (default: a FetchTask of its own; a host worker batches its pods' into one FetchTasks) */
+  send?: (req: FetchTaskRequest) => Promise<FetchTaskReply>;
 }
 
 /** A client of AppMaster's leader (its leader file in the cluster dir), else the addresses given. */
@@ -169,11 +171,12 @@ export class Worker {
 
   private async fetch(): Promise<FetchTaskReply | null> {
     try {
-      const reply = await this.client.call("AppMaster/FetchTask", {
+      const req: FetchTaskRequest = {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
         agent: this.w.agent, pid: this.o.hostPid(), token: this.w.token, opId: this.opId, message: this.failure,
-      });
+      };
+      const reply = await (this.o.send ? this.o.send(req) : this.client.call("AppMaster/FetchTask", req));
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
       return reply;

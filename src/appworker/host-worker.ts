@@ -11,6 +11,7 @@
 //                  the tick in one AppMaster/FetchTasks (each with its own pod token; replies dispatched per pod)
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { launchedChild } from "./host-pid.ts";
 import { listHostPods, readHostPod, type HostPod } from "./host-pods.ts";
 import type { RpcClient } from "../rpc/index.ts";
 import type { FetchTaskReply, FetchTaskRequest } from "../rpc/types.ts";
@@ -86,6 +87,7 @@ export class HostWorker {
     this.client ??= appMasterClient(env.clusterDir, env.appmaster);
     s.worker = new Worker(env, log, {
       client: this.client,
+      shownPid: launchedChild, // the task, not its launcher: in the pod's cgroup, what `galaxy pods` shows
       send: (req) => new Promise((ok, fail) => this.queued.push({ req, ok, fail })), // out with the next flush
       ...this.opts,
       env: pod.env,

@@ -27,6 +27,9 @@ export interface TaskContext {
   memoryLimit: number;
   /** the tasks' cgroup file whose `oom_kill N` counts OOM kills (default: GALAXY_OOM_COUNTER) */
   oomCounter?: string;
+  /** the pid people see for a launched process, when it is not hostPidOf's (a host worker's: nsenter's child), or null
+   * while it is not known yet */
+  shownPid?: (pid: number) => number | null;
   log: (msg: string) => void;
   /** Something the worker reports or saves changed. */
   onChange: () => void;
@@ -220,7 +223,13 @@ export class TaskRunner {
   /** The task's pid as the host sees it (differs inside a pid namespace; looked up once per process). */
   private hostPid(): number {
     if (!this.pid) return 0;
-    if (this.hostPidCache.local !== this.pid) this.hostPidCache = { local: this.pid, host: hostPidOf(this.pid) };
+    if (this.hostPidCache.local === this.pid && this.hostPidCache.host) return this.hostPidCache.host;
+    if (this.ctx.shownPid) {
+      const shown = this.ctx.shownPid(this.pid);
+      this.hostPidCache = { local: this.pid, host: shown ?? 0 }; // unknown yet: asked again next time
+      return shown ?? this.pid;
+    }
+    this.hostPidCache = { local: this.pid, host: hostPidOf(this.pid) };
     return this.hostPidCache.host;
   }
 

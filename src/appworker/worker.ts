@@ -45,6 +45,8 @@ export interface WorkerOptions {
   hostPid: () => number;
   /** how to reach AppMaster (a host worker shares one among its pods: each report carries its own pod token) */
   client?: RpcClient;
+  /** the pid shown for a task (default: its host pid; a host worker shows nsenter's child, the task itself) */
+  shownPid?: (pid: number) => number | null;
   /** how a report goes out (default: a FetchTask of its own; a host worker batches its pods' into one FetchTasks) */
   send?: (req: FetchTaskRequest) => Promise<FetchTaskReply>;
 }
@@ -211,7 +213,7 @@ export class Worker {
   private runners(plan: PodPlan): TaskRunner[] {
     const ctx: TaskContext = {
       workspace: this.w.workspace, env: taskEnvOf(this.o.env, this.w.workspace, this.w.identity), ports: this.w.ports,
-      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, oomCounter: this.o.env.GALAXY_OOM_COUNTER, log: this.log, onChange: () => ((this.wake = true), this.save()),
+      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, oomCounter: this.o.env.GALAXY_OOM_COUNTER, ...(this.o.shownPid ? { shownPid: this.o.shownPid } : {}), log: this.log, onChange: () => ((this.wake = true), this.save()),
     };
     return plan.tasks.map((t) => new TaskRunner(t, ctx));
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freeAgentPorts, freePortBase, httpGet, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, freePortBase, httpGet, memoryCgroupOf, processesMentioning, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
 
 const isRoot = process.getuid?.() === 0;
 const V1 = "/sys/fs/cgroup";
@@ -72,6 +72,7 @@ describe.skipIf(!hasV1)("the host worker: one service layer process per agent", 
     expect((await answers(ps)).sort()).toEqual(ps.map((p) => `hello from ${p.id}\n`).sort());
     expect(hostWorkers()).toHaveLength(1);
     expect(workers()).toEqual(hostWorkers()); // no `galaxy appworker` per container
+    for (const p of ps) expect(memoryCgroupOf(p.tasks[0]!.pid)).toBe(`/galaxy/127.0.0.1_${base + 10}/${p.id}`); // the pid shown is the task's
     expect(agentLog()).toContain("started the host worker");
   }, 90_000);
 

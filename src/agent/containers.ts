@@ -14,23 +14,21 @@ import type { Store, Table } from "../store/index.ts";
 import { selfCommand } from "../sys/self.ts";
 import { isAlive, processStartTicks, signal, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
-import { NONE_MARKER } from "./cgroup/none.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
 import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
-import { memoryLimits } from "./cgroup/driver.ts";
 import {
   type ContainerCheckpoint, type LocalState, WORKER_LIMITS, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf,
   withOomCause, workerCgroupName, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
 import type { HostWorkerProc } from "./host-worker-proc.ts";
-import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace, WORKER_EXIT_FILE } from "./launch.ts";
+import { type Namespace, WORKER_EXIT_FILE } from "./launch.ts";
+import { workerEnvOf } from "./worker-env.ts";
 import { recentListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 import { DEFAULT_MAX_STARTING, StartGate } from "./start-gate.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
 import { fsFree } from "./volume-io.ts";
-import { volumeEnv } from "./volumes.ts";
 
 export interface ContainerManagerOptions {
   endpoint: string;
@@ -275,40 +273,8 @@ export class ContainerManager {
     return this.o.worker ?? [...selfCommand(), "appworker"];
   }
 
-  /** `host`: for the host worker, which runs on the host (no fds into it: the real paths). */
   private workerEnv(cp: ContainerCheckpoint, procs: string[], host = false): Record<string, string> {
-    const ports = Object.fromEntries(cp.cap.ports.map((p) => [p.name, p.port]));
-    const ns = host ? [] : (cp.namespaces ?? []);
-    const oom = this.o.driver.oomCounterFile(cp.cgroup);
-    const uid = cp.taskUid ?? 0;
-    const task: Record<string, string> = {
-      GALAXY_TASK_PROCS: this.o.driver.procsFiles(cp.cgroup).join(" "),
-      GALAXY_MEMORY_LIMIT: String(memoryLimits(limitsOf(cp.cap)).hard),
-      ...(uid > 0 ? { GALAXY_TASK_UID: String(uid), GALAXY_TASK_GID: String(uid), GALAXY_TASK_DROP: this.o.dropPrivileges ? "1" : "0" } : {}),
-      // a namespaced worker reads the cluster dir (hidden there) through the fd its launch opened
-      ...(ns.length > 0 && this.o.layout.clusterDir ? { GALAXY_CLUSTER_DIR: `/proc/self/fd/${CLUSTER_DIR_FD}` } : {}),
-      ...(ns.length > 0 ? { GALAXY_HOST_ROOT: `/proc/self/fd/${HOST_ROOT_FD}` } : {}),
-    };
-    return {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/root",
-      TMPDIR: process.env.TMPDIR ?? "/tmp",
-      ...this.o.workerEnv,
-      ...cp.cap.env,
-      ...volumeEnv(cp.volumes ?? [], (cp.namespaces ?? []).length > 0),
-      GALAXY_CONTAINER_ID: cp.id,
-      GALAXY_POD_ID: cp.cap.env.GALAXY_POD_ID ?? cp.id,
-      GALAXY_JOB_ID: cp.cap.env.GALAXY_JOB_ID ?? cp.cap.groupId,
-      GALAXY_WORKSPACE: cp.workspace,
-      GALAXY_AGENT: this.o.endpoint,
-      GALAXY_PORTS: JSON.stringify(ports),
-      GALAXY_POD_TOKEN: this.o.podToken(cp.id),
-      GALAXY_CGROUP_PROCS: procs.join(" "),
-      [NONE_MARKER]: cp.cgroup,
-      ...(oom ? { GALAXY_OOM_COUNTER: oom } : {}),
-      ...(ns.includes("pid") ? { GALAXY_HOST_PROC: `/proc/self/fd/${HOST_PROC_FD}` } : {}),
-      ...task,
-    };
+    return workerEnvOf(cp, { ...this.o, procs, host });
   }
 
   private onWorkerExit(id: string, pid: number, code: number | null, sig: string | null): void {

@@ -2,7 +2,7 @@
 // `galaxy up`): one `galaxy appworker --host` per agent serves every container; no Bun process per container. Its
 // kill -9 leaves the services answering on their ports with the same task pids and their pods healthy (the agent
 // starts it again, it re-adopts them); kill -9 of the agent re-adopts every container and leaves the host worker
-// alone; an exit code and an OOM kill still reach `galaxy pods`; stopping `galaxy up` leaves nothing behind.
+// alone; kill -9 of both at once brings both back with every task re-adopted; an exit code and an OOM kill still reach `galaxy pods`; stopping `galaxy up` leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -117,6 +117,22 @@ describe.skipIf(!hasV1)("the host worker: one service layer process per agent", 
     expect(hostWorkers()).toEqual([worker!]);
     expect((await answers(after)).sort()).toEqual(after.map((p) => `hello from ${p.id}\n`).sort());
   }, 90_000);
+
+  test("kill -9 of the agent and the host worker together: both come back, every task re-adopted with its pid", async () => {
+    const before = await allRunning(jobs.hello!, 3);
+    const [worker] = hostWorkers();
+    const agentPid = processesMentioning(`127.0.0.1:${base + 10}`).find((pid) => cmdline(pid).includes("agent"));
+    process.kill(agentPid!, "SIGKILL");
+    process.kill(worker!, "SIGKILL");
+    const [again] = await waitFor("a new host worker", () => (hostWorkers().length === 1 && hostWorkers()[0] !== worker ? hostWorkers() : null), 60_000);
+    expect(again).not.toBe(worker);
+    for (const p of before) {
+      await waitFor(`${p.id} re-adopted again`, () => (w.run(["logs", p.id, "--task", "worker"]).stdout.match(/re-adopted 1 of 1 running tasks/g) ?? []).length >= 2, 30_000);
+    }
+    const after = await allRunning(jobs.hello!, 3);
+    expect(after.map((p) => p.tasks[0]!.pid)).toEqual(before.map((p) => p.tasks[0]!.pid));
+    expect((await answers(after)).sort()).toEqual(after.map((p) => `hello from ${p.id}\n`).sort());
+  }, 120_000);
 
   test("stopping galaxy up leaves no process or cgroup behind", async () => {
     expect(await stopChild(up!, "SIGINT", 30_000)).toBe(0);

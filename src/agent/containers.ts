@@ -6,7 +6,7 @@
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
 //   any ─(cap revoked)─► destroying ─► gone (its workspace is kept for --gc-delay: gc.ts)
-import { statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { removeHostPod, writeHostPod } from "../appworker/host-pods.ts";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
@@ -15,7 +15,7 @@ import { selfCommand } from "../sys/self.ts";
 import { isAlive, processStartTicks, signal, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
-import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
+import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, WORKER_UP_WAIT_MS, workerLog, workerUpSince } from "./container-procs.ts";
 import {
   type ContainerCheckpoint, type LocalState, WORKER_LIMITS, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf,
   withOomCause, workerCgroupName, workerRestartDelay,
@@ -235,8 +235,7 @@ export class ContainerManager {
   private serve(cp: ContainerCheckpoint, why: string): void {
     try {
       writeFileSync(join(cp.workspace, WORKER_EXIT_FILE), ""); // an earlier status must not be read as this one's
-      const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
-      writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs: 0 });
+      this.writePodFile(cp, 0);
     } catch (e) {
       return this.markFailed(cp, `cannot start its worker: ${(e as Error).message}`);
     }
@@ -250,6 +249,12 @@ export class ContainerManager {
 
   private hostDir(): string {
     return this.o.hostWorker?.o.dir ?? join(this.o.layout.dataDir, "host-worker");
+  }
+
+  /** What the host worker serves of a container (host-pods.ts); `stopMs` > 0: stop its tasks. */
+  private writePodFile(cp: ContainerCheckpoint, stopMs: number): void {
+    const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
+    writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs });
   }
 
   /**
@@ -390,8 +395,7 @@ export class ContainerManager {
     if (readExitStatus(cp.workspace) !== null) return; // ended already
     const stopMs = stopTimeoutOf(cp.cap, this.o.stopGraceMs);
     try {
-      const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
-      writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs });
+      this.writePodFile(cp, stopMs);
     } catch {
       return; // its workspace is gone: nothing to stop gracefully
     }
@@ -429,16 +433,4 @@ export class ContainerManager {
 }
 
 /** A container's cgroups: its tasks' (the job's limits), then its worker's when it has one of its own. */
-/** How long a start's slot waits for its worker to be up (it is taken back regardless after that). */
-const WORKER_UP_WAIT_MS = 20_000;
-
-/** The worker wrote its state file since `since` (it does at start): it is up. */
-function workerUpSince(workspace: string, since: number): boolean {
-  try {
-    return statSync(join(workspace, ".galaxy", "worker.json")).mtimeMs >= since - 1000;
-  } catch {
-    return false;
-  }
-}
-
 export const cgroupsOf = (cp: ContainerCheckpoint): string[] => [cp.cgroup, ...(cp.workerCgroup ? [cp.workerCgroup] : [])];

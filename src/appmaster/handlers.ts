@@ -1,14 +1,13 @@
 // AppMaster's RPC handlers: jobs for clients (checked against the caller's grants), FetchTask for workers.
 // Each handler: decide (core) -> persist (LMDB) -> act (ResMan) -> answer.
-import { NotFoundError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
+import { NotFoundError, UnauthenticatedError } from "../core/errors.ts";
 import { parseJobFile } from "../core/jobspec.ts";
 import type { CallContext, RpcServer } from "../rpc/index.ts";
-import type { FetchTaskReply, FetchTaskRequest } from "../rpc/types.ts";
 import { admitGroupChange, admitNewJob } from "./admission.ts";
 import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
 import type { AppMasterCore } from "./core.ts";
 import { groupSpecOf, type JobRecord } from "./jobs.ts";
-import { checkPodClaim } from "./pod-auth.ts";
+import { checkReport, fetchTasks, nextTurn } from "./fetch-tasks.ts";
 import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
 import { servicesOf } from "./services.ts";
@@ -95,48 +94,10 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     await s.persist(out);
     return reply;
   }, { auth: "none" });
-  // A host worker's reports in one call: each is checked and answered as a FetchTask of its own (its own pod token);
-  // one refused report refuses that one only.
-  server.register("AppMaster/FetchTasks", async (req) => {
-    const core = s.mustCore();
-    const errors = req.reports.map((r) => {
-      try {
-        checkReport(s, core, r);
-        return "";
-      } catch (e) {
-        return (e as Error).message;
-      }
-    });
-    const replies: (FetchTaskReply | null)[] = req.reports.map(() => null);
-    const now = Date.now();
-    const writes: Promise<void>[] = []; // committed together, in order (as concurrent FetchTasks would be)
-    for (const [i, r] of req.reports.entries()) {
-      if (errors[i]) continue;
-      const first = core.recordTask(r, now);
-      writes.push(s.persist(first.out));
-      replies[i] = first.reply;
-    }
-    await Promise.all(writes.splice(0));
-    await nextTurn(); // every report recorded first: each job is planned once for all of them
-    const core2 = s.mustCore();
-    for (const [i, r] of req.reports.entries()) {
-      if (errors[i] || replies[i]) continue;
-      const { reply, out } = core2.fetchTask(r, Date.now());
-      writes.push(s.persist(out));
-      replies[i] = reply;
-    }
-    await Promise.all(writes);
-    const none = { epoch: core2.epoch, command: "none", version: 0, podJson: "", intervalMs: 0, stopTimeout: "", opId: "" };
-    return { replies: replies.map((r) => r ?? none), errors };
-  }, { auth: "none" });
+  // A host worker's reports in one call (fetch-tasks.ts), held while they ask nothing new when it says wait_ms.
+  server.register("AppMaster/FetchTasks", (req) => fetchTasks(s, req.reports, req.waitMs), { auth: "none" });
 }
 
-/** A worker's report speaks for its own pod only (its token), from an epoch not above this AppMaster's. */
-function checkReport(s: AppMasterShell, core: AppMasterCore, req: FetchTaskRequest): void {
-  s.checkPodToken(req.containerId, req.token);
-  checkPodClaim(req, core.pods.get(req.containerId)?.jobId); // the token speaks for its own pod only
-  if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
-}
 
 function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: JobRecord) => ReturnType<typeof jobView>): void {
   server.register("AppMaster/UpdateJob", async (req, ctx) => {
@@ -194,15 +155,4 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };
   });
-}
-
-let turn: Promise<void> | null = null;
-
-/** Resolves on the next event-loop turn; every caller of this turn shares it. */
-function nextTurn(): Promise<void> {
-  turn ??= new Promise<void>((resolve) => setImmediate(() => {
-    turn = null;
-    resolve();
-  }));
-  return turn;
 }

@@ -8,7 +8,8 @@
 //   scan (1 s): pods/*.json changed? ─► new: Worker + resume ─► stopMs > 0: terminate (then .galaxy/worker.exit = 0)
 //                                     ─► its init made anew: a fresh Worker    ─► file gone: forgotten (not touched)
 //   tick (250 ms): every pod's Worker.step (tasks polled, health, logs rotated, a report when due) ─► the reports of
-//                  the tick in one AppMaster/FetchTasks (each with its own pod token; replies dispatched per pod)
+//                  the tick in AppMaster/FetchTasks (each with its own pod token; replies dispatched per pod): changes
+//                  in one answered at once, routine ones in one AppMaster holds while they ask nothing new (HOLD_MS)
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchedChild } from "./host-pid.ts";
@@ -16,6 +17,9 @@ import { listHostPods, readHostPod, type HostPod } from "./host-pods.ts";
 import type { RpcClient } from "../rpc/index.ts";
 import type { FetchTaskReply, FetchTaskRequest } from "../rpc/types.ts";
 import { appMasterClient, Worker, workerEnvFrom, type WorkerOptions } from "./worker.ts";
+
+/** How long AppMaster may hold a host worker's routine reports (it holds them at most LONG_POLL_MAX_MS). */
+export const HOLD_MS = 5_000;
 
 interface Served {
   pod: HostPod;
@@ -30,7 +34,7 @@ export class HostWorker {
   readonly pods = new Map<string, Served>();
   private lastScan = 0;
   private client: RpcClient | null = null; // one for every pod (made from the first pod's cluster dir and addresses)
-  private queued: { req: FetchTaskRequest; ok: (r: FetchTaskReply) => void; fail: (e: Error) => void }[] = [];
+  private queued: { req: FetchTaskRequest; hold: boolean; ok: (r: FetchTaskReply) => void; fail: (e: Error) => void }[] = [];
 
   constructor(
     readonly dir: string,
@@ -88,7 +92,7 @@ export class HostWorker {
     s.worker = new Worker(env, log, {
       client: this.client,
       shownPid: launchedChild, // the task, not its launcher: in the pod's cgroup, what `galaxy pods` shows
-      send: (req) => new Promise((ok, fail) => this.queued.push({ req, ok, fail })), // out with the next flush
+      send: (req, hold) => new Promise((ok, fail) => this.queued.push({ req, hold, ok, fail })), // out with the next flush
       ...this.opts,
       env: pod.env,
       hostPid: () => process.pid,
@@ -117,18 +121,26 @@ export class HostWorker {
     this.flush();
   }
 
-  /** Every report queued since the last flush, in one AppMaster/FetchTasks; each pod gets its own reply or error. */
+  /**
+   * Every report queued since the last flush in AppMaster/FetchTasks calls, each pod getting its own reply or error:
+   * changes in one call answered at once, routine reports in one that AppMaster may hold (HOLD_MS) while they ask
+   * nothing new, so that idle pods cost a call every few seconds, not every second.
+   */
   flush(): void {
     const batch = this.queued.splice(0);
-    if (batch.length === 0 || !this.client) return;
-    this.client.call("AppMaster/FetchTasks", { reports: batch.map((b) => b.req) }, { timeoutMs: 10_000 }).then(
-      (r) => batch.forEach((b, i) => {
-        const reply = r.replies[i];
-        if (r.errors[i] || !reply) b.fail(new Error(r.errors[i] || "no reply for this pod"));
-        else b.ok(reply);
-      }),
-      (e: Error) => batch.forEach((b) => b.fail(e)),
-    );
+    for (const hold of [false, true]) {
+      const part = batch.filter((b) => b.hold === hold);
+      if (part.length === 0 || !this.client) continue;
+      const waitMs = hold ? HOLD_MS : 0;
+      this.client.call("AppMaster/FetchTasks", { reports: part.map((b) => b.req), waitMs }, { timeoutMs: waitMs + 10_000 }).then(
+        (r) => part.forEach((b, i) => {
+          const reply = r.replies[i];
+          if (r.errors[i] || !reply) b.fail(new Error(r.errors[i] || "no reply for this pod"));
+          else b.ok(reply);
+        }),
+        (e: Error) => part.forEach((b) => b.fail(e)),
+      );
+    }
   }
 
   async run(tickMs = 250): Promise<void> {

@@ -48,7 +48,7 @@ export interface WorkerOptions {
   /** the pid shown for a task (default: its host pid; a host worker shows nsenter's child, the task itself) */
   shownPid?: (pid: number) => number | null;
   /** how a report goes out (default: a FetchTask of its own; a host worker batches its pods' into one FetchTasks) */
-  send?: (req: FetchTaskRequest) => Promise<FetchTaskReply>;
+  send?: (req: FetchTaskRequest, hold: boolean) => Promise<FetchTaskReply>;
 }
 
 /** A client of AppMaster's leader (its leader file in the cluster dir), else the addresses given. */
@@ -97,6 +97,7 @@ export class Worker {
   private lastRotateAt = 0;
   private intervalMs = 1000;
   private fetching = false;
+  private urgentFetching = false;
   private wake = false;
 
   constructor(
@@ -140,15 +141,19 @@ export class Worker {
     for (const t of this.tasks) void t.checkHealth(now);
     if (now - this.lastRotateAt > 5000) this.rotateLogs(now);
     const report = `${this.state()}|${this.version()}|${this.tasks.map((t) => `${t.state}${t.pid}${t.healthy}`).join(",")}`;
-    const due = this.wake || report !== this.lastReport || now - this.lastFetchAt >= this.intervalMs;
-    if (!due || this.fetching) return;
+    const changed = this.wake || report !== this.lastReport;
+    if (!changed && now - this.lastFetchAt < this.intervalMs) return;
+    // A host worker's routine report may be held by AppMaster (a long-poll): a change goes out beside it at once.
+    const urgent = changed && !!this.o.send;
+    if (urgent ? this.urgentFetching : this.fetching) return;
     this.wake = false;
     this.lastReport = report;
     this.lastFetchAt = now;
-    this.fetching = true;
-    void this.fetch()
+    if (urgent) this.urgentFetching = true;
+    else this.fetching = true;
+    void this.fetch(!urgent && !!this.o.send)
       .then((reply) => reply && this.apply(reply))
-      .finally(() => (this.fetching = false));
+      .finally(() => (urgent ? (this.urgentFetching = false) : (this.fetching = false)));
   }
 
   /** After a restart of this worker: take its running tasks back from the state file. */
@@ -171,14 +176,15 @@ export class Worker {
     this.save();
   }
 
-  private async fetch(): Promise<FetchTaskReply | null> {
+  /** `hold`: AppMaster may hold the answer until something changes (a host worker's routine report). */
+  private async fetch(hold = false): Promise<FetchTaskReply | null> {
     try {
       const req: FetchTaskRequest = {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
         agent: this.w.agent, pid: this.o.hostPid(), token: this.w.token, opId: this.opId, message: this.failure,
       };
-      const reply = await (this.o.send ? this.o.send(req) : this.client.call("AppMaster/FetchTask", req));
+      const reply = await (this.o.send ? this.o.send(req, hold) : this.client.call("AppMaster/FetchTask", req));
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
       return reply;

@@ -53,8 +53,10 @@ export interface ContainerManagerOptions {
   taskUids?: UidRange | null;
   /** how many containers start at once (the others wait, "creating"; default DEFAULT_MAX_STARTING) */
   maxStarting?: number;
-  /** the host worker serving every namespaced container here (issue 22); absent: a worker per container */
+  /** the host worker (issue 22): it serves the containers checkpointed `hostWorker` (started when one needs it) */
   hostWorker?: HostWorkerProc;
+  /** new namespaced containers are served by the host worker (`--host-worker`); else each gets a worker of its own */
+  hostWorkerForNew?: boolean;
   /** hold a start's slot until its worker wrote its state file (the real appworker does at start; test workers do not) */
   waitWorkerUp?: boolean;
   /** whether the launch can drop to the task uid (root and setpriv(1)); false: degraded, tasks keep the worker's user */
@@ -143,7 +145,7 @@ export class ContainerManager {
       workspace: join(containersDir(this.o.layout), cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "",
       exitCode: 0, workerRestarts: 0, namespaces: this.o.namespaces, failedAt: 0, oomKills: 0, diskOverSince: 0,
       ...(this.o.driver.kind === "none" ? {} : { workerCgroup: workerCgroupName(this.o.endpoint, cap.containerId) }),
-      ...(this.o.hostWorker && this.o.namespaces.length > 0 ? { hostWorker: true } : {}),
+      ...(this.o.hostWorker && this.o.hostWorkerForNew && this.o.namespaces.length > 0 ? { hostWorker: true } : {}),
     };
     const range = this.o.taskUids;
     const uid = range ? allocateUid(range, [...this.held.values()].map((h) => h.taskUid)) : 0;

@@ -85,7 +85,9 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
     ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),
     ...(o.appmaster.length ? { GALAXY_APPMASTER: o.appmaster.join(",") } : {}),
   };
-  const hostWorker = o.hostWorker && ns.namespaces.length > 0
+  // made whenever containers have namespaces: those an agent started with --host-worker stay served after a restart
+  // without it (the host worker starts only when a container needs it)
+  const hostWorker = ns.namespaces.length > 0
     ? new HostWorkerProc({
       dir: join(o.dataDir, "host-worker"), argv: [...selfCommand(), "appworker"], driver, cgroup: hostWorkerCgroupName(o.advertise), log: o.log,
       env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/root", TMPDIR: process.env.TMPDIR ?? "/tmp", ...workerEnv },
@@ -94,7 +96,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   if (o.hostWorker && !hostWorker) o.log("agent: no host worker without namespaces: a worker per container");
   const manager = new ContainerManager({
     endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,
-    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop, waitWorkerUp: true, workerEnv, ...(hostWorker ? { hostWorker } : {}),
+    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop, waitWorkerUp: true, workerEnv, ...(hostWorker ? { hostWorker } : {}), hostWorkerForNew: !!o.hostWorker,
     podToken: (id) => createHmac("sha256", secret()).update(id).digest("hex"),
   });
   await sweepLeftovers(manager, driver, layout, o.log);

@@ -287,7 +287,10 @@ export class ContainerManager {
   private onWorkerExit(id: string, pid: number, code: number | null, sig: string | null): void {
     const cp = this.held.get(id);
     if (!cp || cp.pid !== pid || cp.state !== "running" || this.restartAt.has(id)) return;
-    const v = classifyWorkerExit(code, sig, logTail(workerLog(cp)));
+    // served by the host worker, its pid is its init's: gone without a status, it was killed (pid 1 takes no other signal)
+    const v = cp.hostWorker && code === null
+      ? { kind: "restart" as const, message: "its init was killed by SIGKILL (every process of the container with it)" }
+      : classifyWorkerExit(code, sig, logTail(workerLog(cp)));
     cp.exitCode = code ?? -1;
     const message = this.oomCause(cp, v.message, code, sig);
     if (v.kind === "exited") this.setState(cp, "exited", message);

@@ -349,7 +349,7 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
     }, 30_000);
 
     test.skipIf(!isRoot || driver.kind === "none")("namespaces: a tmpfs volume is a mount of its size, gone after destroy; SIGTERM reaches the worker", async () => {
-      const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.txt; sleep 1000 & wait']);
+      const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.tmp && mv df.tmp df.txt; sleep 1000 & wait']);
       const cap = capOf("ns.0", { volumes: [{ path: "/galaxy-unit-cache", size: 8 * MiB, medium: "tmpfs", exclusive: false, readonly: false }] });
       m.grant([cap]);
       expect(await running(m, "ns.0")).toBe(true);

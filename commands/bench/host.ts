@@ -1,5 +1,5 @@
 import { Command, Flags } from "@oclif/core";
-import { runHostBench, type HostFigures } from "../../src/bench/host.ts";
+import { peersNote, runHostBench, type HostFigures } from "../../src/bench/host.ts";
 import { format, targetsTable, type Target } from "../../src/bench/report.ts";
 import { machineInfo } from "../../src/bench/stats.ts";
 import { selfCommand } from "../../src/sys/self.ts";
@@ -37,10 +37,13 @@ JSON fields: machine, figures (agents, services {pods, seconds, done, agentsDead
         step: flags.step, idleSeconds: flags.idle, memory: flags.memory, log: benchLog,
       });
       const targets = hostTargets(figures);
-      if (flags.json) return this.log(JSON.stringify({ machine, figures, targets }, null, 2));
+      const peers = peersNote();
+      if (flags.json) return this.log(JSON.stringify({ machine, figures, targets, peers }, null, 2));
       this.log(describe(figures));
       this.log("");
       this.log(targetsTable(targets));
+      this.log("");
+      this.log(peers.join("\n"));
     });
   }
 }

@@ -10,6 +10,7 @@ import { detectDriver } from "./cgroup/index.ts";
 import type { HostLayout } from "./container-fs.ts";
 import { type ContainerManager, cgroupsOf } from "./containers.ts";
 import { agentKey, type ContainerCheckpoint, WORKERS_CGROUP } from "./core.ts";
+import { HOST_WORKER_CGROUP } from "./host-worker-proc.ts";
 import { mountsUnder, removeEmptyDirs, unmount } from "./volume-io.ts";
 
 /** At start, before recovery: kill and remove cgroups, and unmount volumes, that belong to no checkpointed container. */
@@ -17,7 +18,7 @@ export async function sweepLeftovers(m: ContainerManager, driver: CgroupDriver, 
   const parent = `galaxy/${l.agentKey}`;
   const workers = `${parent}/${WORKERS_CGROUP}`;
   const claimedCgroups = new Set([...m.held.values()].flatMap((cp) => cgroupsOf(cp)));
-  const children = [...driver.list(parent).filter((c) => c !== WORKERS_CGROUP).map((c) => `${parent}/${c}`), ...driver.list(workers).map((c) => `${workers}/${c}`)];
+  const children = [...driver.list(parent).filter((c) => c !== WORKERS_CGROUP && c !== HOST_WORKER_CGROUP).map((c) => `${parent}/${c}`), ...driver.list(workers).map((c) => `${workers}/${c}`)];
   for (const cgroup of children) {
     if (claimedCgroups.has(cgroup)) continue;
     log(`agent: removing leftover cgroup ${cgroup}`);

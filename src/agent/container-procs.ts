@@ -6,7 +6,7 @@
 //                                 └─ it exited first ─► its status (EXIT_SETUP_FAILED: a mount failed)
 //   spawnWorker: enterCommand(init pid) with namespaces, plainCommand without ─► detached, logs/worker.log
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive, processStartTicks, waitFor } from "../sys/proc.ts";
 import type { ContainerCheckpoint } from "./core.ts";
@@ -92,5 +92,17 @@ export function logTail(file: string): string {
     return readFileSync(file, "utf8").slice(-2000);
   } catch {
     return "";
+  }
+}
+
+/** How long a start's slot waits for its worker to be up (it is taken back regardless after that). */
+export const WORKER_UP_WAIT_MS = 20_000;
+
+/** The worker wrote its state file since `since` (it does at start): it is up. */
+export function workerUpSince(workspace: string, since: number): boolean {
+  try {
+    return statSync(join(workspace, ".galaxy", "worker.json")).mtimeMs >= since - 1000;
+  } catch {
+    return false;
   }
 }

@@ -1,7 +1,7 @@
 // ContainerManager with real processes, a stand-in worker (a shell), and an in-memory store that survives a simulated
 // agent restart; run with the host's isolation (cgroup v1, and namespaces, as root) and with none (process groups).
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemoryStore, type Store } from "../store/index.ts";
@@ -167,6 +167,21 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
       expect(await waitFor(() => m.held.get("gen.0")?.cap.grantedAt === 30 && m.held.get("gen.0")?.state === "running", 10_000)).toBe(true);
       expect(isAlive(first)).toBe(false);
     });
+
+    test("--max-starting: one container starts at a time; the next waits (creating) until the worker before it is up", async () => {
+      // the stand-in worker is up once it writes its state file, which it does when told (a file in its workspace)
+      const worker = ["/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; echo '{}' > .galaxy/worker.json; exec sleep 1000"];
+      const m = manager(openMemoryStore(), [], worker, driver, { maxStarting: 1, waitWorkerUp: true });
+      m.grant([capOf("gate.0"), capOf("gate.1")]);
+      expect(await waitFor(() => m.held.get("gate.0")?.state === "running", 5000)).toBe(true);
+      expect(m.held.get("gate.1")!.state).toBe("creating"); // its turn has not come: gate.0's worker is not up
+      expect(existsSync(m.held.get("gate.1")!.workspace)).toBe(false); // nothing of it made yet
+      writeFileSync(join(m.held.get("gate.0")!.workspace, "go"), "");
+      expect(await waitFor(() => m.held.get("gate.1")?.state === "running", 5000)).toBe(true);
+      writeFileSync(join(m.held.get("gate.1")!.workspace, "go"), "");
+      m.grant([]); // gate.1 is still in its start (its worker not yet seen up): destroyed once that ends
+      expect(await waitFor(() => m.held.size === 0, 15_000)).toBe(true);
+    }, 30_000);
 
     test("a taken port fails the container at once, without a worker; its workspace outlives it for the gc delay", async () => {
       const m = manager(openMemoryStore());
@@ -334,7 +349,7 @@ function suite(label: string, makeDriver: () => CgroupDriver): void {
     }, 30_000);
 
     test.skipIf(!isRoot || driver.kind === "none")("namespaces: a tmpfs volume is a mount of its size, gone after destroy; SIGTERM reaches the worker", async () => {
-      const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.txt; sleep 1000 & wait']);
+      const m = manager(openMemoryStore(), ["mount", "uts", "pid"], ["/bin/sh", "-c", 'trap "exit 0" TERM; df -k "$GALAXY_VOLUME_GALAXY_UNIT_CACHE" > df.tmp && mv df.tmp df.txt; sleep 1000 & wait']);
       const cap = capOf("ns.0", { volumes: [{ path: "/galaxy-unit-cache", size: 8 * MiB, medium: "tmpfs", exclusive: false, readonly: false, persistent: false, sticky: false, retentionMs: 0 }] });
       m.grant([cap]);
       expect(await running(m, "ns.0")).toBe(true);

@@ -6,23 +6,26 @@
 //   create ─► creating ─(ports free, volumes made, cgroup, worker spawned)─► running ─(worker exits 0)─► exited
 //                 └──────────(port taken, setup failed)──► failed ◄──(disk over size, evicted)──┘
 //   any ─(cap revoked)─► destroying ─► gone (its workspace is kept for --gc-delay: gc.ts)
+import { writeFileSync } from "node:fs";
+import { removeHostPod, writeHostPod } from "../sys/host-pods.ts";
 import { join } from "node:path";
 import type { Cap, ContainerReport } from "../rpc/types.ts";
 import type { Store, Table } from "../store/index.ts";
 import { selfCommand } from "../sys/self.ts";
 import { isAlive, processStartTicks, signal, waitFor } from "../sys/proc.ts";
 import type { CgroupDriver } from "./cgroup/driver.ts";
-import { NONE_MARKER } from "./cgroup/none.ts";
 import { type HostLayout, containersDir, makeContainerFs, mountPlanOf, planContainerFs, removeContainerFs } from "./container-fs.ts";
-import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, workerLog } from "./container-procs.ts";
-import { memoryLimits } from "./cgroup/driver.ts";
+import { hasInit, initAlive, logTail, readExitStatus, spawnWorker, startInit, stopTarget, WORKER_UP_WAIT_MS, workerLog, workerUpSince } from "./container-procs.ts";
 import {
   type ContainerCheckpoint, type LocalState, WORKER_LIMITS, cgroupName, classifyWorkerExit, diffCaps, limitsOf, stopTimeoutOf,
   withOomCause, workerCgroupName, workerRestartDelay,
 } from "./core.ts";
 import { WorkspaceGc } from "./gc.ts";
-import { CLUSTER_DIR_FD, HOST_PROC_FD, HOST_ROOT_FD, type Namespace } from "./launch.ts";
-import { listeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import type { HostWorkerProc } from "./host-worker-proc.ts";
+import { type Namespace, WORKER_EXIT_FILE } from "./launch.ts";
+import { workerEnvOf } from "./worker-env.ts";
+import { recentListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import { DEFAULT_MAX_STARTING, StartGate } from "./start-gate.ts";
 import { allocateUid, type UidRange } from "./task-uids.ts";
 import { UsageMeter } from "./usage.ts";
 import { blockDevicesOf, fsFree } from "./volume-io.ts";
@@ -49,6 +52,14 @@ export interface ContainerManagerOptions {
   listening?: () => ReadonlySet<number>;
   /** the uids tasks run as, one per container (null: tasks run as the worker's user; not root) */
   taskUids?: UidRange | null;
+  /** how many containers start at once (the others wait, "creating"; default DEFAULT_MAX_STARTING) */
+  maxStarting?: number;
+  /** the host worker (issue 22): it serves the containers checkpointed `hostWorker` (started when one needs it) */
+  hostWorker?: HostWorkerProc;
+  /** new namespaced containers are served by the host worker (`--host-worker`); else each gets a worker of its own */
+  hostWorkerForNew?: boolean;
+  /** hold a start's slot until its worker wrote its state file (the real appworker does at start; test workers do not) */
+  waitWorkerUp?: boolean;
   /** whether the launch can drop to the task uid (root and setpriv(1)); false: degraded, tasks keep the worker's user */
   dropPrivileges?: boolean;
 }
@@ -58,6 +69,7 @@ export class ContainerManager {
   readonly held = new Map<string, ContainerCheckpoint>();
   readonly usage = new UsageMeter();
   readonly gc: WorkspaceGc;
+  private readonly gate: StartGate;
   private readonly busy = new Set<string>(); // containers with a create/destroy/kill in flight
   private readonly restartAt = new Map<string, { at: number; why: string }>();
   private granted: Map<string, Cap> | null = null; // the last cap set from ResMan (null until one arrives)
@@ -65,12 +77,31 @@ export class ContainerManager {
   constructor(readonly o: ContainerManagerOptions) {
     this.table = o.store.table<ContainerCheckpoint>("containers");
     this.gc = new WorkspaceGc(o.store, o.log);
+    this.gate = new StartGate(o.maxStarting ?? DEFAULT_MAX_STARTING);
     for (const cp of this.table.list()) this.held.set(cp.id, cp);
   }
 
+  private writes: Promise<void> = Promise.resolve();
+
+  /**
+   * Notes a container's state in LMDB. The commit runs off the event loop (lmdb batches every write of one event turn
+   * into one commit and flushes it on its own thread): a synchronous commit per checkpoint (3-4 per create, 3 per
+   * destroy) held the heartbeat for seconds under a 500-container churn. Whoever acts on a checkpoint awaits
+   * `durable()` first, so the order checkpoint-then-act holds.
+   */
   private checkpoint(cp: ContainerCheckpoint): void {
     this.held.set(cp.id, cp);
-    this.o.store.writeSync((tx) => tx.put(this.table, cp.id, cp));
+    this.track(this.o.store.write((tx) => tx.put(this.table, cp.id, cp))); // encoded now: later changes are the next write's
+  }
+
+  private track(write: Promise<void>): void {
+    const done = write.catch((e) => this.o.log(`agent: cannot checkpoint: ${(e as Error).message}`));
+    this.writes = this.writes.then(() => done);
+  }
+
+  /** Resolves once every checkpoint made so far is on disk. */
+  durable(): Promise<void> {
+    return this.writes;
   }
 
   private setState(cp: ContainerCheckpoint, state: LocalState, message: string): void {
@@ -115,6 +146,7 @@ export class ContainerManager {
       workspace: join(containersDir(this.o.layout), cap.containerId), pid: 0, pidStart: 0, startedAt: 0, message: "",
       exitCode: 0, workerRestarts: 0, namespaces: this.o.namespaces, failedAt: 0, oomKills: 0, diskOverSince: 0,
       ...(this.o.driver.kind === "none" ? {} : { workerCgroup: workerCgroupName(this.o.endpoint, cap.containerId) }),
+      ...(this.o.hostWorker && this.o.hostWorkerForNew && this.o.namespaces.length > 0 ? { hostWorker: true } : {}),
     };
     const range = this.o.taskUids;
     const uid = range ? allocateUid(range, [...this.held.values()].map((h) => h.taskUid)) : 0;
@@ -125,21 +157,31 @@ export class ContainerManager {
   }
 
   private async build(cp: ContainerCheckpoint): Promise<void> {
+    const taken = takenPorts(cp.cap.ports, this.o.listening ? this.o.listening() : recentListeningPorts());
+    if (taken.length > 0) return this.markFailed(cp, portConflictMessage(taken)); // at once, without waiting a turn
     this.busy.add(cp.id);
+    await this.gate.enter(); // its turn: a bounded number start at once (start-gate.ts)
     try {
-      const taken = takenPorts(cp.cap.ports, (this.o.listening ?? listeningPorts)());
-      if (taken.length > 0) return this.markFailed(cp, portConflictMessage(taken));
+      await this.durable(); // its checkpoint is on disk before anything is made
       const free = new Map(this.o.layout.devices.map((d) => [d.path, fsFree(d.path)]));
       planContainerFs(cp, this.o.layout, free);
       this.checkpoint(cp); // volumes and mounts are known before any is made
+      await this.durable();
       makeContainerFs(cp, (cp.namespaces ?? []).length > 0, () => this.checkpoint(cp));
       await this.o.driver.create(cp.cgroup, limitsOf(cp.cap, undefined, ioDevices(cp))); // off the event loop: heartbeats go on meanwhile
       if (cp.workerCgroup) await this.o.driver.create(cp.workerCgroup, WORKER_LIMITS);
-      if (!hasInit(cp) || (await this.startInit(cp))) this.startWorker(cp, "");
+      if (!hasInit(cp) || (await this.startInit(cp))) {
+        const spawnedAt = Date.now();
+        this.startWorker(cp, "");
+        // the slot is held until the worker is up (its state file written), so that start-ups never pile up
+        if (cp.state === "running" && this.o.waitWorkerUp && !cp.hostWorker) await waitFor(() => workerUpSince(cp.workspace, spawnedAt), WORKER_UP_WAIT_MS, 100);
+      }
     } catch (e) {
       this.markFailed(cp, `cannot create container: ${(e as Error).message}`);
     } finally {
+      this.gate.leave();
       this.busy.delete(cp.id);
+      if (this.granted && !this.granted.has(cp.id)) queueMicrotask(() => this.refresh()); // revoked meanwhile: now, not at the next beat
     }
   }
 
@@ -173,6 +215,7 @@ export class ContainerManager {
     }
     if (why) this.o.log(`agent: starting the worker of ${cp.id} again: ${why}`);
     this.restartAt.delete(cp.id);
+    if (cp.hostWorker) return this.serve(cp, why);
     const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup));
     let child: ReturnType<typeof spawnWorker>;
     try {
@@ -189,6 +232,32 @@ export class ContainerManager {
     cp.startedAt = Date.now();
     cp.workerRestarts += why ? 1 : 0;
     this.setState(cp, "running", why || cp.message); // why it was restarted, or what was noted before
+  }
+
+  /** Hands a container to the host worker: its pod file (what its worker would get), its pid that of its init. */
+  private serve(cp: ContainerCheckpoint, why: string): void {
+    try {
+      writeFileSync(join(cp.workspace, WORKER_EXIT_FILE), ""); // an earlier status must not be read as this one's
+      this.writePodFile(cp, 0);
+    } catch (e) {
+      return this.markFailed(cp, `cannot start its worker: ${(e as Error).message}`);
+    }
+    void this.o.hostWorker?.ensure();
+    cp.pid = cp.initPid ?? 0;
+    cp.pidStart = cp.initStart ?? 0;
+    cp.startedAt = Date.now();
+    cp.workerRestarts += why ? 1 : 0;
+    this.setState(cp, "running", why || cp.message);
+  }
+
+  private hostDir(): string {
+    return this.o.hostWorker?.o.dir ?? join(this.o.layout.dataDir, "host-worker");
+  }
+
+  /** What the host worker serves of a container (host-pods.ts); `stopMs` > 0: stop its tasks. */
+  private writePodFile(cp: ContainerCheckpoint, stopMs: number): void {
+    const env = this.workerEnv(cp, this.o.driver.procsFiles(cp.workerCgroup ?? cp.cgroup), true);
+    writeHostPod(this.hostDir(), { containerId: cp.id, env, initPid: cp.initPid ?? 0, initStart: cp.initStart ?? 0, namespaces: cp.namespaces ?? [], stopMs });
   }
 
   /**
@@ -212,45 +281,17 @@ export class ContainerManager {
     return this.o.worker ?? [...selfCommand(), "appworker"];
   }
 
-  private workerEnv(cp: ContainerCheckpoint, procs: string[]): Record<string, string> {
-    const ports = Object.fromEntries(cp.cap.ports.map((p) => [p.name, p.port]));
-    const ns = cp.namespaces ?? [];
-    const oom = this.o.driver.oomCounterFile(cp.cgroup);
-    const uid = cp.taskUid ?? 0;
-    const task: Record<string, string> = {
-      GALAXY_TASK_PROCS: this.o.driver.procsFiles(cp.cgroup).join(" "),
-      GALAXY_MEMORY_LIMIT: String(memoryLimits(limitsOf(cp.cap)).hard),
-      ...(uid > 0 ? { GALAXY_TASK_UID: String(uid), GALAXY_TASK_GID: String(uid), GALAXY_TASK_DROP: this.o.dropPrivileges ? "1" : "0" } : {}),
-      // a namespaced worker reads the cluster dir (hidden there) through the fd its launch opened
-      ...(ns.length > 0 && this.o.layout.clusterDir ? { GALAXY_CLUSTER_DIR: `/proc/self/fd/${CLUSTER_DIR_FD}` } : {}),
-      ...(ns.length > 0 ? { GALAXY_HOST_ROOT: `/proc/self/fd/${HOST_ROOT_FD}` } : {}),
-    };
-    return {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/root",
-      TMPDIR: process.env.TMPDIR ?? "/tmp",
-      ...this.o.workerEnv,
-      ...cp.cap.env,
-      ...volumeEnv(cp.volumes ?? [], ns.length > 0),
-      GALAXY_CONTAINER_ID: cp.id,
-      GALAXY_POD_ID: cp.cap.env.GALAXY_POD_ID ?? cp.id,
-      GALAXY_JOB_ID: cp.cap.env.GALAXY_JOB_ID ?? cp.cap.groupId,
-      GALAXY_WORKSPACE: cp.workspace,
-      GALAXY_AGENT: this.o.endpoint,
-      GALAXY_PORTS: JSON.stringify(ports),
-      GALAXY_POD_TOKEN: this.o.podToken(cp.id),
-      GALAXY_CGROUP_PROCS: procs.join(" "),
-      [NONE_MARKER]: cp.cgroup,
-      ...(oom ? { GALAXY_OOM_COUNTER: oom } : {}),
-      ...(ns.includes("pid") ? { GALAXY_HOST_PROC: `/proc/self/fd/${HOST_PROC_FD}` } : {}),
-      ...task,
-    };
+  private workerEnv(cp: ContainerCheckpoint, procs: string[], host = false): Record<string, string> {
+    return workerEnvOf(cp, { ...this.o, procs, host });
   }
 
   private onWorkerExit(id: string, pid: number, code: number | null, sig: string | null): void {
     const cp = this.held.get(id);
     if (!cp || cp.pid !== pid || cp.state !== "running" || this.restartAt.has(id)) return;
-    const v = classifyWorkerExit(code, sig, logTail(workerLog(cp)));
+    // served by the host worker, its pid is its init's: gone without a status, it was killed (pid 1 takes no other signal)
+    const v = cp.hostWorker && code === null
+      ? { kind: "restart" as const, message: "its init was killed by SIGKILL (every process of the container with it)" }
+      : classifyWorkerExit(code, sig, logTail(workerLog(cp)));
     cp.exitCode = code ?? -1;
     const message = this.oomCause(cp, v.message, code, sig);
     if (v.kind === "exited") this.setState(cp, "exited", message);
@@ -283,9 +324,15 @@ export class ContainerManager {
   refresh(now = Date.now()): void {
     const diff = this.granted ? diffCaps(this.held, [...this.granted.values()]) : { create: [], destroy: [] };
     const revoked = new Set(diff.destroy); // left the cap set, or granted anew (a new generation: recreate)
+    let served = false;
     for (const cp of this.held.values()) {
+      served ||= !!cp.hostWorker && cp.state === "running";
       if (this.busy.has(cp.id)) continue;
       if (revoked.has(cp.id) || (this.granted && cp.state === "destroying")) void this.destroy(cp.id);
+      else if (cp.hostWorker && cp.state === "running" && isAlive(cp.pid, cp.pidStart)) {
+        const code = readExitStatus(cp.workspace); // the host worker ended its pod (terminated as told)
+        if (code !== null) this.onWorkerExit(cp.id, cp.pid, code, null);
+      }
       else if (cp.state === "running" && !isAlive(cp.pid, cp.pidStart)) {
         const pending = this.restartAt.get(cp.id);
         // Not our child after a re-adoption: its wrapper left the worker's exit status in the workspace.
@@ -293,6 +340,7 @@ export class ContainerManager {
         else if (now >= pending.at) this.startWorker(cp, pending.why);
       }
     }
+    if (served) void this.o.hostWorker?.ensure(); // killed or crashed: started again (it re-adopts every pod)
     // New caps; also one granted again while its previous container was still being destroyed (built once it is gone).
     for (const cap of diff.create) if (!this.busy.has(cap.containerId)) this.create(cap);
   }
@@ -320,16 +368,18 @@ export class ContainerManager {
     this.restartAt.delete(id);
     try {
       if (cp.state !== "destroying") this.setState(cp, "destroying", cp.message);
+      await this.durable();
       await this.stopWorker(cp);
       for (const g of cgroupsOf(cp)) await this.o.driver.kill(g);
       for (const g of cgroupsOf(cp)) await this.o.driver.remove(g);
+      if (cp.hostWorker) removeHostPod(this.hostDir(), id);
       const keep = this.o.gcDelayMs > 0; // every ended container's logs stay readable for --gc-delay (gc.ts)
       removeContainerFs(cp, [...this.held.values()].filter((o) => o.id !== id), keep);
       const failure = (cp.failedAt ?? 0) > 0 ? cp.message : "";
       if (keep) this.gc.keep({ containerId: id, workspace: cp.workspace, owner: cp.cap.user, failure }, Date.now(), this.o.gcDelayMs);
       this.held.delete(id);
       this.usage.forget(id);
-      this.o.store.writeSync((tx) => tx.delete(this.table, id));
+      this.track(this.o.store.write((tx) => tx.delete(this.table, id)));
       this.o.log(`agent: destroyed ${id}${keep ? " (its workspace is kept for a while)" : ""}`);
       if (this.granted?.has(id)) queueMicrotask(() => this.refresh()); // granted anew meanwhile: build it now, not at the next beat
     } catch (e) {
@@ -341,8 +391,21 @@ export class ContainerManager {
 
   private async stopWorker(cp: ContainerCheckpoint): Promise<void> {
     if (!cp.pid || !isAlive(cp.pid, cp.pidStart)) return;
+    if (cp.hostWorker) return this.stopServed(cp);
     signal(stopTarget(cp), "SIGTERM"); // the wrapper forwards it to the worker; the init dies with the cgroup kill
     await waitFor(() => !isAlive(cp.pid, cp.pidStart), stopTimeoutOf(cp.cap, this.o.stopGraceMs) + 2000);
+  }
+
+  /** Tells the host worker to stop the pod's tasks; waits for its exit status (or the stop timeout). */
+  private async stopServed(cp: ContainerCheckpoint): Promise<void> {
+    if (readExitStatus(cp.workspace) !== null) return; // ended already
+    const stopMs = stopTimeoutOf(cp.cap, this.o.stopGraceMs);
+    try {
+      this.writePodFile(cp, stopMs);
+    } catch {
+      return; // its workspace is gone: nothing to stop gracefully
+    }
+    await waitFor(() => readExitStatus(cp.workspace) !== null || !this.o.hostWorker?.alive(), stopMs + 2000, 100);
   }
 
   /** Where a container's files are and whose they are: a held one, or an ended one whose workspace is kept. */

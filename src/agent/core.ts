@@ -50,6 +50,8 @@ export interface ContainerCheckpoint {
   taskUid?: number;
   /** the cgroup of its init, wrappers and worker, outside the job's limits (absent: they share `cgroup`, the tasks') */
   workerCgroup?: string;
+  /** served by the agent's host worker (appworker --host): no worker process of its own; `pid` is its init's */
+  hostWorker?: boolean;
 }
 
 export interface CapDiff {

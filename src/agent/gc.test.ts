@@ -23,7 +23,7 @@ function workspace(id: string, exitCode: number): string {
   return ws;
 }
 
-test("an ended container's workspace is moved aside with its tasks' last states, deleted when its time is up, then forgotten", () => {
+test("an ended container's workspace is moved aside with its tasks' last states, deleted when its time is up, then forgotten", async () => {
   const store = openMemoryStore();
   const gc = new WorkspaceGc(store, () => {});
   const a = workspace("a.0", 0);
@@ -38,6 +38,7 @@ test("an ended container's workspace is moved aside with its tasks' last states,
   expect(existsSync(k.workspace)).toBe(false);
   expect(gc.find("a.0")).toBeUndefined(); // its logs are gone…
   expect(toKeptContainer(gc.list()[0]!)).toMatchObject({ collectedAt: 1500, tasks: [{ exitCode: 0 }] }); // …its record says so
+  await gc.durable(); // records are committed off the event loop
   expect(new WorkspaceGc(store, () => {}).list().length).toBe(1); // survives a restart (same store)
   expect(gc.sweep(1500 + FORGET_AFTER_MS - 1)).toBe(0);
   expect(gc.list().length).toBe(1);

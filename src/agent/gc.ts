@@ -109,6 +109,8 @@ export class WorkspaceGc {
     this.table = store.table<KeptWorkspace>("kept");
   }
 
+  private readonly pending = new Map<string, KeptWorkspace & { forgotten?: boolean }>();
+
   /** Moves a destroyed container's workspace aside and records it until `now + delayMs` (replacing an older one). */
   keep(r: KeepRequest, now: number, delayMs: number): KeptWorkspace {
     const tasks = readWorkerTasks(r.workspace);
@@ -124,34 +126,64 @@ export class WorkspaceGc {
         this.log(`agent: cannot move the workspace of ${r.containerId} aside (${(e as Error).message}); keeping it in place`);
       }
     }
-    const older = this.table.get(r.containerId);
+    const pending = this.pending.get(r.containerId);
+    const older = pending ? (pending.forgotten ? undefined : pending) : this.table.get(r.containerId);
     if (older && older.workspace !== workspace && !older.collectedAt) rmSync(older.workspace, { recursive: true, force: true });
     const k: KeptWorkspace = { containerId: r.containerId, workspace, deleteAt: now + delayMs, owner: r.owner, keptAt: now, collectedAt: 0, failure: r.failure, tasks };
-    this.store.writeSync((tx) => tx.put(this.table, k.containerId, k));
+    this.put(k);
     return k;
+  }
+
+  /**
+   * Records are committed off the event loop (one per destroy; a synchronous commit each held heartbeats under churn),
+   * in order, and read from memory until they are.
+   */
+  private put(k: KeptWorkspace): void {
+    this.pending.set(k.containerId, k);
+    this.track(this.store.write((tx) => tx.put(this.table, k.containerId, k))
+      .catch((e) => this.log(`agent: cannot record the kept workspace of ${k.containerId}: ${(e as Error).message}`))
+      .finally(() => this.pending.get(k.containerId) === k && this.pending.delete(k.containerId)));
+  }
+
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private track(w: Promise<unknown>): void {
+    this.writes = this.writes.then(() => w);
+  }
+
+  /** Resolves once every record so far is on disk. */
+  async durable(): Promise<void> {
+    await this.writes;
   }
 
   /** A kept workspace that is still there. */
   find(containerId: string): KeptWorkspace | undefined {
-    const k = this.table.get(containerId);
+    const pending = this.pending.get(containerId);
+    const k = pending ? (pending.forgotten ? undefined : pending) : this.table.get(containerId);
     return k && !k.collectedAt ? k : undefined;
   }
 
   /** Every record, collected ones included. */
   list(): KeptWorkspace[] {
-    return this.table.list();
+    const stored = this.table.list().filter((k) => !this.pending.has(k.containerId));
+    return [...stored, ...[...this.pending.values()].filter((k) => !k.forgotten)];
   }
 
   /** Deletes the workspaces whose time is up (their records stay, collected) and forgets old records; returns how many were deleted. */
   sweep(now: number): number {
-    const due = dueForDeletion(this.table.list(), now);
+    const due = dueForDeletion(this.list(), now);
     for (const k of due) {
       rmSync(k.workspace, { recursive: true, force: true });
-      this.store.writeSync((tx) => tx.put(this.table, k.containerId, { ...k, collectedAt: now }));
+      this.put({ ...k, collectedAt: now });
       this.log(`agent: deleted the kept workspace of ${k.containerId}`);
     }
-    const old = dueForForgetting(this.table.list(), now);
-    if (old.length > 0) this.store.writeSync((tx) => old.forEach((k) => tx.delete(this.table, k.containerId)));
+    const old = dueForForgetting(this.list(), now);
+    for (const k of old) this.pending.set(k.containerId, { ...k, forgotten: true });
+    if (old.length > 0) {
+      this.track(this.store.write((tx) => old.forEach((k) => tx.delete(this.table, k.containerId)))
+        .catch((e) => this.log(`agent: cannot forget kept workspaces: ${(e as Error).message}`))
+        .finally(() => old.forEach((k) => this.pending.get(k.containerId)?.forgotten && this.pending.delete(k.containerId))));
+    }
     return due.length;
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { connect, createServer, type Server } from "node:net";
-import { listeningPorts, parseListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
+import { listeningPorts, recentListeningPorts, parseListeningPorts, portConflictMessage, takenPorts } from "./ports.ts";
 
 const servers: Server[] = [];
 afterAll(() => servers.forEach((s) => s.close()));
@@ -42,4 +42,11 @@ test("only the cap's non-zero ports are checked, and the conflict reads as a pla
   expect(takenPorts([{ name: "a", port: 0 }, { name: "http", port: 8080 }, { name: "x", port: 7070 }], listening)).toEqual([{ name: "http", port: 8080 }]);
   expect(portConflictMessage([{ name: "http", port: 8080 }])).toBe("placement failed: port 8080 (http) is already in use on this host");
   expect(portConflictMessage([{ name: "http", port: 8080 }, { name: "", port: 9090 }])).toBe("placement failed: port 8080 (http), 9090 are already in use on this host");
+});
+
+test("recentListeningPorts: read once per interval, then again", async () => {
+  const first = recentListeningPorts(1_000_000, 1000);
+  const port = await listen("127.0.0.1");
+  expect(recentListeningPorts(1_000_500, 1000)).toBe(first); // within the interval: the same read
+  expect(recentListeningPorts(1_001_000, 1000).has(port)).toBe(true); // past it: read again
 });

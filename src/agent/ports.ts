@@ -32,6 +32,15 @@ export function listeningPorts(): Set<number> {
   return out;
 }
 
+let cache: { at: number; ports: Set<number> } | null = null;
+
+/** listeningPorts(), read at most once per `maxAgeMs` (a host with thousands of sockets makes each read cost; 500
+ * containers starting at once each read it on the agent's event loop). */
+export function recentListeningPorts(now = Date.now(), maxAgeMs = 1000): Set<number> {
+  if (!cache || now - cache.at >= maxAgeMs || now < cache.at) cache = { at: now, ports: listeningPorts() };
+  return cache.ports;
+}
+
 /** The ports of a cap that something already listens on (port 0 is never checked). */
 export function takenPorts(ports: readonly PortBinding[], listening: ReadonlySet<number> = listeningPorts()): PortBinding[] {
   return ports.filter((p) => p.port > 0 && listening.has(p.port));

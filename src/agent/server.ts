@@ -5,6 +5,9 @@
 //       ──► caps changed? ──► grant(caps): checkpoint + create new containers; destroy what left the set
 import { createHmac } from "node:crypto";
 import { hostname } from "node:os";
+import { join } from "node:path";
+import { selfCommand } from "../sys/self.ts";
+import { HostWorkerProc, hostWorkerCgroupName } from "./host-worker-proc.ts";
 import { ClusterDir } from "../cluster/index.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { RpcClient, RpcServer } from "../rpc/index.ts";
@@ -56,6 +59,8 @@ export interface AgentOptions {
   /** the uids tasks run as, one per container */
   taskUids: UidRange;
   usageIntervalMs: number;
+  /** one worker for every namespaced container here (`appworker --host`, issue 22) instead of one per container */
+  hostWorker?: boolean;
   log: (msg: string) => void;
 }
 
@@ -79,14 +84,23 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   o.log(`agent: ${o.advertise} isolation ${driver.describe()}; ${ns.note}; ${drop ? `tasks run as uids ${o.taskUids.min}-${o.taskUids.max}` : isolation}`);
   const layout: HostLayout = { dataDir: o.dataDir, agentKey: agentKey(o.advertise), devices: o.volumes, clusterDir: o.clusterDir, hidden: o.hidden ?? [] };
   prepareLayout(layout);
+  const workerEnv = {
+    ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),
+    ...(o.appmaster.length ? { GALAXY_APPMASTER: o.appmaster.join(",") } : {}),
+  };
+  // made whenever containers have namespaces: those an agent started with --host-worker stay served after a restart
+  // without it (the host worker starts only when a container needs it)
+  const hostWorker = ns.namespaces.length > 0
+    ? new HostWorkerProc({
+      dir: join(o.dataDir, "host-worker"), argv: [...selfCommand(), "appworker"], driver, cgroup: hostWorkerCgroupName(o.advertise), log: o.log,
+      env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/root", TMPDIR: process.env.TMPDIR ?? "/tmp", ...workerEnv },
+    })
+    : undefined;
+  if (o.hostWorker && !hostWorker) o.log("agent: no host worker without namespaces: a worker per container");
   const manager = new ContainerManager({
     endpoint: o.advertise, layout, driver, store, namespaces: ns.namespaces, stopGraceMs: o.stopGraceMs, gcDelayMs: o.gcDelayMs, log: o.log,
-    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop,
+    taskUids: isRoot() ? o.taskUids : null, dropPrivileges: drop, waitWorkerUp: true, workerEnv, ...(hostWorker ? { hostWorker } : {}), hostWorkerForNew: !!o.hostWorker,
     podToken: (id) => createHmac("sha256", secret()).update(id).digest("hex"),
-    workerEnv: {
-      ...(o.clusterDir ? { GALAXY_CLUSTER_DIR: o.clusterDir } : {}),
-      ...(o.appmaster.length ? { GALAXY_APPMASTER: o.appmaster.join(",") } : {}),
-    },
   });
   await sweepLeftovers(manager, driver, layout, o.log);
   await manager.recover();

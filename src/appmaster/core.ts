@@ -88,6 +88,12 @@ export class AppMasterCore {
    */
   private readonly plans = new Map<string, { job: JobRecord; result: PlanResult; until: number }>();
   private readonly dirty = new Set<string>();
+  private readonly generations = new Map<string, number>(); // grows whenever the job or one of its pods' views changes
+
+  /** A number that grows whenever a job or one of its pods' views changes (a waiting FetchTasks wakes on it). */
+  generation(jobId: string): number {
+    return this.generations.get(jobId) ?? 0;
+  }
   /** Plans computed (not taken from the cache): what a test or a benchmark counts. */
   plansMade = 0;
   /** Jobs whose naming document (their pods' endpoints) may have changed since takeNamingNews (null: every job). */
@@ -513,6 +519,7 @@ export class AppMasterCore {
   }
 
   private changed(jobId: string): void {
+    this.generations.set(jobId, (this.generations.get(jobId) ?? 0) + 1);
     this.dirty.add(jobId);
     this.namingNews?.add(jobId);
   }

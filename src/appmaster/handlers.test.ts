@@ -62,6 +62,24 @@ describe("a worker's pod token acts on its own pod only", () => {
     expect(await code(report(bobPod, bobPod, bobJob, f.podToken(bobPod), "running"))).toBe("OK");
     expect(bobState()).toBe("running");
   });
+
+  test("FetchTasks (a host worker's reports in one call): each report is judged by its own token; a bad one refuses only itself", async () => {
+    const aliceJob = alicePod.slice(0, alicePod.lastIndexOf("."));
+    const bob1 = `${bobJob}.1`;
+    const before = JSON.stringify(f.shell.mustCore().pods.get(bob1));
+    const r = await f.internal().call("AppMaster/FetchTasks", {
+      reports: [
+        { containerId: alicePod, podId: alicePod, jobId: aliceJob, token: f.podToken(alicePod), state: "running", agent: "a:1" },
+        { containerId: bob1, podId: bob1, jobId: bobJob, token: f.podToken(alicePod), state: "failed", agent: "a:1" }, // alice's token
+      ],
+    });
+    expect(r.errors[0]).toBe("");
+    expect(r.replies[0]!.intervalMs).toBeGreaterThan(0); // a real answer for alice's pod
+    expect(r.errors[1]).toContain("pod token");
+    expect(r.replies[1]).toMatchObject({ command: "none", intervalMs: 0, podJson: "" }); // nothing for the refused one
+    expect(f.shell.mustCore().pods.get(alicePod)!.state).toBe("running");
+    expect(JSON.stringify(f.shell.mustCore().pods.get(bob1))).toBe(before); // untouched
+  });
 });
 
 describe("authorisation answers from the caller's current grants; listings show only what it may list", () => {

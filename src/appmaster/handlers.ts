@@ -1,6 +1,6 @@
 // AppMaster's RPC handlers: jobs for clients (checked against the caller's grants), FetchTask for workers.
 // Each handler: decide (core) -> persist (LMDB) -> act (ResMan) -> answer.
-import { NotFoundError, StaleEpochError, UnauthenticatedError } from "../core/errors.ts";
+import { NotFoundError, UnauthenticatedError } from "../core/errors.ts";
 import { parseJobFile, type JobSpec } from "../core/jobspec.ts";
 import { formatDiff, podChanges, specDiff } from "./history.ts";
 import { classifyUpdate } from "./rollout.ts";
@@ -9,7 +9,7 @@ import { admitGroupChange, admitNewJob } from "./admission.ts";
 import { authorize, mayList, maySubmitSomewhere, seesAll } from "./authz.ts";
 import { finishedTaken, type AppMasterCore } from "./core.ts";
 import { groupSpecOf, type JobRecord } from "./jobs.ts";
-import { checkPodClaim } from "./pod-auth.ts";
+import { checkReport, fetchTasks, nextTurn } from "./fetch-tasks.ts";
 import type { UpdateAction } from "./rollout.ts";
 import { randomSuffix, type AppMasterShell } from "./server.ts";
 import { servicesOf } from "./services.ts";
@@ -96,9 +96,7 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
   registerEventHandlers(server, s);
   server.register("AppMaster/FetchTask", async (req) => {
     const core = s.mustCore();
-    s.checkPodToken(req.containerId, req.token);
-    checkPodClaim(req, core.pods.get(req.containerId)?.jobId); // the token speaks for its own pod only
-    if (req.epochSeen > core.epoch) throw new StaleEpochError(core.epoch, req.epochSeen);
+    checkReport(s, core, req);
     const first = core.recordTask(req, Date.now());
     await s.persist(first.out);
     if (first.reply) return first.reply;
@@ -108,7 +106,10 @@ export function registerJobHandlers(server: RpcServer, s: AppMasterShell): void 
     await s.persist(out);
     return reply;
   }, { auth: "none" });
+  // A host worker's reports in one call (fetch-tasks.ts), held while they ask nothing new when it says wait_ms.
+  server.register("AppMaster/FetchTasks", (req) => fetchTasks(s, req.reports, req.waitMs), { auth: "none" });
 }
+
 
 function registerChangeHandlers(server: RpcServer, s: AppMasterShell, view: (j: JobRecord) => ReturnType<typeof jobView>): void {
   server.register("AppMaster/UpdateJob", async (req, ctx) => {
@@ -193,15 +194,4 @@ function registerEventHandlers(server: RpcServer, s: AppMasterShell): void {
     const mine = (id: string) => id === "" || core.jobs.get(id)?.user === ctx.principal.user;
     return { events: r.events.filter((e) => mine(e.jobId)), lastSeq: r.lastSeq };
   });
-}
-
-let turn: Promise<void> | null = null;
-
-/** Resolves on the next event-loop turn; every caller of this turn shares it. */
-function nextTurn(): Promise<void> {
-  turn ??= new Promise<void>((resolve) => setImmediate(() => {
-    turn = null;
-    resolve();
-  }));
-  return turn;
 }

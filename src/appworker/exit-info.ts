@@ -8,9 +8,8 @@ const CORE_SIGNALS = new Set(["SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS
 
 /** The oom_kill count of this process's memory cgroup (v1 memory.oom_control or v2 memory.events; the agent names
  * the file in GALAXY_OOM_COUNTER); 0 if unknown. */
-export function oomKills(pid: number | "self" = "self"): number {
+export function oomKills(pid: number | "self" = "self", named = process.env.GALAXY_OOM_COUNTER): number {
   try {
-    const named = process.env.GALAXY_OOM_COUNTER;
     if (named && pid === "self") {
       const m = /^oom_kill (\d+)$/m.exec(readFileSync(named, "utf8"));
       if (m) return Number(m[1]);

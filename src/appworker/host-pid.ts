@@ -38,3 +38,16 @@ export function ownHostPid(hostProc = process.env.GALAXY_HOST_PROC): number {
   if (!hostProc || pid !== process.pid) own = pid;
   return pid;
 }
+
+/**
+ * The process a host worker's launcher (nsenter, which forks into the pid namespace and waits) runs: its first child,
+ * the task itself (its shell execs setpriv, which execs the command); null until it has forked.
+ */
+export function launchedChild(pid: number): number | null {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return first ? Number(first) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchArgv, setprivArgs, taskArgv, taskEnvOf, taskIdentityFrom, type TaskIdentity } from "./task-launch.ts";
@@ -70,6 +70,42 @@ describe.skipIf(!isRoot || !hasSetpriv)("task launch (real, as root)", () => {
       expect(out).toContain("etc refused");
     } finally {
       closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("task launch from outside the container (a host worker)", () => {
+  const entry = { initPid: 4242, namespaces: ["mount", "uts", "pid"] };
+
+  test("enters the init's namespaces first, then cds back by path before anything else", () => {
+    const argv = launchArgv(["tar", "-x"], { ...id, enter: entry });
+    expect(argv.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    expect(argv[2]).toBe(`exec nsenter -t 4242 -m -u -p -- /bin/sh -c "$0" galaxy-task "$PWD" "$@"`);
+    const inner = argv[3]!.split("\n");
+    expect(inner.slice(0, 3)).toEqual([`cd -- "$1" || exit 97`, "shift", "exec 7<&- 8<&- 9<&-"]);
+    expect(inner.at(-1)).toBe(`exec ${setprivArgs(100123, 100123).join(" ")} "$@"`);
+    expect(argv.slice(4)).toEqual(["tar", "-x"]);
+    expect(() => launchArgv(["x"], { ...id, enter: { initPid: 1, namespaces: [] } })).toThrow("bad init pid 1");
+  });
+
+  test.skipIf(!isRoot || !hasSetpriv || !Bun.which("nsenter") || !Bun.which("unshare"))("a real launch: inside the pid namespace, in its directory, as the task's uid", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "galaxy-enter-"));
+    chmodSync(dir, 0o755);
+    const holder = Bun.spawn(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "sleep", "60"]);
+    try {
+      let init = 0;
+      for (let i = 0; i < 100 && !init; i++) {
+        await Bun.sleep(20);
+        init = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, "utf8").trim().split(/\s+/)[0] || 0);
+      }
+      const [cmd, ...args] = launchArgv(["/bin/sh", "-c", "pwd; echo $$; id -u"], { ...id, procs: [], enter: { initPid: init, namespaces: ["mount", "pid"] } });
+      const r = spawnSync(cmd!, args, { cwd: dir, encoding: "utf8" });
+      const [pwd, pid, uid] = r.stdout.trim().split("\n");
+      expect([pwd, uid, r.status]).toEqual([dir, "100123", 0]);
+      expect(Number(pid)).toBeLessThan(10); // a pid of the container's namespace (its init is 1)
+    } finally {
+      holder.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     }
   });

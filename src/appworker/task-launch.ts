@@ -15,6 +15,14 @@ export const EXIT_CANNOT_JOIN_CGROUP = 97;
 /** File descriptors the worker may hold that a task must not inherit (the host's /, the cluster dir, the host's /proc). */
 export const PRIVATE_FDS = [7, 8, 9] as const;
 
+/** A container's namespaces, entered by a worker serving every container of its host (`appworker --host`). */
+export interface TaskEntry {
+  /** host pid of the container's init (galaxy-init: it holds the namespaces) */
+  initPid: number;
+  /** which of them: some of mount, uts, pid */
+  namespaces: readonly string[];
+}
+
 export interface TaskIdentity {
   /** the container's task uid and gid (the agent allocates them per container) */
   uid: number;
@@ -23,6 +31,8 @@ export interface TaskIdentity {
   procs: string[];
   /** false: setpriv(1) is missing or the agent is not root; the task keeps the worker's user (degraded) */
   drop: boolean;
+  /** set when the worker is outside the container: every launch first enters its namespaces (nsenter) */
+  enter?: TaskEntry;
 }
 
 const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -36,12 +46,29 @@ export function setprivArgs(uid: number, gid: number): string[] {
   ];
 }
 
-/** The argv that runs `argv` as the container's task: private fds closed, in the tasks' cgroup, unprivileged. */
+/** The flags of nsenter(1) that enter a container's namespaces through its init. */
+export function enterFlags(e: TaskEntry): string[] {
+  if (!(Number.isInteger(e.initPid) && e.initPid > 1)) throw new Error(`bad init pid ${e.initPid}`);
+  const has = (n: string) => e.namespaces.includes(n);
+  return ["-t", String(e.initPid), ...(has("mount") ? ["-m"] : []), ...(has("uts") ? ["-u"] : []), ...(has("pid") ? ["-p"] : [])];
+}
+
+/**
+ * The argv that runs `argv` as the container's task: private fds closed, in the tasks' cgroup, unprivileged. With
+ * `id.enter` (a host worker, outside the container): nsenter into the container's namespaces first, then `cd` back
+ * by path to the directory it was spawned in (entering a mount namespace moves to its root; a directory kept open
+ * from the host's would lead out of the container's view by `..`).
+ */
 export function launchArgv(argv: readonly string[], id: TaskIdentity | null): string[] {
   const lines = [`exec ${PRIVATE_FDS.map((fd) => `${fd}<&-`).join(" ")}`];
+  if (id?.enter) lines.unshift(`cd -- "$1" || exit ${EXIT_CANNOT_JOIN_CGROUP}`, "shift");
   for (const f of id?.procs ?? []) lines.push(`echo $$ > ${q(f)} || exit ${EXIT_CANNOT_JOIN_CGROUP}`);
   lines.push("echo 0 > /proc/self/oom_score_adj 2>/dev/null");
   lines.push(id?.drop ? `exec ${setprivArgs(id.uid, id.gid).join(" ")} "$@"` : `exec "$@"`);
+  if (id?.enter) {
+    const outer = `exec nsenter ${enterFlags(id.enter).join(" ")} -- /bin/sh -c "$0" galaxy-task "$PWD" "$@"`;
+    return ["/bin/sh", "-c", outer, lines.join("\n"), ...argv];
+  }
   return ["/bin/sh", "-c", lines.join("\n"), "galaxy-task", ...argv];
 }
 

@@ -26,6 +26,11 @@ export interface TaskContext {
   identity: TaskIdentity | null;
   /** the tasks' memory limit in bytes (0: unknown), for the OOM message */
   memoryLimit: number;
+  /** the tasks' cgroup file whose `oom_kill N` counts OOM kills (default: GALAXY_OOM_COUNTER) */
+  oomCounter?: string;
+  /** the pid people see for a launched process, when it is not hostPidOf's (a host worker's: nsenter's child), or null
+   * while it is not known yet */
+  shownPid?: (pid: number) => number | null;
   log: (msg: string) => void;
   /** Something the worker reports or saves changed. */
   onChange: () => void;
@@ -89,10 +94,21 @@ export class TaskRunner {
     this.pid = child.pid ?? 0;
     this.pidStart = processStartTicks(this.pid);
     Object.assign(this, { state: "running", exitCode: -1, signal: "", coreDumped: false, healthy: !this.spec.health, startedAt: Date.now() });
-    this.oomBefore = oomKills();
+    this.oomBefore = this.oomCount();
     child.on("error", (e) => this.onExit(child, 127, null, e.message));
     child.on("exit", (code, sig) => this.onExit(child, code, sig, ""));
     this.ctx.onChange();
+  }
+
+  private oomCount(): number {
+    return oomKills("self", this.ctx.oomCounter ?? process.env.GALAXY_OOM_COUNTER);
+  }
+
+  /** Forgets the task without touching it (its container is gone): no restart is started any more. */
+  abandon(): void {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
   }
 
   /** Takes over a task a previous worker started; false when it is gone (it then counts as exited). */
@@ -121,7 +137,7 @@ export class TaskRunner {
     this.exitCode = code ?? (sig ? 128 + signalNumber(sig) : -1);
     this.signal = sig ?? "";
     this.coreDumped = !!sig && coreDumped(sig, this.ctx.workspace, this.pid, this.startedAt);
-    const oom = sig === "SIGKILL" && oomKills() > this.oomBefore;
+    const oom = sig === "SIGKILL" && this.oomCount() > this.oomBefore;
     this.message = error || describeExit(code, sig, { oom, core: this.coreDumped, memoryLimit: this.ctx.memoryLimit });
     killGroup(this.pid, "SIGKILL"); // what it left behind in its group (a server's children holding the port)
     if (this.stopping) {
@@ -209,7 +225,13 @@ export class TaskRunner {
   /** The task's pid as the host sees it (differs inside a pid namespace; looked up once per process). */
   private hostPid(): number {
     if (!this.pid) return 0;
-    if (this.hostPidCache.local !== this.pid) this.hostPidCache = { local: this.pid, host: hostPidOf(this.pid) };
+    if (this.hostPidCache.local === this.pid && this.hostPidCache.host) return this.hostPidCache.host;
+    if (this.ctx.shownPid) {
+      const shown = this.ctx.shownPid(this.pid);
+      this.hostPidCache = { local: this.pid, host: shown ?? 0 }; // unknown yet: asked again next time
+      return shown ?? this.pid;
+    }
+    this.hostPidCache = { local: this.pid, host: hostPidOf(this.pid) };
     return this.hostPidCache.host;
   }
 

@@ -11,7 +11,7 @@ import { ClusterDir } from "../cluster/index.ts";
 import type { PackageSpec } from "../core/jobspec.ts";
 import type { PodPlan } from "../core/pod-plan.ts";
 import { RpcClient } from "../rpc/index.ts";
-import type { FetchTaskReply, PodState } from "../rpc/types.ts";
+import type { FetchTaskReply, FetchTaskRequest, PodState } from "../rpc/types.ts";
 import { acceptEpoch, decide, workerState } from "./core.ts";
 import { rotateIfNeeded, DEFAULT_ROTATE, type RotateOptions } from "./log-rotate.ts";
 import { activatePackage, DEFAULT_FETCH, preparePackage, type FetchOptions, type PreparedPackage } from "./packages.ts";
@@ -40,6 +40,29 @@ export interface WorkerOptions {
   rotate: RotateOptions;
   tickMs: number;
   exit: (code: number) => void;
+  /** what tasks inherit (less WORKER_ONLY_ENV): this process's, or the container's env for a host worker */
+  env: Record<string, string | undefined>;
+  /** the pid reported as this pod's worker */
+  hostPid: () => number;
+  /** how to reach AppMaster (a host worker shares one among its pods: each report carries its own pod token) */
+  client?: RpcClient;
+  /** the pid shown for a task (default: its host pid; a host worker shows nsenter's child, the task itself) */
+  shownPid?: (pid: number) => number | null;
+  /** how a report goes out (default: a FetchTask of its own; a host worker batches its pods' into one FetchTasks) */
+  send?: (req: FetchTaskRequest, hold: boolean) => Promise<FetchTaskReply>;
+}
+
+/** A client of AppMaster's leader (its leader file in the cluster dir), else the addresses given. */
+export function appMasterClient(clusterDir: string, appmaster: readonly string[]): RpcClient {
+  const cluster = clusterDir ? new ClusterDir(clusterDir) : null;
+  return new RpcClient({
+    addresses: () => {
+      const leader = cluster?.readLeader("appmaster")?.addr;
+      return [...new Set([...(leader ? [leader] : []), ...appmaster])];
+    },
+    credentials: {},
+    timeoutMs: 2000, // a stalled AppMaster is given up on quickly; the next call follows the leader file
+  });
 }
 
 export function workerEnvFrom(env: Record<string, string | undefined>): WorkerEnv {
@@ -76,6 +99,7 @@ export class Worker {
   private logIndex: LogIndex | null = null;
   private intervalMs = 1000;
   private fetching = false;
+  private urgentFetching = false;
   private wake = false;
 
   constructor(
@@ -84,16 +108,11 @@ export class Worker {
     opts: Partial<WorkerOptions> = {},
   ) {
     const hostRoot = process.env.GALAXY_HOST_ROOT;
-    this.o = { fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c), ...opts };
-    const cluster = w.clusterDir ? new ClusterDir(w.clusterDir) : null;
-    this.client = new RpcClient({
-      addresses: () => {
-        const leader = cluster?.readLeader("appmaster")?.addr;
-        return [...new Set([...(leader ? [leader] : []), ...w.appmaster])];
-      },
-      credentials: {},
-      timeoutMs: 2000, // a stalled AppMaster is given up on quickly; the next call follows the leader file
-    });
+    this.o = {
+      fetch: { ...DEFAULT_FETCH, log, ...(hostRoot ? { hostRoot } : {}) }, rotate: DEFAULT_ROTATE, tickMs: 250, exit: (c) => process.exit(c),
+      env: process.env, hostPid: () => ownHostPid(), ...opts,
+    };
+    this.client = opts.client ?? appMasterClient(w.clusterDir, w.appmaster);
   }
 
   state(): PodState {
@@ -125,21 +144,25 @@ export class Worker {
     if (now - this.lastRotateAt > 5000) this.rotateLogs(now);
     (this.logIndex ??= new LogIndex(`${this.w.workspace}/logs`)).sample(this.tasks.map((t) => t.spec.name), now); // logs --since/--timestamps
     const report = `${this.state()}|${this.version()}|${this.tasks.map((t) => `${t.state}${t.pid}${t.healthy}`).join(",")}`;
-    const due = this.wake || report !== this.lastReport || now - this.lastFetchAt >= this.intervalMs;
-    if (!due || this.fetching) return;
+    const changed = this.wake || report !== this.lastReport;
+    if (!changed && now - this.lastFetchAt < this.intervalMs) return;
+    // A host worker's routine report may be held by AppMaster (a long-poll): a change goes out beside it at once.
+    const urgent = changed && !!this.o.send;
+    if (urgent ? this.urgentFetching : this.fetching) return;
     this.wake = false;
     this.lastReport = report;
     this.lastFetchAt = now;
-    this.fetching = true;
-    void this.fetch()
+    if (urgent) this.urgentFetching = true;
+    else this.fetching = true;
+    void this.fetch(!urgent && !!this.o.send)
       .then((reply) => reply && this.apply(reply))
-      .finally(() => (this.fetching = false));
+      .finally(() => (urgent ? (this.urgentFetching = false) : (this.fetching = false)));
   }
 
   /** After a restart of this worker: take its running tasks back from the state file. */
   resume(): void {
     const s = loadState(this.w.workspace);
-    if (!s) return;
+    if (!s) return this.save(); // written at start: the agent takes it as the sign that this worker is up
     Object.assign(this, { epochSeen: s.epochSeen, opId: s.opId, failure: s.failure, failedVersion: s.failedVersion });
     if (s.plan) {
       this.plan = s.plan;
@@ -156,13 +179,15 @@ export class Worker {
     this.save();
   }
 
-  private async fetch(): Promise<FetchTaskReply | null> {
+  /** `hold`: AppMaster may hold the answer until something changes (a host worker's routine report). */
+  private async fetch(hold = false): Promise<FetchTaskReply | null> {
     try {
-      const reply = await this.client.call("AppMaster/FetchTask", {
+      const req: FetchTaskRequest = {
         podId: this.w.podId, containerId: this.w.containerId, jobId: this.w.jobId, epochSeen: this.epochSeen,
         state: this.state(), version: this.version(), tasks: this.tasks.map((t) => t.status()),
-        agent: this.w.agent, pid: ownHostPid(), token: this.w.token, opId: this.opId, message: this.failure,
-      });
+        agent: this.w.agent, pid: this.o.hostPid(), token: this.w.token, opId: this.opId, message: this.failure,
+      };
+      const reply = await (this.o.send ? this.o.send(req, hold) : this.client.call("AppMaster/FetchTask", req));
       if (this.lastError) this.log("AppMaster reachable again");
       this.lastError = "";
       return reply;
@@ -196,8 +221,8 @@ export class Worker {
 
   private runners(plan: PodPlan): TaskRunner[] {
     const ctx: TaskContext = {
-      workspace: this.w.workspace, env: taskEnvOf(process.env, this.w.workspace, this.w.identity), ports: this.w.ports,
-      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, log: this.log, onChange: () => ((this.wake = true), this.save()),
+      workspace: this.w.workspace, env: taskEnvOf(this.o.env, this.w.workspace, this.w.identity), ports: this.w.ports,
+      jobType: plan.jobType, restart: plan.restart, version: plan.version, identity: this.w.identity, memoryLimit: this.w.memoryLimit, oomCounter: this.o.env.GALAXY_OOM_COUNTER, ...(this.o.shownPid ? { shownPid: this.o.shownPid } : {}), log: this.log, onChange: () => ((this.wake = true), this.save()),
     };
     return plan.tasks.map((t) => new TaskRunner(t, ctx));
   }
@@ -279,7 +304,14 @@ export class Worker {
     this.save();
   }
 
-  private async terminate(timeoutMs: number): Promise<void> {
+  /** Its container goes away (the agent kills it): forget its tasks without touching them, restart none. */
+  abandon(): void {
+    this.busy?.abort.abort();
+    for (const t of this.tasks) t.abandon();
+  }
+
+  /** Stops every task (stop command, stop timeout, SIGTERM, SIGKILL), reports terminated, then exit(0). */
+  async terminate(timeoutMs: number): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
     this.busy?.abort.abort();

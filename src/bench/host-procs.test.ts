@@ -39,6 +39,8 @@ test("parsers of /proc files", () => {
   expect(containerOfEnviron("A=1")).toBe("");
   expect(containerOfCgroup("5:cpu,cpuacct:/\n4:memory:/galaxy/127.0.0.1_3655/idle-1.0/tasks\n")).toBe("idle-1.0");
   expect(containerOfCgroup("0::/user.slice\n")).toBe("");
+  expect(containerOfCgroup("4:memory:/galaxy/127.0.0.1_3655/_workers/idle-1.3\n")).toBe("idle-1.3");
+  expect(containerOfCgroup("4:memory:/galaxy/127.0.0.1_3655/_worker\n")).toBe(""); // the host worker: per host
   expect(ticksOfStat("123 (a b) S 7 1 1 0 -1 4194560 100 0 0 0 11 22 0 0 20 0 1 0")).toEqual({ ppid: 7, ticks: 33 });
   expect(pssOf("Rss: 10 kB\nPss:               23015 kB\n")).toBe(23015 * 1024);
 });

@@ -81,10 +81,12 @@ export function containerOfEnviron(environ: string): string {
   return "";
 }
 
-/** The container a /proc/<pid>/cgroup text names: the path component after `galaxy/<agent key>/`, or "". */
+/** The container a /proc/<pid>/cgroup text names: the path component after `galaxy/<agent key>/` (after `_workers/`
+ * for a per-container worker's cgroup), or "" (none, or the host worker's `_worker`). */
 export function containerOfCgroup(text: string): string {
-  const m = /(?:^|\n)[^\n]*:\/galaxy\/[^/\n]+\/([^/\n]+)/.exec(text);
-  return m ? m[1]! : "";
+  const m = /(?:^|\n)[^\n]*:\/galaxy\/[^/\n]+\/([^/\n]+)(?:\/([^/\n]+))?/.exec(text);
+  if (!m || m[1] === "_worker") return ""; // the host worker's: per host
+  return m[1] === "_workers" ? (m[2] ?? "") : m[1]!; // a per-container worker's: its container's
 }
 
 /** utime + stime (clock ticks) from a /proc/<pid>/stat line. */

@@ -159,3 +159,14 @@ function usageOf(cgroupDir: string): number {
   }
   return 0;
 }
+
+/** The peers the issue compares with (containerd + runc through ctr, Slurm): one line each on what this run did. */
+export function peersNote(which: (tool: string) => string | null = Bun.which): string[] {
+  const peers = [
+    { name: "containerd + runc", tool: "ctr", install: "apt-get install -y containerd" },
+    { name: "Slurm", tool: "srun", install: "apt-get install -y slurm-wlm" },
+  ];
+  return peers.map((p) => which(p.tool)
+    ? `peer ${p.name}: ${p.tool} is installed, but this bench does not drive it yet: skipped`
+    : `peer ${p.name}: not installed (${p.install}): skipped`);
+}

@@ -31,6 +31,7 @@ export type ServiceEndpoint = Plain<galaxy.v1.IServiceEndpoint>;
 export type JobEvent = Plain<galaxy.v1.IEvent>;
 export type FetchTaskRequest = Plain<galaxy.v1.IFetchTaskRequest>;
 export type FetchTaskReply = Plain<galaxy.v1.IFetchTaskReply>;
+export type FetchTasksReply = Plain<galaxy.v1.IFetchTasksReply>;
 export type User = Plain<galaxy.v1.IUser>;
 export type Grant = Plain<galaxy.v1.IGrant>;
 

@@ -31,14 +31,25 @@ const HTTP_TASK = (port: string) => `
 
 /** The worker itself (`galaxy appworker`) of a pod, not the shell that launched it. */
 function workerOf(podId: string): number {
-  return processesMentioning(`GALAXY_POD_ID=${podId}`).find((pid) => {
+  const isWorker = (pid: number, host: boolean) => {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      return argv[0]!.endsWith("galaxy") && argv[1] === "appworker";
+      return argv[0]!.endsWith("galaxy") && argv[1] === "appworker" && (argv[2] === "--host") === host;
     } catch {
       return false;
     }
-  }) ?? 0;
+  };
+  // its own worker; with GALAXY_HOST_WORKER=1, the host worker that serves it (and its agent's other pods): the parent
+  // of the launcher (nsenter) of its task
+  const mine = processesMentioning(`GALAXY_POD_ID=${podId}`);
+  const parentOf = (pid: number) => {
+    try {
+      return Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      return 0; // gone meanwhile
+    }
+  };
+  return mine.find((pid) => isWorker(pid, false)) ?? mine.map(parentOf).find((pid) => isWorker(pid, true)) ?? 0;
 }
 
 describe("pod truth: what Galaxy says is what runs", () => {
@@ -256,7 +267,7 @@ pod:
     }, 60_000);
     expect(after.restarts).toBeGreaterThan(0);
     const evs = events(id);
-    expect(evs.some((e) => e.kind === "agent" && e.message.includes("worker killed by SIGKILL"))).toBe(true);
+    expect(evs.some((e) => e.kind === "agent" && /worker killed by SIGKILL|its init was killed by SIGKILL/.test(e.message))).toBe(true);
     expect(evs.some((e) => e.kind === "restart")).toBe(true);
     expect(w.run(["remove", id]).code).toBe(0);
   });

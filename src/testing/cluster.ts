@@ -33,18 +33,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts something on a port the OS just called free; another process may take that port before we listen (a CI
+ * host runs other clusters), so a listen that fails is tried again on another.
+ */
+async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<{ port: number; value: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, value: await start(port) };
+    } catch (e) {
+      if (attempt >= 5 || (e as { code?: string }).code !== "UNAVAILABLE") throw e; // UnavailableError: cannot listen
+    }
+  }
+}
+
 /** agentEndpoints: real addresses for the simulated agents (e.g. of a fake agent RPC server a test runs). */
 export async function startTestCluster(opts: { agents?: number; token?: string; agentEndpoints?: string[] } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "galaxy-tc-"));
   const clusterDir = join(dir, "cluster");
   const token = opts.token ?? "test-admin-token";
   const log = () => {};
-  const [rp, ap] = [await freePort(), await freePort()];
-  const resman = await startResMan({
-    dataDir: join(dir, "resman"), clusterDir, host: "127.0.0.1", port: rp, advertise: `127.0.0.1:${rp}`, log,
+  const { port: rp, value: resman } = await onFreePort((port) => startResMan({
+    dataDir: join(dir, "resman"), clusterDir, host: "127.0.0.1", port, advertise: `127.0.0.1:${port}`, log,
     bootstrapAdminToken: token, config: { recoveryMs: 0 },
-  });
-  const appmaster = await startAppMaster({ dataDir: join(dir, "appmaster"), clusterDir, resman: [], host: "127.0.0.1", port: ap, advertise: `127.0.0.1:${ap}`, log });
+  }));
+  const { port: ap, value: appmaster } = await onFreePort((port) => startAppMaster({ dataDir: join(dir, "appmaster"), clusterDir, resman: [], host: "127.0.0.1", port, advertise: `127.0.0.1:${port}`, log }));
   const cd = new ClusterDir(clusterDir);
   const agents = Array.from({ length: opts.agentEndpoints?.length ?? opts.agents ?? 2 }, (_, i) => new SimAgent({
     endpoint: opts.agentEndpoints?.[i] ?? `sim-${i}:1646`, resman: () => [`127.0.0.1:${rp}`], appmaster: () => [`127.0.0.1:${ap}`], secret: cd.secret(),

@@ -47,12 +47,13 @@ export class ResManCore implements CoreState {
   /** Per-group hint versions: every change a hint shows bumps its group (placement's choke point, reports, lost). */
   readonly hintVersions = new HintVersions((g) => this.placement.containers.sizeOf(g) > 0);
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
-  readonly moving = new Set<string>();
+  private readonly moving = new Set<string>();
   recovering = true;
   /** Bumped whenever an agent is added or removed (the scheduler's agent views are rebuilt then). */
   agentSet = 0;
   safeMode: SafeMode;
-  scheduleDirty = true;
+  /** The scheduler runs at the next tick (else only every retryMs while containers are pending). */
+  private scheduleDirty = true;
   /** Outbox: agents whose cap set changed, or that ResMan can speak for again, since takeCapsChanged. */
   private capsChanged = new Set<string>();
   lastScheduleAt = 0;
@@ -109,12 +110,24 @@ export class ResManCore implements CoreState {
     rec.usage = req.usage;
     if (rec.dead) {
       rec.dead = false;
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
       this.noteCapsChanged(rec.endpoint);
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
     return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
+  }
+
+  get mayMove(): ReadonlySet<string> {
+    return this.moving;
+  }
+
+  noteMayMove(endpoint: string): void {
+    this.moving.add(endpoint);
+  }
+
+  noteScheduleNeeded(): void {
+    this.scheduleDirty = true;
   }
 
   /** Something an agent's parked watch waits on changed: its cap set, or whether ResMan can speak for it. */
@@ -181,14 +194,14 @@ export class ResManCore implements CoreState {
       this.agents.set(info.endpoint, rec);
       this.agentSet++;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     } else if (req.full && !sameAgentInfo(rec.info, info)) {
       // Compared on full reports only (5% of a heartbeat's cost when done on every one): an agent's info is fixed
       // for its process's life (agentInfo() at start), and a started agent's first heartbeat is full; a full report
       // also comes at least every FULL_EVERY_MS.
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     } else if (req.full) rec.info = info; // only devices' free space differs: shown, not worth a write
     return rec;
   }
@@ -291,7 +304,7 @@ export class ResManCore implements CoreState {
     c.message = message;
     c.preemptedBy = preemptedBy;
     if (preemptedBy) c.state = "preempted";
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
   }
 
   // ───────── groups (AppMaster's requests) ─────────
@@ -344,7 +357,7 @@ export class ResManCore implements CoreState {
     for (const c of this.placement.ofGroup(spec.id)) if (c.orphan) (c.orphan = false), (c.resources = spec.resources);
     // Placed containers the new spec no longer allows where they are (pools, labels) move, step at a time.
     for (const c of this.placement.ofGroup(spec.id)) if (c.agent) this.moving.add(c.agent);
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return [{ table: "groups", key: spec.id, value: rec }];
   }
 
@@ -352,7 +365,7 @@ export class ResManCore implements CoreState {
     if (!this.groups.has(id)) throw new NotFoundError("group", id);
     this.groups.delete(id);
     for (const c of this.placement.ofGroup(id)) this.revoke(c);
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return [{ table: "groups", key: id, value: null }];
   }
 
@@ -385,7 +398,7 @@ export class ResManCore implements CoreState {
     for (const id of unknown) writes.push(...this.removeGroup(id));
     for (const h of hinted) for (const c of h.containers) this.holdHinted(c.id, c.agent, c.ports);
     this.awaitingAm = false;
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return { writes, unknown };
   }
 
@@ -445,17 +458,17 @@ export class ResManCore implements CoreState {
     this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
     if (this.safeMode === "auto" && (now >= this.safeModeUntil || this.reportedFraction() >= this.cfg.safeModeFraction)) {
       this.safeMode = "off";
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
     if (this.recovering || this.safeMode !== "off") return;
     this.detectDeadAgents(now);
     if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
     this.awaitingAm = false;
-    applyMoves(this, now);
+    for (const endpoint of applyMoves(this, now)) this.moving.delete(endpoint);
     const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
     if ((this.scheduleDirty || retry) && this.placement.pending.size > 0) {
       this.scheduleDirty = false; // a pass that evicts (preemption) marks it again: the victims get their own pass
@@ -468,7 +481,7 @@ export class ResManCore implements CoreState {
   setSafeMode(enter: boolean): Write[] {
     this.safeMode = enter ? "manual" : "off";
     if (!enter) this.recovering = false;
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return [{ table: "meta", key: "safeMode", value: enter ? true : null }];
   }
 
@@ -490,7 +503,7 @@ export class ResManCore implements CoreState {
         if (isOnline(type)) (c.state = "lost"), this.placement.touch(c.group); // online: never revoked by a timeout
         else this.placement.unassign(c); // offline: back to pending, rescheduled elsewhere
       }
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
   }
 }

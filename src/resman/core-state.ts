@@ -21,7 +21,7 @@ export interface CoreState {
   noteScheduleNeeded(): void;
   /** The agent's containers may have to move: applyMoves looks at it every tick until nothing on it is misplaced. */
   noteMayMove(endpoint: string): void;
-  /** An agent's parked watch must be looked at (its caps changed, or it was removed): ResManCore's outbox. */
+  /** An agent's parked watch must be looked at (its caps changed, or it was removed): into ResManCore's outbox. */
   noteCapsChanged(endpoint: string): void;
   /** A new cap set for the agent: its version moves on, and its parked watch is looked at. */
   bumpCaps(a: AgentRec): void;

@@ -1,6 +1,10 @@
 // ResManCore: the resource manager's decisions as a state machine. Every input (heartbeat, request, tick) takes
 // `now` and returns the hard-state writes to commit before the answer goes out (persist, then send).
 //
+// Each input returns an Out (outbox.ts): the writes to persist, then what to send (caps changed per agent, hint
+// groups touched); the shell does both, in that order, then calls advance(). Operators' changes (core-admin.ts) come
+// in through admin().
+//
 //   heartbeat ──► register agent ──► reconcile its reports with placement (adopt / update / hold orphans)
 //             ──► pressure: evict a best-effort container ──► reply with its whole cap set when it is behind
 //   request   ──► admission (pools, grants, quota) ──► groups (hard) ──► containers pending in placement
@@ -15,6 +19,7 @@ import { maybeRelievePressure } from "./core-admin.ts";
 import type { CoreState } from "./core-state.ts";
 import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
+import { Outbox, type Out } from "./outbox.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { dataToDrop } from "./persistent.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
@@ -36,7 +41,7 @@ export interface HardState {
 
 export type SafeMode = "off" | "auto" | "manual";
 
-const NONE_CHANGED: ReadonlySet<string> = new Set();
+export type { Out } from "./outbox.ts";
 
 export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
@@ -54,8 +59,8 @@ export class ResManCore implements CoreState {
   safeMode: SafeMode;
   /** The scheduler runs at the next tick (else only every retryMs while containers are pending). */
   private scheduleDirty = true;
-  /** Outbox: agents whose cap set changed, or that ResMan can speak for again, since takeCapsChanged. */
-  private capsChanged = new Set<string>();
+  /** What to send, gathered until advance(): agents whose caps changed, groups whose hints changed. */
+  private readonly outbox = new Outbox();
   lastScheduleAt = 0;
   seed = 1;
   /**
@@ -77,7 +82,7 @@ export class ResManCore implements CoreState {
     now: number,
     readonly users: UserDirectory = new UserDirectory([], []),
   ) {
-    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => this.hintVersions.touch(g), (g) => profileOf(this.groups.get(g)?.spec));
+    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => (this.hintVersions.touch(g), this.outbox.noteHintGroup(g)), (g) => profileOf(this.groups.get(g)?.spec));
     for (const p of hard.pools) this.pools.add(p);
     for (const q of hard.quotas ?? []) this.quotas.set(q.user, q);
     for (const g of hard.groups) this.groups.set(g.spec.id, g);
@@ -95,14 +100,14 @@ export class ResManCore implements CoreState {
 
   // ───────── agents ─────────
 
-  heartbeat(req: HeartbeatRequest, now: number): { reply: HeartbeatReply; writes: Write[] } {
+  heartbeat(req: HeartbeatRequest, now: number): Out & { reply: HeartbeatReply } {
     if (req.epochSeen > this.epoch) throw new StaleEpochError(this.epoch, req.epochSeen);
     const writes: Write[] = [];
     const rec = this.registerAgent(req, now, writes);
     if (!req.full && (!rec.reported || rec.dead)) {
       // Only changes, from an agent this leader does not know in full (it took over, or declared the agent dead):
       // nothing is decided on a partial view, not even liveness. The agent sends its full report at once.
-      return { reply: { ...this.nothingNew(rec), wantFull: true }, writes };
+      return { ...this.outbox.out(writes), reply: { ...this.nothingNew(rec), wantFull: true } };
     }
     rec.lastHeartbeat = now;
     if (!rec.reported) this.noteCapsChanged(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
@@ -115,7 +120,7 @@ export class ResManCore implements CoreState {
     }
     if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
-    return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
+    return { ...this.outbox.out(writes), reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) } };
   }
 
   get mayMove(): ReadonlySet<string> {
@@ -132,15 +137,22 @@ export class ResManCore implements CoreState {
 
   /** Something an agent's parked watch waits on changed: its cap set, or whether ResMan can speak for it. */
   noteCapsChanged(endpoint: string): void {
-    this.capsChanged.add(endpoint);
+    this.outbox.noteCapsChanged(endpoint);
   }
 
-  /** Drains the outbox of agents whose parked watch (caps-watch.ts) must be looked at: the send side of each input. */
-  takeCapsChanged(): ReadonlySet<string> {
-    if (this.capsChanged.size === 0) return NONE_CHANGED;
-    const out = this.capsChanged;
-    this.capsChanged = new Set();
-    return out;
+  /** What is still to send (no writes): caps changed and hint groups since the last advance. */
+  ready(): Out {
+    return this.outbox.out();
+  }
+
+  /** The shell persisted and sent an Out: what to send starts again. */
+  advance(): void {
+    this.outbox.advance();
+  }
+
+  /** An operator's change to agents (core-admin.ts: offline, drain, remove, pool, labels) as an input. */
+  admin(change: (s: CoreState) => Write[]): Out {
+    return this.outbox.out(change(this));
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -310,23 +322,23 @@ export class ResManCore implements CoreState {
   // ───────── groups (AppMaster's requests) ─────────
 
   /** Creates (or replaces) a group after the admission checks: pools exist, the user's grants, the user's quota. */
-  createGroup(spec: GroupSpec, now: number): Write[] {
+  createGroup(spec: GroupSpec, now: number): Out {
     const existing = this.groups.get(spec.id);
     // The same request again (AppMaster's submit racing its own sync loop) or one that changes only what AppMaster
     // decides itself (blacklist, released containers, its request version) asks nothing new of the user.
     if (!existing || !sameUserRequest(existing.spec, spec)) this.admit(spec, existing ? "update" : "submit", existing?.spec);
-    return this.applyGroup(spec, now);
+    return this.outbox.out(this.applyGroup(spec, now));
   }
 
-  updateGroup(spec: GroupSpec, now: number): Write[] {
+  updateGroup(spec: GroupSpec, now: number): Out {
     return this.createGroup(spec, now);
   }
 
-  scaleGroup(id: string, replica: number, now: number): Write[] {
+  scaleGroup(id: string, replica: number, now: number): Out {
     const g = this.mustGroup(id);
     const spec = { ...g.spec, replica };
     this.admit(spec, "update", g.spec);
-    return this.applyGroup(spec, now);
+    return this.outbox.out(this.applyGroup(spec, now));
   }
 
   /** Every admission check of a request, in the order a user would fix them. */
@@ -361,7 +373,11 @@ export class ResManCore implements CoreState {
     return [{ table: "groups", key: spec.id, value: rec }];
   }
 
-  removeGroup(id: string): Write[] {
+  removeGroup(id: string): Out {
+    return this.outbox.out(this.dropGroup(id));
+  }
+
+  private dropGroup(id: string): Write[] {
     if (!this.groups.has(id)) throw new NotFoundError("group", id);
     this.groups.delete(id);
     for (const c of this.placement.ofGroup(id)) this.revoke(c);
@@ -384,7 +400,7 @@ export class ResManCore implements CoreState {
    * so no admission checks here. A hinted container that is pending here is held on its hinted agent while that
    * agent has not reported yet (state lost): its agent's report, or its timeout, decides later.
    */
-  syncGroups(specs: GroupSpec[], now: number, hinted: Hint[] = []): { writes: Write[]; unknown: string[] } {
+  syncGroups(specs: GroupSpec[], now: number, hinted: Hint[] = []): Out & { unknown: string[] } {
     const writes: Write[] = [];
     const wanted = new Set(specs.map((s) => s.id));
     for (const s of specs) {
@@ -395,11 +411,11 @@ export class ResManCore implements CoreState {
       }
     }
     const unknown = [...this.groups.keys()].filter((id) => !wanted.has(id));
-    for (const id of unknown) writes.push(...this.removeGroup(id));
+    for (const id of unknown) writes.push(...this.dropGroup(id));
     for (const h of hinted) for (const c of h.containers) this.holdHinted(c.id, c.agent, c.ports);
     this.awaitingAm = false;
     this.noteScheduleNeeded();
-    return { writes, unknown };
+    return { ...this.outbox.out(writes), unknown };
   }
 
   private holdHinted(id: string, agent: string, ports: ContainerRec["ports"]): void {
@@ -417,13 +433,13 @@ export class ResManCore implements CoreState {
    * AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. One ResMan marked to move
    * (its live agent drains, lost a label, changed pool) moves make-before-break: its old copy stays until it ends.
    */
-  rescheduleContainer(id: string, reason = ""): ContainerRec {
+  rescheduleContainer(id: string, reason = ""): Out & { container: ContainerRec } {
     const c = this.placement.get(id);
     if (!c) throw new NotFoundError("container", id);
     const a = c.agent ? this.agents.get(c.agent) : undefined;
     if (c.move && a && !a.dead) moveMakeBeforeBreak(this, c, reason || c.move);
     else this.evict(c, reason || "rescheduled by AppMaster");
-    return c;
+    return { ...this.outbox.out(), container: c };
   }
 
   mustGroup(id: string): GroupRec {
@@ -454,7 +470,7 @@ export class ResManCore implements CoreState {
 
   // ───────── time ─────────
 
-  tick(now: number): void {
+  tick(now: number): Out {
     this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
@@ -464,9 +480,9 @@ export class ResManCore implements CoreState {
       this.safeMode = "off";
       this.noteScheduleNeeded();
     }
-    if (this.recovering || this.safeMode !== "off") return;
+    if (this.recovering || this.safeMode !== "off") return this.outbox.out();
     this.detectDeadAgents(now);
-    if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
+    if (this.awaitingAm && now < this.amWaitUntil) return this.outbox.out(); // see awaitingAm
     this.awaitingAm = false;
     for (const endpoint of applyMoves(this, now)) this.moving.delete(endpoint);
     const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
@@ -475,14 +491,15 @@ export class ResManCore implements CoreState {
       schedule(this, now);
       this.lastScheduleAt = now;
     } else this.scheduleDirty = false;
+    return this.outbox.out();
   }
 
   /** Operator override: enter holds scheduling until leave; leave also ends the start-up wait. */
-  setSafeMode(enter: boolean): Write[] {
+  setSafeMode(enter: boolean): Out {
     this.safeMode = enter ? "manual" : "off";
     if (!enter) this.recovering = false;
     this.noteScheduleNeeded();
-    return [{ table: "meta", key: "safeMode", value: enter ? true : null }];
+    return this.outbox.out([{ table: "meta", key: "safeMode", value: enter ? true : null }]);
   }
 
   reportedFraction(): number {

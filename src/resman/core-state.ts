@@ -1,6 +1,7 @@
 // What the helpers of ResManCore (core-admin.ts, core-moves.ts, core-schedule.ts, sched-view.ts) read and change:
 // ResManCore implements it, and the helpers depend on this interface instead of the class (no import cycle).
 import type { GroupMap } from "./group-map.ts";
+import type { HintVersions } from "./hint-versions.ts";
 import type { PlacementTable } from "./placement.ts";
 import type { AgentRec, ContainerRec, GroupRec, ResManConfig } from "./state.ts";
 
@@ -10,6 +11,8 @@ export interface CoreState {
   readonly groups: GroupMap;
   readonly pools: Set<string>;
   readonly placement: PlacementTable;
+  /** Per-group hint versions (a usage-only report bumps its group at a bounded rate). */
+  readonly hintVersions: HintVersions;
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick (applyMoves). */
   readonly mayMove: ReadonlySet<string>;
   /** Bumped whenever an agent is added or removed (the scheduler's agent views are rebuilt then). */

@@ -11,14 +11,15 @@
 //   tick      ──► end recovery window ──► end safe mode ──► agent timeouts (offline revoked, online lost)
 //             ──► moves (drain, lost labels, pool changes; core-moves.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
-import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
+import type { Cap, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
 import { emptyResources, isJobType, isOnline } from "../core/domain.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { profileOf } from "./profiles.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
 import type { CoreState } from "./core-state.ts";
-import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
+import { applyMoves, dropLeavingOn, moveMakeBeforeBreak } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
+import { newContainer, reconcileReports, sameAgentInfo } from "./core-reports.ts";
 import { Outbox, type Out } from "./outbox.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { dataToDrop } from "./persistent.ts";
@@ -26,7 +27,7 @@ import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
 import {
-  agentHard, containerId, ContainerRec, indexOf, type AgentHard, type AgentRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
+  agentHard, containerId, ContainerRec, type AgentHard, type AgentRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
 } from "./state.ts";
 import { UserDirectory, type Action } from "./users.ts";
 
@@ -42,6 +43,7 @@ export interface HardState {
 export type SafeMode = "off" | "auto" | "manual";
 
 export type { Out } from "./outbox.ts";
+export { newContainer, sameAgentInfo } from "./core-reports.ts";
 
 export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
@@ -118,7 +120,7 @@ export class ResManCore implements CoreState {
       this.noteScheduleNeeded();
       this.noteCapsChanged(rec.endpoint);
     }
-    if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
+    if (req.full || req.containers.length > 0) reconcileReports(this, rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
     return { ...this.outbox.out(writes), reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) } };
   }
@@ -216,77 +218,6 @@ export class ResManCore implements CoreState {
       this.noteScheduleNeeded();
     } else if (req.full) rec.info = info; // only devices' free space differs: shown, not worth a write
     return rec;
-  }
-
-  /** Makes placement agree with what the agent says it runs; sums the idle share of its guaranteed containers. */
-  private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number, full: boolean): void {
-    const idle = emptyResources();
-    if (full) dropUnreported(this, rec, reports);
-    for (const r of reports) {
-      if (noteLeavingReport(this, rec, r)) continue; // the old copy of a container moved make-before-break
-      const c = this.placement.get(r.containerId);
-      if (c && c.agent === rec.endpoint) {
-        if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
-        this.updateFromReport(c, r);
-        if (full) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
-      } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
-        // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
-        // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
-        this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
-        c.grantedAt = r.cap.grantedAt; // the agent's grant, so its cap set does not look like a new one
-        this.updateFromReport(c, r);
-        this.bumpCaps(rec);
-      } else if (!c) {
-        this.maybeAdopt(rec, r, now);
-      }
-      // else: placed on another agent, or evicted from this one; not in its cap set, so the agent destroys its copy.
-    }
-    if (!full) {
-      // a delta: the unchanged containers' idle share still counts (their last report is in placement)
-      for (const c of this.placement.ofAgent(rec.endpoint)) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
-    } else {
-      this.markGone(rec, reports);
-    }
-    rec.idle = idle;
-  }
-
-  /**
-   * A full report is everything the agent holds: a container placed on it that it reported before (running, ended,
-   * lost with it) and no longer has is gone. It is back to `allocated` (its cap is still the agent's, which builds it
-   * again), so that no hint says it runs.
-   */
-  private markGone(rec: AgentRec, reports: ContainerReport[]): void {
-    let held: Set<string> | null = null;
-    for (const c of this.placement.ofAgent(rec.endpoint)) {
-      if (c.state !== "running" && c.state !== "exited" && c.state !== "failed" && c.state !== "lost") continue;
-      held ??= new Set(reports.map((r) => r.containerId));
-      if (held.has(c.id)) continue;
-      c.state = "allocated";
-      c.pid = 0;
-      c.message = "its agent no longer has it; it is made again";
-      this.placement.touch(c.group);
-    }
-  }
-
-  private maybeAdopt(rec: AgentRec, r: ContainerReport, now: number): void {
-    const g = this.groups.get(r.groupId);
-    const index = indexOf(r.containerId);
-    const known = g && index >= 0 && index < g.spec.replica && !(g.spec.released ?? []).includes(r.containerId);
-    if (!known && !this.recovering) return; // not requested: left out of the cap set, so the agent destroys it
-    const c = newContainer(r.containerId, r.groupId, index, g ? g.spec.resources : r.cap.resources);
-    c.grantedAt = r.cap.grantedAt || now;
-    c.orphan = !known;
-    this.placement.add(c);
-    this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
-    this.updateFromReport(c, r);
-    this.bumpCaps(rec);
-  }
-
-  /** A report's news: a change hints show bumps the group's version now, a usage-only one at a bounded rate. */
-  private updateFromReport(c: ContainerRec, r: ContainerReport): void {
-    const change = c.applyReport(r);
-    if (change === "hint") this.placement.touch(c.group);
-    else if (change === "usage") this.hintVersions.usageChanged(c.group);
   }
 
   capsFor(endpoint: string): Cap[] {
@@ -526,34 +457,6 @@ export class ResManCore implements CoreState {
 }
 
 const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 };
-
-export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
-  return new ContainerRec(id, group, index, resources);
-}
-
-/** A guaranteed container that reported its usage lends what it does not use to best-effort ones. */
-function addIdle(idle: ContainerRec["resources"], c: ContainerRec, type: string | undefined): void {
-  if (type === "best-effort" || c.state !== "running" || !c.usage || !c.usage.at) return;
-  idle.millicores += Math.max(0, c.charged.millicores - c.usage.millicores);
-  idle.memory += Math.max(0, c.charged.memory - c.usage.memoryRss);
-}
-
-/** Whether an agent's self-description changed (every heartbeat carries it; compared field by field, not as JSON). */
-export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
-  const t = a.total;
-  const u = b.total;
-  return a.endpoint === b.endpoint && a.pool === b.pool && a.portMin === b.portMin && a.portMax === b.portMax &&
-    a.isolation === b.isolation && a.hostname === b.hostname && a.version === b.version && a.startedAt === b.startedAt &&
-    a.maxBatch === b.maxBatch && t.millicores === u.millicores && t.memory === u.memory && t.disk === u.disk && t.ssd === u.ssd &&
-    a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels[i]) &&
-    a.volumes.length === b.volumes.length &&
-    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size) &&
-    sameList(a.cannotEnforce ?? [], b.cannotEnforce ?? [], (x, y) => x === y) &&
-    sameList(a.data ?? [], b.data ?? [], (x, y) => x.containerId === y.containerId && x.path === y.path && x.device === y.device && x.size === y.size);
-}
-
-const sameList = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
-  a.length === b.length && a.every((x, i) => eq(x, b[i]!));
 
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);

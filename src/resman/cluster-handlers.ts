@@ -117,14 +117,19 @@ function registerGroupHandlers(server: RpcServer, s: ResManShell): void {
     requireAdmin(ctx);
     const core = s.mustCore();
     const g = resolveGroup(core, req.group);
-    return forcePreempt(core, g.spec.id, agentRef(core, req.endpoint).endpoint, Date.now());
+    const endpoint = agentRef(core, req.endpoint).endpoint;
+    const { result, ...out } = core.decide((st) => forcePreempt(st, g.spec.id, endpoint, Date.now()));
+    s.send(out, Date.now());
+    return result;
   });
   server.register("ResMan/Rebalance", async (req, ctx) => {
     requireAdmin(ctx);
     const core = s.mustCore();
     const budgetMs = Math.min(req.budgetMs || 2_000, MAX_REBALANCE_MS);
     const plan = await planRebalance(core, { budgetMs, maxMoves: req.maxMoves || 20, now: () => performance.now() }, () => new Promise((r) => setImmediate(r)));
-    const marked = req.apply ? applyRebalance(s.mustCore(), plan) : 0; // the leader may have changed meanwhile: mustCore again
+    if (!req.apply) return { ...plan, marked: 0 };
+    const { result: marked, ...out } = s.mustCore().decide((st) => applyRebalance(st, plan)); // the leader may have changed meanwhile: mustCore again
+    s.send(out, Date.now());
     return { ...plan, marked };
   });
   server.register("ResMan/Plan", (req, ctx) => {

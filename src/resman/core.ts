@@ -157,6 +157,12 @@ export class ResManCore implements CoreState {
     return this.outbox.out(change(this));
   }
 
+  /** An operator's decision that writes nothing (forced preemption, rebalance marks) as an input, with its answer. */
+  decide<T>(change: (s: CoreState) => T): Out & { result: T } {
+    const result = change(this);
+    return { ...this.outbox.out(), result };
+  }
+
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
   capsBehind(rec: AgentRec, capsEpoch: number, capsVersion: number): boolean {
     return capsEpoch !== this.epoch || capsVersion !== rec.capsVersion;

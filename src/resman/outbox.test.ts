@@ -2,6 +2,7 @@
 // and what to send gathers until the shell advances the core.
 import { describe, expect, test } from "bun:test";
 import { labelAgents, removeAgent, setAgentAdmin } from "./core-admin.ts";
+import { forcePreempt } from "./core-schedule.ts";
 import { cluster, group, hb } from "./test-fixtures.ts";
 
 const sorted = (s: ReadonlySet<string>) => [...s].sort();
@@ -53,6 +54,18 @@ describe("ResManCore's outbox", () => {
     const removed = core.admin((s) => removeAgent(s, "b"));
     expect(removed.writes).toEqual([{ table: "agents", key: "b", value: null }]);
     expect(sorted(removed.capsChanged)).toEqual(["b"]);
+  });
+
+  test("a forced preemption is an input too: its answer, and the caps of the agent it took a container from", () => {
+    const core = cluster(["a"]);
+    core.createGroup(group("low", 4, "batch"), 1);
+    core.tick(2);
+    core.createGroup(group("web", 1), 3);
+    core.advance();
+    const { result, ...out } = core.decide((s) => forcePreempt(s, "web", "a", 4));
+    expect(result.container).toBe("web.0");
+    expect(result.victims.length).toBeGreaterThan(0);
+    expect(sorted(out.capsChanged)).toEqual(["a"]);
   });
 
   test("safe mode and a rescheduled container", () => {

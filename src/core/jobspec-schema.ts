@@ -1,314 +1,212 @@
-// The job file's schema (jobspec.md): the normalised JobSpec types, and the readers that turn the raw parsed file
-// into them while collecting every problem with its path. jobspec.ts assembles these into validateJobSpec.
+// The job file's schema (jobspec.md), described once: every field with its type and checks, default, how it is
+// written back, and a docs line. The types (JobSpec, DeploySpec, ...), the key lists ("expected one of ..."), the
+// reader (validateJobSpec) and the writer (jobSpecToYaml) all come from this description (jobspec-fields.ts);
+// rules across fields are the `check` of their map, rules across tasks are checkPod below.
 //
-// Readers never throw: a bad value is reported (path + one sentence) and replaced by its default, so that checking
-// goes on and every problem of a file is reported at once. A spec is only handed out when no problem was found.
+//   JOB = obj({ name, type, deploy: map(DEPLOY), pod: map(POD) })      POD = obj({ workspace, volumes: list(VOLUME), tasks: list(TASK) })
+//   TASK = obj({ name, cpu: map(CPU), memory, io: optMap(IO), ports: list(PORT), package: optMap(PACKAGE), ..., services })
 
 import { JOB_TYPES, type JobType } from "./domain.ts";
 import { portEnvName } from "./env.ts";
-import { formatDuration, parseDuration, parseSize } from "./units.ts";
+import {
+  bool, custom, defaultsOf, duration, int, list, map, type MapSchema, obj, oneOf, opt, optMap, size, str, strings,
+} from "./jobspec-fields.ts";
+import { describe, type MapReader, type ProblemList, suggest } from "./jobspec-reader.ts";
+import { profileField } from "./jobspec-profile.ts";
+import { formatDuration } from "./units.ts";
 
+export * from "./jobspec-reader.ts";
 export { JOB_TYPES, type JobType };
+export { MAX_PROFILE_POINTS } from "./jobspec-profile.ts";
 export type Medium = "disk" | "ssd" | "tmpfs";
+/** The value a map description reads into. */
+export type Of<S> = S extends MapSchema<infer T> ? T : never;
 
-export interface PackageSpec { source: string; version: string; dest: string }
-export interface VolumeSpec {
-  path: string; size: number; medium: Medium; exclusive: boolean; readonly: boolean;
+/** How the scheduler ranks agents; "" = the scheduler's default (spread: true means spread). */
+export type Score = "" | "binpack" | "spread" | "load";
+
+const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const jobName = (v: string) => `'${v}' is not a job name; use 1 to 32 lowercase letters, digits and dashes, not starting with a dash`;
+
+const PACKAGE = obj({
+  source: str({ doc: "where the package comes from: a file://, http:// or https:// URL" }),
+  version: str({ def: "", doc: "its version (a new version is an update)" }),
+  dest: str({ def: ".", doc: "where it is unpacked, relative to the workspace" }),
+}, (r, p) => {
+  const bad = p.source === "" ? undefined : checkSource(p.source);
+  if (bad) r.fail("source", bad, "");
+  if (p.dest.startsWith("/") || p.dest.split("/").includes("..") || p.dest === "") {
+    r.fail("dest", `'${p.dest}' is not a path inside the workspace; use a relative path like app`, "");
+  }
+});
+
+const RESTART = obj({
+  attempts: int({ min: 0, def: 10, doc: "restarts of a failed task before its pod is failed" }),
+  delay: duration({ def: 1000, doc: "the first delay before a restart (doubled each time)" }),
+  maxDelay: duration({ def: 60_000, doc: "the longest delay before a restart" }),
+}, (r, d, clean) => {
+  if (clean && d.maxDelay < d.delay) r.fail("max_delay", `${formatDuration(d.maxDelay)} is shorter than delay ${formatDuration(d.delay)}`, 0);
+});
+
+const ANTI_AFFINITY = obj({
+  job: str({ nonEmpty: true, pattern: { re: JOB_NAME, message: jobName }, doc: "a job of the same user, by name" }),
+  maxPerHost: int({ min: 0, max: 100_000, def: 0, doc: "at most this many of its pods beside this job's (0: never together)" }),
+});
+
+const DEPLOY = obj({
+  replica: int({ min: 0, max: 100_000, doc: "how many pods" }),
+  step: int({ min: 1, def: 1, doc: "pods updated at a time" }),
+  interval: duration({ def: 0, doc: "the pause between two steps of an update" }),
+  maxPerHost: int({ min: 0, def: 0, omit: (v) => v === 0, doc: "at most this many pods of the job on one agent (0: no limit)" }),
+  antiAffinity: list(ANTI_AFFINITY, { check: uniqueJobs, omit: (v) => v.length === 0, doc: "jobs this job's pods keep away from" }),
+  pools: strings({ required: true, doc: "the pools the pods may run in" }),
+  labels: strings({ doc: "labels an agent must have" }),
+  spread: bool({ doc: "prefer emptier agents (the same as score: spread)" }),
+  score: custom<Score>({ read: readScore, write: (v) => v, omit: (v) => v === "", doc: "how agents are ranked: binpack, spread, load" }),
+  profile: profileField,
+  updateBreak: int({ min: 0, def: 0, doc: "failed pods that stop an update" }),
+  deployTimeout: duration({ def: 5 * 60_000, min: 1, doc: "how long a step may take" }),
+  stopTimeout: duration({ def: 30_000, doc: "how long a task has between SIGTERM and SIGKILL" }),
+  restart: map(RESTART, { doc: "how failed tasks are restarted" }),
+});
+
+const VOLUME = obj({
+  path: str({ nonEmpty: true, doc: "where the volume is mounted in the container" }),
+  size: size({ doc: "its size" }),
+  medium: oneOf(["disk", "ssd", "tmpfs"] as const, "volume medium", { def: "disk", doc: "disk, ssd or tmpfs (memory)" }),
+  exclusive: bool({ doc: "a device of its own" }),
+  readonly: bool({ doc: "mounted read-only" }),
   /** Its data outlives the container (recreation, updates, agent restarts); removed with the job, after `retention`. */
-  persistent: boolean;
+  persistent: bool({ omit: (v) => !v, doc: "its data outlives the container" }),
   /** Persistent: the container may only go to the agent and device holding its data. */
-  sticky: boolean;
+  sticky: bool({ omit: (_, p: { persistent: boolean }) => !p.persistent, doc: "with persistent: the pod may only go where its data is" }),
   /** Persistent: how long (ms) the data stays after the job is removed (0: removed with it). */
-  retention: number;
-}
+  retention: duration({ def: 0, omit: (v, p: { persistent: boolean }) => !p.persistent || v === 0, doc: "with persistent: how long the data stays after the job is removed" }),
+}, (r, v) => {
+  const bad = v.path === "" ? undefined : checkVolumePath(v.path);
+  if (bad) r.fail("path", bad, "");
+  if (v.medium === "tmpfs" && v.exclusive) r.fail("exclusive", "a tmpfs volume cannot be exclusive", 0);
+  if (v.medium === "tmpfs" && v.persistent) r.fail("persistent", "a tmpfs volume cannot be persistent (it lives in memory); use medium disk or ssd", 0);
+  if (!v.persistent && v.sticky) r.fail("sticky", "only a persistent volume can be sticky; add persistent: true", 0);
+  if (!v.persistent && r.has("retention")) r.fail("retention", "only a persistent volume has a retention; add persistent: true", 0);
+});
+
 /** Block io of a task (0: no limit): io weight 100..1000, and throttles in bytes and operations per second. */
-export interface IoSpec { weight: number; readBps: number; writeBps: number; readIops: number; writeIops: number }
-export const NO_IO: IoSpec = { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 };
-export interface PortSpec { name: string; port: number /* 0 = dynamic */ }
-export interface TaskSpec {
-  name: string;
-  cpu: { millicores: number; excess: boolean };
-  memory: { size: number; excess: boolean };
+const IO = obj({
+  weight: int({ min: 100, max: 1000, def: 0, omit: (v) => v === 0, doc: "io weight 100..1000" }),
+  readBps: size({ def: 0, omit: (v) => v === 0, doc: "read bytes per second" }),
+  writeBps: size({ def: 0, omit: (v) => v === 0, doc: "written bytes per second" }),
+  readIops: int({ min: 1, def: 0, omit: (v) => v === 0, doc: "read operations per second" }),
+  writeIops: int({ min: 1, def: 0, omit: (v) => v === 0, doc: "write operations per second" }),
+});
+export type IoSpec = Of<typeof IO>;
+export const NO_IO: IoSpec = defaultsOf(IO);
+const sameIo = (a: IoSpec, b: IoSpec) => (Object.keys(b) as (keyof IoSpec)[]).every((k) => a[k] === b[k]);
+
+const PORT = obj({
+  name: str({ def: "", pattern: { re: /^[a-z0-9][a-z0-9-_]*$/, badValue: "", message: (v) => `'${v}' is not a port name; use lowercase letters, digits, '-' and '_'` }, doc: "its name (GALAXY_PORT_<NAME>)" }),
+  port: custom({ read: readPort, write: (v) => (v === 0 ? "dynamic" : v), doc: "a port number, or dynamic (0 in the spec)" }),
+});
+
+const HEALTH = obj({
+  port: opt(str({ nonEmpty: true, doc: "a port of the pod that must accept connections" })),
+  cmd: opt(str({ nonEmpty: true, doc: "a command that must succeed" })),
+}, (r, h) => {
+  if (h.port !== undefined && h.cmd !== undefined) r.list.report(r.path, "give port or cmd, not both");
+  else if (h.port === undefined && h.cmd === undefined && !r.broken) r.list.report(r.path, "needs port or cmd");
+});
+
+const TASK = obj({
+  name: str({ nonEmpty: true, pattern: { re: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, message: (v) => `'${v}' is not a task name; use up to 64 letters, digits, '.', '_' and '-'` }, doc: "the task's name, unique in the pod" }),
+  cpu: map(obj({
+    millicores: int({ min: 1, doc: "cpu in thousandths of a core" }),
+    excess: bool({ doc: "may use idle cpu beyond its request" }),
+  }), { doc: "its cpu" }),
+  memory: map(obj({ size: size({ doc: "its memory" }), excess: bool({ doc: "may use free memory beyond its request" }) }), { doc: "its memory" }),
   /** Block io limits (`io:`); NO_IO when the task sets none. */
-  io: IoSpec;
-  ports: PortSpec[];
-  package?: PackageSpec;
-  start: string;
-  stop: string;
-  health?: { port?: string; cmd?: string };
-  data?: { reload: string; packages: PackageSpec[] };
-  services: { name: string; port: string }[];
-}
-export interface DeploySpec {
-  replica: number;
-  step: number;
-  interval: number;
-  maxPerHost: number; // 0 = no limit
-  /** Where this job runs, at most maxPerHost containers of `job` (a job name of the same user); the reverse holds too. */
-  antiAffinity: { job: string; maxPerHost: number }[];
-  pools: string[];
-  labels: string[];
-  spread: boolean;
-  /** How the scheduler ranks agents: binpack, spread, load; "" = the scheduler's default (spread: true means spread). */
-  score: "" | "binpack" | "spread" | "load";
-  /**
-   * A usage profile (issue 18): the pod's cpu and memory over a day as fractions of its request, at evenly spaced
-   * points; the scheduler sums profiled pods' curves per point instead of adding peaks. null: none (peaks count).
-   */
-  profile: { cpu: number[]; memory: number[] } | null;
-  updateBreak: number;
-  deployTimeout: number;
-  stopTimeout: number;
-  restart: { attempts: number; delay: number; maxDelay: number };
-}
-export interface PodSpec {
-  workspace: { size: number; medium: "disk" | "ssd" };
-  volumes: VolumeSpec[];
-  tasks: TaskSpec[];
-}
+  io: optMap(IO, { absent: NO_IO, omit: (v) => sameIo(v, NO_IO), doc: "block io limits" }),
+  ports: list(PORT, { doc: "the ports it listens on" }),
+  package: optMap(PACKAGE, { doc: "the package unpacked into the workspace" }),
+  start: str({ nonEmpty: true, doc: "the command that starts it" }),
+  stop: str({ def: "", doc: "the command that stops it (else SIGTERM)" }),
+  health: optMap(HEALTH, { doc: "how it is checked: port or cmd" }),
+  data: optMap(obj({
+    reload: str({ def: "", doc: "the command run after the data packages changed" }),
+    packages: list(PACKAGE, { doc: "data packages, updated without a restart" }),
+  }), { doc: "data packages and how the task reloads them" }),
+  services: list(obj({
+    name: str({ nonEmpty: true, doc: "the service's name" }),
+    port: str({ nonEmpty: true, doc: "the port of the pod it is reached at" }),
+  }), { doc: "services it offers" }),
+});
+
+const POD = obj({
+  workspace: map(obj({
+    size: size({ def: 1024 ** 3, doc: "the workspace's size" }),
+    medium: oneOf(["disk", "ssd"] as const, "workspace medium", { def: "disk", doc: "disk or ssd" }),
+  }), { doc: "the pod's working directory" }),
+  volumes: list(VOLUME, { doc: "volumes mounted in its containers" }),
+  tasks: list(TASK, { nonEmpty: "needs at least one task", doc: "its tasks" }),
+});
+
+/** The job file. */
+export const JOB = obj({
+  name: str({ pattern: { re: JOB_NAME, message: jobName }, doc: "the job's name" }),
+  type: oneOf(JOB_TYPES, "job type", { def: "service", doc: "monitor, service, batch or best-effort" }),
+  deploy: map(DEPLOY, { doc: "how many pods, where and how they are updated" }),
+  pod: map(POD, { doc: "what a pod is made of" }),
+});
+
 /** A validated job: sizes in bytes, durations in ms, every default filled in. */
-export interface JobSpec { name: string; type: JobType; deploy: DeploySpec; pod: PodSpec }
+export type JobSpec = Of<typeof JOB>;
+export type DeploySpec = Of<typeof DEPLOY>;
+export type PodSpec = Of<typeof POD>;
+export type TaskSpec = Of<typeof TASK>;
+export type VolumeSpec = Of<typeof VOLUME>;
+export type PortSpec = Of<typeof PORT>;
+export type PackageSpec = Of<typeof PACKAGE>;
 
-export interface JobSpecProblem { path: string; line?: number; message: string }
-
-const SERVICE: JobType = "service";
-
-/** Defaults of jobspec.md. `type` defaults to service when the file leaves it out. */
-export const DEFAULTS = {
-  type: SERVICE,
-  step: 1,
-  interval: 0,
-  maxPerHost: 0,
-  updateBreak: 0,
-  deployTimeout: 5 * 60_000,
-  stopTimeout: 30_000,
-  restart: { attempts: 10, delay: 1000, maxDelay: 60_000 },
-  workspace: { size: 1024 ** 3, medium: "disk" as const },
-  volumeMedium: "disk" as const,
-  packageDest: ".",
-};
-
-// ---- paths and problems ----------------------------------------------------------------------------------
-
-export function childPath(path: string, key: string | number): string {
-  if (typeof key === "number") return `${path}[${key}]`;
-  return path === "" ? key : `${path}.${key}`;
+/** `score: binpack | spread | load`; with `spread: true` only spread (or nothing) makes sense. */
+function readScore(r: MapReader, key: string): Score {
+  if (!r.has(key)) return "";
+  const score = r.oneOf(key, ["binpack", "spread", "load"] as const, "score", "binpack");
+  if (r.raw.spread === true && score !== "spread") return r.fail(key, `${score} contradicts spread: true; remove one`, "");
+  return score;
 }
 
-export function parentPath(path: string): string {
-  const m = /^(.*)(\[\d+\]|\.[^.[]*)$/.exec(path);
-  return m ? m[1]! : "";
+/** Each job named once in anti_affinity (names already reported as bad are not compared). */
+function uniqueJobs(r: MapReader, key: string, rules: { job: string }[]): void {
+  const seen = new Set<string>();
+  rules.forEach((a, i) => {
+    if (a.job !== "" && !JOB_NAME.test(a.job)) return;
+    if (seen.has(a.job)) r.list.report(`${r.at(key)}[${i}].job`, `job '${a.job}' is named twice`);
+    seen.add(a.job);
+  });
 }
 
-/** Collects problems; gives each the line of its path, or of its nearest ancestor that has one. */
-export class ProblemList {
-  readonly problems: JobSpecProblem[] = [];
-  constructor(private readonly lines?: (path: string) => number | undefined) {}
-
-  report(path: string, message: string): void {
-    const line = this.lineOf(path);
-    this.problems.push(line === undefined ? { path, message } : { path, line, message });
-  }
-
-  private lineOf(path: string): number | undefined {
-    if (!this.lines) return undefined;
-    for (let p = path; ; p = parentPath(p)) {
-      const line = this.lines(p);
-      if (line !== undefined || p === "") return line;
-    }
-  }
+function readPort(r: MapReader, key: string): number {
+  const v = r.value(key);
+  if (v === undefined || v === "dynamic") return 0;
+  if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
+  return r.fail(key, `expected a port number 1..65535 or dynamic, got ${describe(v)}`, 0);
 }
 
-/** How a wrong value is named in a message: 'three', 3.5, true, a list, a map, nothing. */
-export function describe(v: unknown): string {
-  if (v === undefined || v === null) return "nothing";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a map";
-  if (typeof v === "string") return `'${v}'`;
-  return String(v);
+function checkVolumePath(path: string): string | undefined {
+  const parts = path.split("/").filter((s) => s !== "" && s !== ".");
+  const clean = "/" + parts.join("/");
+  if (parts.includes("..")) return `'${path}' must not contain ..`;
+  if (parts.length === 0) return `'${path}' is the root; use a directory like /data`;
+  if (!path.startsWith("/")) return `'${path}' is not an absolute path; use ${clean}`;
+  return path === clean ? undefined : `'${path}' is not a clean path; use ${clean}`;
 }
 
-// ---- suggestions -----------------------------------------------------------------------------------------
-
-/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
+function checkSource(s: string): string | undefined {
+  if (s.startsWith("/")) return `'${s}' is not a URL; use file://${s}`;
+  if (s.startsWith("file://") && !s.startsWith("file:///")) return `'${s}' has no absolute path; use file:///path/to/package`;
+  if (!/^(file|https?):\/\//.test(s)) return `'${s}' is not a package source; use a file://, http:// or https:// URL`;
+  return URL.canParse(s) ? undefined : `'${s}' is not a valid URL`;
 }
 
-/** The candidate `word` most likely stands for (edit distance <= 2, or equal ignoring case, `_` and `-`). */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  const loose = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const dist = loose(c) === loose(word) ? 0 : editDistance(word, c);
-    if (dist <= 2 && dist <= c.length / 2 && dist < bestDistance) [best, bestDistance] = [c, dist];
-  }
-  return best;
-}
-
-// ---- readers -----------------------------------------------------------------------------------------------
-
-interface IntOpts { min?: number; max?: number; def?: number }
-interface DurationOpts { def: number; min?: number }
-
-/** Reads the fields of one map of the file. Missing (or empty) fields take their default. */
-export class MapReader {
-  constructor(
-    readonly list: ProblemList,
-    readonly path: string,
-    readonly raw: Record<string, unknown>,
-    readonly broken = false, // the map itself was the wrong type: its fields are not "required" again
-    private readonly misspelt = new Set<string>(), // keys an unknown key was taken for: not "required" again
-  ) {}
-
-  at(key: string): string {
-    return childPath(this.path, key);
-  }
-
-  has(key: string): boolean {
-    return this.raw[key] !== undefined && this.raw[key] !== null;
-  }
-
-  /** The raw value, or undefined (and a "required" problem when `required`). */
-  value(key: string, required = false): unknown {
-    if (this.has(key)) return this.raw[key];
-    if (required && !this.broken && !this.misspelt.has(key)) this.list.report(this.at(key), "required");
-    return undefined;
-  }
-
-  str(key: string, opts: { def?: string; nonEmpty?: boolean } = {}): string {
-    const v = this.value(key, opts.def === undefined);
-    if (v === undefined) return opts.def ?? "";
-    if (typeof v !== "string") return this.wrong(key, "a string", v, opts.def ?? "");
-    if (opts.nonEmpty && v.trim() === "") return this.fail(key, "must not be empty", opts.def ?? "");
-    return v;
-  }
-
-  int(key: string, opts: IntOpts): number {
-    const v = this.value(key, opts.def === undefined);
-    const def = opts.def ?? 0;
-    if (v === undefined) return def;
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) return this.wrong(key, "a whole number", v, def);
-    const { min, max } = opts;
-    if (min !== undefined && max !== undefined && (v < min || v > max)) return this.fail(key, `must be in ${min}..${max}, got ${v}`, def);
-    if (min !== undefined && v < min) return this.fail(key, `must be at least ${min}, got ${v}`, def);
-    return v;
-  }
-
-  bool(key: string, def = false): boolean {
-    const v = this.value(key);
-    if (v === undefined) return def;
-    return typeof v === "boolean" ? v : this.wrong(key, "true or false", v, def);
-  }
-
-  size(key: string, def?: number): number {
-    const v = this.value(key, def === undefined);
-    if (v === undefined) return def ?? 0;
-    if (typeof v !== "string" && typeof v !== "number") return this.wrong(key, "a size like 256M", v, def ?? 0);
-    const bytes = this.convert(key, () => parseSize(v));
-    if (bytes === 0) return this.fail(key, "must be more than 0", def ?? 0);
-    return bytes ?? def ?? 0;
-  }
-
-  duration(key: string, opts: DurationOpts): number {
-    const v = this.value(key);
-    if (v === undefined) return opts.def;
-    if (typeof v !== "string" && typeof v !== "number") return this.wrong(key, "a duration like 30s", v, opts.def);
-    const ms = this.convert(key, () => parseDuration(v));
-    if (ms === undefined) return opts.def;
-    if (opts.min !== undefined && ms < opts.min) return this.fail(key, `must be at least ${formatDuration(opts.min)}`, opts.def);
-    return ms;
-  }
-
-  oneOf<T extends string>(key: string, allowed: readonly T[], what: string, def: T): T {
-    const v = this.value(key);
-    if (v === undefined) return def;
-    if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
-    if (typeof v !== "string") return this.wrong(key, what, v, def);
-    const near = suggest(v, allowed);
-    const hint = near ? `did you mean ${near}?` : `use one of ${allowed.join(", ")}`;
-    return this.fail(key, `'${v}' is not a ${what}; ${hint}`, def);
-  }
-
-  /** A list of distinct non-empty strings; `required` also means non-empty. */
-  strings(key: string, required = false): string[] {
-    const items = this.items(key, required);
-    if (required && this.has(key) && Array.isArray(this.raw[key]) && items.length === 0) {
-      return this.fail(key, "needs at least one entry", []);
-    }
-    const out: string[] = [];
-    items.forEach((v, i) => {
-      const p = childPath(this.at(key), i);
-      if (typeof v !== "string" || v.trim() === "") this.list.report(p, `expected a name, got ${describe(v)}`);
-      else if (out.includes(v)) this.list.report(p, `'${v}' is listed twice`);
-      else out.push(v);
-    });
-    return out;
-  }
-
-  /** The entries of a list field ([] when absent or not a list). */
-  items(key: string, required = false): unknown[] {
-    const v = this.value(key, required);
-    if (v === undefined) return [];
-    if (Array.isArray(v)) return v;
-    const hint = typeof v === "string" || typeof v === "number" ? `; use [${v}]` : "";
-    return this.fail(key, `expected a list, got ${describe(v)}${hint}`, []);
-  }
-
-  /** A reader for a nested map field; a missing map reads as empty (its required fields get reported). */
-  map(key: string, keys: readonly string[]): MapReader {
-    return readMap(this.list, this.value(key), this.at(key), keys);
-  }
-
-  fail<T>(key: string, message: string, fallback: T): T {
-    this.list.report(this.at(key), message);
-    return fallback;
-  }
-
-  private wrong<T>(key: string, expected: string, got: unknown, fallback: T): T {
-    return this.fail(key, `expected ${expected}, got ${describe(got)}`, fallback);
-  }
-
-  private convert(key: string, parse: () => number): number | undefined {
-    try {
-      return parse();
-    } catch (e) {
-      this.list.report(this.at(key), e instanceof Error ? e.message : String(e));
-      return undefined;
-    }
-  }
-}
-
-/** Starts reading the map at `path`: reports a non-map value and every key outside `keys`. */
-export function readMap(list: ProblemList, v: unknown, path: string, keys: readonly string[]): MapReader {
-  if (v === undefined || v === null) return new MapReader(list, path, {});
-  if (typeof v !== "object" || Array.isArray(v)) {
-    list.report(path, `expected a map, got ${describe(v)}`);
-    return new MapReader(list, path, {}, true);
-  }
-  const raw = v as Record<string, unknown>;
-  const misspelt = new Set<string>();
-  for (const key of Object.keys(raw)) {
-    if (keys.includes(key)) continue;
-    const near = suggest(key, keys);
-    if (near) misspelt.add(near);
-    list.report(childPath(path, key), near ? `unknown key; did you mean ${near}?` : `unknown key; expected one of ${keys.join(", ")}`);
-  }
-  return new MapReader(list, path, raw, false, misspelt);
-}
-
-// ---- checks across the pod ----------------------------------------------------------------------------------
 
 /** Rules that span tasks: unique task, port, service names and volume paths; fixed ports used once; health and
  * service ports name a port declared in the pod. Entries already reported as bad (empty names) are skipped. */

@@ -4,6 +4,12 @@ import { removeAgent } from "./core-admin.ts";
 import { ResManCore } from "./core.ts";
 import { cfg, cluster, group, hb, running } from "./test-fixtures.ts";
 
+/** What the shell does after each tick: poke the watches of the agents in the core's outbox, then advance it. */
+function send(w: CapsWatch, core: ResManCore, now: number): void {
+  w.poke(now, core.ready().capsChanged);
+  core.advance();
+}
+
 const req = (endpoint: string, capsVersion: number, waitMs = 10_000, capsEpoch = 1, epochSeen = 1) =>
   ({ endpoint, epochSeen, capsEpoch, capsVersion, waitMs });
 
@@ -29,12 +35,12 @@ describe("CapsWatch", () => {
     const w = new CapsWatch(() => core, NO_JITTER);
     const version = core.agents.get("a")!.capsVersion;
     const parked = w.watch(req("a", version), 10);
-    w.poke(20);
+    send(w, core, 20);
     expect(await state(parked)).toBe("pending");
     expect(w.size).toBe(1);
     core.createGroup(group("web", 2), 30);
     core.tick(40);
-    w.poke(40);
+    send(w, core, 40);
     const reply = await parked;
     expect(reply.capsChanged).toBe(true);
     expect(reply.caps.map((c) => c.containerId).sort()).toEqual(["web.0", "web.1"]);
@@ -47,14 +53,14 @@ describe("CapsWatch", () => {
     const w = new CapsWatch(() => core, NO_JITTER);
     const v = core.agents.get("a")!.capsVersion;
     const short = w.watch(req("a", v, 500), 1000);
-    w.poke(1499);
+    send(w, core, 1499);
     expect(await state(short)).toBe("pending");
-    w.poke(1499 + EXPIRY_SCAN_MS);
+    send(w, core, 1499 + EXPIRY_SCAN_MS);
     expect((await short).capsChanged).toBe(false);
     const long = w.watch(req("a", v, 10 * MAX_WATCH_MS), 0);
-    w.poke(MAX_WATCH_MS - 1);
+    send(w, core, MAX_WATCH_MS - 1);
     expect(await state(long)).toBe("pending");
-    w.poke(MAX_WATCH_MS - 1 + EXPIRY_SCAN_MS);
+    send(w, core, MAX_WATCH_MS - 1 + EXPIRY_SCAN_MS);
     expect((await long).capsChanged).toBe(false);
   });
 
@@ -84,11 +90,11 @@ describe("CapsWatch", () => {
   test("an agent removed while its watch is parked ends the watch with not found", async () => {
     const core = cluster(["a"]);
     const w = new CapsWatch(() => core, NO_JITTER);
-    w.poke(0); // the first expiry scan: the removal below must be seen without one
+    send(w, core, 0); // the first expiry scan: the removal below must be seen without one
     const parked = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
     core.agents.get("a")!.dead = true; // a dead agent's containers go back to pending; it may be removed
     removeAgent(core, "a");
-    w.poke(1);
+    send(w, core, 1);
     await expect(parked).rejects.toThrow(/no agent "a"/);
   });
 });
@@ -97,12 +103,12 @@ describe("CapsWatch cost", () => {
   test("between expiry scans a tick looks only at agents whose caps changed", async () => {
     const core = cluster(["a", "b"]);
     const w = new CapsWatch(() => core, NO_JITTER);
-    w.poke(0); // the first scan
+    send(w, core, 0); // the first scan
     const pa = w.watch(req("a", core.agents.get("a")!.capsVersion), 0);
     const pb = w.watch(req("b", core.agents.get("b")!.capsVersion), 0);
     core.bumpCaps(core.agents.get("b")!);
-    w.poke(10); // drains the core's outbox of changed agents: b
-    expect([...core.takeCapsChanged()]).toEqual([]);
+    send(w, core, 10); // sends the core's outbox of changed agents (b) and advances it
+    expect([...core.ready().capsChanged]).toEqual([]);
     expect((await pb).capsChanged).toBe(true);
     expect(await state(pa)).toBe("pending");
   });
@@ -118,11 +124,11 @@ describe("CapsWatch expiry cost", () => {
     let looked = 0;
     const get = core.agents.get.bind(core.agents);
     core.agents.get = (k: string) => (looked++, get(k));
-    for (let now = 0; now <= 1_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) w.poke(now);
+    for (let now = 0; now <= 1_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) send(w, core, now);
     await state(null);
     expect(ended.length).toBe(10);
     expect(looked).toBe(10);
-    for (let now = 1_000 + 2 * EXPIRY_SCAN_MS; now <= 20_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) w.poke(now);
+    for (let now = 1_000 + 2 * EXPIRY_SCAN_MS; now <= 20_000 + EXPIRY_SCAN_MS; now += EXPIRY_SCAN_MS) send(w, core, now);
     await state(null);
     expect(ended.length).toBe(1000);
     expect(looked).toBe(1000);
@@ -141,10 +147,10 @@ describe("CapsWatch never speaks for an agent ResMan has not heard from", () => 
     // the agent holds epoch 1's caps; the new leader's set for it is still empty: it must not be sent
     expect((await w.watch(req("a", 5, 0, 1, 1), 100)).capsChanged).toBe(false);
     const parked = w.watch(req("a", 5, 10_000, 1, 1), 100);
-    w.poke(200);
+    send(w, next, 200);
     expect(await state(parked)).toBe("pending");
     next.heartbeat(hb("a", [running({ containerId: c.id, groupId: c.group, ports: c.ports })], 1, 1, 5), 300);
-    w.poke(300);
+    send(w, next, 300);
     const reply = await parked;
     expect(reply).toMatchObject({ epoch: 2, capsChanged: true });
     expect(reply.caps.map((x) => x.containerId)).toEqual([c.id]);
@@ -157,9 +163,9 @@ describe("CapsWatch never speaks for an agent ResMan has not heard from", () => 
     expect(core.agents.get("b")!.dead).toBe(true);
     const w = new CapsWatch(() => core, NO_JITTER);
     const parked = w.watch(req("b", 0, 500), cfg.agentTimeoutMs + 10);
-    w.poke(cfg.agentTimeoutMs + 20);
+    send(w, core, cfg.agentTimeoutMs + 20);
     expect(await state(parked)).toBe("pending");
-    w.poke(cfg.agentTimeoutMs + 10 + 500 + EXPIRY_SCAN_MS);
+    send(w, core, cfg.agentTimeoutMs + 10 + 500 + EXPIRY_SCAN_MS);
     expect((await parked).capsChanged).toBe(false);
   });
 });
@@ -176,7 +182,7 @@ describe("watches parked together do not end together", () => {
     for (const n of names) void w.watch(req(n, core.agents.get(n)!.capsVersion, wait), now).then(() => ended.set(n, now));
     const step = 50;
     for (; now <= 1_000 + wait + EXPIRY_SCAN_MS; now += step) {
-      w.poke(now);
+      send(w, core, now);
       await state(null);
     }
     expect(ended.size).toBe(names.length);

@@ -96,9 +96,8 @@ export class CapsWatch {
    * at most every EXPIRY_SCAN_MS, the watches whose wait is over (their slots of the wheel): O(changed agents +
    * ended watches) per tick, never O(parked watches).
    */
-  poke(now: number): void {
+  poke(now: number, changed: ReadonlySet<string>): void {
     const core = this.core();
-    const changed = core.takeCapsChanged();
     if (this.parked.size === 0) return;
     for (const endpoint of changed) {
       const p = this.parked.get(endpoint);

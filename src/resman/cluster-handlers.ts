@@ -74,7 +74,7 @@ function registerAgentHandlers(server: RpcServer, s: ResManShell): void {
   const admin = (method: "ResMan/OfflineAgent" | "ResMan/OnlineAgent" | "ResMan/DrainAgent", state: "offline" | "active" | "draining") =>
     server.register(method, async (req, ctx) => {
       const a = withAgent(req.endpoint, ctx);
-      await s.persist(setAgentAdmin(s.mustCore(), a.endpoint, state));
+      await s.commit(s.mustCore().admin((st) => setAgentAdmin(st, a.endpoint, state)));
       return agentReply(s.mustCore(), a);
     });
   admin("ResMan/OfflineAgent", "offline");
@@ -82,19 +82,19 @@ function registerAgentHandlers(server: RpcServer, s: ResManShell): void {
   admin("ResMan/DrainAgent", "draining");
   server.register("ResMan/RemoveAgent", async (req, ctx) => {
     const a = withAgent(req.endpoint, ctx);
-    await s.persist(removeAgent(s.mustCore(), a.endpoint));
+    await s.commit(s.mustCore().admin((st) => removeAgent(st, a.endpoint)));
     return {};
   });
   server.register("ResMan/SetAgentPool", async (req, ctx) => {
     const a = withAgent(req.endpoint, ctx);
     requireGrant(s.users, ctx, [req.pool], "admin");
-    await s.persist(setAgentPool(s.mustCore(), a.endpoint, req.pool));
+    await s.commit(s.mustCore().admin((st) => setAgentPool(st, a.endpoint, req.pool)));
     return agentReply(s.mustCore(), a);
   });
   server.register("ResMan/Label", async (req, ctx) => {
     const core = s.mustCore();
     for (const e of req.endpoints) withAgent(e, ctx);
-    await s.persist(labelAgents(core, req.label, req.endpoints, req.remove));
+    await s.commit(core.admin((st) => labelAgents(st, req.label, req.endpoints, req.remove)));
     return { labels: listLabels(core) };
   });
   server.register("ResMan/ListLabels", () => ({ labels: listLabels(s.mustCore()) }));
@@ -117,14 +117,19 @@ function registerGroupHandlers(server: RpcServer, s: ResManShell): void {
     requireAdmin(ctx);
     const core = s.mustCore();
     const g = resolveGroup(core, req.group);
-    return forcePreempt(core, g.spec.id, agentRef(core, req.endpoint).endpoint, Date.now());
+    const endpoint = agentRef(core, req.endpoint).endpoint;
+    const { result, ...out } = core.decide((st) => forcePreempt(st, g.spec.id, endpoint, Date.now()));
+    s.send(out, Date.now());
+    return result;
   });
   server.register("ResMan/Rebalance", async (req, ctx) => {
     requireAdmin(ctx);
     const core = s.mustCore();
     const budgetMs = Math.min(req.budgetMs || 2_000, MAX_REBALANCE_MS);
     const plan = await planRebalance(core, { budgetMs, maxMoves: req.maxMoves || 20, now: () => performance.now() }, () => new Promise((r) => setImmediate(r)));
-    const marked = req.apply ? applyRebalance(s.mustCore(), plan) : 0; // the leader may have changed meanwhile: mustCore again
+    if (!req.apply) return { ...plan, marked: 0 };
+    const { result: marked, ...out } = s.mustCore().decide((st) => applyRebalance(st, plan)); // the leader may have changed meanwhile: mustCore again
+    s.send(out, Date.now());
     return { ...plan, marked };
   });
   server.register("ResMan/Plan", (req, ctx) => {
@@ -137,7 +142,7 @@ export function registerClusterHandlers(server: RpcServer, s: ResManShell): void
   server.register("ResMan/Status", () => statusOf(s));
   server.register("ResMan/SafeMode", async (req, ctx) => {
     requireAdmin(ctx);
-    await s.persist(s.mustCore().setSafeMode(req.enter));
+    await s.commit(s.mustCore().setSafeMode(req.enter));
     return statusOf(s);
   });
   registerAgentHandlers(server, s);

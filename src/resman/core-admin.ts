@@ -20,8 +20,8 @@ const persist = (a: AgentRec): Write => ({ table: "agents", key: a.endpoint, val
 export function setAgentAdmin(core: CoreState, endpoint: string, admin: AdminState): Write[] {
   const a = mustAgent(core, endpoint);
   a.admin = admin;
-  core.moving.add(a.endpoint); // draining: its containers move; else the marks of a drain that stopped are cleared
-  core.scheduleDirty = true;
+  core.noteMayMove(a.endpoint); // draining: its containers move; else the marks of a drain that stopped are cleared
+  core.noteScheduleNeeded();
   return [persist(a)];
 }
 
@@ -38,7 +38,6 @@ export function removeAgent(core: CoreState, endpoint: string): Write[] {
   core.noteCapsChanged(a.endpoint); // its parked watch (if any) ends now, with not found
   core.agentSet++;
   core.placement.dropAgent(a.endpoint);
-  core.moving.delete(a.endpoint);
   return [{ table: "agents", key: a.endpoint, value: null }];
 }
 
@@ -46,8 +45,8 @@ export function setAgentPool(core: CoreState, endpoint: string, pool: string): W
   const a = mustAgent(core, endpoint);
   if (!core.pools.has(pool)) throw new NotFoundError("pool", pool);
   a.pool = pool;
-  core.moving.add(a.endpoint);
-  core.scheduleDirty = true;
+  core.noteMayMove(a.endpoint);
+  core.noteScheduleNeeded();
   return [persist(a)];
 }
 
@@ -63,10 +62,10 @@ export function labelAgents(core: CoreState, label: string, endpoints: string[],
     const has = a.labels.includes(label);
     if (has === !remove) continue;
     a.labels = remove ? a.labels.filter((l) => l !== label) : [...a.labels, label].sort();
-    if (remove) core.moving.add(a.endpoint);
+    if (remove) core.noteMayMove(a.endpoint);
     writes.push(persist(a));
   }
-  core.scheduleDirty = true;
+  core.noteScheduleNeeded();
   return writes;
 }
 
@@ -78,7 +77,7 @@ export function listLabels(core: CoreState): { label: string; endpoints: string[
 
 /** Memory pressure: evict the newest best-effort container (one per heartbeat); no deep placement meanwhile. */
 export function maybeRelievePressure(core: CoreState, a: AgentRec, pressure: boolean): boolean {
-  if (a.pressure !== pressure) core.scheduleDirty = true;
+  if (a.pressure !== pressure) core.noteScheduleNeeded();
   a.pressure = pressure;
   if (!pressure) return false;
   const be = core.placement.ofAgent(a.endpoint).filter((c) => core.groups.get(c.group)?.spec.jobType === "best-effort");

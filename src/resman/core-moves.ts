@@ -37,15 +37,16 @@ export function misplaced(core: CoreState, a: AgentRec, c: ContainerRec): string
 }
 
 /**
- * Every tick, for the agents in core.moving: batch and best-effort containers that must go are moved now; online
+ * Every tick, for the agents in core.mayMove: batch and best-effort containers that must go are moved now; online
  * ones are marked (or unmarked: the agent is back in service) for AppMaster. An agent leaves the set once nothing on
- * it is misplaced.
+ * it is misplaced (or it is gone): those are returned, and the core forgets them.
  */
-export function applyMoves(core: CoreState, now: number): void {
+export function applyMoves(core: CoreState, now: number): string[] {
   restoreCancelled(core);
-  if (core.moving.size === 0) return;
+  if (core.mayMove.size === 0) return [];
   const room = roomCache(core, now);
-  for (const endpoint of [...core.moving]) {
+  const settled: string[] = [];
+  for (const endpoint of core.mayMove) {
     const a = core.agents.get(endpoint);
     let left = 0;
     for (const c of a ? core.placement.ofAgent(endpoint) : []) {
@@ -69,8 +70,9 @@ export function applyMoves(core: CoreState, now: number): void {
         core.placement.touch(c.group);
       }
     }
-    if (left === 0) core.moving.delete(endpoint);
+    if (left === 0) settled.push(endpoint);
   }
+  return settled;
 }
 
 /** Dry runs are kept ROOM_RECHECK_MS per group: a tick every 100 ms need not re-run one per group with marks. */
@@ -176,7 +178,7 @@ export function victimBudget(core: CoreState, groupId: string): number {
 
 /** What `galaxy agent show` says of moving containers off the agent ("" when nothing has to move). */
 export function drainStatus(core: CoreState, a: AgentRec): string {
-  if (a.admin !== "draining" && !core.moving.has(a.endpoint) && core.placement.leaving.size === 0) return ""; // listing 10,000 agents
+  if (a.admin !== "draining" && !core.mayMove.has(a.endpoint) && core.placement.leaving.size === 0) return ""; // listing 10,000 agents
   const on = core.placement.ofAgent(a.endpoint);
   if (a.admin === "draining" && on.length === 0) return "drained";
   const marked = on.filter((c) => c.move && !core.placement.isLeaving(c)).sort((x, y) => x.id.localeCompare(y.id));

@@ -92,7 +92,7 @@ describe("scheduling through the core", () => {
 
   test("safe mode entered by hand holds until left, and survives a restart", () => {
     const core = cluster(["a"]);
-    expect(core.setSafeMode(true)).toEqual([{ table: "meta", key: "safeMode", value: true }]);
+    expect(core.setSafeMode(true).writes).toEqual([{ table: "meta", key: "safeMode", value: true }]);
     core.createGroup(group("web", 1), 1);
     core.tick(2);
     expect(core.placement.pending.size).toBe(1);

@@ -1,27 +1,33 @@
 // ResManCore: the resource manager's decisions as a state machine. Every input (heartbeat, request, tick) takes
 // `now` and returns the hard-state writes to commit before the answer goes out (persist, then send).
 //
+// Each input returns an Out (outbox.ts): the writes to persist, then what to send (caps changed per agent, hint
+// groups touched); the shell does both, in that order, then calls advance(). Operators' changes (core-admin.ts) come
+// in through admin().
+//
 //   heartbeat ──► register agent ──► reconcile its reports with placement (adopt / update / hold orphans)
 //             ──► pressure: evict a best-effort container ──► reply with its whole cap set when it is behind
 //   request   ──► admission (pools, grants, quota) ──► groups (hard) ──► containers pending in placement
 //   tick      ──► end recovery window ──► end safe mode ──► agent timeouts (offline revoked, online lost)
 //             ──► moves (drain, lost labels, pool changes; core-moves.ts) ──► schedule (core-schedule.ts)
 import { InvalidError, NotFoundError, PermissionDeniedError, StaleEpochError } from "../core/errors.ts";
-import type { AgentInfo, Cap, ContainerReport, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
+import type { Cap, GroupSpec, HeartbeatReply, HeartbeatRequest, Hint } from "../rpc/types.ts";
 import { emptyResources, isJobType, isOnline } from "../core/domain.ts";
 import { isBatchType } from "../scheduler/index.ts";
 import { profileOf } from "./profiles.ts";
 import { maybeRelievePressure } from "./core-admin.ts";
 import type { CoreState } from "./core-state.ts";
-import { applyMoves, dropLeavingOn, dropUnreported, moveMakeBeforeBreak, noteLeavingReport } from "./core-moves.ts";
+import { applyMoves, dropLeavingOn, moveMakeBeforeBreak } from "./core-moves.ts";
 import { GroupMap } from "./group-map.ts";
+import { newContainer, reconcileReports, sameAgentInfo } from "./core-reports.ts";
+import { Outbox, type Out } from "./outbox.ts";
 import { HintVersions } from "./hint-versions.ts";
 import { dataToDrop } from "./persistent.ts";
 import { adoptedCharge, schedule } from "./core-schedule.ts";
 import { PlacementTable } from "./placement.ts";
 import { checkQuota, usageOf } from "./quotas.ts";
 import {
-  agentHard, containerId, ContainerRec, indexOf, type AgentHard, type AgentRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
+  agentHard, containerId, ContainerRec, type AgentHard, type AgentRec, type GroupRec, type QuotaRec, type ResManConfig, type Write,
 } from "./state.ts";
 import { UserDirectory, type Action } from "./users.ts";
 
@@ -36,7 +42,8 @@ export interface HardState {
 
 export type SafeMode = "off" | "auto" | "manual";
 
-const NONE_CHANGED: ReadonlySet<string> = new Set();
+export type { Out } from "./outbox.ts";
+export { newContainer, sameAgentInfo } from "./core-reports.ts";
 
 export class ResManCore implements CoreState {
   readonly agents = new Map<string, AgentRec>();
@@ -47,14 +54,15 @@ export class ResManCore implements CoreState {
   /** Per-group hint versions: every change a hint shows bumps its group (placement's choke point, reports, lost). */
   readonly hintVersions = new HintVersions((g) => this.placement.containers.sizeOf(g) > 0);
   /** Agents whose containers may have to move (draining, labels or pool changed); checked every tick. */
-  readonly moving = new Set<string>();
+  private readonly moving = new Set<string>();
   recovering = true;
   /** Bumped whenever an agent is added or removed (the scheduler's agent views are rebuilt then). */
   agentSet = 0;
   safeMode: SafeMode;
-  scheduleDirty = true;
-  /** Outbox: agents whose cap set changed, or that ResMan can speak for again, since takeCapsChanged. */
-  private capsChanged = new Set<string>();
+  /** The scheduler runs at the next tick (else only every retryMs while containers are pending). */
+  private scheduleDirty = true;
+  /** What to send, gathered until advance(): agents whose caps changed, groups whose hints changed. */
+  private readonly outbox = new Outbox();
   lastScheduleAt = 0;
   seed = 1;
   /**
@@ -76,7 +84,7 @@ export class ResManCore implements CoreState {
     now: number,
     readonly users: UserDirectory = new UserDirectory([], []),
   ) {
-    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => this.hintVersions.touch(g), (g) => profileOf(this.groups.get(g)?.spec));
+    this.placement = new PlacementTable((g) => isBatchType(this.groups.get(g)?.spec.jobType ?? ""), (g) => (this.hintVersions.touch(g), this.outbox.noteHintGroup(g)), (g) => profileOf(this.groups.get(g)?.spec));
     for (const p of hard.pools) this.pools.add(p);
     for (const q of hard.quotas ?? []) this.quotas.set(q.user, q);
     for (const g of hard.groups) this.groups.set(g.spec.id, g);
@@ -94,14 +102,14 @@ export class ResManCore implements CoreState {
 
   // ───────── agents ─────────
 
-  heartbeat(req: HeartbeatRequest, now: number): { reply: HeartbeatReply; writes: Write[] } {
+  heartbeat(req: HeartbeatRequest, now: number): Out & { reply: HeartbeatReply } {
     if (req.epochSeen > this.epoch) throw new StaleEpochError(this.epoch, req.epochSeen);
     const writes: Write[] = [];
     const rec = this.registerAgent(req, now, writes);
     if (!req.full && (!rec.reported || rec.dead)) {
       // Only changes, from an agent this leader does not know in full (it took over, or declared the agent dead):
       // nothing is decided on a partial view, not even liveness. The agent sends its full report at once.
-      return { reply: { ...this.nothingNew(rec), wantFull: true }, writes };
+      return { ...this.outbox.out(writes), reply: { ...this.nothingNew(rec), wantFull: true } };
     }
     rec.lastHeartbeat = now;
     if (!rec.reported) this.noteCapsChanged(rec.endpoint); // ResMan can now speak for it (a parked watch may be answered)
@@ -109,25 +117,50 @@ export class ResManCore implements CoreState {
     rec.usage = req.usage;
     if (rec.dead) {
       rec.dead = false;
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
       this.noteCapsChanged(rec.endpoint);
     }
-    if (req.full || req.containers.length > 0) this.reconcileReports(rec, req.containers, now, req.full);
+    if (req.full || req.containers.length > 0) reconcileReports(this, rec, req.containers, now, req.full);
     maybeRelievePressure(this, rec, req.pressure);
-    return { reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) }, writes };
+    return { ...this.outbox.out(writes), reply: { ...this.capsReply(rec, req.capsEpoch, req.capsVersion), dropData: dataToDrop(this, rec, now) } };
+  }
+
+  get mayMove(): ReadonlySet<string> {
+    return this.moving;
+  }
+
+  noteMayMove(endpoint: string): void {
+    this.moving.add(endpoint);
+  }
+
+  noteScheduleNeeded(): void {
+    this.scheduleDirty = true;
   }
 
   /** Something an agent's parked watch waits on changed: its cap set, or whether ResMan can speak for it. */
   noteCapsChanged(endpoint: string): void {
-    this.capsChanged.add(endpoint);
+    this.outbox.noteCapsChanged(endpoint);
   }
 
-  /** Drains the outbox of agents whose parked watch (caps-watch.ts) must be looked at: the send side of each input. */
-  takeCapsChanged(): ReadonlySet<string> {
-    if (this.capsChanged.size === 0) return NONE_CHANGED;
-    const out = this.capsChanged;
-    this.capsChanged = new Set();
-    return out;
+  /** What is still to send (no writes): caps changed and hint groups since the last advance. */
+  ready(): Out {
+    return this.outbox.out();
+  }
+
+  /** The shell persisted and sent an Out: what to send starts again. */
+  advance(): void {
+    this.outbox.advance();
+  }
+
+  /** An operator's change to agents (core-admin.ts: offline, drain, remove, pool, labels) as an input. */
+  admin(change: (s: CoreState) => Write[]): Out {
+    return this.outbox.out(change(this));
+  }
+
+  /** An operator's decision that writes nothing (forced preemption, rebalance marks) as an input, with its answer. */
+  decide<T>(change: (s: CoreState) => T): Out & { result: T } {
+    const result = change(this);
+    return { ...this.outbox.out(), result };
   }
 
   /** Whether an agent holding the cap set (capsEpoch, capsVersion) is behind ResMan's. */
@@ -181,87 +214,16 @@ export class ResManCore implements CoreState {
       this.agents.set(info.endpoint, rec);
       this.agentSet++;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     } else if (req.full && !sameAgentInfo(rec.info, info)) {
       // Compared on full reports only (5% of a heartbeat's cost when done on every one): an agent's info is fixed
       // for its process's life (agentInfo() at start), and a started agent's first heartbeat is full; a full report
       // also comes at least every FULL_EVERY_MS.
       rec.info = info;
       writes.push({ table: "agents", key: rec.endpoint, value: agentHard(rec) });
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     } else if (req.full) rec.info = info; // only devices' free space differs: shown, not worth a write
     return rec;
-  }
-
-  /** Makes placement agree with what the agent says it runs; sums the idle share of its guaranteed containers. */
-  private reconcileReports(rec: AgentRec, reports: ContainerReport[], now: number, full: boolean): void {
-    const idle = emptyResources();
-    if (full) dropUnreported(this, rec, reports);
-    for (const r of reports) {
-      if (noteLeavingReport(this, rec, r)) continue; // the old copy of a container moved make-before-break
-      const c = this.placement.get(r.containerId);
-      if (c && c.agent === rec.endpoint) {
-        if (c.grantedAt === 0) c.grantedAt = r.cap.grantedAt; // held on AppMaster's word: the agent knows its grant
-        this.updateFromReport(c, r);
-        if (full) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
-      } else if (c && !c.agent && c.evictedFrom !== rec.endpoint) {
-        // Pending here but running there (after a failover, or a revoked batch container on a returned agent):
-        // adopt it rather than start a second copy. One taken off this agent on purpose is left to be destroyed.
-        this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
-        c.grantedAt = r.cap.grantedAt; // the agent's grant, so its cap set does not look like a new one
-        this.updateFromReport(c, r);
-        this.bumpCaps(rec);
-      } else if (!c) {
-        this.maybeAdopt(rec, r, now);
-      }
-      // else: placed on another agent, or evicted from this one; not in its cap set, so the agent destroys its copy.
-    }
-    if (!full) {
-      // a delta: the unchanged containers' idle share still counts (their last report is in placement)
-      for (const c of this.placement.ofAgent(rec.endpoint)) addIdle(idle, c, this.groups.get(c.group)?.spec.jobType);
-    } else {
-      this.markGone(rec, reports);
-    }
-    rec.idle = idle;
-  }
-
-  /**
-   * A full report is everything the agent holds: a container placed on it that it reported before (running, ended,
-   * lost with it) and no longer has is gone. It is back to `allocated` (its cap is still the agent's, which builds it
-   * again), so that no hint says it runs.
-   */
-  private markGone(rec: AgentRec, reports: ContainerReport[]): void {
-    let held: Set<string> | null = null;
-    for (const c of this.placement.ofAgent(rec.endpoint)) {
-      if (c.state !== "running" && c.state !== "exited" && c.state !== "failed" && c.state !== "lost") continue;
-      held ??= new Set(reports.map((r) => r.containerId));
-      if (held.has(c.id)) continue;
-      c.state = "allocated";
-      c.pid = 0;
-      c.message = "its agent no longer has it; it is made again";
-      this.placement.touch(c.group);
-    }
-  }
-
-  private maybeAdopt(rec: AgentRec, r: ContainerReport, now: number): void {
-    const g = this.groups.get(r.groupId);
-    const index = indexOf(r.containerId);
-    const known = g && index >= 0 && index < g.spec.replica && !(g.spec.released ?? []).includes(r.containerId);
-    if (!known && !this.recovering) return; // not requested: left out of the cap set, so the agent destroys it
-    const c = newContainer(r.containerId, r.groupId, index, g ? g.spec.resources : r.cap.resources);
-    c.grantedAt = r.cap.grantedAt || now;
-    c.orphan = !known;
-    this.placement.add(c);
-    this.placement.assign(c, rec.endpoint, r.cap.ports, adoptedCharge(this, c, rec, r.cap.bindings), r.cap.bindings);
-    this.updateFromReport(c, r);
-    this.bumpCaps(rec);
-  }
-
-  /** A report's news: a change hints show bumps the group's version now, a usage-only one at a bounded rate. */
-  private updateFromReport(c: ContainerRec, r: ContainerReport): void {
-    const change = c.applyReport(r);
-    if (change === "hint") this.placement.touch(c.group);
-    else if (change === "usage") this.hintVersions.usageChanged(c.group);
   }
 
   capsFor(endpoint: string): Cap[] {
@@ -291,29 +253,29 @@ export class ResManCore implements CoreState {
     c.message = message;
     c.preemptedBy = preemptedBy;
     if (preemptedBy) c.state = "preempted";
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
   }
 
   // ───────── groups (AppMaster's requests) ─────────
 
   /** Creates (or replaces) a group after the admission checks: pools exist, the user's grants, the user's quota. */
-  createGroup(spec: GroupSpec, now: number): Write[] {
+  createGroup(spec: GroupSpec, now: number): Out {
     const existing = this.groups.get(spec.id);
     // The same request again (AppMaster's submit racing its own sync loop) or one that changes only what AppMaster
     // decides itself (blacklist, released containers, its request version) asks nothing new of the user.
     if (!existing || !sameUserRequest(existing.spec, spec)) this.admit(spec, existing ? "update" : "submit", existing?.spec);
-    return this.applyGroup(spec, now);
+    return this.outbox.out(this.applyGroup(spec, now));
   }
 
-  updateGroup(spec: GroupSpec, now: number): Write[] {
+  updateGroup(spec: GroupSpec, now: number): Out {
     return this.createGroup(spec, now);
   }
 
-  scaleGroup(id: string, replica: number, now: number): Write[] {
+  scaleGroup(id: string, replica: number, now: number): Out {
     const g = this.mustGroup(id);
     const spec = { ...g.spec, replica };
     this.admit(spec, "update", g.spec);
-    return this.applyGroup(spec, now);
+    return this.outbox.out(this.applyGroup(spec, now));
   }
 
   /** Every admission check of a request, in the order a user would fix them. */
@@ -344,15 +306,19 @@ export class ResManCore implements CoreState {
     for (const c of this.placement.ofGroup(spec.id)) if (c.orphan) (c.orphan = false), (c.resources = spec.resources);
     // Placed containers the new spec no longer allows where they are (pools, labels) move, step at a time.
     for (const c of this.placement.ofGroup(spec.id)) if (c.agent) this.moving.add(c.agent);
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return [{ table: "groups", key: spec.id, value: rec }];
   }
 
-  removeGroup(id: string): Write[] {
+  removeGroup(id: string): Out {
+    return this.outbox.out(this.dropGroup(id));
+  }
+
+  private dropGroup(id: string): Write[] {
     if (!this.groups.has(id)) throw new NotFoundError("group", id);
     this.groups.delete(id);
     for (const c of this.placement.ofGroup(id)) this.revoke(c);
-    this.scheduleDirty = true;
+    this.noteScheduleNeeded();
     return [{ table: "groups", key: id, value: null }];
   }
 
@@ -371,7 +337,7 @@ export class ResManCore implements CoreState {
    * so no admission checks here. A hinted container that is pending here is held on its hinted agent while that
    * agent has not reported yet (state lost): its agent's report, or its timeout, decides later.
    */
-  syncGroups(specs: GroupSpec[], now: number, hinted: Hint[] = []): { writes: Write[]; unknown: string[] } {
+  syncGroups(specs: GroupSpec[], now: number, hinted: Hint[] = []): Out & { unknown: string[] } {
     const writes: Write[] = [];
     const wanted = new Set(specs.map((s) => s.id));
     for (const s of specs) {
@@ -382,11 +348,11 @@ export class ResManCore implements CoreState {
       }
     }
     const unknown = [...this.groups.keys()].filter((id) => !wanted.has(id));
-    for (const id of unknown) writes.push(...this.removeGroup(id));
+    for (const id of unknown) writes.push(...this.dropGroup(id));
     for (const h of hinted) for (const c of h.containers) this.holdHinted(c.id, c.agent, c.ports);
     this.awaitingAm = false;
-    this.scheduleDirty = true;
-    return { writes, unknown };
+    this.noteScheduleNeeded();
+    return { ...this.outbox.out(writes), unknown };
   }
 
   private holdHinted(id: string, agent: string, ports: ContainerRec["ports"]): void {
@@ -404,13 +370,13 @@ export class ResManCore implements CoreState {
    * AppMaster moves a container (deploy timeout, lost pod): off its agent, back to pending. One ResMan marked to move
    * (its live agent drains, lost a label, changed pool) moves make-before-break: its old copy stays until it ends.
    */
-  rescheduleContainer(id: string, reason = ""): ContainerRec {
+  rescheduleContainer(id: string, reason = ""): Out & { container: ContainerRec } {
     const c = this.placement.get(id);
     if (!c) throw new NotFoundError("container", id);
     const a = c.agent ? this.agents.get(c.agent) : undefined;
     if (c.move && a && !a.dead) moveMakeBeforeBreak(this, c, reason || c.move);
     else this.evict(c, reason || "rescheduled by AppMaster");
-    return c;
+    return { ...this.outbox.out(), container: c };
   }
 
   mustGroup(id: string): GroupRec {
@@ -441,35 +407,36 @@ export class ResManCore implements CoreState {
 
   // ───────── time ─────────
 
-  tick(now: number): void {
+  tick(now: number): Out {
     this.hintVersions.refreshUsage(now, this.cfg.usageHintsPerSec, (g) => this.placement.containers.sizeOf(g));
     if (this.recovering && (now >= this.recoveryUntil || [...this.agents.values()].every((a) => a.reported))) {
       this.recovering = false;
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
     if (this.safeMode === "auto" && (now >= this.safeModeUntil || this.reportedFraction() >= this.cfg.safeModeFraction)) {
       this.safeMode = "off";
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
-    if (this.recovering || this.safeMode !== "off") return;
+    if (this.recovering || this.safeMode !== "off") return this.outbox.out();
     this.detectDeadAgents(now);
-    if (this.awaitingAm && now < this.amWaitUntil) return; // see awaitingAm
+    if (this.awaitingAm && now < this.amWaitUntil) return this.outbox.out(); // see awaitingAm
     this.awaitingAm = false;
-    applyMoves(this, now);
+    for (const endpoint of applyMoves(this, now)) this.moving.delete(endpoint);
     const retry = now - this.lastScheduleAt >= this.cfg.retryMs;
     if ((this.scheduleDirty || retry) && this.placement.pending.size > 0) {
       this.scheduleDirty = false; // a pass that evicts (preemption) marks it again: the victims get their own pass
       schedule(this, now);
       this.lastScheduleAt = now;
     } else this.scheduleDirty = false;
+    return this.outbox.out();
   }
 
   /** Operator override: enter holds scheduling until leave; leave also ends the start-up wait. */
-  setSafeMode(enter: boolean): Write[] {
+  setSafeMode(enter: boolean): Out {
     this.safeMode = enter ? "manual" : "off";
     if (!enter) this.recovering = false;
-    this.scheduleDirty = true;
-    return [{ table: "meta", key: "safeMode", value: enter ? true : null }];
+    this.noteScheduleNeeded();
+    return this.outbox.out([{ table: "meta", key: "safeMode", value: enter ? true : null }]);
   }
 
   reportedFraction(): number {
@@ -490,40 +457,12 @@ export class ResManCore implements CoreState {
         if (isOnline(type)) (c.state = "lost"), this.placement.touch(c.group); // online: never revoked by a timeout
         else this.placement.unassign(c); // offline: back to pending, rescheduled elsewhere
       }
-      this.scheduleDirty = true;
+      this.noteScheduleNeeded();
     }
   }
 }
 
 const NO_OPTIONS: Cap["container"] = { cpuExcess: false, memoryExcess: false, memoryCeiling: 0, pidsLimit: 0, ioWeight: 0, io: { weight: 0, readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 }, stopTimeoutMs: 0, workspaceSize: 0 };
-
-export function newContainer(id: string, group: string, index: number, resources: ContainerRec["resources"]): ContainerRec {
-  return new ContainerRec(id, group, index, resources);
-}
-
-/** A guaranteed container that reported its usage lends what it does not use to best-effort ones. */
-function addIdle(idle: ContainerRec["resources"], c: ContainerRec, type: string | undefined): void {
-  if (type === "best-effort" || c.state !== "running" || !c.usage || !c.usage.at) return;
-  idle.millicores += Math.max(0, c.charged.millicores - c.usage.millicores);
-  idle.memory += Math.max(0, c.charged.memory - c.usage.memoryRss);
-}
-
-/** Whether an agent's self-description changed (every heartbeat carries it; compared field by field, not as JSON). */
-export function sameAgentInfo(a: AgentInfo, b: AgentInfo): boolean {
-  const t = a.total;
-  const u = b.total;
-  return a.endpoint === b.endpoint && a.pool === b.pool && a.portMin === b.portMin && a.portMax === b.portMax &&
-    a.isolation === b.isolation && a.hostname === b.hostname && a.version === b.version && a.startedAt === b.startedAt &&
-    a.maxBatch === b.maxBatch && t.millicores === u.millicores && t.memory === u.memory && t.disk === u.disk && t.ssd === u.ssd &&
-    a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels[i]) &&
-    a.volumes.length === b.volumes.length &&
-    a.volumes.every((v, i) => v.medium === b.volumes[i]!.medium && v.path === b.volumes[i]!.path && v.size === b.volumes[i]!.size) &&
-    sameList(a.cannotEnforce ?? [], b.cannotEnforce ?? [], (x, y) => x === y) &&
-    sameList(a.data ?? [], b.data ?? [], (x, y) => x.containerId === y.containerId && x.path === y.path && x.device === y.device && x.size === y.size);
-}
-
-const sameList = <T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean =>
-  a.length === b.length && a.every((x, i) => eq(x, b[i]!));
 
 function validateGroup(s: GroupSpec): void {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(s.id)) throw new InvalidError(`group id ${JSON.stringify(s.id)} is not valid`);

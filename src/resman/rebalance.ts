@@ -82,7 +82,7 @@ export function applyRebalance(core: CoreState, plan: RebalancePlan): number {
     c.moveTo = m.to;
     c.move = rebalanceReason(m.to);
     c.moveBlocked = "";
-    core.moving.add(m.from);
+    core.noteMayMove(m.from);
     core.placement.touch(c.group);
     marked++;
   }

@@ -1,5 +1,5 @@
 // The ResMan shell: election, hard state (LMDB, or etcd with --etcd), RPC handlers and the tick timer around ResManCore.
-// Order for every call: decide (core) -> persist (one transaction) -> answer.
+// Order for every call: decide (core: an Out) -> persist (one transaction) -> send (parked watches) -> advance -> answer.
 import { randomBytes } from "node:crypto";
 import { InvalidError, NotFoundError, UnauthenticatedError } from "../core/errors.ts";
 import { ClusterDir, type ClusterView, type Leadership } from "../cluster/index.ts";
@@ -7,7 +7,7 @@ import type { Principal, RpcServer } from "../rpc/index.ts";
 import type { Grant, GroupSpec } from "../rpc/types.ts";
 import { LazyStore, openLmdbStore, usableDir, type Store } from "../store/index.ts";
 import { describeCommitFailure } from "../store/commit-error.ts";
-import { ResManCore } from "./core.ts";
+import { ResManCore, type Out } from "./core.ts";
 import { CapsWatch } from "./caps-watch.ts";
 import { DEFAULT_CONFIG, type AgentHard, type GroupRec, type QuotaRec, type ResManConfig, type TableName, type Write } from "./state.ts";
 import { UserDirectory, type UserHard } from "./users.ts";
@@ -70,6 +70,18 @@ export class ResManShell {
     }
   }
 
+  /** After an input: persist its writes, then send what the core's outbox holds. */
+  async commit(out: Out): Promise<void> {
+    await this.persist(out.writes);
+    this.send(out, Date.now());
+  }
+
+  /** Sends an Out (parked watches of the agents whose caps changed are answered) and advances the core's outbox. */
+  send(out: Out, now: number): void {
+    this.watches.poke(now, out.capsChanged);
+    this.mustCore().advance();
+  }
+
   mustCore(): ResManCore {
     if (!this.core) throw new InvalidError("ResMan is starting");
     return this.core;
@@ -108,8 +120,7 @@ export class ResManShell {
     this.timer = setInterval(() => {
       if (!this.core) return;
       const now = Date.now();
-      this.core.tick(now);
-      this.watches.poke(now); // new placements go out now, not at each agent's next heartbeat
+      this.send(this.core.tick(now), now); // new placements go out now, not at each agent's next heartbeat
     }, 100);
     this.opts.log(`resman: leader at ${this.opts.advertise}, epoch ${leadership.epoch}; recovering placement from agents`);
   }
@@ -144,24 +155,24 @@ function undoGroup(s: ResManShell, core: ResManCore, id: string, before: GroupSp
 export function registerInternalHandlers(server: RpcServer, s: ResManShell): void {
   server.register("ResMan/Heartbeat", async (req) => {
     const { reply, writes } = s.mustCore().heartbeat(req, Date.now());
-    await s.persist(writes);
+    await s.persist(writes); // what to send waits for the next tick's send (one poke per tick, not per heartbeat)
     return reply;
   }, { auth: "internal" });
   server.register("ResMan/WatchCaps", (req) => s.watches.watch(req, Date.now()), { auth: "internal" });
   // AppMaster's group requests: fenced by its epoch, decided, persisted, answered with the group as ResMan holds it.
   // A commit that fails puts the group back as it was (a new one is removed again, a changed one gets its old spec).
-  const groupRequest = async (amEpoch: number, id: string, change: (core: ResManCore, now: number) => Write[]) => {
+  const groupRequest = async (amEpoch: number, id: string, change: (core: ResManCore, now: number) => Out) => {
     const core = s.mustCore();
     core.fenceAm(amEpoch);
     const before = core.groups.get(id)?.spec;
-    const writes = change(core, Date.now());
+    const out = change(core, Date.now());
     try {
-      await s.persist(writes);
+      await s.persist(out.writes);
     } catch (e) {
       undoGroup(s, core, id, before);
       throw e;
     }
-    s.watches.poke(Date.now());
+    s.send(out, Date.now());
     return { epoch: core.epoch, group: core.groups.get(id)!.spec };
   };
   server.register("ResMan/CreateGroup", (req) => groupRequest(req.amEpoch, req.group.id, (c, now) => c.createGroup(req.group, now)), { auth: "internal" });
@@ -171,24 +182,22 @@ export function registerInternalHandlers(server: RpcServer, s: ResManShell): voi
     s.mustCore().fenceAm(req.amEpoch);
     if (!s.mustCore().groups.has(req.id)) throw new NotFoundError("group", req.id);
     await s.persist([{ table: "groups", key: req.id, value: null }]); // committed first: a failure leaves it whole
-    s.mustCore().removeGroup(req.id);
-    s.watches.poke(Date.now());
+    s.send(s.mustCore().removeGroup(req.id), Date.now());
     return {};
   }, { auth: "internal" });
   server.register("ResMan/SyncGroups", async (req) => {
     const core = s.mustCore();
     core.fenceAm(req.amEpoch);
-    const { writes, unknown } = core.syncGroups(req.groups, Date.now(), req.hints);
-    await s.persist(writes);
-    s.watches.poke(Date.now());
+    const { unknown, ...out } = core.syncGroups(req.groups, Date.now(), req.hints);
+    await s.commit(out);
     return { epoch: core.epoch, unknown };
   }, { auth: "internal", maxBodyBytes: SYNC_GROUPS_MAX_BYTES });
   server.register("ResMan/RescheduleContainer", (req) => {
     const core = s.mustCore();
     core.fenceAm(req.amEpoch);
-    const info = containerInfo(core, core.rescheduleContainer(req.containerId, req.reason));
-    s.watches.poke(Date.now());
-    return info;
+    const { container, ...out } = core.rescheduleContainer(req.containerId, req.reason);
+    s.send(out, Date.now());
+    return containerInfo(core, container);
   }, { auth: "internal" });
   server.register("ResMan/GetHints", (req) => {
     const core = s.mustCore();

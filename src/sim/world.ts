@@ -119,8 +119,9 @@ export class World {
   private step(): void {
     this.now += TICK;
     if (this.net.get(RM) === "up") {
-      this.rm.core!.tick(this.now);
-      this.watches?.poke(this.now);
+      const out = this.rm.core!.tick(this.now);
+      this.watches?.poke(this.now, out.capsChanged);
+      this.rm.core!.advance();
     }
     const acks = this.acks;
     this.acks = [];
@@ -213,8 +214,8 @@ export class World {
         rm.core!.fenceAm(e);
         rm.persist(rm.core!.syncGroups(groups, this.now, hinted).writes);
       }),
-      createGroup: (e, g) => call(() => (rm.core!.fenceAm(e), rm.persist(rm.core!.createGroup(g, this.now)))),
-      removeGroup: (e, id) => call(() => (rm.core!.fenceAm(e), rm.persist(rm.core!.removeGroup(id)))),
+      createGroup: (e, g) => call(() => (rm.core!.fenceAm(e), rm.persist(rm.core!.createGroup(g, this.now).writes))),
+      removeGroup: (e, id) => call(() => (rm.core!.fenceAm(e), rm.persist(rm.core!.removeGroup(id).writes))),
       reschedule: (e, id, reason) => call(() => (rm.core!.fenceAm(e), void rm.core!.rescheduleContainer(id, reason))),
     };
   }

@@ -41,7 +41,7 @@ export default class Agent extends Command {
     namespaces: Flags.string({ description: "namespaces of each container when root: some of mount,uts,pid, or none (default: mount,uts,pid; or GALAXY_NAMESPACES)" }),
     "usage-interval": durationFlag({ description: "how often usage is sampled and the cpu and memory controllers run", default: parseDuration("2s"), defaultHelp: async () => "2s" }),
     hide: Flags.string({ description: "a directory of Galaxy's that containers must not see, besides --data-dir and --cluster-dir (repeatable)", multiple: true, default: [] }),
-    "host-worker": Flags.boolean({ description: "one worker process serving every container of this host instead of one per container (needs namespaces; or GALAXY_HOST_WORKER=1)", default: false }),
+    "host-worker": Flags.boolean({ description: "one worker process serving every container of this host (the default, with namespaces); --no-host-worker (or GALAXY_HOST_WORKER=0): a worker per container, as before", allowNo: true }),
     "task-uids": Flags.string({ description: "uids (and gids) tasks run as, one per container, when root: FIRST-LAST", default: "100000-165535" }),
   };
 
@@ -64,7 +64,7 @@ export default class Agent extends Command {
         disk: flags.disk !== undefined ? parseSize(flags.disk) : fs.bavail * fs.bsize,
         volumes: flags.volume.map(parseVolumeFlag), portMin, portMax, stopGraceMs: parseDuration(flags["stop-grace"]),
         gcDelayMs: parseDuration(flags["gc-delay"]), diskGraceMs: parseDuration(flags["disk-grace"]),
-        namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), taskUids: parseUidRange(flags["task-uids"]), hostWorker: flags["host-worker"] || process.env.GALAXY_HOST_WORKER === "1", usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),
+        namespaces: namespacesOf(flags.namespaces ?? process.env.GALAXY_NAMESPACES), taskUids: parseUidRange(flags["task-uids"]), hostWorker: flags["host-worker"] ?? process.env.GALAXY_HOST_WORKER !== "0", usageIntervalMs: Math.max(200, parseDuration(flags["usage-interval"])),
         log: roleLog,
       });
       await runUntilStopped(() => handle.stop());

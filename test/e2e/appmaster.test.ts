@@ -4,9 +4,9 @@
 // retried then failed; a pod stuck deploying moved to another agent; a batch job that finishes and frees its containers.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freeAgentPorts, alive, freePortBase, GALAXY, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { freeAgentPorts, alive, freePortBase, GALAXY, processesMentioning, requireBinary, stopChild, waitFor, workerOf, World } from "./harness.ts";
 
 setDefaultTimeout(120_000);
 
@@ -20,17 +20,6 @@ fs.writeFileSync("server.pid", String(process.pid));
 const v = fs.readFileSync(__dirname + "/VERSION", "utf8").trim();
 require("http").createServer((q, s) => s.end(v + " " + dict + "\\n")).listen(+process.env.GALAXY_PORT_HTTP);
 `;
-
-/** The worker itself (`galaxy appworker`), not the shell that launched it. */
-function isWorker(pid: number): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv[0]!.endsWith("galaxy") && argv[1] === "appworker";
-  } catch {
-    return false;
-  }
-}
-
 
 describe("appmaster: deploy, update in place, failure policy, services", () => {
   const w = new World();
@@ -195,16 +184,30 @@ ${webPod(`file://${pkgDir}/web-${app}.tar.gz`, `file://${pkgDir}/dict-${dict}.ta
 
   test("a worker killed with -9 is restarted by its agent and re-adopts its task instead of starting another", async () => {
     const p = before[0]!;
-    const workers = () => processesMentioning(`GALAXY_POD_ID=${p.id}`).filter((pid) => isWorker(pid));
-    const worker = workers();
-    expect(worker.length).toBe(1);
-    process.kill(worker[0]!, "SIGKILL");
-    await waitFor("a new worker", () => workers().some((pid) => pid !== worker[0]), 20_000);
+    // the pod's own worker, or the host worker serving it (and its agent's other pods) with the per-host service layer
+    const worker = workerOf(p.id);
+    expect(worker).toBeGreaterThan(0);
+    const hostWorkers = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1, 3).join(" ") === "appworker --host";
+      } catch {
+        return false;
+      }
+    });
+    const hostMode = hostWorkers().includes(worker);
+    const old = new Set(hostWorkers());
+    process.kill(worker, "SIGKILL");
+    // a host worker's tasks lose it as their launcher's parent: a new host worker is one that was not there before
+    await waitFor("a new worker", () => (hostMode ? hostWorkers().some((pid) => !old.has(pid)) : ((n) => n > 0 && n !== worker)(workerOf(p.id))), 20_000);
     await Bun.sleep(1500); // give a duplicate (the bug) time to appear
     const now = pods(webId).find((x) => x.id === p.id)!;
     expect([now.state, now.tasks[0]!.pid, now.restarts]).toEqual(["running", p.tasks[0]!.pid, 0]);
     expect(alive(p.tasks[0]!.pid)).toBe(true);
-    const servers = processesMentioning(`GALAXY_POD_ID=${p.id}`).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("server.js"));
+    // the server itself (argv[0] node), not the launcher that started it (nsenter, with the host worker)
+    const servers = processesMentioning(`GALAXY_POD_ID=${p.id}`).filter((pid) => {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return argv[0]!.endsWith("node") && argv.some((a) => a.includes("server.js"));
+    });
     expect(servers).toEqual([p.tasks[0]!.pid]);
   });
 

@@ -174,3 +174,26 @@ export function hardState(w: World, quotaUser: string) {
     quota: w.json(["quota", quotaUser]).quota,
   };
 }
+
+/** The worker itself (`galaxy appworker`) of a pod, not the shell that launched it. */
+export function workerOf(podId: string): number {
+  const isWorker = (pid: number, host: boolean) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return argv[0]!.endsWith("galaxy") && argv[1] === "appworker" && (argv[2] === "--host") === host;
+    } catch {
+      return false;
+    }
+  };
+  // its own worker; with GALAXY_HOST_WORKER=1, the host worker that serves it (and its agent's other pods): the parent
+  // of the launcher (nsenter) of its task
+  const mine = processesMentioning(`GALAXY_POD_ID=${podId}`);
+  const parentOf = (pid: number) => {
+    try {
+      return Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      return 0; // gone meanwhile
+    }
+  };
+  return mine.find((pid) => isWorker(pid, false)) ?? mine.map(parentOf).find((pid) => isWorker(pid, true)) ?? 0;
+}

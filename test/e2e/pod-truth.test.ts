@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { basename, dirname, join } from "node:path";
-import { alive, freeAgentPorts, freePortBase, memoryCgroupOf, processesMentioning, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { alive, freeAgentPorts, freePortBase, memoryCgroupOf, processesMentioning, requireBinary, stopChild, waitFor, workerOf, World } from "./harness.ts";
 
 setDefaultTimeout(180_000);
 
@@ -28,29 +28,6 @@ const HTTP_TASK = (port: string) => `
       start: exec node -e "require('http').createServer((q,s)=>s.end('ok')).listen(+process.env.GALAXY_PORT_HTTP)"
       health: {port: http}
       services: [{name: web, port: http}]`;
-
-/** The worker itself (`galaxy appworker`) of a pod, not the shell that launched it. */
-function workerOf(podId: string): number {
-  const isWorker = (pid: number, host: boolean) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      return argv[0]!.endsWith("galaxy") && argv[1] === "appworker" && (argv[2] === "--host") === host;
-    } catch {
-      return false;
-    }
-  };
-  // its own worker; with GALAXY_HOST_WORKER=1, the host worker that serves it (and its agent's other pods): the parent
-  // of the launcher (nsenter) of its task
-  const mine = processesMentioning(`GALAXY_POD_ID=${podId}`);
-  const parentOf = (pid: number) => {
-    try {
-      return Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    } catch {
-      return 0; // gone meanwhile
-    }
-  };
-  return mine.find((pid) => isWorker(pid, false)) ?? mine.map(parentOf).find((pid) => isWorker(pid, true)) ?? 0;
-}
 
 describe("pod truth: what Galaxy says is what runs", () => {
   const w = new World();

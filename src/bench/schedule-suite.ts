@@ -58,7 +58,7 @@ export function tianchiWorkload(tracesDir: string, limitApps?: number, profiles 
     name: "tianchi", fleet: t.machines.map((m) => fleetAgent(endpointOf(m.id), m)), groups, contest: contestContext(problem),
     notes: [`${t.machines.length} machines, ${t.groups.length} apps, ${t.instances} instances`,
       `${t.selfRules} self rules applied as max_per_host; ${t.crossRules} cross-app rules as anti-affinity`,
-      ...(profiles ? ["usage profiles: cpu and memory checked at all 98 points (place and batch drivers; GroupSpec does not carry them, so the resman drivers use peaks)"] : [])],
+      ...(profiles ? ["usage profiles: cpu and memory checked at all 98 points (place and batch drivers; the resman drivers send no profile, so they use peaks)"] : [])],
   };
 }
 

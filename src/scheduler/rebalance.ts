@@ -86,7 +86,7 @@ export interface RebalanceOptions {
   sample?: number;
   /** Hottest agents an opening agent takes containers from (64). */
   hot?: number;
-  /** Simulated annealing's starting temperature, falling to 0 at `until` (0.03; 0: only improving moves). */
+  /** Simulated annealing's starting temperature, falling to 0 at `until` (0.1; 0: only improving moves). */
   temperature?: number;
 }
 
@@ -114,7 +114,7 @@ export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions):
   const hot = o.hot ?? 64;
   let round = 0;
   const t0 = o.now(), span = Math.max(1, o.until - t0);
-  const T0 = o.temperature ?? 0.03;
+  const T0 = o.temperature ?? 0.1;
   while (s.used.length > 0 && o.now() < o.until && s.moves.length < maxMoves) {
     round++;
     s.temperature = T0 * Math.max(0, 1 - (o.now() - t0) / span);

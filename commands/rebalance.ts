@@ -1,8 +1,9 @@
 import { Flags } from "@oclif/core";
-import { parseDuration } from "../src/core/units.ts";
+import { formatDuration } from "../src/core/units.ts";
 import { InvalidError } from "../src/core/errors.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
+import { durationFlag } from "./flags.ts";
 
 const MAX_TIME_MS = 60_000;
 
@@ -26,17 +27,17 @@ JSON fields: costBefore, costAfter, agentsBefore, agentsAfter, moves[] (containe
   ];
   static override flags = {
     plan: Flags.boolean({ description: "only show the moves; change nothing" }),
-    time: Flags.string({ description: "how long to search (at most 60s)", default: "2s" }),
+    time: durationFlag({ description: "how long to search (at most 60s)", default: 2_000, defaultHelp: async () => "2s" }),
     "max-moves": Flags.integer({ description: "at most this many moves", default: 20, min: 1, max: 10_000 }),
     ...jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Rebalance);
-    const budgetMs = /^\d+$/.test(flags.time.trim()) ? Number(flags.time) * 1000 : parseDuration(flags.time); // a bare number: seconds
-    if (budgetMs <= 0 || budgetMs > MAX_TIME_MS) throw new InvalidError(`--time ${flags.time}: want a duration above 0 and at most 60s`);
+    const budgetMs = flags.time;
+    if (budgetMs <= 0 || budgetMs > MAX_TIME_MS) throw new InvalidError(`--time ${formatDuration(budgetMs)}: want a duration above 0 and at most 60s`);
     this.connect(flags);
-    if (!flags.json && process.stderr.isTTY) process.stderr.write(`searching for ${flags.time}...\n`);
+    if (!flags.json && process.stderr.isTTY) process.stderr.write(`searching for ${formatDuration(budgetMs)}...\n`);
     const r = await this.rm().call("ResMan/Rebalance", { apply: !flags.plan, budgetMs, maxMoves: flags["max-moves"] }, { timeoutMs: budgetMs + 30_000 });
     if (flags.json) return this.printJson(r);
     const saved = r.costBefore - r.costAfter;

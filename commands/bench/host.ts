@@ -1,5 +1,6 @@
 import { Command, Flags } from "@oclif/core";
 import { runHostBench, type HostFigures } from "../../src/bench/host.ts";
+import { containerdPeer } from "../../src/bench/peer-containerd.ts";
 import { slurmPeer } from "../../src/bench/peer-slurm.ts";
 import { peersTable, runPeers, selectPeers, type Peer } from "../../src/bench/peers.ts";
 import { format, targetsTable, type Target } from "../../src/bench/report.ts";
@@ -11,7 +12,7 @@ import { benchLog, runBench } from "./common.ts";
 const MiB = 1024 * 1024;
 
 /** The peers `--peers` can name, in the order they run and their columns show. */
-const PEERS: Peer[] = [slurmPeer];
+const PEERS: Peer[] = [containerdPeer, slurmPeer];
 
 export default class BenchHost extends Command {
   static override description = `Benchmark Galaxy's cost per container on this host, with real containers through a \`galaxy up\` cluster: S idle services from submit to all running, Galaxy's own PSS and idle cpu per container and per host, the memory charged to the pods' own cgroups, and B one-second batch tasks from submit to finished (with the agents ResMan declared dead meanwhile). Needs root for real cgroups; run it with the compiled executable (dist/galaxy).

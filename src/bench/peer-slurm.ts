@@ -2,7 +2,7 @@
 // a temp dir with their own key, socket, ports, state and logs (nothing of the host's is read or touched), the
 // services as one array job of `exec sleep 100000` and the batch as one array job of `sleep 1` (as Galaxy gets one
 // job of each), polled with squeue. Everything started is stopped and the temp dir removed, even on failure.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -10,6 +10,7 @@ import type { Subprocess } from "bun";
 import { hostSnapshot, type ProcSample } from "./host-procs.ts";
 import { peerOverhead, type Peer, type PeerFigures, type PeerOptions, type PeerPhase } from "./peers.ts";
 import { freePorts } from "./procs.ts";
+import { run, spawn, stopProc, tail, until, waitGone } from "./peer-proc.ts";
 import { round } from "./stats.ts";
 
 export interface SlurmConfInput {
@@ -150,7 +151,7 @@ async function startSlurm(cpus: number): Promise<SlurmCluster> {
     writeFileSync(env.SLURM_CONF, slurmConf({ dir, ctldPort: base, slurmdPort: base + 1, cpus }));
     const m = join(dir, "munge");
     procs.push(spawn(["munged", "-F", "--force", `--key-file=${key}`, `--socket=${join(m, "munge.sock")}`, `--pid-file=${join(m, "munged.pid")}`, `--log-file=${join(m, "munged.log")}`, `--seed-file=${join(m, "seed")}`], env, dir));
-    await until("munged's socket", () => exists(join(m, "munge.sock")), 10_000, () => tail(join(m, "munged.log")));
+    await until("munged's socket", () => existsSync(join(m, "munge.sock")), 10_000, () => tail(join(m, "munged.log")));
     procs.push(spawn(["slurmctld", "-D", "-i"], env, dir));
     procs.push(spawn(["slurmd", "-D", "-N", "localhost"], env, dir));
     await until("the node to be idle", async () => /^idle/.test((await run(["sinfo", "-h", "-N", "-o", "%T"], env, dir).catch(() => "")).trim()), 30_000, () => tail(join(dir, "slurmctld.log")) || tail(join(dir, "slurmd.log")));
@@ -182,58 +183,4 @@ async function startSlurm(cpus: number): Promise<SlurmCluster> {
       return { jobId, figure: { pods: n, seconds: round((performance.now() - t0) / 1000, 2), done: st.done, note: st.note } };
     },
   };
-}
-
-function spawn(cmd: string[], env: Record<string, string | undefined>, cwd: string): Subprocess {
-  return Bun.spawn(cmd, { env, cwd, stdin: "ignore", stdout: "ignore", stderr: Bun.file(join(cwd, `${cmd[0]}.stderr`)) });
-}
-
-/** Runs a client command; its stdout, or an Error with the first line of its stderr. */
-async function run(cmd: string[], env: Record<string, string | undefined>, cwd: string): Promise<string> {
-  const p = Bun.spawn(cmd, { env, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`${cmd[0]} exited ${code}: ${err.trim().split("\n")[0] ?? ""}`);
-  return out;
-}
-
-async function stopProc(p: Subprocess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  p.kill("SIGTERM");
-  const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
-  await p.exited;
-  clearTimeout(t);
-}
-
-/** Waits for the listed pids to exit; those left after `ms` are killed. */
-async function waitGone(pids: () => number[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && pids().length) await Bun.sleep(200);
-  for (const pid of pids()) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms: number, why: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await Bun.sleep(200);
-  }
-  const reason = why();
-  throw new Error(`timed out waiting for ${what}${reason ? ` (${reason})` : ""}`);
-}
-
-const exists = (path: string) => existsSync(path);
-
-/** The last line of a log file, or "". */
-function tail(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim().split("\n").at(-1) ?? "";
-  } catch {
-    return "";
-  }
 }

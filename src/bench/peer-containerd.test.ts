@@ -33,3 +33,20 @@ test.skipIf(!installed)("containerd peer (when installed, as root): 2 containers
   const left = Bun.spawnSync(["pgrep", "-f", "galaxy-bench-containerd-"]).stdout.toString().trim();
   expect(left).toBe("");
 }, 120_000);
+
+test.skipIf(!installed)("containerd peer that cannot start: one sentence on why, and its temp dir is gone", async () => {
+  const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const bin = mkdtempSync(`${tmpdir()}/fake-containerd-`);
+  writeFileSync(`${bin}/containerd`, "#!/bin/sh\necho 'containerd: no such config' >&2\nexit 3\n", { mode: 0o755 });
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  const before = readdirSync(tmpdir()).filter((n) => n.startsWith("galaxy-bench-containerd-"));
+  try {
+    await expect(containerdPeer.run({ services: 1, batch: 1, idleSeconds: 1, log: () => {} })).rejects.toThrow("containerd exited 3: containerd: no such config");
+  } finally {
+    process.env.PATH = path;
+    rmSync(bin, { recursive: true, force: true });
+  }
+  expect(readdirSync(tmpdir()).filter((n) => n.startsWith("galaxy-bench-containerd-"))).toEqual(before);
+}, 60_000);

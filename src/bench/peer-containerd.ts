@@ -3,7 +3,7 @@
 // and sh with their libraries, from ldd) in a namespace of its own: no image registry, nothing of the host's touched.
 // The services are S containers of `sleep 100000`, the batch B containers of `sleep 1` (ctr has no job: they are
 // started 4 at a time), polled with `ctr task ls`. Containers, their cgroups, the daemon and the dir go, even on failure.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -11,6 +11,7 @@ import { chargedPerPod } from "./host.ts";
 import { hostSnapshot, type ProcSample } from "./host-procs.ts";
 import { run, spawn, stopProc, tail, until, waitGone } from "./peer-proc.ts";
 import { peerOverhead, type Peer, type PeerFigures, type PeerOptions, type PeerPhase } from "./peers.ts";
+import { onInterrupt } from "./procs.ts";
 import { round } from "./stats.ts";
 
 /** containerd's config: everything under `dir`, no CRI, no debug or metrics listener. */
@@ -65,6 +66,7 @@ const isTask = (c: string) => /(^|\/)sleep 100000$/.test(c);
 
 async function runContainerd(o: PeerOptions): Promise<PeerFigures> {
   const d = await startContainerd();
+  const off = onInterrupt(() => d.stop());
   try {
     const figures: PeerFigures = { services: null, idle: null, batch: null };
     if (o.services > 0) {
@@ -86,6 +88,7 @@ async function runContainerd(o: PeerOptions): Promise<PeerFigures> {
     }
     return figures;
   } finally {
+    off();
     await d.stop();
   }
 }
@@ -125,7 +128,9 @@ async function startContainerd() {
     created = created.filter((id) => !ids.includes(id));
   };
   let daemon: ReturnType<typeof spawn> | null = null;
-  const stop = async () => {
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= stopAll());
+  const stopAll = async () => {
     shims();
     if (daemon) await remove([...created]);
     if (daemon) await stopProc(daemon);
@@ -143,7 +148,7 @@ async function startContainerd() {
     await buildRootfs(rootfs);
     writeFileSync(join(dir, "config.toml"), containerdConfig(dir));
     daemon = spawn(["containerd", "--config", join(dir, "config.toml")], process.env, dir);
-    await until("containerd to answer", async () => (await ctr("version").then(() => true, () => false)) || daemon!.exitCode !== null, 20_000, () => tail(join(dir, "containerd.stderr")));
+    await until("containerd to answer", async () => daemon!.exitCode !== null || (existsSync(sock) && (await ctr("version").then(() => true, () => false))), 20_000, () => tail(join(dir, "containerd.stderr")));
     if (daemon.exitCode !== null) throw new Error(`containerd exited ${daemon.exitCode}: ${tail(join(dir, "containerd.stderr"))}`);
   } catch (err) {
     await stop();

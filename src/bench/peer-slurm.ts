@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Subprocess } from "bun";
 import { hostSnapshot, type ProcSample } from "./host-procs.ts";
 import { peerOverhead, type Peer, type PeerFigures, type PeerOptions, type PeerPhase } from "./peers.ts";
-import { freePorts } from "./procs.ts";
+import { freePorts, onInterrupt } from "./procs.ts";
 import { run, spawn, stopProc, tail, until, waitGone } from "./peer-proc.ts";
 import { round } from "./stats.ts";
 
@@ -97,6 +97,7 @@ export const slurmPeer: Peer = { id: "slurm", name: "Slurm", tool: "slurmctld", 
 
 async function runSlurm(o: PeerOptions): Promise<PeerFigures> {
   const cluster = await startSlurm(Math.max(128, o.services, o.batch));
+  const off = onInterrupt(() => cluster.stop());
   try {
     const figures: PeerFigures = { services: null, idle: null, batch: null };
     if (o.services > 0) {
@@ -119,6 +120,7 @@ async function runSlurm(o: PeerOptions): Promise<PeerFigures> {
     }
     return figures;
   } finally {
+    off();
     await cluster.stop();
   }
 }
@@ -135,7 +137,9 @@ async function startSlurm(cpus: number): Promise<SlurmCluster> {
   const procs: Subprocess[] = [];
   const jobs: string[] = [];
   const env = { ...process.env, SLURM_CONF: join(dir, "slurm.conf") };
-  const stop = async () => {
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= stopAll());
+  const stopAll = async () => {
     for (const j of jobs) await run(["scancel", j], env, dir).catch(() => "");
     await waitGone(anyStepd, 20_000);
     for (const p of [...procs].reverse()) await stopProc(p);

@@ -50,10 +50,9 @@ JSON fields: machine, figures (agents, services {pods, seconds, done, agentsDead
       this.log(describe(figures));
       this.log("");
       this.log(targetsTable(targets));
-      this.log("");
       const side = peersTable(figures, peers);
-      if (side) this.log(`${side}\n`);
-      this.log(peers.map((p) => p.line).join("\n"));
+      if (side) this.log(`\n${side}`);
+      if (peers.length) this.log(`\n${peers.map((p) => p.line).join("\n")}`);
     });
   }
 }

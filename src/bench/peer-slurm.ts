@@ -137,13 +137,15 @@ async function startSlurm(cpus: number): Promise<SlurmCluster> {
   const procs: Subprocess[] = [];
   const jobs: string[] = [];
   const env = { ...process.env, SLURM_CONF: join(dir, "slurm.conf") };
+  const others = new Set(anyStepd()); // another Slurm's, before ours started: never waited for nor killed
+  const ourStepd = () => anyStepd().filter((pid) => !others.has(pid));
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= stopAll());
   const stopAll = async () => {
     for (const j of jobs) await run(["scancel", j], env, dir).catch(() => "");
-    await waitGone(anyStepd, 20_000);
+    await waitGone(ourStepd, 20_000);
     for (const p of [...procs].reverse()) await stopProc(p);
-    await waitGone(anyStepd, 10_000);
+    await waitGone(ourStepd, 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -169,7 +171,7 @@ async function startSlurm(cpus: number): Promise<SlurmCluster> {
     async cancel(jobId) {
       await run(["scancel", jobId], env, dir);
       await until(`job ${jobId} to end`, async () => phaseState(tallyStates(await run(["squeue", "-h", "-r", "-j", jobId, "-t", "all", "-o", "%T"], env, dir)), 1, "finished").stop, 60_000, () => "");
-      await waitGone(anyStepd, 30_000);
+      await waitGone(ourStepd, 30_000);
     },
     async phase(n, wrap, untilState, log) {
       const t0 = performance.now();

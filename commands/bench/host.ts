@@ -1,5 +1,8 @@
 import { Command, Flags } from "@oclif/core";
-import { peersNote, runHostBench, type HostFigures } from "../../src/bench/host.ts";
+import { runHostBench, type HostFigures } from "../../src/bench/host.ts";
+import { containerdPeer } from "../../src/bench/peer-containerd.ts";
+import { slurmPeer } from "../../src/bench/peer-slurm.ts";
+import { peersTable, runPeers, selectPeers, type Peer } from "../../src/bench/peers.ts";
 import { format, targetsTable, type Target } from "../../src/bench/report.ts";
 import { machineInfo } from "../../src/bench/stats.ts";
 import { selfCommand } from "../../src/sys/self.ts";
@@ -8,10 +11,13 @@ import { benchLog, runBench } from "./common.ts";
 
 const MiB = 1024 * 1024;
 
+/** The peers `--peers` can name, in the order they run and their columns show. */
+const PEERS: Peer[] = [containerdPeer, slurmPeer];
+
 export default class BenchHost extends Command {
   static override description = `Benchmark Galaxy's cost per container on this host, with real containers through a \`galaxy up\` cluster: S idle services from submit to all running, Galaxy's own PSS and idle cpu per container and per host, the memory charged to the pods' own cgroups, and B one-second batch tasks from submit to finished (with the agents ResMan declared dead meanwhile). Needs root for real cgroups; run it with the compiled executable (dist/galaxy).
 
-JSON fields: machine, figures (agents, services {pods, seconds, done, agentsDead, note}, idle {containers, pssPerContainer, pssPerHost, taskPssPerContainer, idleCpuPerContainerPct, idleCpuPerHostPct, chargedPerPod, seconds}, batch {…as services}), targets[]`;
+JSON fields: machine, figures (agents, services {pods, seconds, done, agentsDead, note}, idle {containers, pssPerContainer, pssPerHost, taskPssPerContainer, idleCpuPerContainerPct, idleCpuPerHostPct, chargedPerPod, seconds}, batch {…as services}), targets[], peers[] {id, name, figures {services, idle {…, chargedPerPod: null without a cgroup of its own}, batch} or null, line}. With --peers (default: those installed) the same two workloads go through containerd + runc (ctr) and Slurm, started in a temp dir and stopped after, and their figures show in a column each beside Galaxy's.`;
   static override examples = [
     "dist/galaxy bench host",
     "<%= config.bin %> bench host --services 50 --batch 100",
@@ -25,25 +31,28 @@ JSON fields: machine, figures (agents, services {pods, seconds, done, agentsDead
     idle: Flags.integer({ description: "seconds of the idle measurement", default: 10, min: 1 }),
     memory: Flags.string({ description: "memory each agent offers", default: "8G" }),
     galaxy: Flags.string({ description: "galaxy executable to run the cluster with (default: this one)" }),
+    peers: Flags.string({ description: "peers to put the same workloads through, comma separated (containerd, slurm) or none (default: those installed)" }),
     ...jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchHost);
     await runBench(async () => {
+      const selected = selectPeers(flags.peers, PEERS, Bun.which);
       const machine = machineInfo();
       const figures = await runHostBench({
         galaxy: flags.galaxy ? [flags.galaxy] : selfCommand(), agents: flags.agents, services: flags.services, batch: flags.batch,
         step: flags.step, idleSeconds: flags.idle, memory: flags.memory, log: benchLog,
       });
       const targets = hostTargets(figures);
-      const peers = peersNote();
+      const peers = await runPeers(selected, { services: flags.services, batch: flags.batch, idleSeconds: flags.idle, log: benchLog });
       if (flags.json) return this.log(JSON.stringify({ machine, figures, targets, peers }, null, 2));
       this.log(describe(figures));
       this.log("");
       this.log(targetsTable(targets));
-      this.log("");
-      this.log(peers.join("\n"));
+      const side = peersTable(figures, peers);
+      if (side) this.log(`\n${side}`);
+      if (peers.length) this.log(`\n${peers.map((p) => p.line).join("\n")}`);
     });
   }
 }

@@ -125,7 +125,7 @@ async function phase(am: RpcClient, rm: RpcClient, text: string, until: "running
 }
 
 /** Memory charged to the pods' own cgroups beyond their tasks' PSS (v1 memory.usage_in_bytes, v2 memory.current). */
-function chargedPerPod(procs: readonly ProcSample[], isTask: (c: string) => boolean): number {
+export function chargedPerPod(procs: readonly ProcSample[], isTask: (c: string) => boolean): number {
   const cgroups = new Map<string, number>();
   for (const p of procs) {
     if (!isTask(p.cmdline)) continue;
@@ -158,15 +158,4 @@ function usageOf(cgroupDir: string): number {
     }
   }
   return 0;
-}
-
-/** The peers the issue compares with (containerd + runc through ctr, Slurm): one line each on what this run did. */
-export function peersNote(which: (tool: string) => string | null = Bun.which): string[] {
-  const peers = [
-    { name: "containerd + runc", tool: "ctr", install: "apt-get install -y containerd" },
-    { name: "Slurm", tool: "srun", install: "apt-get install -y slurm-wlm" },
-  ];
-  return peers.map((p) => which(p.tool)
-    ? `peer ${p.name}: ${p.tool} is installed, but this bench does not drive it yet: skipped`
-    : `peer ${p.name}: not installed (${p.install}): skipped`);
 }

@@ -4,7 +4,7 @@ import { GalaxyError } from "../src/core/errors.ts";
 import { readJobText } from "../src/client/job-file.ts";
 import { watchJob } from "../src/client/watch.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
-import { durationFlag } from "./flags.ts";
+import { durationFlag, jobFileFlag } from "./flags.ts";
 
 export default class Apply extends ClientCommand {
   static override description = `Make the cluster run this job file: create the job, or update your job of that name in place
@@ -18,7 +18,7 @@ JSON fields: action (created | updated | unchanged), job {id, name, state, versi
     "<%= config.bin %> apply -f web.yaml --json",
   ];
   static override flags = {
-    file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
+    file: jobFileFlag(),
     watch: Flags.boolean({ char: "w", description: "show progress until every pod runs the description (or the update pauses)" }),
     timeout: durationFlag({ description: "with --watch: give up after this long", default: 30 * 60_000, defaultHelp: async () => "30m" }),
     ...jsonFlag,

@@ -24,3 +24,6 @@ export const sinceFlag = Flags.custom<number>({
     return Date.now() - parseDuration(s);
   },
 });
+
+/** `-f FILE`: the job file of submit, apply and plan. */
+export const jobFileFlag = () => Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true });

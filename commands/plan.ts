@@ -1,9 +1,9 @@
-import { Flags } from "@oclif/core";
 import { basename } from "node:path";
 import { readJobText } from "../src/client/job-file.ts";
 import { groupSpecFromJob } from "../src/rpc/group-spec.ts";
 import { parseJobFile } from "../src/core/jobspec.ts";
 import { renderTable, useColor } from "../src/client/table.ts";
+import { jobFileFlag } from "./flags.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
 export default class Plan extends ClientCommand {
@@ -17,7 +17,7 @@ JSON fields: fit, wanted, placements [{agent, count, devices}], reasons {reason:
 update {job, change, diff, pods [{pod, action}]} (an existing job)`;
   static override examples = ["<%= config.bin %> plan -f web.yaml", "<%= config.bin %> plan -f web.yaml --json"];
   static override flags = {
-    file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
+    file: jobFileFlag(),
     ...jsonFlag,
   };
 

@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { GalaxyError, InvalidError } from "../src/core/errors.ts";
-import { durationFlag } from "./flags.ts";
+import { durationFlag, jobFileFlag } from "./flags.ts";
 import { watchJob } from "../src/client/watch.ts";
 import { ClientCommand, jsonFlag } from "./base.ts";
 
@@ -14,7 +14,7 @@ export default class Submit extends ClientCommand {
     "<%= config.bin %> submit -f web.yaml --wait --timeout 2m",
   ];
   static override flags = {
-    file: Flags.string({ char: "f", description: "job file (YAML or JSON); - reads stdin", required: true }),
+    file: jobFileFlag(),
     wait: Flags.boolean({ char: "w", description: "show progress until every pod runs (batch: finishes); exit 1 if a pod fails or the timeout passes" }),
     timeout: durationFlag({ description: "with --wait: give up after this long", default: 5 * 60_000, defaultHelp: async () => "5m" }),
     ...jsonFlag,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { freeAgentPorts, freePortBase, GALAXY, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { GALAXY, httpGet, requireBinary, ROOT, stopChild, waitFor, World, startUp } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline
 
@@ -18,9 +18,7 @@ describe("apply, update --watch, history, rollback --to 1", () => {
 
   beforeAll(async () => {
     requireBinary();
-    const base = await freePortBase(20);
-    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(await freeAgentPorts(2))]);
-    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+    ({ up } = await startUp(w, 2));
   });
 
   afterAll(async () => {

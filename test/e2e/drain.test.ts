@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeAgentPorts, freePortBase, GALAXY, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { GALAXY, requireBinary, stopChild, waitFor, World, startUp } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
@@ -72,10 +72,7 @@ describe("drain: make-before-break within the disruption budget", () => {
 
   beforeAll(async () => {
     requireBinary();
-    base = await freePortBase(20);
-    const portsFrom = await freeAgentPorts(2);
-    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--cpu", "1", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
-    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+    ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
     // each replica answers with its pod id
     // tasks run as a user of their own and see nothing of the test's private dir: the server lives in a public one
     chmodSync(pub, 0o755);

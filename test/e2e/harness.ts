@@ -108,6 +108,15 @@ export async function freeAgentPorts(agents = 3): Promise<number> {
 }
 
 /** A base port with `span` free ports above it on loopback (below the ephemeral range). */
+/** `galaxy up --agents N [extra]` in the world's dir on free ports, waited until it says it is up. */
+export async function startUp(w: World, agents: number, extra: string[] = []): Promise<{ up: ChildProcess; base: number }> {
+  const base = await freePortBase(20);
+  const portsFrom = await freeAgentPorts(agents);
+  const up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", String(agents), ...extra, "--port", String(base), "--ports-from", String(portsFrom)]);
+  await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+  return { up, base };
+}
+
 export async function freePortBase(span: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 21000 + Math.floor(Math.random() * 1100) * 10;

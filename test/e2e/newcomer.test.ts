@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { freeAgentPorts, freePortBase, httpGet, requireBinary, ROOT, stopChild, waitFor, World } from "./harness.ts";
+import { httpGet, requireBinary, ROOT, stopChild, waitFor, World, startUp } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
@@ -16,9 +16,7 @@ describe("a new user's first session", () => {
 
   beforeAll(async () => {
     requireBinary();
-    const base = await freePortBase(20);
-    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--port", String(base), "--ports-from", String(await freeAgentPorts(2))]);
-    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+    ({ up } = await startUp(w, 2));
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freeAgentPorts, freePortBase, requireBinary, stopChild, waitFor, World } from "./harness.ts";
+import { requireBinary, stopChild, waitFor, World, startUp } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
@@ -27,10 +27,7 @@ describe("galaxy rebalance", () => {
 
   beforeAll(async () => {
     requireBinary();
-    base = await freePortBase(20);
-    const portsFrom = await freeAgentPorts(2);
-    up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", "2", "--cpu", "1", "--memory", "2G", "--port", String(base), "--ports-from", String(portsFrom), "--quiet"]);
-    await waitFor("galaxy up to report ready", () => w.log("up").includes("Galaxy is up"), 60_000);
+    ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
     writeFileSync(join(w.dir, "web.yaml"), `name: web
 type: service
 deploy: {replica: 3, step: 1, pools: [default], stop_timeout: 1s}

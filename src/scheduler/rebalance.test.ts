@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { rebalance, SearchState, type RebalanceProblem } from "./rebalance.ts";
+import { rebalance, SearchState, temperatureAt, type RebalanceProblem } from "./rebalance.ts";
 
 const curve = (...v: number[]) => Float64Array.from(v);
 /** A clock that advances one per call: the search runs a fixed number of rounds, the same every time. */
@@ -146,12 +146,14 @@ describe("rebalance", () => {
         items.push({ id: `i${n}`, kind: k, agent: ok ? want : -1, movable: it.movable });
       }
       const full = { ...p, items };
-      const r = rebalance(full, { ...ticks(30), seed: g.seed });
-      expect(broken(full, r.agentOf)).toEqual([]);
-      expect(r.costAfter).toBeLessThanOrEqual(r.costBefore + 1e-9);
-      expect(r.costAfter).toBeCloseTo(cost(full, r.agentOf), 6);
-      items.forEach((it, i) => { if (!it.movable || it.agent < 0) expect(r.agentOf[i]).toBe(it.agent); });
-      for (const m of r.moves) expect(full.agents[m.to]!.open).toBe(true);
+      for (const cool of [100, 0]) { // targets ranked by the index, and sampled
+        const r = rebalance(full, { ...ticks(30), seed: g.seed, cool });
+        expect(broken(full, r.agentOf)).toEqual([]);
+        expect(r.costAfter).toBeLessThanOrEqual(r.costBefore + 1e-9);
+        expect(r.costAfter).toBeCloseTo(cost(full, r.agentOf), 6);
+        items.forEach((it, i) => { if (!it.movable || it.agent < 0) expect(r.agentOf[i]).toBe(it.agent); });
+        for (const m of r.moves) expect(full.agents[m.to]!.open).toBe(true);
+      }
     }), { numRuns: 300 });
   });
 
@@ -171,5 +173,39 @@ describe("rebalance", () => {
     expect(s.fits(0, 4)).toBe(false); // q keeps away from x...
     expect(s.fitsSwap(0, 4, 0)).toBe(true); // ...which is leaving
     expect(s.fitsSwap(0, 4, 1)).toBe(false);
+  });
+
+  test("a swap's quick answer counts only the least of what leaves, at the point where the agent is fullest", () => {
+    const p: RebalanceProblem = {
+      weight: 10,
+      agents: [agent("a", 10, 10)],
+      kinds: [kind("early", [5, 0]), kind("late", [0, 5]), kind("flat", [6, 6])],
+      items: [{ id: "early", kind: 0, agent: 0, movable: true }, { id: "late", kind: 1, agent: 0, movable: true }],
+    };
+    const s = new SearchState(p, 1);
+    expect(s.fitsSwap(0, 2, 0)).toBe(false); // flat for early: 6 + 5 = 11 at the second point
+    expect(s.fitsSwap(0, 2, 1)).toBe(false);
+  });
+
+  test("ranked targets: a container leaves for the one agent whose load is low when its own is high", () => {
+    // agent 0 runs three day jobs (0.6 by day); 59 agents run a bigger day job each (one more would cost there);
+    // the last runs a night job: the only agent that takes a day job for nothing
+    const agents = Array.from({ length: 61 }, (_, i) => agent(`a${i}`));
+    const items = [0, 1, 2].map((i) => ({ id: `day-${i}`, kind: 0, agent: 0, movable: true }));
+    for (let a = 1; a < 60; a++) items.push({ id: `big-${a}`, kind: 1, agent: a, movable: false });
+    items.push({ id: "night", kind: 2, agent: 60, movable: false });
+    const p: RebalanceProblem = { weight: 10, agents, kinds: [kind("day", [2, 0]), kind("big", [4.5, 0]), kind("night", [0, 4.5])], items };
+    const r = rebalance(p, { ...ticks(2), seed: 1, temperature: 0 }); // one round
+    expect(r.moves.length).toBe(1);
+    expect(r.moves[0]!.to).toBe(60);
+    expect(r.costAfter).toBeCloseTo(61, 9);
+  });
+
+  test("annealing cools from its temperature to 0 over its share of the time, then only improving moves", () => {
+    expect(temperatureAt(0, 850, 0.1)).toBeCloseTo(0.1, 12);
+    expect(temperatureAt(425, 850, 0.1)).toBeCloseTo(0.05, 12);
+    expect(temperatureAt(850, 850, 0.1)).toBe(0);
+    expect(temperatureAt(999, 850, 0.1)).toBe(0);
+    expect(temperatureAt(5, 0, 0.1)).toBe(0);
   });
 });

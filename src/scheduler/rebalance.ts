@@ -13,6 +13,7 @@
 //   open     an unused agent (the largest first) takes containers from the hottest agents while that pays
 // Only strict improvements are kept, so the result is never worse than the input; moves are listed in order.
 import { seededRandom } from "./random.ts";
+import { RankIndex } from "./rebalance-rank.ts";
 
 export interface RebalanceAgent {
   id: string;
@@ -86,11 +87,22 @@ export interface RebalanceOptions {
   sample?: number;
   /** Hottest agents an opening agent takes containers from (64). */
   hot?: number;
-  /** Simulated annealing's starting temperature, falling to 0 at `until` (0.1; 0: only improving moves). */
+  /** Simulated annealing's starting temperature, falling to 0 at `cooling` of the time (0.1; 0: only improving moves). */
   temperature?: number;
+  /** The share of the time annealed; the rest takes only improving moves (0.85). */
+  cooling?: number;
+  /**
+   * Relieve targets: the best few of the `cool` agents the index ranks coolest (rebalance-rank.ts, refreshed each
+   * round), checked exactly (100; 0: `sample` agents drawn at random).
+   */
+  cool?: number;
 }
 
 const EPS = 1e-9;
+/** Ranked targets checked exactly per relieve. */
+const RANKED_CHECKS = 6;
+/** A kind's factors not made yet (an empty array keeps the list of one type). */
+const NONE = new Float64Array(0);
 
 /** Runs the search; `problem` is not changed. */
 export function rebalance(problem: RebalanceProblem, o: RebalanceOptions): RebalanceResult {
@@ -106,7 +118,7 @@ export function rebalance(problem: RebalanceProblem, o: RebalanceOptions): Rebal
  * its event loop turning (ResMan) resumes it on later turns; the clock decides when it ends.
  */
 export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions): Generator<void, RebalanceResult, void> {
-  const s = new SearchState(problem, o.seed ?? 1);
+  const s = new SearchState(problem, o.seed ?? 1, o.cool ?? 100);
   const costBefore = s.total();
   const agentsBefore = s.used.length;
   const maxMoves = o.maxMoves ?? Infinity;
@@ -115,9 +127,11 @@ export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions):
   let round = 0;
   const t0 = o.now(), span = Math.max(1, o.until - t0);
   const T0 = o.temperature ?? 0.1;
+  const annealed = span * (o.cooling ?? 0.85); // then only improving moves: at 2,000 rounds on Tianchi 6,087 against 6,093 annealing to the end
   while (s.used.length > 0 && o.now() < o.until && s.moves.length < maxMoves) {
     round++;
-    s.temperature = T0 * Math.max(0, 1 - (o.now() - t0) / span);
+    s.temperature = temperatureAt(o.now() - t0, annealed, T0);
+    s.noteCool();
     for (let i = 0; i < 500; i++) s.relieve(sample);
     if (round % 4 === 0) s.close(sample);
     s.open(hot);
@@ -126,6 +140,11 @@ export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions):
   if (s.total() > costBefore) return { moves: [], agentOf: Int32Array.from(problem.items, (it) => it.agent), costBefore, costAfter: costBefore, agentsBefore, agentsAfter: agentsBefore, tries: s.tries, kept: s.stats };
   const moves = compact(s.moves);
   return { moves, agentOf: s.agentOf, costBefore, costAfter: s.total(), agentsBefore, agentsAfter: s.used.length, tries: s.tries, kept: s.stats };
+}
+
+/** Simulated annealing's temperature `elapsed` into a search annealed for `annealed`: from T0 down to 0, then 0. */
+export function temperatureAt(elapsed: number, annealed: number, T0: number): number {
+  return annealed > 0 ? T0 * Math.max(0, 1 - elapsed / annealed) : 0;
 }
 
 /** A container moved twice counts once (from its first agent to its last); one that came back is no move. */
@@ -159,7 +178,8 @@ export class SearchState {
   private readonly kindMemPeak: Float64Array;
   /** Per agent, e^(u_t - target) at each point (kept by notePeaks); per kind and agent size, e^(c_t / cpu). */
   private readonly expU: Float64Array[];
-  private readonly kindFactors: (Float64Array | undefined)[];
+  private readonly kindFactors: Float64Array[];
+  private readonly kindInverse: Float64Array[];
   /** Agents by cpu size (a class per distinct size): a kind's factors are made once per size. */
   private readonly capClass: Int32Array;
   private readonly capClasses: number;
@@ -172,8 +192,20 @@ export class SearchState {
   private readonly limitedBy: { kind: number; k: number }[][];
   private readonly rand: () => number;
   private readonly unusedBySize: number[];
+  /** Each item's kind, and 1 when it may move (the items' fields in arrays: the search reads them most). */
+  private readonly kindOf: Int32Array;
+  private readonly movable: Uint8Array;
+  private readonly kindCpuMin: Float64Array;
+  private readonly kindMemMin: Float64Array;
+  private readonly capCpu: Float64Array;
+  private readonly capMem: Float64Array;
+  /** The target index and the agents it finds coolest, when targets are ranked. */
+  private readonly rank: RankIndex | undefined;
+  private cool: number[] = [];
+  private readonly topAgent = new Int32Array(RANKED_CHECKS);
+  private readonly topScore = new Float64Array(RANKED_CHECKS);
 
-  constructor(private readonly p: RebalanceProblem, seed: number) {
+  constructor(private readonly p: RebalanceProblem, seed: number, private readonly coolCount = 0) {
     this.rand = seededRandom(seed);
     this.points = p.kinds[0]?.cpu.length ?? 1;
     const n = p.agents.length;
@@ -186,7 +218,8 @@ export class SearchState {
     const sizes = [...new Set(p.agents.map((a) => a.cpu))];
     this.capClasses = Math.max(1, sizes.length);
     this.capClass = Int32Array.from(p.agents, (a) => sizes.indexOf(a.cpu));
-    this.kindFactors = new Array(p.kinds.length * this.capClasses);
+    this.kindFactors = new Array<Float64Array>(p.kinds.length * this.capClasses).fill(NONE);
+    this.kindInverse = new Array<Float64Array>(p.kinds.length * this.capClasses).fill(NONE);
     this.cpuPeak = new Float64Array(n);
     this.memPeak = new Float64Array(n);
     this.kindCpuPeak = Float64Array.from(p.kinds, (k) => Math.max(...k.cpu));
@@ -195,6 +228,18 @@ export class SearchState {
     this.itemsOn = Array.from({ length: n }, () => []);
     this.usedAt = new Int32Array(n).fill(-1);
     this.agentOf = Int32Array.from(p.items, (it) => it.agent);
+    this.kindOf = Int32Array.from(p.items, (it) => it.kind);
+    this.movable = Uint8Array.from(p.items, (it) => (it.movable ? 1 : 0));
+    this.kindCpuMin = Float64Array.from(p.kinds, (k) => Math.min(...k.cpu));
+    this.kindMemMin = Float64Array.from(p.kinds, (k) => Math.min(...k.memory));
+    this.capCpu = Float64Array.from(p.agents, (a) => a.cpu);
+    this.capMem = Float64Array.from(p.agents, (a) => a.memory);
+    if (coolCount > 0) {
+      const counts = new Float64Array(p.kinds.length);
+      for (const it of p.items) if (it.movable) counts[it.kind]! += 1;
+      this.rank = new RankIndex(p.kinds.map((k) => k.cpu), counts, this.capCpu, p.weight, this.points);
+      for (let a = 0; a < n; a++) this.rank.update(a, this.expU[a]!);
+    }
     this.limitedBy = p.kinds.map(() => []);
     p.kinds.forEach((k, a) => k.anti.forEach((r) => this.limitedBy[r.kind]!.push({ kind: a, k: r.k })));
     p.items.forEach((it, i) => { if (it.agent >= 0) this.add(i, it.agent); });
@@ -213,20 +258,15 @@ export class SearchState {
     const ag = this.p.agents[a]!;
     if (kind >= 0 && sign > 0 && this.cpuPeak[a]! + this.kindCpuPeak[kind]! <= ag.target * ag.cpu) return 1;
     if (kind >= 0 && sign < 0 && this.cost[a]! <= 1) return 1;
-    const sum = this.cpuSum[a]!;
-    const e = this.expU[a]!; // e^(u_t - target) of the agent as it is: with a container, times (or over) its factor
-    const cap = ag.cpu, th = ag.target * cap;
+    // e^(u_t - target) of the agent as it is, times a container's factor when one arrives or leaves: above the
+    // target exactly where it is above 1 (no sums to read)
+    const e = this.expU[a]!;
     let over = 0;
     if (kind < 0) {
-      for (let t = 0; t < this.points; t++) if (sum[t]! > th) over += e[t]! - 1;
+      for (let t = 0; t < this.points; t++) { const x = e[t]!; if (x > 1) over += x - 1; }
     } else {
-      const c = this.p.kinds[kind]!.cpu;
-      const f = this.factors(kind, a);
-      if (sign > 0) {
-        for (let t = 0; t < this.points; t++) if (sum[t]! + c[t]! > th) over += e[t]! * f[t]! - 1;
-      } else {
-        for (let t = 0; t < this.points; t++) if (sum[t]! - c[t]! > th) over += e[t]! / f[t]! - 1;
-      }
+      const f = sign > 0 ? this.factors(kind, a) : this.inverse(kind, a);
+      for (let t = 0; t < this.points; t++) { const x = e[t]! * f[t]!; if (x > 1) over += x - 1; }
     }
     return 1 + (this.p.weight * over) / this.points;
   }
@@ -259,7 +299,8 @@ export class SearchState {
     const ss = this.scalarSum[a]!;
     const o = out >= 0 ? this.p.kinds[out]! : null;
     for (let d = 0; d < k.scalars.length; d++) if (ss[d]! + k.scalars[d]! - (o ? o.scalars[d]! : 0) > ag.scalars[d]! + 1e-6) return false;
-    if (this.cpuPeak[a]! + this.kindCpuPeak[kind]! <= ag.cpu && this.memPeak[a]! + this.kindMemPeak[kind]! <= ag.memory) return true;
+    const outCpu = o ? this.kindCpuMin[out]! : 0, outMem = o ? this.kindMemMin[out]! : 0; // at any point, at least this leaves
+    if (this.cpuPeak[a]! + this.kindCpuPeak[kind]! - outCpu <= ag.cpu && this.memPeak[a]! + this.kindMemPeak[kind]! - outMem <= ag.memory) return true;
     const cs = this.cpuSum[a]!, ms = this.memSum[a]!;
     if (o) {
       for (let t = 0; t < this.points; t++) {
@@ -275,18 +316,14 @@ export class SearchState {
 
   /** The agent's cost once one container of kind `out` left it and one of kind `inn` arrived. */
   private costSwap(a: number, inn: number, out: number): number {
-    const ag = this.p.agents[a]!;
-    const sum = this.cpuSum[a]!, e = this.expU[a]!;
-    const ci = this.p.kinds[inn]!.cpu, co = this.p.kinds[out]!.cpu;
-    const fi = this.factors(inn, a), fo = this.factors(out, a);
-    const th = ag.target * ag.cpu;
+    const e = this.expU[a]!, fi = this.factors(inn, a), fo = this.inverse(out, a);
     let over = 0;
-    for (let t = 0; t < this.points; t++) if (sum[t]! + ci[t]! - co[t]! > th) over += (e[t]! * fi[t]!) / fo[t]! - 1;
+    for (let t = 0; t < this.points; t++) { const x = e[t]! * fi[t]! * fo[t]!; if (x > 1) over += x - 1; }
     return 1 + (this.p.weight * over) / this.points;
   }
 
   private leaveDelta(a: number, i: number): number {
-    return this.itemsOn[a]!.length === 1 ? -this.cost[a]! : this.costOf(a, this.p.items[i]!.kind, -1) - this.cost[a]!;
+    return this.itemsOn[a]!.length === 1 ? -this.cost[a]! : this.costOf(a, this.kindOf[i]!, -1) - this.cost[a]!;
   }
 
   private arriveDelta(b: number, kind: number): number {
@@ -305,13 +342,13 @@ export class SearchState {
   }
 
   private add(i: number, a: number): void {
-    const k = this.p.kinds[this.p.items[i]!.kind]!;
+    const k = this.p.kinds[this.kindOf[i]!]!;
     const cs = this.cpuSum[a]!, ms = this.memSum[a]!, ss = this.scalarSum[a]!;
     for (let t = 0; t < this.points; t++) { cs[t] = cs[t]! + k.cpu[t]!; ms[t] = ms[t]! + k.memory[t]!; }
     for (let d = 0; d < k.scalars.length; d++) ss[d] = ss[d]! + k.scalars[d]!;
     this.notePeaks(a);
     const counts = this.counts[a]!;
-    counts.set(this.p.items[i]!.kind, (counts.get(this.p.items[i]!.kind) ?? 0) + 1);
+    counts.set(this.kindOf[i]!, (counts.get(this.kindOf[i]!) ?? 0) + 1);
     this.itemsOn[a]!.push(i);
     if (this.usedAt[a] === -1) {
       this.usedAt[a] = this.used.length;
@@ -320,7 +357,7 @@ export class SearchState {
   }
 
   private remove(i: number, a: number): void {
-    const kind = this.p.items[i]!.kind;
+    const kind = this.kindOf[i]!;
     const k = this.p.kinds[kind]!;
     const cs = this.cpuSum[a]!, ms = this.memSum[a]!, ss = this.scalarSum[a]!;
     for (let t = 0; t < this.points; t++) { cs[t] = cs[t]! - k.cpu[t]!; ms[t] = ms[t]! - k.memory[t]!; }
@@ -346,11 +383,21 @@ export class SearchState {
   /** e^(c_t / cap) of a kind's curve on agents of `cap` cpu (exp(a + b) = exp(a) exp(b): a try multiplies). */
   private factors(kind: number, a: number): Float64Array {
     const at = kind * this.capClasses + this.capClass[a]!;
-    let f = this.kindFactors[at];
-    if (!f) {
-      const cap = this.p.agents[a]!.cpu;
-      f = this.kindFactors[at] = Float64Array.from(this.p.kinds[kind]!.cpu, (v) => Math.exp(v / cap));
-    }
+    const f = this.kindFactors[at]!;
+    return f.length ? f : this.makeFactors(kind, a, at, 1);
+  }
+
+  /** e^(-c_t / cap): what one of `kind` leaving multiplies e^(u_t - target) by (a multiplication, not a division). */
+  private inverse(kind: number, a: number): Float64Array {
+    const at = kind * this.capClasses + this.capClass[a]!;
+    const f = this.kindInverse[at]!;
+    return f.length ? f : this.makeFactors(kind, a, at, -1);
+  }
+
+  private makeFactors(kind: number, a: number, at: number, sign: number): Float64Array {
+    const cap = this.p.agents[a]!.cpu, c = this.p.kinds[kind]!.cpu, f = new Float64Array(c.length);
+    for (let t = 0; t < c.length; t++) f[t] = Math.exp((sign * c[t]!) / cap);
+    (sign > 0 ? this.kindFactors : this.kindInverse)[at] = f;
     return f;
   }
 
@@ -363,6 +410,7 @@ export class SearchState {
       if (ms[t]! > m) m = ms[t]!;
       e[t] = Math.exp(cs[t]! / ag.cpu - ag.target);
     }
+    this.rank?.update(a, e);
     this.cpuPeak[a] = c;
     this.memPeak[a] = m;
   }
@@ -377,12 +425,14 @@ export class SearchState {
     if (this.cost[a]! <= 1 + EPS) return;
     const on = this.itemsOn[a]!;
     const i = on[Math.floor(this.rand() * on.length)]!;
-    if (!this.p.items[i]!.movable) return;
+    if (!this.movable[i]) return;
     let best = this.temperature > 0 ? this.temperature * Math.log(1 / Math.max(1e-12, this.rand())) : -EPS, bestTo = -1;
-    const kind = this.p.items[i]!.kind;
+    const kind = this.kindOf[i]!;
     const leave = this.leaveDelta(a, i);
-    for (let s = 0; s < sample; s++) {
-      const b = this.pickUsed();
+    const ranked = this.rank !== undefined;
+    const n = ranked ? this.rankTargets(a, kind) : sample;
+    for (let s = 0; s < n; s++) {
+      const b = ranked ? this.topAgent[s]! : this.pickUsed();
       if (b === a) continue;
       this.tries++;
       const d = leave + this.arriveDelta(b, kind);
@@ -390,6 +440,34 @@ export class SearchState {
     }
     if (bestTo >= 0) { this.move(i, bestTo); this.stats.relieve++; return; }
     this.trySwap(i, sample * 2); // swaps are where a full agent still improves (Tianchi: 6,167 with sample / 4 tries, 6,114 with 2 x sample, same rounds)
+  }
+
+  /** The agents in use the index finds coolest for a typical container, refreshed each round. */
+  noteCool(): void {
+    const rank = this.rank;
+    if (!rank) return;
+    const heat = Float64Array.from(this.used, (a) => rank.heat(a));
+    const order = [...this.used.keys()].sort((x, y) => heat[x]! - heat[y]!);
+    this.cool = order.slice(0, this.coolCount).map((x) => this.used[x]!);
+  }
+
+  /** The cool agents (not `a`) the index says take one of `kind` for least, best first, RANKED_CHECKS at most. */
+  private rankTargets(a: number, kind: number): number {
+    const rank = this.rank!, cool = this.cool, top = this.topAgent, score = this.topScore;
+    const cmin = this.kindCpuMin[kind]!, mmin = this.kindMemMin[kind]!;
+    let n = 0;
+    for (let x = 0; x < cool.length; x++) {
+      const b = cool[x]!;
+      // where b is fullest, one more needs at least the kind's least: a cheap proof that it cannot fit
+      if (b === a || this.memPeak[b]! + mmin > this.capMem[b]! + 1e-6 || this.cpuPeak[b]! + cmin > this.capCpu[b]! + 1e-6) continue;
+      const s = rank.score(kind, b);
+      if (n === RANKED_CHECKS && s >= score[n - 1]!) continue;
+      let at = n < RANKED_CHECKS ? n++ : n - 1;
+      while (at > 0 && score[at - 1]! > s) { score[at] = score[at - 1]!; top[at] = top[at - 1]!; at--; }
+      score[at] = s;
+      top[at] = b;
+    }
+    return n;
   }
 
   /** Swaps item i with a container of another kind on a sampled agent, when that lowers the total. */
@@ -401,10 +479,12 @@ export class SearchState {
       if (b === a) continue;
       const onB = this.itemsOn[b]!;
       const j = onB[Math.floor(this.rand() * onB.length)]!;
-      if (!this.p.items[j]!.movable || this.p.items[j]!.kind === this.p.items[i]!.kind) continue;
+      if (!this.movable[j] || this.kindOf[j]! === this.kindOf[i]!) continue;
       this.tries++;
-      const ki = this.p.items[i]!.kind, kj = this.p.items[j]!.kind;
-      const d = this.costSwap(a, kj, ki) - before0 + this.costSwap(b, ki, kj) - this.cost[b]!;
+      const ki = this.kindOf[i]!, kj = this.kindOf[j]!;
+      const da = this.costSwap(a, kj, ki) - before0, cb = this.cost[b]!;
+      if (da + 1 - cb >= -EPS) continue; // b's cost cannot fall below 1: nothing there makes up for a's rise
+      const d = da + this.costSwap(b, ki, kj) - cb;
       if (d >= -EPS || !this.fitsSwap(a, kj, ki) || !this.fitsSwap(b, ki, kj)) continue;
       this.move(i, b);
       this.move(j, a);
@@ -424,7 +504,7 @@ export class SearchState {
     let a = this.pickUsed();
     for (let s = 0; s < 4; s++) { const b = this.pickUsed(); if (this.load(b) < this.load(a)) a = b; }
     const items = [...this.itemsOn[a]!];
-    if (items.some((i) => !this.p.items[i]!.movable)) return;
+    if (items.some((i) => !this.movable[i])) return;
     const mark = this.moves.length;
     const start = this.total();
     for (const i of items) {
@@ -433,7 +513,7 @@ export class SearchState {
         const b = this.pickUsed();
         if (b === a) continue;
         this.tries++;
-        const d = this.fits(b, this.p.items[i]!.kind) ? this.arriveDelta(b, this.p.items[i]!.kind) : Infinity;
+        const d = this.fits(b, this.kindOf[i]!) ? this.arriveDelta(b, this.kindOf[i]!) : Infinity;
         if (d < best) { best = d; bestTo = b; }
       }
       if (bestTo < 0) break;
@@ -468,7 +548,7 @@ export class SearchState {
     const mark = this.moves.length;
     const start = this.total();
     for (const { i } of cands) {
-      const kind = this.p.items[i]!.kind;
+      const kind = this.kindOf[i]!;
       if (!this.fits(b, kind)) continue;
       const arrive = this.itemsOn[b]!.length === 0 ? this.costOf(b, kind, 1) - 1 : this.arriveDelta(b, kind);
       if (this.leaveDelta(this.agentOf[i]!, i) + arrive < -EPS) this.move(i, b);

@@ -83,7 +83,7 @@ export interface RebalanceOptions {
   seed?: number;
   /** Stop after this many moves (a cluster applies them a step at a time). */
   maxMoves?: number;
-  /** Agents sampled per target search (24). */
+  /** Agents sampled per target search when targets are not ranked, swaps tried per relieve / 2 (64). */
   sample?: number;
   /** Hottest agents an opening agent takes containers from (64). */
   hot?: number;
@@ -122,7 +122,7 @@ export function* rebalanceSteps(problem: RebalanceProblem, o: RebalanceOptions):
   const costBefore = s.total();
   const agentsBefore = s.used.length;
   const maxMoves = o.maxMoves ?? Infinity;
-  const sample = o.sample ?? 24;
+  const sample = o.sample ?? 64; // Tianchi, 60 s: 24 -> 6,084, 64 -> 6,076, 96 -> 6,078 (swaps: 2 x sample tries)
   const hot = o.hot ?? 64;
   let round = 0;
   const t0 = o.now(), span = Math.max(1, o.until - t0);

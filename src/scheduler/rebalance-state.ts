@@ -271,7 +271,7 @@ export class SearchState {
     return this.used[Math.floor(this.rand() * this.used.length)]!;
   }
 
-  /** One container off a random agent above its target, to the best sampled agent in use (or swapped). */
+  /** One container off a random agent above its target, to the best ranked (or sampled) agent in use, else swapped. */
   relieve(sample: number): void {
     const a = this.pickUsed();
     if (this.cost[a]! <= 1 + EPS) return;

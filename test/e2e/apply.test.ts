@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { GALAXY, httpGet, requireBinary, ROOT, stopChild, waitFor, World, startUp } from "./harness.ts";
+import { GALAXY, httpGet, ROOT, startUp, stopChild, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline
 
@@ -17,13 +17,11 @@ describe("apply, update --watch, history, rollback --to 1", () => {
   const answers = async () => Promise.all(w.json(["pods", "hello"]).map((p: { ports: { port: number }[] }) => httpGet(p.ports[0]!.port)));
 
   beforeAll(async () => {
-    requireBinary();
     ({ up } = await startUp(w, 2));
   });
 
   afterAll(async () => {
-    if (up) await stopChild(up, "SIGINT", 30_000);
-    await w.cleanup();
+    await stopUp(w, up);
   });
 
   test("the command galaxy up suggests works as printed; the same file applied twice makes one job", () => {

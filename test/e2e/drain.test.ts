@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GALAXY, requireBinary, stopChild, waitFor, World, startUp } from "./harness.ts";
+import { GALAXY, startUp, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
@@ -71,7 +71,6 @@ describe("drain: make-before-break within the disruption budget", () => {
   }
 
   beforeAll(async () => {
-    requireBinary();
     ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
     // each replica answers with its pod id
     // tasks run as a user of their own and see nothing of the test's private dir: the server lives in a public one
@@ -103,8 +102,7 @@ pod:
   }, 180_000);
 
   afterAll(async () => {
-    if (up) await stopChild(up, "SIGINT", 30_000);
-    await w.cleanup();
+    await stopUp(w, up);
     rmSync(pub, { recursive: true, force: true });
   }, 60_000);
 

@@ -107,9 +107,9 @@ export async function freeAgentPorts(agents = 3): Promise<number> {
   throw new Error("no free port ranges for the agents");
 }
 
-/** A base port with `span` free ports above it on loopback (below the ephemeral range). */
-/** `galaxy up --agents N [extra]` in the world's dir on free ports, waited until it says it is up. */
+/** `galaxy up --agents N [extra]` (the built executable) in the world's dir on free ports, waited until it says it is up. */
 export async function startUp(w: World, agents: number, extra: string[] = []): Promise<{ up: ChildProcess; base: number }> {
+  requireBinary();
   const base = await freePortBase(20);
   const portsFrom = await freeAgentPorts(agents);
   const up = w.start("up", ["up", "--dir", join(w.dir, "g"), "--agents", String(agents), ...extra, "--port", String(base), "--ports-from", String(portsFrom)]);
@@ -117,6 +117,13 @@ export async function startUp(w: World, agents: number, extra: string[] = []): P
   return { up, base };
 }
 
+/** Stops what startUp started the way a user does (Ctrl-C), then the world. */
+export async function stopUp(w: World, up: ChildProcess | undefined): Promise<void> {
+  if (up) await stopChild(up, "SIGINT", 30_000);
+  await w.cleanup();
+}
+
+/** A base port with `span` free ports above it on loopback (below the ephemeral range). */
 export async function freePortBase(span: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 21000 + Math.floor(Math.random() * 1100) * 10;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { httpGet, requireBinary, ROOT, stopChild, waitFor, World, startUp } from "./harness.ts";
+import { httpGet, ROOT, startUp, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(120_000); // e2e: every wait below has its own deadline; bun's 5 s default would cut them short
 
@@ -15,13 +15,11 @@ describe("a new user's first session", () => {
   let id = "";
 
   beforeAll(async () => {
-    requireBinary();
     ({ up } = await startUp(w, 2));
   });
 
   afterAll(async () => {
-    if (up) await stopChild(up, "SIGINT", 30_000);
-    await w.cleanup();
+    await stopUp(w, up);
   });
 
   test("galaxy up says where everything is and writes the client config", () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { requireBinary, stopChild, waitFor, World, startUp } from "./harness.ts";
+import { startUp, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
@@ -26,7 +26,6 @@ describe("galaxy rebalance", () => {
   const pods = () => json<PodJson[]>(["pods", "-j", job]);
 
   beforeAll(async () => {
-    requireBinary();
     ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
     writeFileSync(join(w.dir, "web.yaml"), `name: web
 type: service
@@ -46,8 +45,7 @@ pod:
   }, 180_000);
 
   afterAll(async () => {
-    if (up) await stopChild(up, "SIGINT", 30_000);
-    await w.cleanup();
+    await stopUp(w, up);
   }, 60_000);
 
   test("--plan shows a move to the idle agent that lowers the load cost, and moves nothing", () => {

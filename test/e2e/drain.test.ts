@@ -5,10 +5,9 @@
 // the job requires has its pods moved the same way.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { GALAXY, startUp, stopUp, waitFor, World } from "./harness.ts";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { askHttp, podIdServer, GALAXY, startUp, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
@@ -17,7 +16,7 @@ interface PodJson { id: string; agent: string; state: string }
 
 describe("drain: make-before-break within the disruption budget", () => {
   const w = new World();
-  const pub = mkdtempSync(join(tmpdir(), "galaxy-e2e-pub-"));
+  const server = podIdServer(); // each replica answers with its pod id
   let up: ChildProcess;
   let base = 0;
   let job = "";
@@ -39,19 +38,10 @@ describe("drain: make-before-break within the disruption budget", () => {
   /** The addresses the replicas had before the drain: an old copy serves there until its replacement runs healthy. */
   let firstAddresses: string[] = [];
 
-  const ask = async (address: string): Promise<string> => {
-    try {
-      const r = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) });
-      return (await r.text()).trim();
-    } catch {
-      return "";
-    }
-  };
-
   /** Asks every published address once (re-read now): the pods that answered there, and also anywhere (old addresses). */
   async function answering(): Promise<{ pods: string[]; anywhere: number }> {
     const listed = (await json<Endpoint[]>(["services", job])).map((e) => e.address).filter(Boolean);
-    const [got, old] = await Promise.all([Promise.all(listed.map(ask)), Promise.all(firstAddresses.map(ask))]);
+    const [got, old] = await Promise.all([Promise.all(listed.map(askHttp)), Promise.all(firstAddresses.map(askHttp))]);
     const pods = got.filter((x) => x !== "").sort();
     return { pods, anywhere: new Set([...pods, ...old.filter((x) => x !== "")]).size };
   }
@@ -72,11 +62,7 @@ describe("drain: make-before-break within the disruption budget", () => {
 
   beforeAll(async () => {
     ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
-    // each replica answers with its pod id
-    // tasks run as a user of their own and see nothing of the test's private dir: the server lives in a public one
-    chmodSync(pub, 0o755);
-    writeFileSync(join(pub, "server.js"), 'require("http").createServer((q, s) => s.end(process.env.GALAXY_POD_ID + "\\n")).listen(+process.env.GALAXY_PORT_HTTP);\n');
-    writeFileSync(join(w.dir, "web.yaml"), `name: web
+      writeFileSync(join(w.dir, "web.yaml"), `name: web
 type: service
 deploy: {replica: 3, step: 1, pools: [default], stop_timeout: 2s}
 pod:
@@ -86,7 +72,7 @@ pod:
       cpu: {millicores: 300}
       memory: {size: 64M}
       ports: [{name: http, port: dynamic}]
-      start: exec node ${join(pub, "server.js")}
+      start: exec node ${server}
       health: {port: http}
       services: [{name: web, port: http}]
 `);
@@ -103,7 +89,7 @@ pod:
 
   afterAll(async () => {
     await stopUp(w, up);
-    rmSync(pub, { recursive: true, force: true });
+    rmSync(dirname(server), { recursive: true, force: true });
   }, 60_000);
 
   test("a drain moves the service one healthy replacement at a time: never fewer than 2 of 3 answer", async () => {

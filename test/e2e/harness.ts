@@ -1,7 +1,7 @@
 // End-to-end harness: runs the compiled executable (dist/galaxy) as a user would, in a temp dir with its own HOME,
 // on free loopback ports; waits on conditions (never fixed sleeps); cleans up every process it started.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -173,6 +173,28 @@ export function memoryCgroupOf(pid: number): string {
   const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
   const mem = lines.find((l) => /^\d+:memory:/.test(l));
   return mem ? mem.slice(mem.indexOf(":memory:") + 8) : "";
+}
+
+/**
+ * A node HTTP server that answers its pod's id on the port named http, in a world-readable temp dir of its own (tasks
+ * run as a user of their own and see nothing of a test's private dir). Returns the script's path; remove its dir after.
+ */
+export function podIdServer(): string {
+  const dir = mkdtempSync(join(tmpdir(), "galaxy-e2e-pub-"));
+  chmodSync(dir, 0o755);
+  const script = join(dir, "server.js");
+  writeFileSync(script, 'require("http").createServer((q, s) => s.end(process.env.GALAXY_POD_ID + "\\n")).listen(+process.env.GALAXY_PORT_HTTP);\n');
+  return script;
+}
+
+/** What `address` (host:port) answers over HTTP within 2 s, trimmed; "" when nothing does. */
+export async function askHttp(address: string): Promise<string> {
+  try {
+    const r = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) });
+    return (await r.text()).trim();
+  } catch {
+    return "";
+  }
 }
 
 export async function httpGet(port: number): Promise<string> {

@@ -1,15 +1,17 @@
 // `galaxy rebalance` end to end on one `galaxy up --agents 2` (1 core each): a 3-pod service packed onto one agent
 // (0.9 of its cpu, far above the load target) is rebalanced: --plan shows a move to the idle agent and changes
-// nothing; applied, the pod moves make-before-break (never fewer than 2 of 3 running) and ends on the other agent.
+// nothing; applied, the pod moves make-before-break (never fewer than 2 of 3 running and answering at their
+// published address) and ends on the other agent.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startUp, stopUp, waitFor, World } from "./harness.ts";
+import { rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { askHttp, podIdServer, startUp, stopUp, waitFor, World } from "./harness.ts";
 
 setDefaultTimeout(240_000);
 
 interface PodJson { id: string; agent: string; state: string }
+interface Endpoint { pod: string; address: string }
 interface RebalanceJson { costBefore: number; costAfter: number; moves: { container: string; from: string; to: string }[]; marked: number }
 
 describe("galaxy rebalance", () => {
@@ -24,6 +26,9 @@ describe("galaxy rebalance", () => {
     return JSON.parse(r.stdout) as T;
   };
   const pods = () => json<PodJson[]>(["pods", "-j", job]);
+  /** The pods that answer at the addresses `galaxy services` publishes now. */
+  const answering = async () => (await Promise.all(json<Endpoint[]>(["services", job]).map((e) => e.address).filter(Boolean).map(askHttp))).filter((x) => x !== "");
+  const server = podIdServer(); // each replica answers with its pod id
 
   beforeAll(async () => {
     ({ up, base } = await startUp(w, 2, ["--cpu", "1", "--memory", "2G", "--quiet"]));
@@ -33,19 +38,26 @@ deploy: {replica: 3, step: 1, pools: [default], stop_timeout: 1s}
 pod:
   workspace: {size: 16M}
   tasks:
-    - {name: web, cpu: {millicores: 300}, memory: {size: 32M}, start: exec sleep 100000}
+    - name: web
+      cpu: {millicores: 300}
+      memory: {size: 64M}
+      ports: [{name: http, port: dynamic}]
+      start: exec node ${server}
+      health: {port: http}
+      services: [{name: web, port: http}]
 `);
     expect(w.run(["agent", "offline", agent(1)]).code).toBe(0); // all 3 pods on agent 0
     const r = w.run(["submit", "-f", join(w.dir, "web.yaml")]);
     if (r.code !== 0) throw new Error(`submit: ${r.stderr}`);
     job = r.stdout.trim();
-    await waitFor("3 pods running", () => pods().filter((p) => p.state === "running").length === 3, 90_000);
+    await waitFor("3 pods answering", async () => (await answering()).length === 3, 90_000);
     expect(pods().map((p) => p.agent)).toEqual([agent(0), agent(0), agent(0)]);
     expect(w.run(["agent", "online", agent(1)]).code).toBe(0);
   }, 180_000);
 
   afterAll(async () => {
     await stopUp(w, up);
+    rmSync(dirname(server), { recursive: true, force: true });
   }, 60_000);
 
   test("--plan shows a move to the idle agent that lowers the load cost, and moves nothing", () => {
@@ -61,16 +73,19 @@ pod:
     expect(pods().map((p) => p.agent)).toEqual([agent(0), agent(0), agent(0)]);
   });
 
-  test("applied, the pods move make-before-break: never fewer than 2 of 3 running, and they end spread", async () => {
+  test("applied, the pods move make-before-break: never fewer than 2 of 3 running and answering, and they end spread", async () => {
     const r = json<RebalanceJson>(["rebalance", "--time", "1s"]);
     expect(r.marked).toBeGreaterThan(0);
-    let fewest = 3;
-    await waitFor("a pod running on agent 1 and all 3 running", () => {
+    let fewest = 3, fewestAnswering = 3;
+    await waitFor("a pod running on agent 1 and all 3 running and answering", async () => {
       const now = pods();
+      const served = (await answering()).length;
       fewest = Math.min(fewest, now.filter((p) => p.state === "running").length);
-      return now.some((p) => p.agent === agent(1)) && now.filter((p) => p.state === "running").length === 3;
+      fewestAnswering = Math.min(fewestAnswering, served);
+      return now.some((p) => p.agent === agent(1)) && now.filter((p) => p.state === "running").length === 3 && served === 3;
     }, 120_000, 500);
     expect(fewest).toBeGreaterThanOrEqual(2);
+    expect(fewestAnswering).toBeGreaterThanOrEqual(2);
     // the old copy stops once its replacement runs healthy, then agent 0 is charged less: the cost falls
     await waitFor("the load cost to fall", () => json<RebalanceJson>(["rebalance", "--plan", "--time", "200ms"]).costBefore < r.costBefore, 60_000, 500);
   });
